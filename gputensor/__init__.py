@@ -1,0 +1,56 @@
+"""gputensor: TensorFlow 2's programming model on CuPy raw CUDA kernels or NumPy.
+
+    import gputensor as gt
+    x = gt.constant([[1.0, 2.0], [3.0, 4.0]])
+    gt.reduce_sum(x * 2.0, axis=1)
+
+Ops run on GPU:0 when CuPy sees a GPU, else on the CPU (``GPUTENSOR_DEVICE=cpu``
+forces the CPU). The public names follow TensorFlow's; see README.md.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from gputensor import (  # noqa: E402
+    config,
+    errors,  # noqa: E402
+    linalg,
+    math,
+    nn,
+    random,
+)
+from gputensor.framework.context import NameScope as name_scope  # noqa: E402
+from gputensor.framework.device_scope import device  # noqa: E402
+from gputensor.framework.dtypes import (  # noqa: E402
+    DType,
+    as_dtype,
+    bfloat16,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from gputensor.framework.dtypes import bool_ as bool  # noqa: E402, A001
+from gputensor.framework.memory import memory, tidy  # noqa: E402
+from gputensor.framework.tensor import Tensor, constant, convert_to_tensor, is_tensor  # noqa: E402
+from gputensor.framework.tensor_shape import TensorShape  # noqa: E402
+from gputensor.framework.variable import Variable  # noqa: E402
+from gputensor.ops.array_ops import *  # noqa: E402, F403
+from gputensor.ops.linalg_ops import *  # noqa: E402, F403
+from gputensor.ops.math_ops import *  # noqa: E402, F403
+from gputensor.ops.nn_ops import *  # noqa: E402, F403
+from gputensor.ops.random_ops import *  # noqa: E402, F403
+
+newaxis = None

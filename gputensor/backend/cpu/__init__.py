@@ -1,0 +1,58 @@
+"""The CPU backend: every op is a NumPy call (kernels listed per family in this package)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gputensor.errors import UnimplementedError
+
+_KERNELS: dict[str, Callable] | None = None
+
+
+def _load_kernels() -> dict[str, Callable]:
+    from gputensor.backend.cpu import array, elementwise, linalg, nn, random, reduction
+
+    table: dict[str, Callable] = {}
+    for family in (elementwise, reduction, array, nn, random, linalg):
+        overlap = table.keys() & family.KERNELS.keys()
+        assert not overlap, f"CPU kernels registered twice: {sorted(overlap)}"
+        table.update(family.KERNELS)
+    return table
+
+
+class CpuBackend:
+    """Runs kernels with NumPy on host memory. One instance serves every logical CPU."""
+
+    name = "cpu"
+    xp = np
+
+    def kernel_table(self) -> dict[str, Callable]:
+        global _KERNELS
+        if _KERNELS is None:
+            _KERNELS = _load_kernels()
+        return _KERNELS
+
+    def make_kernel(self, op: Any) -> Callable:
+        raise UnimplementedError(f"{op.name}: no CPU kernel is registered for this op", op.name)
+
+    def from_host(self, array: np.ndarray) -> np.ndarray:
+        return array
+
+    def to_host(self, array: Any) -> np.ndarray:
+        return array
+
+    def transfer(self, array: Any, source_backend: Any) -> np.ndarray:
+        """Brings an array held by ``source_backend`` into host memory."""
+        return source_backend.to_host(array)
+
+    def scalar(self, value: Any, np_dtype: np.dtype) -> Any:
+        return np_dtype.type(value)
+
+    def memory_info(self, physical_index: int) -> dict[str, int]:
+        return {}
+
+
+CPU = CpuBackend()

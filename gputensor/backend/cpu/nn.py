@@ -1,0 +1,3 @@
+"""CPU kernels (filled in by the nn family)."""
+
+KERNELS: dict = {}

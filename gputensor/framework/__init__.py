@@ -1,0 +1,1 @@
+"""Framework layer: dtypes, shapes, Tensor, Variable, the op table and eager dispatch."""

@@ -1,0 +1,78 @@
+"""Per-thread execution state: device scope, name scope, tidy scopes, active tapes.
+
+Eager dispatch reads this state on every op, so it is a handful of plain
+attributes on one thread-local object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.device = None  # Device forced by `with gt.device(...)`, else None
+        self.name_scope = ""  # "outer/inner/" or ""
+        self.tidy = None  # list of tensors made inside the innermost gt.tidy, else None
+        self.tapes: tuple = ()  # active GradientTapes, innermost last
+        self.graph = None  # the FuncGraph being traced, else None
+        self.recording_paused = 0
+
+
+state = _State()
+
+# Installed by gputensor.autodiff: called as recorder(op, inputs, attrs, outputs)
+# after each op that ran while a tape was active.
+recorder: Callable[..., None] | None = None
+
+
+@contextlib.contextmanager
+def name_scope(name: str | None) -> Iterator[str]:
+    """Opens a name scope; names of variables made inside get ``name/`` prefixed.
+
+    Args:
+      name: the scope name. A name ending in "/" replaces the current scope.
+
+    Yields:
+      The full scope string, ending in "/".
+    """
+    old = state.name_scope
+    if name is None or name == "":
+        new = old
+    elif name.endswith("/"):
+        new = name
+    else:
+        new = f"{old}{name}/"
+    state.name_scope = new
+    try:
+        yield new
+    finally:
+        state.name_scope = old
+
+
+class NameScope:
+    """``gt.name_scope(name)``: a context manager that prefixes names made inside."""
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"name_scope: name must be a string, got {type(name).__name__}")
+        self._name = name
+        self._cm: Any = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def __enter__(self) -> str:
+        self._cm = name_scope(self._name)
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cm.__exit__(*exc)
+
+
+def current_name_scope() -> str:
+    return state.name_scope

@@ -1,0 +1,255 @@
+"""The op table: every op is declared once here-by-name and run through `execute`.
+
+An ``OpDef`` names an op, the dtypes it accepts, how many outputs it has, its
+gradient (registered by gputensor.autodiff, written with public ops), and for
+elementwise ops the CUDA expression the GPU backend compiles. Backends map op
+names to kernels; eager execution, tape recording and graph tracing all go
+through `execute`, so no other module keeps a list of ops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from gputensor import errors
+from gputensor.framework import context, dtypes
+from gputensor.framework.context import state
+from gputensor.framework.tensor import Tensor, convert_to_tensor, current_device, wrap
+
+_EMPTY: dict = {}
+
+
+class OpDef:
+    """Declaration of one op.
+
+    Attributes:
+      name: the op's name, the key backends register kernels under.
+      kind: "unary", "binary" (elementwise with broadcasting), "reduce" or "other".
+      dtypes: input dtypes the op accepts (None: any).
+      cuda: for elementwise ops, the CUDA expression over inputs ``a``/``b``
+        (and ``alpha`` etc. for attributes), e.g. ``"a + b"``; the GPU backend
+        turns it into a kernel.
+      out_dtype: fixed output dtype of an elementwise op (bool for comparisons),
+        or None when it is the input dtype.
+      num_outputs: number of output tensors.
+      grad: gradient function ``grad(op_inputs, attrs, outputs, *output_grads)``
+        returning one gradient (or None) per input; set by gputensor.autodiff.
+      differentiable: False for ops whose gradient is zero or undefined
+        (comparisons, argmax, integer ops); the tape then stops there.
+    """
+
+    __slots__ = (
+        "name",
+        "kind",
+        "dtypes",
+        "cuda",
+        "out_dtype",
+        "num_outputs",
+        "grad",
+        "differentiable",
+        "attrs",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        dtypes: Iterable | None,
+        cuda: str | None,
+        out_dtype: Any,
+        num_outputs: int,
+        differentiable: bool,
+        attrs: tuple,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.dtypes = None if dtypes is None else frozenset(dtypes)
+        self.cuda = cuda
+        self.out_dtype = out_dtype
+        self.num_outputs = num_outputs
+        self.grad: Callable | None = None
+        self.differentiable = differentiable
+        self.attrs = attrs
+
+    def __repr__(self) -> str:
+        return f"OpDef({self.name!r}, kind={self.kind!r})"
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def define(
+    name: str,
+    *,
+    kind: str = "other",
+    dtypes: Iterable | None = None,
+    cuda: str | None = None,
+    out_dtype: Any = None,
+    num_outputs: int = 1,
+    differentiable: bool = True,
+    attrs: tuple = (),
+) -> OpDef:
+    """Declares an op in the table and returns its OpDef. Each name once."""
+    if name in OPS:
+        raise errors.AlreadyExistsError(f"op {name!r} is declared twice", name)
+    op = OpDef(name, kind, dtypes, cuda, out_dtype, num_outputs, differentiable, attrs)
+    OPS[name] = op
+    return op
+
+
+# ------------------------------------------------------------------ errors
+def _shapes(inputs: Iterable[Any]) -> str:
+    parts = []
+    for t in inputs:
+        if isinstance(t, Tensor):
+            shape = "disposed" if t._data is None else str(tuple(t._data.shape))
+            parts.append(f"{shape} {t._dtype.name}")
+        else:
+            parts.append(repr(t))
+    return ", ".join(parts)
+
+
+def op_error(op: OpDef, inputs: tuple, attrs: dict | None, exc: BaseException) -> BaseException:
+    """Turns a backend failure into TF's exception class naming op, inputs and fix."""
+    for i, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t._data is None:
+            return errors.FailedPreconditionError(
+                f"{op.name}: input {i} is a disposed tensor; it was freed by dispose() or gt.tidy()",
+                op.name,
+            )
+    if isinstance(exc, errors.OpError):
+        return exc
+    if isinstance(exc, MemoryError):
+        return errors.ResourceExhaustedError(
+            f"{op.name}: out of host memory with inputs ({_shapes(inputs)})", op.name
+        )
+    msg = str(exc)
+    if "broadcast" in msg:
+        return errors.InvalidArgumentError(
+            f"{op.name}: Incompatible shapes: {_shapes(inputs)}; the shapes must be equal or "
+            "broadcastable (each dimension equal, or 1, aligned from the right)",
+            op.name,
+        )
+    detail = f" with attributes {attrs}" if attrs else ""
+    cls = (
+        errors.InvalidArgumentError
+        if isinstance(exc, (ValueError, IndexError, TypeError))
+        else errors.InternalError
+    )
+    return cls(f"{op.name}: {msg} (inputs: {_shapes(inputs)}{detail})", op.name)
+
+
+def dtype_error(op: OpDef, dtype: dtypes.DType, what: str = "x") -> errors.InvalidArgumentError:
+    allowed = ", ".join(sorted(d.name for d in op.dtypes)) if op.dtypes else "any"
+    return errors.InvalidArgumentError(
+        f"{op.name}: {what} has dtype {dtype.name}, which this op does not take; "
+        f"allowed: {allowed}. Cast first, e.g. gt.cast({what}, gt.float32)",
+        op.name,
+    )
+
+
+def mixed_dtype_error(op: OpDef, x: Tensor, y: Tensor) -> errors.InvalidArgumentError:
+    return errors.InvalidArgumentError(
+        f"{op.name}: x has dtype {x._dtype.name} and y has dtype {y._dtype.name} "
+        f"(shapes {tuple(x._data.shape)} and {tuple(y._data.shape)}); both operands must have "
+        f"the same dtype, as in TensorFlow. Cast one, e.g. gt.cast(y, gt.{x._dtype.name})",
+        op.name,
+    )
+
+
+# ----------------------------------------------------------------- execute
+def _transfer(t: Tensor, device: Any) -> Any:
+    """The array of ``t`` on ``device``, copied there if it lives elsewhere."""
+    data = t._data
+    if data is None:
+        raise errors.FailedPreconditionError("a disposed tensor was used as an op input")
+    return device.backend.transfer(data, t._device.backend)
+
+
+def execute(op: OpDef, inputs: tuple, attrs: dict = _EMPTY) -> Any:
+    """Runs ``op`` eagerly on Tensors ``inputs`` and returns its output tensor(s).
+
+    The device is the innermost ``gt.device`` scope, else that of the first
+    input, else the default; inputs elsewhere are copied to it.
+    """
+    device = state.device
+    if device is None:
+        device = inputs[0]._device if inputs else current_device()
+    try:
+        arrays = [t._data if t._device is device else _transfer(t, device) for t in inputs]
+        fn = device.kernels.get(op.name) or device.kernel(op)
+        out = fn(*arrays, **attrs)
+    except Exception as exc:
+        raise op_error(op, inputs, attrs, exc) from exc
+    if op.num_outputs == 1:
+        result = wrap(out, device)
+    else:
+        result = tuple(wrap(o, device) for o in out)
+    if state.tapes and context.recorder is not None:
+        context.recorder(op, inputs, attrs, result)
+    return result
+
+
+def _operand(value: Any, like: Tensor | None) -> Tensor:
+    """Converts the non-tensor operand of an elementwise op; Python values take like's dtype."""
+    if like is None:
+        return convert_to_tensor(value)
+    if isinstance(value, (int, float, bool)) and not isinstance(value, np.generic):
+        device = like._device if state.device is None else state.device
+        try:
+            data = device.backend.scalar(value, like._data.dtype)
+        except (OverflowError, ValueError, TypeError) as exc:
+            raise TypeError(
+                f"Cannot convert {value!r} to EagerTensor of dtype {like._dtype.name}: {exc}"
+            ) from None
+        if like._dtype.kind in "iub" and isinstance(value, float) and not float(value).is_integer():
+            raise TypeError(
+                f"Cannot convert {value!r} to EagerTensor of dtype {like._dtype.name}; "
+                f"cast the tensor first, e.g. gt.cast(x, gt.float32)"
+            )
+        return wrap(data, device)
+    if isinstance(value, Tensor):
+        return value
+    try:
+        return convert_to_tensor(value, dtype=like._dtype)
+    except ValueError:
+        return convert_to_tensor(value)  # a tensor of another dtype: the dtype check reports it
+
+
+def unary(op: OpDef, x: Any) -> Tensor:
+    """Fast path for a one-input elementwise op."""
+    if type(x) is not Tensor:
+        x = convert_to_tensor(x)
+    if op.dtypes is not None and x._dtype not in op.dtypes:
+        raise dtype_error(op, x._dtype)
+    return execute(op, (x,))
+
+
+def binary(op: OpDef, x: Any, y: Any) -> Tensor:
+    """Fast path for a two-input elementwise op with broadcasting (the eager hot path)."""
+    if type(x) is not Tensor:
+        x = _operand(x, y if type(y) is Tensor else None)
+    if type(y) is not Tensor:
+        y = _operand(y, x)
+    dt = x._dtype
+    if y._dtype is not dt:
+        raise mixed_dtype_error(op, x, y)
+    if op.dtypes is not None and dt not in op.dtypes:
+        raise dtype_error(op, dt)
+    device = state.device
+    if device is None:
+        device = x._device
+    try:
+        a = x._data if x._device is device else _transfer(x, device)
+        b = y._data if y._device is device else _transfer(y, device)
+        fn = device.kernels.get(op.name) or device.kernel(op)
+        out = fn(a, b)
+    except Exception as exc:
+        raise op_error(op, (x, y), None, exc) from exc
+    t = wrap(out, device)
+    if state.tapes and context.recorder is not None:
+        context.recorder(op, (x, y), _EMPTY, t)
+    return t

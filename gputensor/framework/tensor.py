@@ -1,0 +1,410 @@
+"""``gt.Tensor``: an immutable array on one device, and conversion of Python values to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gputensor.backend import registry
+from gputensor.errors import FailedPreconditionError, InvalidArgumentError
+from gputensor.framework import dtypes
+from gputensor.framework.context import state
+from gputensor.framework.tensor_shape import TensorShape
+
+_from_np = dtypes._FROM_NUMPY
+_new = object.__new__
+
+
+class Tensor:
+    """An immutable multidimensional array on one device, as ``tf.Tensor``.
+
+    Tensors are made by ops (``gt.constant``, ``gt.add``, ...), never by calling
+    this class. They support NumPy-style indexing and the Python operators with
+    broadcasting; ``numpy()`` copies the value to a NumPy array.
+
+    >>> gt.constant([1, 2, 3])
+    <gt.Tensor: shape=(3,), dtype=int32, numpy=array([1, 2, 3], dtype=int32)>
+    """
+
+    __slots__ = ("_data", "_device", "_dtype", "__weakref__")
+    # Makes NumPy defer `ndarray + tensor` to Tensor.__radd__, as TF does.
+    __array_priority__ = 100
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "Tensor objects are made by ops; use gt.constant(value) or gt.convert_to_tensor(value)"
+        )
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def dtype(self) -> dtypes.DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(self._live().shape)
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._live().ndim
+
+    @property
+    def device(self) -> str:
+        return self._device.name
+
+    @property
+    def backing_device(self) -> str:
+        return self._device.name
+
+    @property
+    def is_disposed(self) -> bool:
+        return self._data is None
+
+    def _live(self) -> Any:
+        data = self._data
+        if data is None:
+            raise FailedPreconditionError(
+                "Tensor is disposed: its buffer was freed by dispose() or gt.tidy(); "
+                "keep a reference by returning it from the tidy function, or do not dispose it"
+            )
+        return data
+
+    # ------------------------------------------------------------- host transfer
+    def numpy(self) -> Any:
+        """Copies the value to a NumPy array (a NumPy scalar for rank 0), as TF does."""
+        host = self._device.backend.to_host(self._live())
+        if isinstance(host, np.ndarray):
+            return host.copy() if host.ndim else host[()]
+        return host
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        host = np.asarray(self._device.backend.to_host(self._live()))
+        if copy:
+            host = host.copy()
+        elif host.flags.writeable:
+            host = host.view()
+            host.flags.writeable = False  # the tensor is immutable; so is this view of it
+        return host if dtype is None else host.astype(dtype, copy=False)
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._live().__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return self._live().__dlpack_device__()
+
+    # ------------------------------------------------------------- Python protocol
+    def __len__(self) -> int:
+        data = self._live()
+        if data.ndim == 0:
+            raise TypeError("len is not well defined for a rank-0 tensor")
+        return data.shape[0]
+
+    def __bool__(self) -> bool:
+        data = self._live()
+        if data.size != 1 or data.ndim != 0:
+            raise ValueError(
+                f"The truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use gt.reduce_any or gt.reduce_all"
+            )
+        return bool(self.numpy())
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def __index__(self) -> int:
+        if not self._dtype.is_integer:
+            raise TypeError(f"Only integer tensors can be used as an index, got {self._dtype.name}")
+        return int(self._scalar("index"))
+
+    def _scalar(self, what: str) -> Any:
+        data = self._live()
+        if data.ndim != 0:
+            raise TypeError(f"{what}() of a tensor needs a scalar (rank 0), got shape {self.shape}")
+        return self.numpy()
+
+    def __iter__(self):
+        data = self._live()
+        if data.ndim == 0:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        from gputensor.ops.array_ops import unstack
+
+        return iter(unstack(self))
+
+    def __hash__(self) -> int:
+        raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
+
+    def ref(self) -> _Reference:
+        """Returns a hashable reference to this tensor (``.deref()`` gives it back)."""
+        return _Reference(self)
+
+    def experimental_ref(self) -> _Reference:
+        return _Reference(self)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError(
+            "'Tensor' object does not support item assignment: tensors are immutable. "
+            "Use a gt.Variable and its .assign / [...].assign, or gt.tensor_scatter_nd_update"
+        )
+
+    def __copy__(self) -> Tensor:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        return self
+
+    def __reduce__(self):
+        return _rebuild, (self.numpy(),)
+
+    # ------------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        if self._data is None:
+            return f"<gt.Tensor: disposed, dtype={self._dtype.name}>"
+        return f"<gt.Tensor: shape={self.shape}, dtype={self._dtype.name}, numpy={_numpy_text(self, True)}>"
+
+    def __str__(self) -> str:
+        if self._data is None:
+            return f"gt.Tensor(<disposed>, dtype={self._dtype.name})"
+        return f"gt.Tensor({_numpy_text(self, False)}, shape={self.shape}, dtype={self._dtype.name})"
+
+    # -------------------------------------------------------------------- memory
+    def dispose(self) -> None:
+        """Frees this tensor's buffer now (as TF.js); later use raises FailedPreconditionError."""
+        data = self._data
+        if data is not None:
+            dev = self._device
+            dev.current_bytes -= data.nbytes
+            dev.num_tensors -= 1
+            self._data = None
+
+    def __del__(self) -> None:
+        data = self._data
+        if data is not None:
+            dev = self._device
+            dev.current_bytes -= data.nbytes
+            dev.num_tensors -= 1
+
+
+def _rebuild(value: np.ndarray) -> Tensor:
+    return constant(value)
+
+
+class _Reference:
+    """A hashable handle to a tensor or variable, compared by identity."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def deref(self) -> Any:
+        return self._obj
+
+    def __hash__(self) -> int:
+        return id(self._obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reference) and other._obj is self._obj
+
+    def __repr__(self) -> str:
+        return f"<Reference wrapping {self._obj!r}>"
+
+
+def _numpy_text(t: Tensor, is_repr: bool) -> str:
+    value = t.numpy()
+    if isinstance(value, np.ndarray):
+        return repr(value) if is_repr else str(value)
+    return str(value)  # scalars print as TF's do: numpy=4.0, not np.float32(4.0)
+
+
+def wrap(data: Any, device: Any) -> Tensor:
+    """Makes a Tensor that owns ``data`` (a backend array) on ``device``. The hot path."""
+    t = _new(Tensor)
+    t._data = data
+    t._device = device
+    t._dtype = _from_np[data.dtype]
+    device.current_bytes += data.nbytes
+    if device.current_bytes > device.peak_bytes:
+        device.peak_bytes = device.current_bytes
+    device.num_tensors += 1
+    if state.tidy is not None:
+        state.tidy.append(t)
+    return t
+
+
+def current_device() -> Any:
+    """The device ops without tensor inputs run on: the `gt.device` scope, else the default."""
+    return state.device or registry.default_device()
+
+
+# ----------------------------------------------------------------- conversion
+# Types other modules teach convert_to_tensor about (Variable registers itself).
+_conversion_functions: dict[type, Callable[[Any, Any], Tensor]] = {}
+
+
+def register_tensor_conversion_function(cls: type, fn: Callable[[Any, Any], Tensor]) -> None:
+    _conversion_functions[cls] = fn
+
+
+_PY_DEFAULTS = {
+    np.dtype("float64"): np.dtype("float32"),
+    np.dtype("int64"): np.dtype("int32"),
+}
+_INT32 = np.iinfo(np.int32)
+
+
+def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
+    """Converts a Python value (scalar or nested list) the way tf.constant does."""
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"Can't convert non-rectangular Python sequence to Tensor ({exc}); "
+            "use gt.ragged.constant for rows of different lengths"
+        ) from None
+    if arr.dtype == object:
+        raise TypeError(f"Cannot convert {value!r} to a Tensor: values must be numbers or booleans")
+    if dtype is not None:
+        target = dtype.np_dtype
+        if target.kind in "iub" and arr.dtype.kind in "fc":
+            if arr.size and not np.all(np.equal(np.mod(arr.real, 1), 0)):
+                raise TypeError(
+                    f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}: "
+                    "it has a fractional part; cast explicitly with gt.cast"
+                )
+        if target.kind in "iu" and arr.dtype.kind in "iu" and arr.size:
+            info = np.iinfo(target)
+            if arr.min() < info.min or arr.max() > info.max:
+                raise InvalidArgumentError(
+                    f"Cannot convert {value!r} to dtype {dtype.name}: out of range [{info.min}, {info.max}]"
+                )
+        return arr.astype(target)
+    if arr.dtype.kind == "U" or arr.dtype.kind == "S":
+        raise TypeError(f"Cannot convert {value!r} to a numeric Tensor (strings are not supported here)")
+    default = _PY_DEFAULTS.get(arr.dtype)
+    if default is not None:
+        if default.kind == "i" and arr.size and (arr.min() < _INT32.min or arr.max() > _INT32.max):
+            return arr  # as TF: Python ints that do not fit int32 become int64
+        return arr.astype(default)
+    if arr.dtype == np.complex128 and not isinstance(value, np.ndarray):
+        return arr
+    return arr
+
+
+def _to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        if dtype is None:
+            dtypes.from_numpy(value.dtype)  # raises TypeError for unsupported dtypes
+            # An array nobody can write to can be shared; anything else is copied so that
+            # a later write to the caller's array cannot change this immutable tensor.
+            if isinstance(value, np.ndarray) and not value.flags.writeable:
+                return value
+            return np.array(value)
+        return np.array(value, dtype=dtype.np_dtype)
+    return _python_to_numpy(value, dtype)
+
+
+def convert_to_tensor(
+    value: Any, dtype: Any = None, dtype_hint: Any = None, name: str | None = None
+) -> Tensor:
+    """Converts a Tensor, Variable, NumPy array or Python value to a Tensor.
+
+    Args:
+      value: the value to convert.
+      dtype: required element type; a tensor of another type raises ValueError.
+      dtype_hint: type used for Python values when ``dtype`` is None.
+      name: ignored (eager).
+
+    Returns:
+      A Tensor.
+
+    Raises:
+      ValueError: when ``value`` is a tensor whose dtype differs from ``dtype``.
+      TypeError: when ``value`` cannot become a tensor.
+    """
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+    if type(value) is Tensor:
+        if dtype is not None and value._dtype is not dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype "
+                f"{value._dtype.name}: {value!r}; use gt.cast to change the dtype"
+            )
+        return value
+    fn = _conversion_functions.get(type(value))
+    if fn is None:
+        for cls, f in _conversion_functions.items():
+            if isinstance(value, cls):
+                fn = f
+                break
+    if fn is not None:
+        return fn(value, dtype)
+    if dtype is None and dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
+        try:
+            return _place(_to_numpy(value, dtypes.as_dtype(dtype_hint)))
+        except (TypeError, ValueError, InvalidArgumentError):
+            pass
+    return _place(_to_numpy(value, dtype))
+
+
+def _place(arr: np.ndarray) -> Tensor:
+    device = current_device()
+    return wrap(device.backend.from_host(arr), device)
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> Tensor:
+    """Creates a constant tensor from a tensor-like value, as ``tf.constant``.
+
+    Args:
+      value: a Python scalar or nested list, a NumPy array, or a Tensor.
+      dtype: element type; inferred when None (Python floats give float32, ints int32).
+      shape: optional shape; a scalar value is broadcast to it, other values reshaped.
+      name: ignored (eager).
+
+    Returns:
+      A Tensor.
+
+    Raises:
+      TypeError: when the value cannot be converted, or its size does not fit ``shape``.
+
+    >>> gt.constant(1.5, shape=[2])
+    <gt.Tensor: shape=(2,), dtype=float32, numpy=array([1.5, 1.5], dtype=float32)>
+    """
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+    if isinstance(value, Tensor) or type(value) in _conversion_functions:
+        t = convert_to_tensor(value)
+        if dtype is not None and t._dtype is not dtype:
+            arr = np.asarray(t.numpy()).astype(dtype.np_dtype)
+        else:
+            arr = np.asarray(t.numpy())
+    else:
+        arr = _to_numpy(value, dtype)
+    if shape is not None:
+        shape = tuple(TensorShape(shape).as_list())
+        size = int(np.prod(shape, dtype=np.int64))
+        if arr.size == 1 and size != 1:
+            arr = np.full(shape, arr.reshape(()), dtype=arr.dtype)
+        elif arr.size == size:
+            arr = arr.reshape(shape)
+        else:
+            raise TypeError(
+                f"Eager execution of gt.constant with unsupported shape. Value has {arr.size} "
+                f"elements, but got `shape` {shape} with {size} elements"
+            )
+    return _place(arr)
+
+
+def is_tensor(x: Any) -> bool:
+    """True for Tensors and other tensor-like values (Variables, ragged, sparse)."""
+    return isinstance(x, Tensor) or type(x) in _conversion_functions or hasattr(x, "_gt_tensor_like")

@@ -1,0 +1,247 @@
+"""``gt.Variable``: a mutable, named tensor-valued state, as ``tf.Variable``."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from gputensor.errors import InvalidArgumentError
+from gputensor.framework import context, dtypes
+from gputensor.framework.context import state
+from gputensor.framework.tensor import (
+    Tensor,
+    TensorShape,
+    convert_to_tensor,
+    register_tensor_conversion_function,
+    wrap,
+)
+
+_uid = itertools.count()
+
+# Installed by gputensor.autodiff: called as variable_reader(variable, tensor) when a
+# variable is read while a tape is active, so trainable variables are watched on access.
+variable_reader = None
+
+
+class Variable:
+    """A mutable tensor-valued state that persists across calls, as ``tf.Variable``.
+
+    Args:
+      initial_value: a Tensor or tensor-like value, or a zero-argument callable
+        returning one.
+      trainable: whether GradientTape watches it automatically and optimizers update it.
+      name: the name; the enclosing name scopes are prefixed and ``:0`` appended.
+      dtype: converts the initial value to this dtype if given.
+      shape: must be compatible with the initial value's shape if given.
+
+    >>> v = gt.Variable([1.0, 2.0])
+    >>> v.assign_add([1.0, 1.0]).numpy()
+    array([2., 3.], dtype=float32)
+    """
+
+    __array_priority__ = 100
+    _gt_tensor_like = True
+
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool = True,
+        validate_shape: bool = True,
+        caching_device: Any = None,
+        name: str | None = None,
+        variable_def: Any = None,
+        dtype: Any = None,
+        import_scope: Any = None,
+        constraint: Any = None,
+        synchronization: Any = None,
+        aggregation: Any = None,
+        shape: Any = None,
+        experimental_enable_variable_lifting: Any = None,
+    ) -> None:
+        if initial_value is None:
+            raise ValueError("Variable: initial_value must be given")
+        if callable(initial_value):
+            initial_value = initial_value()
+        if isinstance(initial_value, Variable):
+            initial_value = initial_value.read_value()
+        value = convert_to_tensor(initial_value, dtype=dtype) if dtype is None else _as(initial_value, dtype)
+        if shape is not None:
+            declared = TensorShape(shape)
+            if not declared.is_compatible_with(value.shape):
+                raise ValueError(
+                    f"Variable: initial value of shape {value.shape} does not fit shape {declared}"
+                )
+        self._shape = TensorShape(value._data.shape) if shape is None else TensorShape(shape)
+        self._value = value
+        self._dtype = value._dtype
+        self._trainable = bool(trainable)
+        self._constraint = constraint
+        self._unique_id = next(_uid)
+        base = name if name is not None else "Variable"
+        self._name = f"{state.name_scope}{base}:0"
+
+    # ------------------------------------------------------------------ reading
+    def value(self) -> Tensor:
+        """The current value as a Tensor (recorded for gradients when a tape is active)."""
+        t = self._value
+        if state.tapes and variable_reader is not None:
+            variable_reader(self, t)
+        return t
+
+    def read_value(self) -> Tensor:
+        return self.value()
+
+    def numpy(self) -> np.ndarray:
+        return self._value.numpy()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._value.__array__(dtype, copy)
+
+    # ------------------------------------------------------------------ writing
+    def _checked(self, value: Any, op: str) -> Tensor:
+        try:
+            t = convert_to_tensor(value, dtype=self._dtype)
+        except (ValueError, TypeError) as exc:
+            raise InvalidArgumentError(
+                f"{op}: cannot use a value of another dtype for variable {self._name!r} of dtype "
+                f"{self._dtype.name} ({exc})"
+            ) from None
+        if not self._shape.is_compatible_with(t._data.shape):
+            raise InvalidArgumentError(
+                f"{op}: shape {tuple(t._data.shape)} does not match variable {self._name!r} of "
+                f"shape {self._shape}; reshape the value first (gt.reshape)"
+            )
+        if t._device is not self._value._device:
+            t = wrap(self._value._device.backend.transfer(t._data, t._device.backend), self._value._device)
+        return t
+
+    def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
+        """Sets the variable to ``value`` (same shape and dtype); returns the variable."""
+        new = self._checked(value, "assign")
+        if self._constraint is not None:
+            new = convert_to_tensor(self._constraint(new))
+        self._value = new
+        return self if read_value else None
+
+    def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
+        """Adds ``delta`` to the variable; returns the variable."""
+        d = self._checked(delta, "assign_add")
+        self._value = self._combine(d, "add")
+        return self if read_value else None
+
+    def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
+        """Subtracts ``delta`` from the variable; returns the variable."""
+        d = self._checked(delta, "assign_sub")
+        self._value = self._combine(d, "subtract")
+        return self if read_value else None
+
+    def _combine(self, delta: Tensor, op_name: str) -> Tensor:
+        from gputensor.framework.op_table import OPS, execute
+
+        tapes = state.tapes
+        state.tapes = ()  # an assignment is not part of any gradient
+        try:
+            return execute(OPS[op_name], (self._value, delta))
+        finally:
+            state.tapes = tapes
+
+    # --------------------------------------------------------------- properties
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def device(self) -> str:
+        return self._value.device
+
+    @property
+    def constraint(self) -> Any:
+        return self._constraint
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._value
+
+    def ref(self) -> Any:
+        return self._value.ref().__class__(self)
+
+    experimental_ref = ref
+
+    def __hash__(self) -> int:
+        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __index__(self) -> int:
+        return self._value.__index__()
+
+    def __iter__(self):
+        return iter(self.value())
+
+    def __repr__(self) -> str:
+        return (
+            f"<gt.Variable '{self._name}' shape={self._shape} dtype={self._dtype.name}, "
+            f"numpy={self._value.__repr__().split('numpy=', 1)[1][:-1]}>"
+        )
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError(
+            "'Variable' object does not support item assignment; use v[...].assign(value) or "
+            "v.assign(gt.tensor_scatter_nd_update(v, indices, updates))"
+        )
+
+    def __deepcopy__(self, memo: dict) -> Variable:
+        return Variable(self._value, trainable=self._trainable, name=self._name.split("/")[-1][:-2])
+
+
+def _as(value: Any, dtype: Any) -> Tensor:
+    if isinstance(value, Tensor) and value._dtype is not dtypes.as_dtype(dtype):
+        from gputensor.framework.op_table import OPS, execute
+
+        return execute(OPS["cast"], (value,), {"dtype": dtypes.as_dtype(dtype).np_dtype})
+    return convert_to_tensor(value, dtype=dtype)
+
+
+def _variable_to_tensor(v: Variable, dtype: Any) -> Tensor:
+    t = v.value()
+    if dtype is not None and t._dtype is not dtypes.as_dtype(dtype):
+        raise ValueError(
+            f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for variable "
+            f"{v.name!r} of dtype {t._dtype.name}"
+        )
+    return t
+
+
+register_tensor_conversion_function(Variable, _variable_to_tensor)
+del context

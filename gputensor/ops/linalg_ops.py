@@ -1,0 +1,3 @@
+"""(linalg_ops: filled in by its family)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""(random_ops: filled in by its family)."""
+
+__all__: list[str] = []
