@@ -68,7 +68,7 @@ for _name, (_types, _cuda, _out, _diff) in _UNARY.items():
     define(_name, kind="unary", dtypes=_types, cuda=_cuda, out_dtype=_out, differentiable=_diff)
 define("gelu", kind="unary", dtypes=F, cuda="gt_gelu(a, approximate)", attrs=("approximate",))
 define("leaky_relu", kind="unary", dtypes=F, cuda="a > T(0) ? a : T(a * alpha)", attrs=("alpha",))
-define("cast", kind="unary", cuda="gt_cast<Out>(a)", attrs=("dtype",))
+define("cast", kind="unary", cuda="a", attrs=("dtype",))  # from_c<Out> converts
 define("real", kind="unary", dtypes=_dt.COMPLEX, cuda="a.real()")
 define("imag", kind="unary", dtypes=_dt.COMPLEX, cuda="a.imag()")
 define("conj", kind="unary", dtypes=_dt.COMPLEX, cuda="conj(a)")

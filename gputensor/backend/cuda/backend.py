@@ -1,0 +1,129 @@
+"""The CUDA backend: kernels from cuda_kernels/ launched through a Launcher.
+
+A Launcher owns the array module and kernel loading: `CupyLauncher` runs on a real
+GPU through CuPy; tests/cuda_harness has an emulated one that runs the same
+kernels, compiled with g++, on the CPU. Everything here allocates through
+`self.xp` and launches through `self.launcher`, so the same glue runs on both.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any, Callable
+
+import numpy as np
+
+from gputensor.errors import ResourceExhaustedError, UnimplementedError
+
+_MISSING = object()
+
+
+class CudaBackend:
+    """Runs ops on one physical GPU (or the CPU-emulated one in tests)."""
+
+    name = "cuda"
+
+    def __init__(self, launcher: Any, device_id: int) -> None:
+        self.launcher = launcher
+        self.xp = launcher.xp
+        self.device_id = device_id
+        self._kernels: dict[str, Callable] = {}
+        self._constants: dict[bytes, Any] = {}
+
+    # ------------------------------------------------------------- kernel table
+    def kernel_table(self) -> dict[str, Callable]:
+        return self._kernels
+
+    def make_kernel(self, op: Any) -> Callable:
+        from gputensor.backend.cuda import families
+
+        if op.cuda is not None:
+            return families.elementwise.make(op, self)
+        for fam in families.ALL:
+            factory = fam.KERNELS.get(op.name)
+            if factory is not None:
+                return factory(self)
+        raise UnimplementedError(
+            f"{op.name}: no CUDA kernel is registered for this op; run it on the CPU with "
+            "`with gt.device('/CPU:0'):`",
+            op.name,
+        )
+
+    def launch(self, source: Any, name: str, config: tuple, args: tuple, shared_mem: int = 0) -> None:
+        grid, block = config
+        self.launcher.activate()
+        self.launcher.kernel(source, name)(grid, block, args, shared_mem)
+
+    # ------------------------------------------------------------------ memory
+    def empty(self, shape: Any, dtype: Any) -> Any:
+        """Allocates on the device; on out-of-memory frees cached blocks, collects, retries once."""
+        try:
+            return self.xp.empty(shape, dtype=dtype)
+        except MemoryError:
+            pass
+        except Exception as exc:  # cupy.cuda.memory.OutOfMemoryError is not a MemoryError
+            if "OutOfMemory" not in type(exc).__name__:
+                raise
+        self.launcher.free_cached_blocks()
+        gc.collect()
+        try:
+            return self.xp.empty(shape, dtype=dtype)
+        except Exception as exc:
+            if not isinstance(exc, MemoryError) and "OutOfMemory" not in type(exc).__name__:
+                raise
+            requested = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            info = self.launcher.memory_info()
+            raise ResourceExhaustedError(
+                f"OOM when allocating tensor with shape {tuple(np.atleast_1d(shape))} and type "
+                f"{np.dtype(dtype).name} on GPU:{self.device_id}: requested {requested} bytes, "
+                f"{info.get('free_bytes', 'unknown')} bytes free, pool holds "
+                f"{info.get('pool_total_bytes', 'unknown')} bytes. Free tensors (dispose(), gt.tidy) "
+                "or use a smaller batch",
+                requested_bytes=requested,
+                free_bytes=info.get("free_bytes"),
+            ) from None
+
+    def contiguous(self, array: Any) -> Any:
+        # RawKernel ignores strides (CuPy issue 9233): every kernel input is made C-contiguous.
+        return self.xp.ascontiguousarray(array)
+
+    def device_array(self, value: Any) -> Any:
+        """A C-contiguous device array for a kernel input (uploading host scalars)."""
+        if isinstance(value, (np.generic, np.ndarray)) and self.xp is not np:
+            return self.launcher.upload(np.ascontiguousarray(value))
+        return self.xp.ascontiguousarray(value)
+
+    def constant_array(self, host: np.ndarray) -> Any:
+        """A small read-only device array (shape/stride tables), uploaded once per distinct value."""
+        key = host.dtype.str.encode() + host.tobytes()
+        arr = self._constants.get(key)
+        if arr is None:
+            if len(self._constants) > 4096:
+                self._constants.clear()
+            arr = self.launcher.upload(np.ascontiguousarray(host))
+            self._constants[key] = arr
+        return arr
+
+    # ---------------------------------------------------------------- transfer
+    def from_host(self, array: np.ndarray) -> Any:
+        self.launcher.activate()
+        return self.launcher.upload(np.ascontiguousarray(array))
+
+    def to_host(self, array: Any) -> Any:
+        if isinstance(array, (np.ndarray, np.generic)):
+            return array
+        return self.launcher.download(array)
+
+    def transfer(self, array: Any, source_backend: Any) -> Any:
+        if source_backend is self:
+            return array
+        if isinstance(array, np.generic):
+            return array  # Python-scalar operands stay host scalars; kernels take them by value
+        host = source_backend.to_host(array)
+        return self.from_host(np.asarray(host))
+
+    def scalar(self, value: Any, np_dtype: np.dtype) -> Any:
+        return np_dtype.type(value)
+
+    def memory_info(self, physical_index: int) -> dict[str, int]:
+        return self.launcher.memory_info()

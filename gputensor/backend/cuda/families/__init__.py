@@ -1,0 +1,10 @@
+"""CUDA kernel families: each module generates its sources and registers its glue by op name.
+
+A family module has ``sources(ops) -> list[KernelSource]`` (every unit it can
+launch, for the build check, precompile and the CPU harness) and ``KERNELS``:
+op name -> factory(backend) -> kernel(*arrays, **attrs).
+"""
+
+from gputensor.backend.cuda.families import elementwise
+
+ALL = [elementwise]

@@ -1,0 +1,188 @@
+"""Elementwise kernels generated from the op table's CUDA expressions.
+
+One compilation unit per op; in it, one kernel per input dtype and layout:
+``_flat`` (all operands the output's shape), ``_bcast`` (NumPy broadcasting via a
+shape/stride table), ``_sr``/``_sl`` (right/left operand a by-value scalar).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from gputensor.backend.cuda import launch_config
+from gputensor.backend.cuda.compile import KernelSource
+from gputensor.backend.cuda.ctypes_map import C_TYPE, GPU_DTYPES, c_compute, c_type, compute_np
+
+_ARITY = {"unary": 1, "binary": 2, "ternary": 3}
+_ATTR_C = {"alpha": "double", "approximate": "bool"}
+_VARS = "abc"
+
+
+def _dtype_names(op: Any) -> list[str]:
+    names = GPU_DTYPES if op.dtypes is None else sorted({d.name for d in op.dtypes})
+    return [n for n in names if n in C_TYPE]
+
+
+def _out_name(op: Any, dtype: str) -> str:
+    return op.out_dtype.name if op.out_dtype is not None else dtype
+
+
+def _attr_params(op: Any) -> list[str]:
+    return [f"{_ATTR_C[a]} {a}" for a in op.attrs if a != "dtype"]
+
+
+def kernel_name(op: Any, dtype: str, layout: str, out: str | None = None) -> str:
+    suffix = f"_to_{out}" if out is not None else ""
+    return f"gt_{op.name}_{dtype}{suffix}_{layout}"
+
+
+def _kernels_for(op: Any, dtype: str, out: str, name_out: str | None) -> tuple[list[str], list[str]]:
+    n_in = _ARITY[op.kind]
+    s, o = c_type(dtype), c_type(out)
+    if op.kind == "ternary":  # select(c, a, b): c is bool, a/b of dtype
+        in_types = ["bool", s, s]
+        var_order = ["c", "a", "b"]
+    else:
+        in_types = [s] * n_in
+        var_order = list(_VARS[:n_in])
+    attrs = _attr_params(op)
+    tail = "".join(f", {p}" for p in attrs)
+    ptrs = ", ".join(f"const {t}* __restrict__ x{k}" for k, t in enumerate(in_types))
+    codes, names = [], []
+
+    def emit(layout: str, params: str, loads: list[str], prologue: str = "") -> None:
+        name = kernel_name(op, dtype, layout, name_out)
+        body = _body_ordered(op, dtype, out, var_order, loads)
+        codes.append(
+            f'extern "C" __global__ void {name}({params}, {o}* __restrict__ out, long long n{tail}) {{\n'
+            f"  {prologue}GT_GRID_STRIDE(i, n) {{ {body} }}\n}}\n"
+        )
+        names.append(name)
+
+    emit("flat", ptrs, [f"x{k}[i]" for k in range(n_in)])
+    if n_in >= 2:
+        params = f"{ptrs}, const long long* __restrict__ meta, int ndim"
+        loads = [f"x{k}[off[{k}]]" for k in range(n_in)]
+        emit("bcast", params, loads, prologue=f"long long off[{n_in}]; ")
+        codes[-1] = codes[-1].replace(
+            "GT_GRID_STRIDE(i, n) { ",
+            f"GT_GRID_STRIDE(i, n) {{ gt::bcast_offsets<{n_in}>(i, ndim, meta, off); ",
+        )
+    if op.kind == "binary":
+        cs = c_compute(dtype)
+        emit("sr", f"const {s}* __restrict__ x0, {cs} s1", ["x0[i]", "s1"])
+        emit("sl", f"{cs} s0, const {s}* __restrict__ x1", ["s0", "x1[i]"])
+    return codes, names
+
+
+def _body_ordered(op: Any, dtype: str, out: str, var_order: list[str], loads: list[str]) -> str:
+    lines = [f"typedef {c_compute(dtype)} T;", f"typedef {c_type(out)} Out;"]
+    for v, src in zip(var_order, loads):
+        if v == "c":
+            lines.append(f"const bool c = {src};")
+        else:
+            lines.append(f"const T {v} = gt::to_c({src});")
+    lines.append(f"out[i] = gt::from_c<Out>({op.cuda});")
+    return " ".join(lines)
+
+
+def source_for(op: Any) -> KernelSource:
+    """The compilation unit holding every dtype/layout kernel of elementwise op ``op``."""
+    codes, names = ['#include "elementwise.cuh"\n'], []
+    for dtype in _dtype_names(op):
+        if op.name == "cast":
+            for out in GPU_DTYPES:
+                c, n = _kernels_for(op, dtype, out, out)
+                codes += c
+                names += n
+        else:
+            c, n = _kernels_for(op, dtype, _out_name(op, dtype), None)
+            codes += c
+            names += n
+    return KernelSource("elementwise", f"ew_{op.name}", "\n".join(codes), tuple(names))
+
+
+def sources(ops: list) -> list[KernelSource]:
+    return [source_for(op) for op in ops if op.cuda is not None and op.kind in _ARITY]
+
+
+# ---------------------------------------------------------------------- glue
+def _bcast_meta(out_shape: tuple, shapes: list[tuple], itemsizes: list[int] | None = None) -> np.ndarray:
+    ndim = len(out_shape)
+    rows = [list(out_shape)]
+    for shp in shapes:
+        padded = (1,) * (ndim - len(shp)) + tuple(shp)
+        strides, acc = [0] * ndim, 1
+        for d in range(ndim - 1, -1, -1):
+            strides[d] = 0 if padded[d] == 1 else acc
+            acc *= padded[d]
+        rows.append(strides)
+    return np.asarray(rows, dtype=np.int64).reshape(-1)
+
+
+def make(op: Any, backend: Any) -> Callable:
+    """Builds the kernel function ``fn(*arrays, **attrs)`` for elementwise op ``op``."""
+    src = source_for(op)
+    n_in = _ARITY[op.kind]
+    attr_names = [a for a in op.attrs if a != "dtype"]
+    xp = backend.xp
+
+    def attr_args(attrs: dict) -> tuple:
+        out = []
+        for a in attr_names:
+            v = attrs[a]
+            out.append(np.bool_(v) if _ATTR_C[a] == "bool" else np.float64(v))
+        return tuple(out)
+
+    def run(*arrays: Any, **attrs: Any) -> Any:
+        if op.name == "cast":
+            out_dtype = np.dtype(attrs["dtype"])
+            in_dtype = np.dtype(arrays[0].dtype)
+            name_out: str | None = out_dtype.name
+        else:
+            in_dtype = np.dtype(arrays[-1].dtype)
+            name_out = None
+            out_dtype = np.dtype(op.out_dtype.np_dtype if op.out_dtype is not None else in_dtype)
+        dname = in_dtype.name
+        extra = attr_args(attrs)
+        if n_in == 2 and isinstance(arrays[1], np.generic) and not isinstance(arrays[0], np.generic):
+            a = backend.contiguous(arrays[0])
+            out = backend.empty(a.shape, out_dtype)
+            args = (a, compute_np(dname).type(arrays[1]), out, np.int64(out.size)) + extra
+            backend.launch(
+                src, kernel_name(op, dname, "sr", name_out), launch_config.elementwise(out.size), args
+            )
+            return out
+        if n_in == 2 and isinstance(arrays[0], np.generic) and not isinstance(arrays[1], np.generic):
+            b = backend.contiguous(arrays[1])
+            out = backend.empty(b.shape, out_dtype)
+            args = (compute_np(dname).type(arrays[0]), b, out, np.int64(out.size)) + extra
+            backend.launch(
+                src, kernel_name(op, dname, "sl", name_out), launch_config.elementwise(out.size), args
+            )
+            return out
+        ins = [backend.device_array(x) for x in arrays]
+        shapes = [tuple(x.shape) for x in ins]
+        out_shape = shapes[0] if all(s == shapes[0] for s in shapes) else np.broadcast_shapes(*shapes)
+        out = backend.empty(out_shape, out_dtype)
+        if out.size == 0:
+            return out
+        if all(s == out_shape for s in shapes):
+            args = (*ins, out, np.int64(out.size)) + extra
+            backend.launch(
+                src, kernel_name(op, dname, "flat", name_out), launch_config.elementwise(out.size), args
+            )
+        else:
+            meta = backend.constant_array(_bcast_meta(out_shape, shapes))
+            args = (*ins, meta, np.int32(len(out_shape)), out, np.int64(out.size)) + extra
+            backend.launch(
+                src, kernel_name(op, dname, "bcast", name_out), launch_config.elementwise(out.size), args
+            )
+        return out
+
+    return run
+
+
+KERNELS: dict[str, Callable] = {}
