@@ -1,3 +1,268 @@
-"""CPU kernels (filled in by the nn family)."""
+"""CPU kernels of the nn family: softmax, cross-entropy, convolution and pooling.
 
-KERNELS: dict = {}
+Images are NHWC, filters HWIO (depthwise: HWCM). ``strides``, ``dilations`` and
+``ksize`` arrive as ``(height, width)`` pairs and ``padding`` as resolved
+``((top, bottom), (left, right))`` pairs: the public functions in
+gputensor/ops/nn_ops.py validate everything and apply TF's SAME rule.
+
+Convolutions are im2col: `numpy.lib.stride_tricks.sliding_window_view` gives
+every receptive field as a view, and one BLAS product (`tensordot` or batched
+`matmul`) does the arithmetic. Backward passes scatter the columns back with
+`_col2im`, a loop over the kh*kw filter taps whose body is vectorised over
+every pixel. float16/bfloat16 accumulate in float32, as TF's kernels do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from gputensor.errors import InvalidArgumentError
+
+Pair = tuple[int, int]
+Padding = tuple[Pair, Pair]
+_NO_DILATION = (1, 1)
+
+
+def _wide(dtype: np.dtype) -> np.dtype:
+    """The dtype arithmetic runs in: float32 for the 2-byte floats, else the dtype itself."""
+    return np.dtype(np.float32) if dtype.itemsize == 2 and dtype.kind in "fV" else dtype
+
+
+def _pad(x: np.ndarray, padding: Padding, value: Any = 0) -> np.ndarray:
+    if padding == ((0, 0), (0, 0)):
+        return x
+    return np.pad(x, ((0, 0), padding[0], padding[1], (0, 0)), constant_values=value)
+
+
+def _padded_shape(shape: tuple, padding: Padding) -> tuple:
+    (pt, pb), (pl, pr) = padding
+    return (shape[0], shape[1] + pt + pb, shape[2] + pl + pr, shape[3])
+
+
+def _windows(xp: np.ndarray, ksize: Pair, strides: Pair, dilations: Pair) -> np.ndarray:
+    """The (N, Ho, Wo, C, kh, kw) view of every receptive field of padded NHWC ``xp``."""
+    (kh, kw), (sh, sw), (dh, dw) = ksize, strides, dilations
+    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    return sliding_window_view(xp, span, axis=(1, 2))[:, ::sh, ::sw, :, ::dh, ::dw]
+
+
+def _col2im(
+    cols: np.ndarray, input_shape: tuple, strides: Pair, dilations: Pair, padding: Padding
+) -> np.ndarray:
+    """Sums columns (N, Ho, Wo, kh, kw, C) back onto the NHWC input positions they were read from.
+
+    The adjoint of `_windows` followed by the padding: overlapping windows add up
+    and whatever landed on padding is dropped.
+    """
+    _, ho, wo, kh, kw, _ = cols.shape
+    (sh, sw), (dh, dw) = strides, dilations
+    out = np.zeros(_padded_shape(input_shape, padding), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
+            columns = slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
+            out[:, rows, columns, :] += cols[:, :, :, i, j, :]
+    (pt, _), (pl, _) = padding
+    return out[:, pt : pt + input_shape[1], pl : pl + input_shape[2], :]
+
+
+# --------------------------------------------------------------------- softmax
+def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
+    # Subtracting the max keeps exp() finite for any logits; the result is unchanged.
+    z = x.astype(_wide(x.dtype), copy=False)
+    return z - np.max(z, axis=axis, keepdims=True)
+
+
+def _log_softmax_wide(x: np.ndarray, axis: int) -> np.ndarray:
+    z = _shifted(x, axis)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def _softmax(logits: np.ndarray, axis: int) -> np.ndarray:
+    if logits.size == 0:
+        return logits.copy()
+    e = np.exp(_shifted(logits, axis))
+    return (e / np.sum(e, axis=axis, keepdims=True)).astype(logits.dtype, copy=False)
+
+
+def _log_softmax(logits: np.ndarray, axis: int) -> np.ndarray:
+    if logits.size == 0:
+        return logits.copy()
+    return _log_softmax_wide(logits, axis).astype(logits.dtype, copy=False)
+
+
+def _softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Loss ``-sum(labels * log_softmax(logits))`` over the last axis and its logits gradient."""
+    if logits.shape[-1] == 0:
+        return np.zeros(logits.shape[:-1], logits.dtype), logits.copy()
+    log_p = _log_softmax_wide(logits, -1)
+    wide_labels = labels.astype(log_p.dtype, copy=False)
+    loss = -np.sum(wide_labels * log_p, axis=-1)
+    backprop = np.exp(log_p) - wide_labels
+    return loss.astype(logits.dtype, copy=False), backprop.astype(logits.dtype, copy=False)
+
+
+def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """As `_softmax_xent` with one-hot labels given as class indices; bad indices raise, as TF's CPU kernel."""
+    classes = logits.shape[-1]
+    bad = (labels < 0) | (labels >= classes)
+    if np.any(bad):
+        first = int(labels[bad].flat[0])
+        raise InvalidArgumentError(
+            f"sparse_softmax_cross_entropy_with_logits: Received a label value of {first} which is "
+            f"outside the valid range of [0, {classes}). Label values: "
+            f"{' '.join(str(v) for v in labels.ravel()[:20])}; labels must be class indices "
+            f"in [0, {classes}) for logits of shape {logits.shape}",
+            "sparse_softmax_xent",
+        )
+    if logits.size == 0:
+        return np.zeros(logits.shape[:-1], logits.dtype), logits.copy()
+    log_p = _log_softmax_wide(logits, -1)
+    index = labels.astype(np.intp)[..., None]
+    loss = -np.take_along_axis(log_p, index, axis=-1)[..., 0]
+    backprop = np.exp(log_p)
+    np.put_along_axis(backprop, index, np.take_along_axis(backprop, index, axis=-1) - 1, axis=-1)
+    return loss.astype(logits.dtype, copy=False), backprop.astype(logits.dtype, copy=False)
+
+
+# ----------------------------------------------------------------- convolution
+def _conv2d(
+    x: np.ndarray, filters: np.ndarray, strides: Pair, padding: Padding, dilations: Pair
+) -> np.ndarray:
+    wide = _wide(x.dtype)
+    win = _windows(_pad(x.astype(wide, copy=False), padding), filters.shape[:2], strides, dilations)
+    out = np.tensordot(win, filters.astype(wide, copy=False), axes=((3, 4, 5), (2, 0, 1)))
+    return out.astype(x.dtype, copy=False)
+
+
+def _conv2d_backprop_input(
+    filters: np.ndarray, dy: np.ndarray, input_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
+) -> np.ndarray:
+    wide = _wide(dy.dtype)
+    cols = np.tensordot(dy.astype(wide, copy=False), filters.astype(wide, copy=False), axes=((3,), (3,)))
+    return _col2im(cols, input_sizes, strides, dilations, padding).astype(dy.dtype, copy=False)
+
+
+def _conv2d_backprop_filter(
+    x: np.ndarray, dy: np.ndarray, filter_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
+) -> np.ndarray:
+    wide = _wide(x.dtype)
+    win = _windows(_pad(x.astype(wide, copy=False), padding), filter_sizes[:2], strides, dilations)
+    grad = np.tensordot(win, dy.astype(wide, copy=False), axes=((0, 1, 2), (0, 1, 2)))  # C kh kw O
+    return grad.transpose(1, 2, 0, 3).astype(x.dtype, copy=False)
+
+
+def _depthwise_columns(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding, dilations: Pair):
+    """Receptive fields as (C, N*Ho*Wo, kh*kw), channel-major for a batched matmul."""
+    win = _windows(_pad(x, padding), ksize, strides, dilations)
+    n, ho, wo, c, kh, kw = win.shape
+    return win.transpose(3, 0, 1, 2, 4, 5).reshape(c, n * ho * wo, kh * kw), (n, ho, wo)
+
+
+def _depthwise_conv2d(
+    x: np.ndarray, filters: np.ndarray, strides: Pair, padding: Padding, dilations: Pair
+) -> np.ndarray:
+    wide = _wide(x.dtype)
+    kh, kw, c, m = filters.shape
+    cols, (n, ho, wo) = _depthwise_columns(x.astype(wide, copy=False), (kh, kw), strides, padding, dilations)
+    per_channel = filters.astype(wide, copy=False).transpose(2, 0, 1, 3).reshape(c, kh * kw, m)
+    out = np.matmul(cols, per_channel)  # C, N*Ho*Wo, M
+    out = out.reshape(c, n, ho, wo, m).transpose(1, 2, 3, 0, 4).reshape(n, ho, wo, c * m)
+    return out.astype(x.dtype, copy=False)
+
+
+def _depthwise_dy(dy: np.ndarray, m: int) -> np.ndarray:
+    """Output gradient (N, Ho, Wo, C*M) as (C, N*Ho*Wo, M)."""
+    n, ho, wo, cm = dy.shape
+    return dy.reshape(n * ho * wo, cm // m, m).transpose(1, 0, 2)
+
+
+def _depthwise_conv2d_backprop_input(
+    filters: np.ndarray, dy: np.ndarray, input_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
+) -> np.ndarray:
+    wide = _wide(dy.dtype)
+    kh, kw, c, m = filters.shape
+    n, ho, wo, _ = dy.shape
+    per_channel = filters.astype(wide, copy=False).transpose(2, 3, 0, 1).reshape(c, m, kh * kw)
+    cols = np.matmul(_depthwise_dy(dy.astype(wide, copy=False), m), per_channel)  # C, N*Ho*Wo, kh*kw
+    cols = cols.reshape(c, n, ho, wo, kh, kw).transpose(1, 2, 3, 4, 5, 0)
+    return _col2im(cols, input_sizes, strides, dilations, padding).astype(dy.dtype, copy=False)
+
+
+def _depthwise_conv2d_backprop_filter(
+    x: np.ndarray, dy: np.ndarray, filter_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
+) -> np.ndarray:
+    wide = _wide(x.dtype)
+    kh, kw, c, m = filter_sizes
+    cols, _ = _depthwise_columns(x.astype(wide, copy=False), (kh, kw), strides, padding, dilations)
+    grad = np.matmul(cols.transpose(0, 2, 1), _depthwise_dy(dy.astype(wide, copy=False), m))  # C, kh*kw, M
+    return grad.reshape(c, kh, kw, m).transpose(1, 2, 0, 3).astype(x.dtype, copy=False)
+
+
+# --------------------------------------------------------------------- pooling
+def _lowest(dtype: np.dtype) -> Any:
+    return np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf
+
+
+def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> np.ndarray:
+    win = _windows(_pad(x, padding, _lowest(x.dtype)), ksize, strides, _NO_DILATION)
+    return np.max(win, axis=(4, 5))
+
+
+def _max_pool2d_grad(
+    x: np.ndarray, y: np.ndarray, dy: np.ndarray, ksize: Pair, strides: Pair, padding: Padding
+) -> np.ndarray:
+    """Routes each output gradient to the first maximum of its window (row-major), as TF's CPU kernel."""
+    win = _windows(_pad(x, padding, _lowest(x.dtype)), ksize, strides, _NO_DILATION)
+    n, ho, wo, c, kh, kw = win.shape
+    first_max = np.argmax(win.reshape(n, ho, wo, c, kh * kw), axis=-1)[..., None]
+    cols = np.zeros((n, ho, wo, c, kh * kw), _wide(dy.dtype))
+    np.put_along_axis(cols, first_max, dy[..., None], axis=-1)
+    cols = cols.reshape(n, ho, wo, c, kh, kw).transpose(0, 1, 2, 4, 5, 3)
+    return _col2im(cols, x.shape, strides, _NO_DILATION, padding).astype(dy.dtype, copy=False)
+
+
+def _window_counts(
+    input_hw: Pair, ksize: Pair, strides: Pair, padding: Padding, dtype: np.dtype
+) -> np.ndarray:
+    """How many real (not padding) inputs each window covers, as (Ho, Wo, 1): the avg-pool divisor."""
+    ones = _pad(np.ones((1, *input_hw, 1), dtype), padding)
+    return np.sum(_windows(ones, ksize, strides, _NO_DILATION), axis=(4, 5))[0]
+
+
+def _avg_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> np.ndarray:
+    wide = _wide(x.dtype)
+    win = _windows(_pad(x.astype(wide, copy=False), padding), ksize, strides, _NO_DILATION)
+    counts = _window_counts(x.shape[1:3], ksize, strides, padding, wide)
+    return (np.sum(win, axis=(4, 5)) / counts).astype(x.dtype, copy=False)
+
+
+def _avg_pool2d_grad(
+    dy: np.ndarray, orig_input_shape: tuple, ksize: Pair, strides: Pair, padding: Padding
+) -> np.ndarray:
+    wide = _wide(dy.dtype)
+    share = dy.astype(wide, copy=False) / _window_counts(orig_input_shape[1:3], ksize, strides, padding, wide)
+    n, ho, wo, c = dy.shape
+    cols = np.broadcast_to(share[:, :, :, None, None, :], (n, ho, wo, *ksize, c))
+    return _col2im(cols, orig_input_shape, strides, _NO_DILATION, padding).astype(dy.dtype, copy=False)
+
+
+KERNELS = {
+    "softmax": _softmax,
+    "log_softmax": _log_softmax,
+    "softmax_xent": _softmax_xent,
+    "sparse_softmax_xent": _sparse_softmax_xent,
+    "conv2d": _conv2d,
+    "conv2d_backprop_input": _conv2d_backprop_input,
+    "conv2d_backprop_filter": _conv2d_backprop_filter,
+    "depthwise_conv2d": _depthwise_conv2d,
+    "depthwise_conv2d_backprop_input": _depthwise_conv2d_backprop_input,
+    "depthwise_conv2d_backprop_filter": _depthwise_conv2d_backprop_filter,
+    "max_pool2d": _max_pool2d,
+    "max_pool2d_grad": _max_pool2d_grad,
+    "avg_pool2d": _avg_pool2d,
+    "avg_pool2d_grad": _avg_pool2d_grad,
+}
