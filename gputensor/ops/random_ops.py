@@ -1,3 +1,841 @@
-"""(random_ops: filled in by its family)."""
+"""Seeded random tensors (``gt.random``) on counter-based Philox4x32-10.
 
+Every random number comes from one primitive op call with a 64-bit ``key`` and a
+64-bit ``offset`` chosen in Python (docs/random.md has the bit-level spec and the
+seed rules); the CPU and CUDA kernels produce the same uint32 stream for them.
+Primitives (no tensor inputs; attrs ``key``, ``offset``, ``shape`` (tuple of
+ints), ``dtype`` (a NumPy dtype)):
+
+- ``random_uniform``: floats in [0, 1).
+- ``random_normal``: standard normals (Box-Muller).
+- ``random_truncated_normal``: standard normals redrawn until within [-2, 2].
+- ``random_uniform_int``: int32/int64 in [``minval``, ``maxval``) (two more attrs).
+- ``random_bits``: the raw stream as int32/uint32/int64/uint64.
+
+Everything else composes: ``mean``/``stddev``/``minval``/``maxval`` are applied
+with math ops (so gradients reach them), ``shuffle`` sorts by uniform keys and
+``categorical`` takes the argmax of logits plus Gumbel noise.
+
+Seeds, as TensorFlow 2: after ``set_seed(s)`` an op without a seed gets the next
+op seed from a counter, so the same sequence of calls gives the same values; an
+op seed alone uses the global seed 87654321; repeated calls with the same
+(global, op) seed pair continue one stream (``offset`` counts the calls); with
+no seed at all the key is drawn from the operating system.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gputensor.backend.cpu.random import philox4x32_10
+from gputensor.errors import InvalidArgumentError
+from gputensor.framework import dtypes as _dt
+from gputensor.framework.device_scope import device as _device_scope
+from gputensor.framework.op_table import define, execute
+from gputensor.framework.tensor import Tensor, convert_to_tensor
+from gputensor.framework.tensor_shape import TensorShape
+from gputensor.framework.variable import Variable
+from gputensor.ops import math_ops
+
+_SAMPLE_ATTRS = ("key", "offset", "shape", "dtype")
+RANDOM_UNIFORM = define("random_uniform", attrs=_SAMPLE_ATTRS, differentiable=False)
+RANDOM_NORMAL = define("random_normal", attrs=_SAMPLE_ATTRS, differentiable=False)
+RANDOM_TRUNCATED_NORMAL = define("random_truncated_normal", attrs=_SAMPLE_ATTRS, differentiable=False)
+RANDOM_UNIFORM_INT = define(
+    "random_uniform_int", attrs=_SAMPLE_ATTRS + ("minval", "maxval"), differentiable=False
+)
+RANDOM_BITS = define("random_bits", attrs=_SAMPLE_ATTRS, differentiable=False)
+
+# Nothing of gt.random goes to the top level (TF 2 has no tf.normal); gputensor/random.py
+# re-exports the names below.
 __all__: list[str] = []
+
+DEFAULT_GRAPH_SEED = 87654321  # TF's global seed when only an op seed is given
+_MASK64 = (1 << 64) - 1
+_INT_TYPES = (_dt.int32, _dt.int64)
+_BITS_TYPES = (_dt.int32, _dt.int64, _dt.uint32, _dt.uint64)
+# The key under which seeds are scrambled into Philox keys: the first 64 bits of pi's fraction.
+_SCRAMBLE_KEY = (0x243F6A88, 0x85A308D3)
+
+
+class Algorithm(enum.Enum):
+    """Random number algorithms, as ``tf.random.Algorithm``; gputensor implements Philox."""
+
+    PHILOX = 1
+    THREEFRY = 2
+    AUTO_SELECT = 3
+
+
+# ----------------------------------------------------------------- seed handling
+def _scramble(a: int, b: int) -> tuple[int, int]:
+    """Two 64-bit seeds -> (key, counter): one Philox block of counter (a, b) under a fixed key."""
+    a &= _MASK64
+    b &= _MASK64
+    counter = (a & 0xFFFFFFFF, a >> 32, b & 0xFFFFFFFF, b >> 32)
+    w = [int(x) for x in philox4x32_10(counter, _SCRAMBLE_KEY)]
+    return w[0] | (w[1] << 32), w[2] | (w[3] << 32)
+
+
+def _as_int(value: Any, fn: str, what: str) -> int:
+    """A Python int from an int, NumPy integer or scalar integer tensor."""
+    if isinstance(value, (Tensor, Variable, np.ndarray)):
+        arr = np.asarray(value)
+        if arr.ndim != 0 or arr.dtype.kind not in "iu":
+            raise InvalidArgumentError(
+                f"{fn}: {what} must be a scalar integer, got shape {arr.shape} and dtype {arr.dtype}"
+            )
+        return int(arr)
+    if isinstance(value, bool):
+        raise TypeError(f"{fn}: {what} must be an integer, got the bool {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{fn}: {what} must be an integer, got {value!r}") from None
+
+
+class _SeedState:
+    """The global seed, the op-seed counter and how many calls each seed pair has made."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.global_seed: int | None = None
+        self.next_op_seed = 0
+        self.calls: dict[tuple[int, int], int] = {}
+
+    def key_offset(self, op_seed: Any, fn: str) -> tuple[int, int]:
+        if op_seed is not None:
+            op_seed = _as_int(op_seed, fn, "seed")
+        with self.lock:
+            global_seed = self.global_seed
+            if global_seed is None:
+                if op_seed is None:
+                    return secrets.randbits(64), 0
+                global_seed = DEFAULT_GRAPH_SEED
+            elif op_seed is None:
+                op_seed = self.next_op_seed
+                self.next_op_seed += 1
+            pair = (global_seed, op_seed)
+            offset = self.calls.get(pair, 0)
+            self.calls[pair] = offset + 1
+        return _scramble(global_seed, op_seed)[0], offset
+
+
+_seeds = _SeedState()
+
+
+def set_seed(seed: Any) -> None:
+    """Sets the global random seed, as ``tf.random.set_seed``.
+
+    Ops without their own seed then take op seeds from a counter that this call
+    resets, so the same sequence of random ops gives the same values again. Seed
+    pairs used before start their streams afresh. ``None`` clears the global seed.
+
+    Args:
+      seed: an integer (taken modulo 2**64), or None.
+
+    Raises:
+      TypeError: if ``seed`` is not an integer.
+
+    >>> gt.random.set_seed(5)
+    >>> a = gt.random.uniform([2])
+    >>> gt.random.set_seed(5)
+    >>> bool(gt.reduce_all(a == gt.random.uniform([2])))
+    True
+    """
+    value = None if seed is None else _as_int(seed, "set_seed", "seed")
+    with _seeds.lock:
+        _seeds.global_seed = value
+        _seeds.next_op_seed = 0
+        _seeds.calls.clear()
+
+
+def _stateless_key(seed: Any, fn: str) -> tuple[int, int]:
+    """(key, offset) of a stateless op's seed: a shape-[2] integer tensor or pair."""
+    arr = np.asarray(seed)
+    if arr.shape != (2,) or arr.dtype.kind not in "iu":
+        raise InvalidArgumentError(
+            f"{fn}: seed must be a shape [2] integer tensor or pair of ints, got shape "
+            f"{arr.shape} and dtype {arr.dtype}; e.g. seed=[1, 2]"
+        )
+    return _scramble(int(arr[0]), int(arr[1]))
+
+
+# ----------------------------------------------------------------- validation
+def _shape(shape: Any, fn: str) -> tuple[int, ...]:
+    """A tuple of non-negative ints from a list, TensorShape or 1-D integer tensor."""
+    if isinstance(shape, TensorShape):
+        if not shape.is_fully_defined():
+            raise InvalidArgumentError(f"{fn}: shape {shape} must be fully defined")
+        dims = shape.as_list()
+    elif isinstance(shape, (Tensor, Variable, np.ndarray)):
+        arr = np.asarray(shape)
+        if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+            raise InvalidArgumentError(
+                f"{fn}: shape must be a vector of int32 or int64, got shape {arr.shape} and dtype {arr.dtype}"
+            )
+        dims = arr.tolist()
+    elif isinstance(shape, (list, tuple)):
+        dims = [_as_int(d, fn, "every dimension of shape") for d in shape]
+    else:
+        raise InvalidArgumentError(
+            f"{fn}: shape must be a vector (list, tuple or 1-D tensor) of ints, got {shape!r}; "
+            f"e.g. shape=[{shape!r}]"
+        )
+    if any(d < 0 for d in dims):
+        raise InvalidArgumentError(f"{fn}: shape {list(dims)} has a negative dimension")
+    return tuple(int(d) for d in dims)
+
+
+def _float_dtype(dtype: Any, fn: str) -> _dt.DType:
+    dt = _dt.as_dtype(dtype)
+    if dt not in _dt.FLOATS:
+        raise TypeError(f"{fn}: dtype {dt.name} is not allowed; use float16, bfloat16, float32 or float64")
+    return dt
+
+
+def _param(value: Any, dtype: _dt.DType, fn: str, what: str) -> Any:
+    """A float parameter as a Python float (kept for the fast path) or a tensor of ``dtype``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return convert_to_tensor(value, dtype=dtype)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{fn}: {what} must be a number or a {dtype.name} tensor ({exc})") from None
+
+
+def _int_bound(value: Any, dtype: _dt.DType, fn: str, what: str) -> int:
+    v = _as_int(value, fn, what)
+    if not dtype.min <= v <= dtype.max:
+        raise InvalidArgumentError(
+            f"{fn}: {what}={v} does not fit dtype {dtype.name} [{dtype.min}, {dtype.max}]"
+        )
+    return v
+
+
+# ----------------------------------------------------------------- sampling
+KeySource = Callable[[], tuple[int, int]]
+
+
+def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: Any) -> Tensor:
+    key, offset = keys()
+    attrs = {"key": key, "offset": offset, "shape": shape, "dtype": dtype.np_dtype, **extra}
+    return execute(op, (), attrs)
+
+
+def _normal_family(
+    op: Any, fn: str, shape: Any, mean: Any, stddev: Any, dtype: Any, keys: KeySource
+) -> Tensor:
+    shape = _shape(shape, fn)
+    dtype = _float_dtype(dtype, fn)
+    mean = _param(mean, dtype, fn, "mean")
+    stddev = _param(stddev, dtype, fn, "stddev")
+    z = _sample(op, shape, dtype, keys)
+    # TF's order: rnd * stddev + mean, so gradients reach tensor-valued parameters.
+    if not (isinstance(stddev, float) and stddev == 1.0):
+        z = math_ops.multiply(z, stddev)
+    if not (isinstance(mean, float) and mean == 0.0):
+        z = math_ops.add(z, mean)
+    return z
+
+
+def _uniform(
+    fn: str, shape: Any, minval: Any, maxval: Any, dtype: Any, keys: KeySource, full_range_ok: bool
+) -> Tensor:
+    shape = _shape(shape, fn)
+    dtype = _dt.as_dtype(dtype)
+    if dtype in _dt.FLOATS:
+        lo = _param(0.0 if minval is None else minval, dtype, fn, "minval")
+        hi = _param(1.0 if maxval is None else maxval, dtype, fn, "maxval")
+        u = _sample(RANDOM_UNIFORM, shape, dtype, keys)
+        if isinstance(lo, float) and isinstance(hi, float) and (lo, hi) == (0.0, 1.0):
+            return u
+        lo, hi = convert_to_tensor(lo, dtype=dtype), convert_to_tensor(hi, dtype=dtype)
+        return math_ops.add(math_ops.multiply(u, math_ops.subtract(hi, lo)), lo)
+    if dtype not in _INT_TYPES:
+        raise TypeError(f"{fn}: dtype {dtype.name} is not allowed; use a float type, int32 or int64")
+    if full_range_ok and minval is None and maxval is None:
+        return _sample(RANDOM_BITS, shape, dtype, keys)
+    if maxval is None or minval is None:
+        raise ValueError(
+            f"{fn}: Must specify maxval for integer dtype {dtype.name}; e.g. "
+            f"{fn}(shape, minval=0, maxval=10, dtype=gt.{dtype.name})"
+        )
+    lo = _int_bound(minval, dtype, fn, "minval")
+    hi = _int_bound(maxval, dtype, fn, "maxval")
+    if lo >= hi:
+        raise InvalidArgumentError(f"{fn}: Need minval < maxval: {lo} >= {hi}")
+    return _sample(RANDOM_UNIFORM_INT, shape, dtype, keys, minval=lo, maxval=hi)
+
+
+def _stateful(seed: Any, fn: str) -> KeySource:
+    return lambda: _seeds.key_offset(seed, fn)
+
+
+def _stateless(seed: Any, fn: str) -> KeySource:
+    key_offset = _stateless_key(seed, fn)
+    return lambda: key_offset
+
+
+# ----------------------------------------------------------------- public ops
+def normal(
+    shape: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = _dt.float32,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """Outputs random values from a normal distribution, as ``tf.random.normal``.
+
+    Args:
+      shape: the output shape: a list of ints or a 1-D integer tensor.
+      mean: the mean, a number or a tensor broadcastable with ``shape``.
+      stddev: the standard deviation, a number or a tensor broadcastable with ``shape``.
+      dtype: float16, bfloat16, float32 or float64.
+      seed: an integer op seed (see ``set_seed``), or None.
+      name: ignored (eager).
+
+    Returns:
+      A tensor of ``shape`` and ``dtype``.
+
+    Raises:
+      TypeError: for a non-floating dtype.
+      InvalidArgumentError: for a shape that is not a vector of non-negative ints.
+
+    >>> gt.random.normal([2, 3], seed=1).shape
+    TensorShape([2, 3])
+    """
+    return _normal_family(RANDOM_NORMAL, "normal", shape, mean, stddev, dtype, _stateful(seed, "normal"))
+
+
+def truncated_normal(
+    shape: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = _dt.float32,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """Normal values redrawn until within two standard deviations of the mean.
+
+    As ``tf.random.truncated_normal``; every value lies in
+    ``[mean - 2 stddev, mean + 2 stddev]``.
+
+    Args:
+      shape: the output shape: a list of ints or a 1-D integer tensor.
+      mean: the mean of the (untruncated) normal distribution.
+      stddev: its standard deviation.
+      dtype: float16, bfloat16, float32 or float64.
+      seed: an integer op seed (see ``set_seed``), or None.
+      name: ignored (eager).
+
+    Returns:
+      A tensor of ``shape`` and ``dtype``.
+
+    Raises:
+      TypeError: for a non-floating dtype.
+      InvalidArgumentError: for a shape that is not a vector of non-negative ints.
+    """
+    keys = _stateful(seed, "truncated_normal")
+    return _normal_family(RANDOM_TRUNCATED_NORMAL, "truncated_normal", shape, mean, stddev, dtype, keys)
+
+
+def uniform(
+    shape: Any,
+    minval: Any = 0,
+    maxval: Any = None,
+    dtype: Any = _dt.float32,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """Outputs random values from a uniform distribution in ``[minval, maxval)``.
+
+    As ``tf.random.uniform``. For floats ``maxval`` defaults to 1; integer dtypes
+    (int32, int64) need ``maxval`` and scalar bounds with ``minval < maxval``.
+
+    Args:
+      shape: the output shape: a list of ints or a 1-D integer tensor.
+      minval: the inclusive lower bound (floats: a number or broadcastable tensor).
+      maxval: the exclusive upper bound; None means 1 for floats.
+      dtype: float16, bfloat16, float32, float64, int32 or int64.
+      seed: an integer op seed (see ``set_seed``), or None.
+      name: ignored (eager).
+
+    Returns:
+      A tensor of ``shape`` and ``dtype``.
+
+    Raises:
+      ValueError: for an integer dtype without ``maxval``.
+      InvalidArgumentError: for integer bounds with ``minval >= maxval``, or a bad shape.
+      TypeError: for an unsupported dtype.
+
+    >>> int(gt.reduce_max(gt.random.uniform([100], maxval=3, dtype=gt.int32, seed=1))) < 3
+    True
+    """
+    return _uniform("uniform", shape, minval, maxval, dtype, _stateful(seed, "uniform"), False)
+
+
+def stateless_normal(
+    shape: Any,
+    seed: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = _dt.float32,
+    name: str | None = None,
+    alg: Any = "auto_select",
+) -> Tensor:
+    """Normal values determined by ``seed`` alone, as ``tf.random.stateless_normal``.
+
+    Args:
+      shape: the output shape: a list of ints or a 1-D integer tensor.
+      seed: a shape [2] integer tensor or pair of ints.
+      mean: the mean, a number or a broadcastable tensor.
+      stddev: the standard deviation, a number or a broadcastable tensor.
+      dtype: float16, bfloat16, float32 or float64.
+      name: ignored (eager).
+      alg: "auto_select" or "philox" (the same here).
+
+    Returns:
+      A tensor of ``shape`` and ``dtype``; the same seed gives the same values.
+
+    Raises:
+      InvalidArgumentError: for a seed that is not two integers, or a bad shape.
+      TypeError: for a non-floating dtype.
+    """
+    _algorithm(alg, "stateless_normal")
+    keys = _stateless(seed, "stateless_normal")
+    return _normal_family(RANDOM_NORMAL, "stateless_normal", shape, mean, stddev, dtype, keys)
+
+
+def stateless_truncated_normal(
+    shape: Any,
+    seed: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = _dt.float32,
+    name: str | None = None,
+    alg: Any = "auto_select",
+) -> Tensor:
+    """Truncated normal values determined by ``seed`` alone (see `truncated_normal`).
+
+    Args:
+      shape: the output shape.
+      seed: a shape [2] integer tensor or pair of ints.
+      mean: the mean of the untruncated distribution.
+      stddev: its standard deviation.
+      dtype: float16, bfloat16, float32 or float64.
+      name: ignored (eager).
+      alg: "auto_select" or "philox".
+
+    Returns:
+      A tensor of ``shape`` and ``dtype`` within two ``stddev`` of ``mean``.
+
+    Raises:
+      InvalidArgumentError: for a seed that is not two integers, or a bad shape.
+      TypeError: for a non-floating dtype.
+    """
+    fn = "stateless_truncated_normal"
+    _algorithm(alg, fn)
+    keys = _stateless(seed, fn)
+    return _normal_family(RANDOM_TRUNCATED_NORMAL, fn, shape, mean, stddev, dtype, keys)
+
+
+def stateless_uniform(
+    shape: Any,
+    seed: Any,
+    minval: Any = 0,
+    maxval: Any = None,
+    dtype: Any = _dt.float32,
+    name: str | None = None,
+    alg: Any = "auto_select",
+) -> Tensor:
+    """Uniform values determined by ``seed`` alone, as ``tf.random.stateless_uniform``.
+
+    Integer dtypes need ``maxval``, except that ``minval=None, maxval=None`` gives
+    integers over the dtype's full range, as TF.
+
+    Args:
+      shape: the output shape.
+      seed: a shape [2] integer tensor or pair of ints.
+      minval: the inclusive lower bound.
+      maxval: the exclusive upper bound; None means 1 for floats.
+      dtype: float16, bfloat16, float32, float64, int32 or int64.
+      name: ignored (eager).
+      alg: "auto_select" or "philox".
+
+    Returns:
+      A tensor of ``shape`` and ``dtype``.
+
+    Raises:
+      ValueError: for an integer dtype with only one bound.
+      InvalidArgumentError: for ``minval >= maxval`` (integers), a bad seed or shape.
+      TypeError: for an unsupported dtype.
+    """
+    _algorithm(alg, "stateless_uniform")
+    keys = _stateless(seed, "stateless_uniform")
+    return _uniform("stateless_uniform", shape, minval, maxval, dtype, keys, True)
+
+
+def split(seed: Any, num: int = 2, alg: Any = "auto_select") -> Tensor:
+    """Splits a stateless seed into ``num`` new seeds, as ``tf.random.split``.
+
+    Args:
+      seed: a shape [2] int32 or int64 tensor or pair of ints.
+      num: how many seeds to make.
+      alg: "auto_select" or "philox".
+
+    Returns:
+      A ``[num, 2]`` tensor of the seed's dtype (int64 for Python ints).
+    """
+    _algorithm(alg, "split")
+    num = _as_int(num, "split", "num")
+    if num < 0:
+        raise InvalidArgumentError(f"split: num must be >= 0, got {num}")
+    dtype = _seed_dtype(seed)
+    return _sample(RANDOM_BITS, (num, 2), dtype, _stateless(seed, "split"))
+
+
+def fold_in(seed: Any, data: Any, alg: Any = "auto_select") -> Tensor:
+    """Folds an integer ``data`` into a stateless seed, as ``tf.random.fold_in``.
+
+    Args:
+      seed: a shape [2] int32 or int64 tensor or pair of ints.
+      data: an integer (e.g. a step or replica number).
+      alg: "auto_select" or "philox".
+
+    Returns:
+      A new shape [2] seed of the seed's dtype, different for each ``data``.
+    """
+    _algorithm(alg, "fold_in")
+    dtype = _seed_dtype(seed)
+    key, _ = _stateless_key(seed, "fold_in")
+    value = _as_int(data, "fold_in", "data")
+    return _sample(RANDOM_BITS, (2,), dtype, lambda: (key, value & _MASK64))
+
+
+def _seed_dtype(seed: Any) -> _dt.DType:
+    kind = np.asarray(seed).dtype
+    return _dt.int32 if kind == np.int32 else _dt.int64
+
+
+def shuffle(value: Any, seed: Any = None, name: str | None = None) -> Tensor:
+    """Randomly shuffles a tensor along its first dimension, as ``tf.random.shuffle``.
+
+    Args:
+      value: a tensor; slices ``value[i]`` are permuted.
+      seed: an integer op seed (see ``set_seed``), or None.
+      name: ignored (eager).
+
+    Returns:
+      A tensor of the same shape and dtype.
+    """
+    from gputensor.ops import array_ops
+
+    x = convert_to_tensor(value)
+    if x.ndim == 0 or x.shape[0] <= 1:
+        return x
+    # float64 sort keys: 53 random bits make ties (kept in order by a stable sort) negligible.
+    keys = _sample(RANDOM_UNIFORM, (x.shape[0],), _dt.float64, _stateful(seed, "shuffle"))
+    return array_ops.gather(x, array_ops.argsort(keys, stable=True))
+
+
+def categorical(
+    logits: Any,
+    num_samples: Any,
+    dtype: Any = None,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """Draws samples from categorical distributions, as ``tf.random.categorical``.
+
+    Args:
+      logits: a ``[batch_size, num_classes]`` float tensor of unnormalised log-probabilities.
+      num_samples: how many samples to draw for each row.
+      dtype: int32 or int64 (default) for the output.
+      seed: an integer op seed (see ``set_seed``), or None.
+      name: ignored (eager).
+
+    Returns:
+      A ``[batch_size, num_samples]`` tensor of class indices.
+
+    Raises:
+      InvalidArgumentError: for logits that are not a float matrix with at least one class.
+      TypeError: for an output dtype other than int32/int64.
+    """
+    from gputensor.ops import array_ops
+
+    x = convert_to_tensor(logits)
+    if x.ndim != 2 or x.dtype not in _dt.FLOATS:
+        raise InvalidArgumentError(
+            f"categorical: logits must be a float matrix [batch_size, num_classes], got shape "
+            f"{tuple(x.shape)} and dtype {x.dtype.name}"
+        )
+    out = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if out not in _INT_TYPES:
+        raise TypeError(f"categorical: dtype must be int32 or int64, got {out.name}")
+    n = _as_int(num_samples, "categorical", "num_samples")
+    batch, classes = x.shape
+    if n < 0:
+        raise InvalidArgumentError(f"categorical: num_samples must be >= 0, got {n}")
+    if classes == 0 and batch and n:
+        raise InvalidArgumentError(
+            f"categorical: logits of shape {tuple(x.shape)} have no classes to sample from"
+        )
+    ct = _dt.float64 if x.dtype is _dt.float64 else _dt.float32
+    if x.dtype is not ct:
+        x = math_ops.cast(x, ct)
+    u = _sample(RANDOM_UNIFORM, (batch, n, classes), ct, _stateful(seed, "categorical"))
+    # Gumbel-max: argmax(logits + g) with g = -log(E), E = -log(1 - u) exponential. E is 0
+    # only for u == 0; the tiny floor stands for g = +inf there, without a log(0) warning.
+    tiny = float(np.finfo(ct.np_dtype).tiny)
+    e = math_ops.negative(math_ops.log(math_ops.subtract(1.0, u)))
+    g = math_ops.negative(math_ops.log(math_ops.maximum(e, tiny)))
+    scores = math_ops.add(array_ops.expand_dims(x, 1), g)
+    return math_ops.argmax(scores, axis=2, output_type=out)
+
+
+# ----------------------------------------------------------------- Generator
+def _algorithm(alg: Any, fn: str) -> Algorithm:
+    if alg is None or alg == "auto_select" or alg == "philox" or alg in (1, 3):
+        return Algorithm.PHILOX
+    if isinstance(alg, Algorithm) and alg is not Algorithm.THREEFRY:
+        return Algorithm.PHILOX
+    raise InvalidArgumentError(
+        f"{fn}: algorithm {alg!r} is not supported; gputensor implements Philox "
+        "(alg='philox' or 'auto_select')"
+    )
+
+
+def _to_int64(u: int) -> int:
+    u &= _MASK64
+    return u - (1 << 64) if u >> 63 else u
+
+
+def create_rng_state(seed: Any, alg: Any) -> np.ndarray:
+    """The Philox state ``[counter, 0, key]`` (int64) a Generator seeded with ``seed`` starts from.
+
+    Args:
+      seed: an integer (any size; 128 bits are used) or a sequence of up to two integers.
+      alg: "philox", "auto_select" or None.
+
+    Returns:
+      A NumPy int64 array of shape [3], as ``tf.random.experimental.create_rng_state``.
+    """
+    _algorithm(alg, "create_rng_state")
+    if isinstance(seed, (list, tuple, np.ndarray, Tensor)):
+        parts = [_as_int(s, "create_rng_state", "seed") for s in np.asarray(seed).reshape(-1)]
+        if len(parts) > 2:
+            raise InvalidArgumentError(f"create_rng_state: seed has {len(parts)} ints; give at most 2")
+        a, b = (parts + [0, 0])[:2]
+    else:
+        s = _as_int(seed, "create_rng_state", "seed")
+        a, b = s & _MASK64, (s >> 64) & _MASK64
+    key, _ = _scramble(a, b)
+    return np.array([0, 0, _to_int64(key)], dtype=np.int64)
+
+
+class Generator:
+    """A random number generator with its own state, as ``tf.random.Generator``.
+
+    The state is an int64 Variable ``[counter, 0, key]`` on the CPU: each op uses
+    the Philox ``key`` and the current ``counter`` as its offset, then adds one to
+    the counter, so a generator never repeats a stream (docs/random.md).
+
+    Args:
+      copy_from: a Generator to copy the state of.
+      state: an initial state ``[counter, 0, key]`` (see `create_rng_state`).
+      alg: "philox", "auto_select" or None.
+
+    >>> g = gt.random.Generator.from_seed(1)
+    >>> g.normal([2, 3]).shape
+    TensorShape([2, 3])
+    """
+
+    def __init__(self, copy_from: Generator | None = None, state: Any = None, alg: Any = None) -> None:
+        if copy_from is not None:
+            if state is not None:
+                raise ValueError("Generator: give copy_from or state, not both")
+            state = copy_from.state.numpy()
+        elif state is None:
+            raise ValueError(
+                "Generator: give copy_from or state; or use Generator.from_seed(seed) / "
+                "Generator.from_non_deterministic_state()"
+            )
+        self._alg = _algorithm(alg, "Generator")
+        self._lock = threading.Lock()
+        with _device_scope("/CPU:0"):
+            self._state_var = Variable(_check_state(state), trainable=False, dtype=_dt.int64, name="StateVar")
+
+    @classmethod
+    def from_seed(cls, seed: Any, alg: Any = None) -> Generator:
+        """A generator whose stream is determined by ``seed`` (an int or up to two ints)."""
+        return cls(state=create_rng_state(seed, alg), alg=alg)
+
+    @classmethod
+    def from_non_deterministic_state(cls, alg: Any = None) -> Generator:
+        """A generator with a key from the operating system's entropy source."""
+        return cls(state=[0, 0, _to_int64(secrets.randbits(64))], alg=alg)
+
+    @classmethod
+    def from_state(cls, state: Any, alg: Any) -> Generator:
+        """A generator starting at ``state`` ([counter, 0, key])."""
+        return cls(state=state, alg=alg)
+
+    @classmethod
+    def from_key_counter(cls, key: Any, counter: Any, alg: Any) -> Generator:
+        """A generator with Philox ``key`` (an int) and ``counter`` (an int or [counter, 0])."""
+        c = np.asarray(counter).reshape(-1)
+        first = _as_int(c[0] if c.size else 0, "from_key_counter", "counter")
+        k = _as_int(np.asarray(key).reshape(-1)[0], "from_key_counter", "key")
+        return cls(state=[_to_int64(first), 0, _to_int64(k)], alg=alg)
+
+    # -------------------------------------------------------------- state
+    @property
+    def state(self) -> Variable:
+        """The int64 state Variable ``[counter, 0, key]``."""
+        return self._state_var
+
+    @property
+    def algorithm(self) -> int:
+        """The algorithm's number (1, Philox), as TF."""
+        return self._alg.value
+
+    @property
+    def key(self) -> Tensor:
+        """The Philox key as an int64 scalar tensor."""
+        return convert_to_tensor(self._state_var.numpy()[2])
+
+    def reset(self, state: Any) -> None:
+        """Sets the state to ``state`` ([counter, 0, key])."""
+        with self._lock, _device_scope("/CPU:0"):
+            self._state_var.assign(_check_state(state))
+
+    def reset_from_seed(self, seed: Any) -> None:
+        """Resets the state as `from_seed` makes it."""
+        self.reset(create_rng_state(seed, self._alg.name.lower()))
+
+    def reset_from_key_counter(self, key: Any, counter: Any) -> None:
+        """Resets the state to Philox ``key`` and ``counter``."""
+        self.reset(Generator.from_key_counter(key, counter, None).state.numpy())
+
+    def skip(self, delta: Any) -> None:
+        """Advances the counter by ``delta`` op calls."""
+        self._advance(_as_int(delta, "skip", "delta"))
+
+    def _advance(self, calls: int) -> tuple[int, int]:
+        """(key, offset) for the next op call; the counter moves on by ``calls``."""
+        with self._lock:
+            s = self._state_var.numpy()
+            counter, key = int(s[0]) & _MASK64, int(s[2]) & _MASK64
+            new = s.copy()
+            new[0] = _to_int64(counter + calls)
+            with _device_scope("/CPU:0"):
+                self._state_var.assign(new)
+        return key, counter
+
+    def _keys(self) -> KeySource:
+        return lambda: self._advance(1)
+
+    # -------------------------------------------------------------- sampling
+    def normal(
+        self,
+        shape: Any,
+        mean: Any = 0.0,
+        stddev: Any = 1.0,
+        dtype: Any = _dt.float32,
+        name: str | None = None,
+    ) -> Tensor:
+        """Normal values (see `gt.random.normal`) from this generator's stream."""
+        return _normal_family(RANDOM_NORMAL, "Generator.normal", shape, mean, stddev, dtype, self._keys())
+
+    def truncated_normal(
+        self,
+        shape: Any,
+        mean: Any = 0.0,
+        stddev: Any = 1.0,
+        dtype: Any = _dt.float32,
+        name: str | None = None,
+    ) -> Tensor:
+        """Truncated normal values (see `gt.random.truncated_normal`) from this generator."""
+        fn = "Generator.truncated_normal"
+        return _normal_family(RANDOM_TRUNCATED_NORMAL, fn, shape, mean, stddev, dtype, self._keys())
+
+    def uniform(
+        self,
+        shape: Any,
+        minval: Any = 0,
+        maxval: Any = None,
+        dtype: Any = _dt.float32,
+        name: str | None = None,
+    ) -> Tensor:
+        """Uniform values in [minval, maxval) (see `gt.random.uniform`) from this generator.
+
+        As TF, ``minval=None, maxval=None`` with an integer dtype gives the full range.
+        """
+        return _uniform("Generator.uniform", shape, minval, maxval, dtype, self._keys(), True)
+
+    def uniform_full_int(self, shape: Any, dtype: Any = _dt.uint64, name: str | None = None) -> Tensor:
+        """Integers over the whole range of ``dtype`` (int32, int64, uint32 or uint64)."""
+        shape = _shape(shape, "Generator.uniform_full_int")
+        dt = _dt.as_dtype(dtype)
+        if dt not in _BITS_TYPES:
+            raise TypeError(
+                f"Generator.uniform_full_int: dtype {dt.name} is not allowed; use int32, int64, "
+                "uint32 or uint64"
+            )
+        return _sample(RANDOM_BITS, shape, dt, self._keys())
+
+    def make_seeds(self, count: int = 1) -> Tensor:
+        """``count`` seeds for stateless ops, as a ``[2, count]`` int64 tensor."""
+        count = _as_int(count, "Generator.make_seeds", "count")
+        return _sample(RANDOM_BITS, (2, count), _dt.int64, self._keys())
+
+    def split(self, count: int = 1) -> list[Generator]:
+        """``count`` new generators with independent streams; advances this one.
+
+        Returns:
+          A list of ``count`` Generators.
+        """
+        seeds = np.asarray(self.make_seeds(count))
+        return [
+            Generator(state=[0, 0, _to_int64(_scramble(int(a), int(b))[0])], alg=self._alg.name.lower())
+            for a, b in seeds.T
+        ]
+
+
+def _check_state(state: Any) -> np.ndarray:
+    arr = np.asarray(state)
+    if arr.shape != (3,) or arr.dtype.kind not in "iu":
+        raise InvalidArgumentError(
+            f"Generator: state must be 3 integers [counter, 0, key], got shape {arr.shape} and "
+            f"dtype {arr.dtype}; make one with gt.random.experimental.create_rng_state(seed, 'philox')"
+        )
+    return np.array([_to_int64(int(v)) for v in arr.tolist()], dtype=np.int64)
+
+
+_global_generator: Generator | None = None
+
+
+def get_global_generator() -> Generator:
+    """The global Generator, made from a non-deterministic state on first use (as TF)."""
+    global _global_generator
+    if _global_generator is None:
+        _global_generator = Generator.from_non_deterministic_state()
+    return _global_generator
+
+
+def set_global_generator(generator: Generator) -> None:
+    """Replaces the global Generator."""
+    global _global_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(
+            f"set_global_generator: expected a gt.random.Generator, got {type(generator).__name__}"
+        )
+    _global_generator = generator
