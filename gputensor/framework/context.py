@@ -13,13 +13,46 @@ from typing import Any
 
 
 class _State(threading.local):
+    """Thread-local state. ``fast`` is True while no device scope, tape or tidy is
+    active, so the eager hot path reads one attribute instead of three."""
+
     def __init__(self) -> None:
-        self.device = None  # Device forced by `with gt.device(...)`, else None
+        self._device = None  # Device forced by `with gt.device(...)`, else None
+        self._tapes: tuple = ()  # active GradientTapes, innermost last
+        self._tidy = None  # list of tensors made inside the innermost gt.tidy, else None
+        self.fast = True
         self.name_scope = ""  # "outer/inner/" or ""
-        self.tidy = None  # list of tensors made inside the innermost gt.tidy, else None
-        self.tapes: tuple = ()  # active GradientTapes, innermost last
         self.graph = None  # the FuncGraph being traced, else None
-        self.recording_paused = 0
+
+    def _refresh(self) -> None:
+        self.fast = self._device is None and not self._tapes and self._tidy is None
+
+    @property
+    def device(self):
+        return self._device
+
+    @device.setter
+    def device(self, value) -> None:
+        self._device = value
+        self._refresh()
+
+    @property
+    def tapes(self) -> tuple:
+        return self._tapes
+
+    @tapes.setter
+    def tapes(self, value: tuple) -> None:
+        self._tapes = tuple(value)
+        self._refresh()
+
+    @property
+    def tidy(self):
+        return self._tidy
+
+    @tidy.setter
+    def tidy(self, value) -> None:
+        self._tidy = value
+        self._refresh()
 
 
 state = _State()

@@ -253,3 +253,93 @@ def binary(op: OpDef, x: Any, y: Any) -> Tensor:
     if state.tapes and context.recorder is not None:
         context.recorder(op, (x, y), _EMPTY, t)
     return t
+
+
+def binary_function(op: OpDef) -> Callable[..., Tensor]:
+    """Returns ``fn(x, y)`` running elementwise ``op``: the eager hot path, in one frame.
+
+    Two tensors of one dtype on one device with no tape, tidy scope or device
+    scope active take the inlined path (kernel lookup, call, wrap); everything
+    else falls back to `binary`, which converts, checks, copies and records.
+    """
+    name = op.name
+    allowed = op.dtypes
+    _Tensor = Tensor
+    _state = state
+    _wrap = wrap
+
+    def fn(x: Any, y: Any, name_: str | None = None) -> Tensor:
+        if type(x) is _Tensor and _state.fast:
+            device = x._device
+            dt = x._dtype
+            ty = type(y)
+            if ty is _Tensor:
+                ok = y._dtype is dt and y._device is device
+                b = y._data
+            elif (ty is float and dt.kind in "fc") or (ty is int and dt.kind in "fiu"):
+                # A Python scalar takes the tensor's dtype (as TF) and goes to the kernel as a
+                # NumPy scalar; NumPy raises OverflowError if it does not fit: slow path.
+                try:
+                    b = x._data.dtype.type(y)
+                    ok = True
+                except (OverflowError, ValueError):
+                    ok = False
+            else:
+                ok = False
+            if ok and (allowed is None or dt in allowed):
+                kernel = device.kernels.get(name)
+                if kernel is not None:
+                    try:
+                        out = kernel(x._data, b)
+                    except Exception as exc:
+                        raise op_error(op, (x, y), None, exc) from exc
+                    return _wrap(out, device)
+        return binary(op, x, y)
+
+    def reflected(y: Any, x: Any) -> Tensor:
+        # `x <op> y` where only y (self) is a tensor: Python calls y.__radd__(x).
+        if type(y) is _Tensor and _state.fast:
+            tx = type(x)
+            dt = y._dtype
+            if ((tx is float and dt.kind in "fc") or (tx is int and dt.kind in "fiu")) and (
+                allowed is None or dt in allowed
+            ):
+                kernel = y._device.kernels.get(name)
+                if kernel is not None:
+                    try:
+                        a = y._data.dtype.type(x)
+                        out = kernel(a, y._data)
+                    except (OverflowError, ValueError):
+                        return binary(op, x, y)
+                    except Exception as exc:
+                        raise op_error(op, (x, y), None, exc) from exc
+                    return _wrap(out, y._device)
+        return binary(op, x, y)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.reflected = reflected
+    return fn
+
+
+def unary_function(op: OpDef) -> Callable[..., Tensor]:
+    """Returns ``fn(x)`` running elementwise ``op``, with the same fast path as `binary_function`."""
+    name = op.name
+    allowed = op.dtypes
+    _Tensor = Tensor
+    _state = state
+    _wrap = wrap
+
+    def fn(x: Any, name_: str | None = None) -> Tensor:
+        if type(x) is _Tensor and _state.fast and (allowed is None or x._dtype in allowed):
+            device = x._device
+            kernel = device.kernels.get(name)
+            if kernel is not None:
+                try:
+                    out = kernel(x._data)
+                except Exception as exc:
+                    raise op_error(op, (x,), None, exc) from exc
+                return _wrap(out, device)
+        return unary(op, x)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn

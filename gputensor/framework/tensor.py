@@ -188,7 +188,10 @@ class Tensor:
             self._data = None
 
     def __del__(self) -> None:
-        data = self._data
+        try:
+            data = self._data
+        except AttributeError:  # never initialised (object.__new__ without wrap)
+            return
         if data is not None:
             dev = self._device
             dev.current_bytes -= data.nbytes
@@ -237,8 +240,8 @@ def wrap(data: Any, device: Any) -> Tensor:
     if device.current_bytes > device.peak_bytes:
         device.peak_bytes = device.current_bytes
     device.num_tensors += 1
-    if state.tidy is not None:
-        state.tidy.append(t)
+    if not state.fast and state._tidy is not None:
+        state._tidy.append(t)
     return t
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
-from gputensor.framework.op_table import OPS, binary, define, dtype_error, execute, unary
+from gputensor.framework.op_table import OPS, binary, binary_function, define, dtype_error, execute, unary_function
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 from gputensor.framework.variable import Variable
 
@@ -206,23 +206,11 @@ __all__ = [
 
 # =========================================================== public functions
 def _u(name: str):
-    op = _op(name)
-
-    def fn(x: Any, name: str | None = None) -> Tensor:
-        return unary(op, x)
-
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+    return unary_function(_op(name))
 
 
 def _b(name: str):
-    op = _op(name)
-
-    def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
-        return binary(op, x, y)
-
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+    return binary_function(_op(name))
 
 
 negative = _u("negative")
@@ -295,11 +283,16 @@ _F64_FOR = {_dt.int32: _dt.float64, _dt.int64: _dt.float64, _dt.int8: _dt.float3
             _dt.int16: _dt.float32, _dt.uint8: _dt.float32, _dt.uint16: _dt.float32}  # fmt: skip
 
 
+_div = binary_function(_DIV)
+
+
 def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
     """Divides ``x / y`` elementwise; integers become float first, as TF's truediv.
 
     int8/int16/uint8/uint16 divide as float32 and int32/int64 as float64.
     """
+    if type(x) is Tensor and x._dtype in FC:
+        return _div(x, y)
     if type(x) is not Tensor and type(y) is Tensor:
         x = convert_to_tensor(x, dtype=y._dtype) if not isinstance(x, Variable) else x.value()
     x = convert_to_tensor(x)
@@ -609,7 +602,8 @@ def _invert(x: Any) -> Tensor:
 
 
 def _swap(fn):
-    return lambda self, other: fn(other, self)
+    reflected = getattr(fn, "reflected", None)
+    return reflected if reflected is not None else (lambda self, other: fn(other, self))
 
 
 _OPERATORS = {
