@@ -900,9 +900,7 @@ def moments(
     mean = math_ops.reduce_mean(y, axes, keepdims=True)
     variance = math_ops.reduce_mean(math_ops.squared_difference(y, mean), axes, keepdims=keepdims)
     if not keepdims:
-        from gputensor.ops.array_ops import reshape
-
-        mean = reshape(mean, tuple(variance._data.shape))
+        mean = math_ops.reduce_mean(mean, axes)  # drops the size-1 axes: a squeeze, no second pass over x
     return math_ops.cast(mean, t._dtype), math_ops.cast(variance, t._dtype)
 
 
