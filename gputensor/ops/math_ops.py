@@ -15,7 +15,15 @@ import numpy as np
 
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
-from gputensor.framework.op_table import OPS, binary, binary_function, define, dtype_error, execute, unary_function
+from gputensor.framework.op_table import (
+    OPS,
+    binary,
+    binary_function,
+    define,
+    dtype_error,
+    execute,
+    unary_function,
+)
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 from gputensor.framework.variable import Variable
 
@@ -241,6 +249,13 @@ invert = _u("invert")
 real_part = _u("real")
 imag = _u("imag")
 conj = _u("conj")
+# Activations declared here as elementwise ops; gt.nn re-exports them.
+relu = _u("relu")
+relu6 = _u("relu6")
+elu = _u("elu")
+selu = _u("selu")
+softplus = _u("softplus")
+silu = _u("silu")
 
 add = _b("add")
 subtract = _b("subtract")

@@ -9,7 +9,8 @@ kernels, compiled with g++, on the CPU. Everything here allocates through
 from __future__ import annotations
 
 import gc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -85,13 +86,16 @@ class CudaBackend:
 
     def contiguous(self, array: Any) -> Any:
         # RawKernel ignores strides (CuPy issue 9233): every kernel input is made C-contiguous.
-        return self.xp.ascontiguousarray(array)
+        # (ascontiguousarray would also turn a 0-d array into 1-d, so it is called only when needed.)
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
+        return array if array.flags.c_contiguous else self.xp.ascontiguousarray(array)
 
     def device_array(self, value: Any) -> Any:
         """A C-contiguous device array for a kernel input (uploading host scalars)."""
         if isinstance(value, (np.generic, np.ndarray)) and self.xp is not np:
-            return self.launcher.upload(np.ascontiguousarray(value))
-        return self.xp.ascontiguousarray(value)
+            return self.launcher.upload(_host_contiguous(value))
+        return self.contiguous(value)
 
     def constant_array(self, host: np.ndarray) -> Any:
         """A small read-only device array (shape/stride tables), uploaded once per distinct value."""
@@ -100,14 +104,14 @@ class CudaBackend:
         if arr is None:
             if len(self._constants) > 4096:
                 self._constants.clear()
-            arr = self.launcher.upload(np.ascontiguousarray(host))
+            arr = self.launcher.upload(_host_contiguous(host))
             self._constants[key] = arr
         return arr
 
     # ---------------------------------------------------------------- transfer
     def from_host(self, array: np.ndarray) -> Any:
         self.launcher.activate()
-        return self.launcher.upload(np.ascontiguousarray(array))
+        return self.launcher.upload(_host_contiguous(array))
 
     def to_host(self, array: Any) -> Any:
         if isinstance(array, (np.ndarray, np.generic)):
@@ -127,3 +131,8 @@ class CudaBackend:
 
     def memory_info(self, physical_index: int) -> dict[str, int]:
         return self.launcher.memory_info()
+
+
+def _host_contiguous(value: Any) -> np.ndarray:
+    arr = np.asarray(value)
+    return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)

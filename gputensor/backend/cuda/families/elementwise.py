@@ -7,7 +7,8 @@ shape/stride table), ``_sr``/``_sl`` (right/left operand a by-value scalar).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
