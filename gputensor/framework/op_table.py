@@ -264,16 +264,16 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
     """
     name = op.name
     allowed = op.dtypes
-    _Tensor = Tensor
+    tensor_cls = Tensor
     _state = state
     _wrap = wrap
 
     def fn(x: Any, y: Any, name_: str | None = None) -> Tensor:
-        if type(x) is _Tensor and _state.fast:
+        if type(x) is tensor_cls and _state.fast:
             device = x._device
             dt = x._dtype
             ty = type(y)
-            if ty is _Tensor:
+            if ty is tensor_cls:
                 ok = y._dtype is dt and y._device is device
                 b = y._data
             elif (ty is float and dt.kind in "fc") or (ty is int and dt.kind in "fiu"):
@@ -298,7 +298,7 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
 
     def reflected(y: Any, x: Any) -> Tensor:
         # `x <op> y` where only y (self) is a tensor: Python calls y.__radd__(x).
-        if type(y) is _Tensor and _state.fast:
+        if type(y) is tensor_cls and _state.fast:
             tx = type(x)
             dt = y._dtype
             if ((tx is float and dt.kind in "fc") or (tx is int and dt.kind in "fiu")) and (
@@ -325,12 +325,12 @@ def unary_function(op: OpDef) -> Callable[..., Tensor]:
     """Returns ``fn(x)`` running elementwise ``op``, with the same fast path as `binary_function`."""
     name = op.name
     allowed = op.dtypes
-    _Tensor = Tensor
+    tensor_cls = Tensor
     _state = state
     _wrap = wrap
 
     def fn(x: Any, name_: str | None = None) -> Tensor:
-        if type(x) is _Tensor and _state.fast and (allowed is None or x._dtype in allowed):
+        if type(x) is tensor_cls and _state.fast and (allowed is None or x._dtype in allowed):
             device = x._device
             kernel = device.kernels.get(name)
             if kernel is not None:

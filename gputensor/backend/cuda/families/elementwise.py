@@ -128,7 +128,6 @@ def make(op: Any, backend: Any) -> Callable:
     src = source_for(op)
     n_in = _ARITY[op.kind]
     attr_names = [a for a in op.attrs if a != "dtype"]
-    xp = backend.xp
 
     def attr_args(attrs: dict) -> tuple:
         out = []
