@@ -1,0 +1,25 @@
+"""Helpers shared by the hand-written kernel families (conv, pool, copy)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gputensor.backend.cuda.compile import INCLUDE_DIR
+from gputensor.errors import UnimplementedError
+
+
+def family_file(name: str) -> str:
+    """The text of a kernel file in cuda_kernels/, embedded in its unit so that the cache key covers it."""
+    return (INCLUDE_DIR / name).read_text()
+
+
+def checked_dtype(dtype: np.dtype, allowed: tuple, op: str) -> str:
+    """The dtype's name if a kernel exists for it, else UnimplementedError naming the op and the choices."""
+    name = np.dtype(dtype).name
+    if name not in allowed:
+        raise UnimplementedError(
+            f"{op}: no CUDA kernel for dtype {name}; the GPU kernels take {', '.join(allowed)}. "
+            "Cast the operands or run the op on the CPU",
+            op,
+        )
+    return name
