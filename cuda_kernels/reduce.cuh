@@ -1,0 +1,227 @@
+// reduce.cuh: reductions (sum, prod, mean, max, min, any, all, logsumexp, argmax,
+// argmin), scans (cumsum, cumprod) and the axis permutation that feeds them.
+//
+// The family module (gputensor/backend/cuda/families/reduce.py) generates one
+// extern "C" wrapper per op, dtype and layout; each wrapper builds a program below
+// and runs it under a layout of gt_reduce.cuh (block / warp / cols, 256 threads).
+//
+// Accumulators (the choice is documented in the family module):
+//   float16/bfloat16 -> float, float32 -> float (as TF's GPU kernels: full speed on
+//   GPUs with slow FP64; the tree keeps the error near log2(n) ulps), float64 -> double;
+//   integers -> unsigned 64-bit, whose wrap-around is defined behaviour and gives the
+//   same low bits as NumPy's arithmetic in the narrow type; the signed mean divides
+//   the two's-complement total as a signed number, truncating toward zero as TF does.
+#pragma once
+
+#include "gt_reduce.cuh"
+
+namespace gt {
+
+template <typename T> struct sum_acc { typedef unsigned long long type; };
+template <> struct sum_acc<__half> { typedef float type; };
+template <> struct sum_acc<__nv_bfloat16> { typedef float type; };
+template <> struct sum_acc<float> { typedef float type; };
+template <> struct sum_acc<double> { typedef double type; };
+
+// ------------------------------------------------------------ reduction functors
+// Each has in_t/out_t/acc_t, identity(), load(v, r), combine(a, b), finish(a, R).
+template <typename In> struct SumR : SumOf<typename sum_acc<In>::type> {
+  typedef In in_t;
+  typedef In out_t;
+  typedef typename sum_acc<In>::type acc_t;
+  __device__ acc_t load(In v, long long) const { return static_cast<acc_t>(to_c(v)); }
+  __device__ In finish(acc_t a, long long) const { return from_c<In>(a); }
+};
+
+template <typename In> struct ProdR : SumR<In> {
+  typedef typename SumR<In>::acc_t acc_t;
+  __device__ acc_t identity() const { return acc_t(1); }
+  __device__ acc_t combine(acc_t a, acc_t b) const { return a * b; }
+};
+
+// sum / R in the accumulator; for floats 0 / 0 gives the NaN an empty mean has.
+template <typename In, typename A> struct MeanDiv {
+  __device__ static In go(A total, long long R) { return from_c<In>(total / A(R)); }
+};
+// Integers: the signed total (two's complement of the wrapped sum) truncated toward 0,
+// as TF; an empty mean is 0, as the CPU backend.
+template <typename In> struct MeanDiv<In, unsigned long long> {
+  __device__ static In go(unsigned long long total, long long R) {
+    if (R == 0) return In(0);
+    if (In(-1) < In(0)) return static_cast<In>(static_cast<long long>(total) / R);
+    return static_cast<In>(total / static_cast<unsigned long long>(R));
+  }
+};
+
+template <typename In> struct MeanR : SumR<In> {
+  typedef typename SumR<In>::acc_t acc_t;
+  __device__ In finish(acc_t a, long long R) const { return MeanDiv<In, acc_t>::go(a, R); }
+};
+
+template <typename In, bool IsMax> struct ExtremumR {
+  typedef In in_t;
+  typedef In out_t;
+  typedef typename ordered<In>::type acc_t;
+  __device__ acc_t identity() const { return IsMax ? limits<In>::lowest() : limits<In>::highest(); }
+  __device__ acc_t load(In v, long long) const { return static_cast<acc_t>(to_c(v)); }
+  __device__ acc_t combine(acc_t a, acc_t b) const {
+    return ((IsMax ? a > b : a < b) || a != a) ? a : b;  // NaN wins, as np.max
+  }
+  __device__ In finish(acc_t a, long long) const { return from_c<In>(a); }
+};
+
+template <bool IsAny> struct LogicalR {
+  typedef bool in_t;
+  typedef bool out_t;
+  typedef int acc_t;
+  __device__ int identity() const { return IsAny ? 0 : 1; }
+  __device__ int load(bool v, long long) const { return v ? 1 : 0; }
+  __device__ int combine(int a, int b) const { return IsAny ? (a | b) : (a & b); }
+  __device__ bool finish(int a, long long) const { return a != 0; }
+};
+
+// First index of the extreme value; NaN counts as the extreme (np.argmax's rule).
+template <typename In, typename Out, bool IsMax> struct ArgR {
+  typedef In in_t;
+  typedef Out out_t;
+  typedef typename ordered<In>::type value_t;
+  typedef ArgAcc<value_t> acc_t;
+  __device__ acc_t identity() const {
+    acc_t a;
+    a.v = value_t(0);
+    a.i = -1;
+    return a;
+  }
+  __device__ acc_t load(In v, long long r) const {
+    acc_t a;
+    a.v = static_cast<value_t>(to_c(v));
+    a.i = r;
+    return a;
+  }
+  __device__ acc_t combine(acc_t a, acc_t b) const {
+    if (a.i < 0) return b;
+    if (b.i < 0) return a;
+    const bool a_nan = a.v != a.v, b_nan = b.v != b.v;
+    if (a_nan || b_nan) return (a_nan && b_nan) ? (a.i < b.i ? a : b) : (a_nan ? a : b);
+    if (a.v != b.v) return (IsMax ? a.v > b.v : a.v < b.v) ? a : b;
+    return a.i < b.i ? a : b;
+  }
+  __device__ Out finish(acc_t a, long long) const { return static_cast<Out>(a.i); }
+};
+
+// ---------------------------------------------------------------------- programs
+template <class F> struct Reduce {
+  typedef typename F::acc_t acc_t;
+  const typename F::in_t* __restrict__ x;
+  typename F::out_t* __restrict__ y;
+  long long R;
+  F f;
+  template <class G>
+  __device__ void run(const G& g, long long base, long long stride, long long out_index, acc_t* scratch) const {
+    acc_t a = f.identity();
+    const long long n = g.extent(R);
+    for (long long r = g.rank; r < n; r += g.size) a = f.combine(a, f.load(x[base + r * stride], r));
+    a = g.allreduce(f, a, scratch);
+    if (g.leader) y[out_index] = f.finish(a, R);
+  }
+};
+
+// log(sum(exp(x))) = m + log(sum(exp(x - m))) with m the row max, so exp never
+// overflows; a non-finite m (all -inf, any +inf or NaN) is replaced by 0 as the CPU
+// backend does, which yields -inf, +inf or NaN naturally.
+template <typename In> struct LogSumExp {
+  typedef typename compute<In>::type acc_t;
+  const In* __restrict__ x;
+  In* __restrict__ y;
+  long long R;
+  template <class G>
+  __device__ void run(const G& g, long long base, long long stride, long long out_index, acc_t* scratch) const {
+    const MaxOf<acc_t> mx;
+    const SumOf<acc_t> sum;
+    const long long n = g.extent(R);
+    acc_t m = mx.identity();
+    for (long long r = g.rank; r < n; r += g.size) m = mx.combine(m, to_c(x[base + r * stride]));
+    m = g.allreduce(mx, m, scratch);
+    const acc_t shift = (m - m == acc_t(0)) ? m : acc_t(0);
+    acc_t s = acc_t(0);
+    for (long long r = g.rank; r < n; r += g.size) s += exp(to_c(x[base + r * stride]) - shift);
+    s = g.allreduce(sum, s, scratch);
+    if (g.leader) y[out_index] = from_c<In>(log(s) + shift);
+  }
+};
+
+// ------------------------------------------------------------------------- scans
+// Inclusive or exclusive scan of each row of an (outer, R) array with one block per
+// row: the row goes through in chunks of blockDim.x elements; each chunk is scanned
+// with warp shuffles, the warp totals are scanned through shared memory, and a carry
+// holds the total of the chunks before. `reverse` walks the row from its end.
+template <class F>
+__device__ void scan_rows(const typename F::in_t* __restrict__ x, typename F::out_t* __restrict__ y,
+                          long long outer, long long R, bool exclusive, bool reverse, const F& f) {
+  typedef typename F::acc_t A;
+  __shared__ A warp_total[GT_REDUCE_THREADS / GT_WARP];
+  const int lane = threadIdx.x % GT_WARP, warp = threadIdx.x / GT_WARP;
+  const int warps = blockDim.x / GT_WARP;
+  for (long long row = blockIdx.x; row < outer; row += gridDim.x) {
+    A carry = f.identity();
+    for (long long chunk = 0; chunk < R; chunk += blockDim.x) {
+      const long long k = chunk + threadIdx.x;
+      const long long idx = row * R + (reverse ? R - 1 - k : k);
+      A incl = k < R ? f.load(x[idx], k) : f.identity();
+      for (int d = 1; d < GT_WARP; d <<= 1) {
+        const A up = __shfl_up_sync(0xffffffffu, incl, d);
+        if (lane >= d) incl = f.combine(up, incl);
+      }
+      A excl = __shfl_up_sync(0xffffffffu, incl, 1);
+      if (lane == 0) excl = f.identity();
+      if (lane == GT_WARP - 1) warp_total[warp] = incl;
+      __syncthreads();
+      A before = carry;
+      for (int w = 0; w < warp; ++w) before = f.combine(before, warp_total[w]);
+      A chunk_total = carry;
+      for (int w = 0; w < warps; ++w) chunk_total = f.combine(chunk_total, warp_total[w]);
+      if (k < R) y[idx] = f.finish(f.combine(before, exclusive ? excl : incl), R);
+      carry = chunk_total;
+      __syncthreads();  // warp_total is rewritten by the next chunk
+    }
+  }
+}
+
+// Scan along the middle axis of (outer, R, inner): one thread per column walks its R
+// elements in order; neighbouring threads take neighbouring columns, so loads coalesce.
+template <class F>
+__device__ void scan_cols(const typename F::in_t* __restrict__ x, typename F::out_t* __restrict__ y,
+                          long long outer, long long R, long long inner, bool exclusive, bool reverse,
+                          const F& f) {
+  GT_GRID_STRIDE(col, outer * inner) {
+    const long long o = col / inner, c = col % inner;
+    typename F::acc_t acc = f.identity();
+    for (long long k = 0; k < R; ++k) {
+      const long long idx = (o * R + (reverse ? R - 1 - k : k)) * inner + c;
+      const typename F::acc_t v = f.load(x[idx], k);
+      if (exclusive) {
+        y[idx] = f.finish(acc, R);
+        acc = f.combine(acc, v);
+      } else {
+        acc = f.combine(acc, v);
+        y[idx] = f.finish(acc, R);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------- permutation
+// y[i] = x[offset of i], with meta = out shape[ndim] then the input's element stride
+// for each output dimension: gathers a transposed copy so that the reduced axes end
+// up contiguous. Elements are moved as raw W-byte words (any dtype of that width).
+template <typename W>
+__device__ void permute(const W* __restrict__ x, W* __restrict__ y, const long long* __restrict__ meta,
+                        int ndim, long long n) {
+  GT_GRID_STRIDE(i, n) {
+    long long off;
+    bcast_offsets<1>(i, ndim, meta, &off);
+    y[i] = x[off];
+  }
+}
+
+}  // namespace gt

@@ -1,0 +1,304 @@
+"""Reductions, arg-reductions and scans on the GPU (cuda_kernels/reduce.cuh).
+
+Any set of reduced axes becomes one C-contiguous ``(outer, R, inner)`` problem on
+the host: dimensions of length 1 are dropped, neighbouring dimensions that are
+both reduced or both kept are merged, and if the reduced dimensions still do not
+form one block, a permutation kernel gathers a copy with the kept dimensions
+first and the reduced ones last (``(outer, R, 1)``). One kernel then computes
+every output; ``launch_config.reduction_layout`` picks a block per row, a warp per
+row, or 32-column tiles (see cuda_kernels/gt_reduce.cuh).
+
+Accumulators: float16/bfloat16 and float32 sum in float, as TF's GPU kernels
+(float32 in double would halve the speed of GPUs with slow FP64 for an accuracy
+the tree reduction mostly gives anyway: its error grows with log2(n), not n);
+float64 in double; integers in unsigned 64-bit arithmetic, whose wrap-around gives
+the same bits as NumPy's arithmetic in the narrow type (and the CPU backend's
+results). Integer means divide the signed total, truncating toward zero, as TF.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gputensor.backend.cuda import launch_config
+from gputensor.backend.cuda.compile import KernelSource
+from gputensor.backend.cuda.ctypes_map import c_type
+from gputensor.errors import UnimplementedError
+
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
+_INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_REAL = _FLOATS + _INTS
+# argmax/argmin output types the public functions accept.
+_INDEX_TYPES = ("int16", "int32", "int64", "uint8")
+
+# op name -> (dtypes with a kernel, C++ program type for input type T)
+_REDUCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "reduce_sum": (_REAL, "gt::Reduce<gt::SumR<T> >"),
+    "reduce_prod": (_REAL, "gt::Reduce<gt::ProdR<T> >"),
+    "reduce_mean": (_REAL, "gt::Reduce<gt::MeanR<T> >"),
+    "reduce_max": (_REAL, "gt::Reduce<gt::ExtremumR<T, true> >"),
+    "reduce_min": (_REAL, "gt::Reduce<gt::ExtremumR<T, false> >"),
+    "reduce_any": (("bool",), "gt::Reduce<gt::LogicalR<true> >"),
+    "reduce_all": (("bool",), "gt::Reduce<gt::LogicalR<false> >"),
+    "reduce_logsumexp": (_FLOATS, "gt::LogSumExp<T>"),
+}
+_ARG = {"argmax": "true", "argmin": "false"}
+_SCANS = {"cumsum": "gt::SumR<T>", "cumprod": "gt::ProdR<T>"}
+_LAYOUTS = ("block", "warp", "cols")
+_WORDS = {1: "unsigned char", 2: "unsigned short", 4: "unsigned int", 8: "unsigned long long"}
+
+
+def _base(op: str, dtype: str, out: str | None = None) -> str:
+    """Kernel names are ``<base>_<layout>``, e.g. gt_reduce_sum_float32_block, gt_argmax_int8_to_int64_cols."""
+    return f"gt_{op}_{dtype}" if out is None else f"gt_{op}_{dtype}_to_{out}"
+
+
+def _program_init(program: str) -> str:
+    # Reduce<F> holds the functor as its last member; the other programs have none.
+    return "{x, y, R, F()}" if program.startswith("gt::Reduce<") else "{x, y, R}"
+
+
+def _reduce_wrappers(name: str, c_in: str, c_out: str, program: str) -> str:
+    functor = program[len("gt::Reduce<") : -2] if program.startswith("gt::Reduce<") else ""
+    typedefs = f"typedef {c_in} T; typedef {program} P;" + (f" typedef {functor} F;" if functor else "")
+    calls = {
+        "block": "gt::rows_block(p, outer);",
+        "warp": "gt::rows_warp(p, outer);",
+        "cols": "gt::cols(p, outer, inner);",
+    }
+    code = []
+    for layout in _LAYOUTS:
+        code.append(
+            f'extern "C" __global__ void {name}_{layout}(const {c_in}* __restrict__ x, '
+            f"{c_out}* __restrict__ y, long long outer, long long R, long long inner) {{\n"
+            f"  {typedefs}\n  const P p = {_program_init(program)};\n  {calls[layout]}\n}}\n"
+        )
+    return "".join(code)
+
+
+@functools.cache
+def source_for(op: str) -> KernelSource:
+    """The unit holding every dtype/layout kernel of reduction, arg-reduction or scan ``op``."""
+    code, names = ['#include "reduce.cuh"\n'], []
+    if op in _REDUCTIONS:
+        dtypes, program = _REDUCTIONS[op]
+        for dt in dtypes:
+            base = _base(op, dt)
+            code.append(
+                _reduce_wrappers(base, c_type(dt), c_type(dt), program.replace("<T>", f"<{c_type(dt)}>"))
+            )
+            names += [f"{base}_{lay}" for lay in _LAYOUTS]
+    elif op in _ARG:
+        for dt in _REAL:
+            for out in _INDEX_TYPES:
+                base = _base(op, dt, out)
+                program = f"gt::Reduce<gt::ArgR<{c_type(dt)}, {c_type(out)}, {_ARG[op]}> >"
+                code.append(_reduce_wrappers(base, c_type(dt), c_type(out), program))
+                names += [f"{base}_{lay}" for lay in _LAYOUTS]
+    elif op in _SCANS:
+        for dt in _REAL:
+            functor = _SCANS[op].replace("<T>", f"<{c_type(dt)}>")
+            t = c_type(dt)
+            head = f"(const {t}* __restrict__ x, {t}* __restrict__ y, long long outer, long long R, "
+            code.append(
+                f'extern "C" __global__ void {f"{_base(op, dt)}_rows"}{head}long long inner, '
+                f"bool exclusive, bool reverse) {{\n"
+                f"  gt::scan_rows(x, y, outer, R, exclusive, reverse, {functor}());\n}}\n"
+                f'extern "C" __global__ void {f"{_base(op, dt)}_cols"}{head}long long inner, '
+                f"bool exclusive, bool reverse) {{\n"
+                f"  gt::scan_cols(x, y, outer, R, inner, exclusive, reverse, {functor}());\n}}\n"
+            )
+            names += [f"{_base(op, dt)}_rows", f"{_base(op, dt)}_cols"]
+    elif op == "permute":
+        for width, word in _WORDS.items():
+            name = f"gt_permute_{width}B"
+            code.append(
+                f'extern "C" __global__ void {name}(const {word}* __restrict__ x, {word}* __restrict__ y, '
+                f"const long long* __restrict__ meta, int ndim, long long n) {{\n"
+                f"  gt::permute(x, y, meta, ndim, n);\n}}\n"
+            )
+            names.append(name)
+    else:
+        raise KeyError(op)
+    key = op if op.startswith("reduce_") else f"reduce_{op}"
+    return KernelSource("reduce", key, "".join(code), tuple(names))
+
+
+_OPS = (*_REDUCTIONS, *_ARG, *_SCANS)
+
+
+def sources(ops: list) -> list[KernelSource]:
+    declared = {op.name for op in ops}
+    units = [source_for(name) for name in _OPS if name in declared]
+    return units + [source_for("permute")] if units else units
+
+
+# ------------------------------------------------------------------- planning
+def _check_dtype(op: str, dtype: np.dtype, allowed: tuple) -> str:
+    name = np.dtype(dtype).name
+    if name not in allowed:
+        raise UnimplementedError(
+            f"{op}: no CUDA kernel for dtype {name}; the GPU kernels take {', '.join(allowed)}. "
+            "Cast the input or run the op on the CPU with `with gt.device('/CPU:0'):`",
+            op,
+        )
+    return name
+
+
+def plan(shape: tuple, axes: tuple) -> tuple[tuple | None, int, int, int]:
+    """How to reduce axes ``axes`` of a C-contiguous array of shape ``shape``.
+
+    Returns:
+      ``(permutation, outer, R, inner)``: ``permutation`` is None when the input
+      can be read as ``(outer, R, inner)`` directly, else ``(sizes, strides)`` of a
+      gather (output dims: kept ones, then reduced ones; strides in elements of the
+      input) after which it reads as ``(outer, R, 1)``.
+    """
+    kept_size = math.prod(d for i, d in enumerate(shape) if i not in axes)
+    if 0 in shape:  # nothing to read: every output is the empty reduction
+        return None, kept_size, 0, 1
+    groups: list[list] = []  # [size, reduced] of runs of non-unit dims
+    for i, d in enumerate(shape):
+        if d == 1:
+            continue
+        red = i in axes
+        if groups and groups[-1][1] == red:
+            groups[-1][0] *= d
+        else:
+            groups.append([d, red])
+    reduced = [k for k, (_, red) in enumerate(groups) if red]
+    if not reduced:
+        return None, kept_size, 1, 1
+    if len(reduced) == 1:
+        k = reduced[0]
+        outer = math.prod(g[0] for g in groups[:k])
+        r = groups[k][0]
+        inner = math.prod(g[0] for g in groups[k + 1 :])
+        if not launch_config.reduction_transposes(r, inner):
+            return None, outer, r, inner
+    strides, acc = [0] * len(groups), 1
+    for k in range(len(groups) - 1, -1, -1):
+        strides[k] = acc
+        acc *= groups[k][0]
+    order = [k for k, (_, red) in enumerate(groups) if not red] + reduced
+    sizes = tuple(groups[k][0] for k in order)
+    r = math.prod(groups[k][0] for k in reduced)
+    return (sizes, tuple(strides[k] for k in order)), acc // r, r, 1
+
+
+def _permuted(backend: Any, x: Any, perm: tuple) -> Any:
+    sizes, strides = perm
+    width = np.dtype(x.dtype).itemsize
+    # The gather moves raw words, so one kernel per width serves every dtype; views
+    # (no copies) give the kernel the unsigned type it is declared with.
+    word = np.dtype(f"u{width}")
+    out = backend.empty(sizes, word)
+    meta = backend.constant_array(np.asarray(sizes + strides, dtype=np.int64))
+    backend.launch(
+        source_for("permute"),
+        f"gt_permute_{width}B",
+        launch_config.elementwise(out.size),
+        (x.view(word), out, meta, np.int32(len(sizes)), np.int64(out.size)),
+    )
+    return out.view(x.dtype)
+
+
+def _extents(outer: int, r: int, inner: int) -> tuple:
+    return np.int64(outer), np.int64(r), np.int64(inner)
+
+
+def _reduced_shape(shape: tuple, axes: tuple, keepdims: bool) -> tuple:
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _run_reduction(
+    backend: Any, op: str, kernel_base: str, x: Any, axes: tuple, out_shape: tuple, out_dtype: Any
+) -> Any:
+    out = backend.empty(out_shape, out_dtype)
+    if out.size == 0:
+        return out
+    perm, outer, r, inner = plan(tuple(x.shape), axes)
+    if perm is not None:
+        x = _permuted(backend, x, perm)
+    layout = launch_config.reduction_layout(r, inner)
+    backend.launch(
+        source_for(op),
+        f"{kernel_base}_{layout}",
+        launch_config.reduction(layout, outer, r, inner),
+        (x, out, *_extents(outer, r, inner)),
+    )
+    return out
+
+
+# ------------------------------------------------------------------------ glue
+def _reduction_factory(op: str) -> Callable:
+    allowed = _REDUCTIONS[op][0]
+
+    def factory(backend: Any) -> Callable:
+        def run(x: Any, axis: tuple | None, keepdims: bool) -> Any:
+            x = backend.device_array(x)
+            dtype = _check_dtype(op, x.dtype, allowed)
+            axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
+            out_shape = _reduced_shape(tuple(x.shape), axes, keepdims)
+            return _run_reduction(backend, op, _base(op, dtype), x, axes, out_shape, x.dtype)
+
+        return run
+
+    return factory
+
+
+def _arg_factory(op: str) -> Callable:
+    def factory(backend: Any) -> Callable:
+        def run(x: Any, axis: int, output_type: Any) -> Any:
+            x = backend.device_array(x)
+            dtype = _check_dtype(op, x.dtype, _REAL)
+            out = _check_dtype(op, output_type, _INDEX_TYPES)
+            if x.shape[axis] == 0:
+                raise ValueError(f"Reduction axis {axis} is empty in shape {tuple(x.shape)}")
+            out_shape = _reduced_shape(tuple(x.shape), (axis,), False)
+            return _run_reduction(
+                backend, op, _base(op, dtype, out), x, (axis,), out_shape, np.dtype(output_type)
+            )
+
+        return run
+
+    return factory
+
+
+def _scan_factory(op: str) -> Callable:
+    def factory(backend: Any) -> Callable:
+        def run(x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
+            x = backend.device_array(x)
+            dtype = _check_dtype(op, x.dtype, _REAL)
+            out = backend.empty(x.shape, x.dtype)
+            if out.size == 0:
+                return out
+            outer = math.prod(x.shape[:axis])
+            r = x.shape[axis]
+            inner = math.prod(x.shape[axis + 1 :])
+            layout, config = launch_config.scan(outer, r, inner)
+            backend.launch(
+                source_for(op),
+                f"{_base(op, dtype)}_{layout}",
+                config,
+                (x, out, *_extents(outer, r, inner), np.bool_(exclusive), np.bool_(reverse)),
+            )
+            return out
+
+        return run
+
+    return factory
+
+
+KERNELS: dict[str, Callable] = {
+    **{op: _reduction_factory(op) for op in _REDUCTIONS},
+    **{op: _arg_factory(op) for op in _ARG},
+    **{op: _scan_factory(op) for op in _SCANS},
+}
