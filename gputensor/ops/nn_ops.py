@@ -157,8 +157,8 @@ def silu(features: Any, beta: Any = 1.0, name: str | None = None) -> Tensor:
     Raises:
       InvalidArgumentError: if ``features`` is not floating point.
 
-    >>> gt.nn.silu(gt.constant([0.0, 2.0])).numpy()
-    array([0.       , 1.7615942], dtype=float32)
+    >>> gt.nn.silu(gt.constant([0.0, 2.0])).numpy().round(4)
+    array([0.    , 1.7616], dtype=float32)
     """
     x = convert_to_tensor(features)
     if x._dtype not in F:
@@ -530,11 +530,10 @@ def _check_rank(op_name: str, t: Tensor, what: str, layout: str) -> None:
         )
 
 
-def _conv_attrs(op_name, x, w, strides, padding, dilations, channels_last) -> dict:
+def _conv_attrs(op_name, x, w, strides, padding, dilations, channels_last, layout="HWIO") -> dict:
     """Checks channels and resolves strides/padding/dilations for NHWC ``x`` and HWI* ``w``."""
     shape, fshape = tuple(x._data.shape), tuple(w._data.shape)
     if shape[3] != fshape[2]:
-        layout = "HWIO" if op_name != "depthwise_conv2d" else "HWCM"
         raise InvalidArgumentError(
             f"{op_name}: input has {shape[3]} channels but filter expects {fshape[2]} "
             f"(filter shape {fshape}, {layout})",
@@ -623,7 +622,7 @@ def depthwise_conv2d(
         "depthwise_conv2d", input, filter, "HWCM (height, width, in_channels, channel_multiplier)"
     )
     x = _to_nhwc(x, channels_last)
-    attrs = _conv_attrs("depthwise_conv2d", x, w, strides, padding, dilations, channels_last)
+    attrs = _conv_attrs("depthwise_conv2d", x, w, strides, padding, dilations, channels_last, "HWCM")
     return _from_nhwc(execute(DEPTHWISE_CONV2D, (x, w), attrs), channels_last)
 
 
@@ -668,7 +667,7 @@ def separable_conv2d(
             "separable_conv2d",
         )
     x = _to_nhwc(x, channels_last)
-    attrs = _conv_attrs("depthwise_conv2d", x, dw, strides, padding, dilations, channels_last)
+    attrs = _conv_attrs("separable_conv2d", x, dw, strides, padding, dilations, channels_last, "HWCM")
     depthwise = execute(DEPTHWISE_CONV2D, (x, dw), attrs)
     return _from_nhwc(conv2d(depthwise, pw, 1, "VALID"), channels_last)
 

@@ -274,6 +274,27 @@ def test_max_pool2d_takes_integer_and_half_inputs(device, rng, dtype):
     np.testing.assert_array_equal(got.numpy(), ref_pool(x, (3, 3), (2, 2), ((1, 1), (1, 1)), np.max))
 
 
+@pytest.mark.parametrize("dtype", [gt.float16, gt.bfloat16])
+def test_avg_pool2d_half_precision_is_close_to_float64(device, rng, dtype):
+    xh = gt.cast(gt.constant(rng.standard_normal((2, 7, 6, 3))), dtype)
+    got = gt.nn.avg_pool2d(xh, 3, 2, "SAME")
+    assert got.dtype == dtype
+    ref = ref_pool(gt.cast(xh, gt.float64).numpy(), (3, 3), (2, 2), resolve("SAME", (7, 6), (3, 3), (2, 2), (1, 1)),
+                   np.mean)  # fmt: skip
+    np.testing.assert_allclose(gt.cast(got, gt.float64).numpy(), ref, rtol=2e-2, atol=2e-2)
+
+
+def test_primitives_leave_their_inputs_unchanged(device, rng):
+    x, w = rng.standard_normal((2, 5, 5, 3)), rng.standard_normal((3, 3, 3, 2))
+    tx, tw = gt.constant(x), gt.constant(w)
+    gt.nn.conv2d(tx, tw, 2, "SAME")
+    gt.nn.depthwise_conv2d(tx, tw, 1, "VALID")
+    gt.nn.max_pool2d(tx, 2, 1, "SAME")
+    gt.nn.avg_pool2d(tx, 3, 2, "SAME")
+    np.testing.assert_array_equal(tx.numpy(), x)
+    np.testing.assert_array_equal(tw.numpy(), w)
+
+
 def test_max_pool_and_avg_pool_are_the_2d_pools_for_rank_4(device, rng):
     x = gt.constant(rng.standard_normal((1, 4, 4, 2)))
     np.testing.assert_array_equal(

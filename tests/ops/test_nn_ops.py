@@ -105,6 +105,19 @@ def test_softmax_and_log_softmax_match_scipy_and_stay_finite(device, rng, shape,
     assert np.all(np.isfinite(lsm.numpy()))
 
 
+def test_softmax_and_log_softmax_of_bfloat16_are_close_to_float64(device, rng):
+    x = gt.cast(gt.constant(rng.standard_normal((3, 6)) * 4), gt.bfloat16)
+    x64 = gt.cast(x, gt.float64).numpy()
+    sm, lsm = gt.nn.softmax(x), gt.nn.log_softmax(x)
+    assert sm.dtype == lsm.dtype == gt.bfloat16
+    np.testing.assert_allclose(
+        gt.cast(sm, gt.float64).numpy(), special.softmax(x64, -1), rtol=1e-2, atol=1e-2
+    )
+    np.testing.assert_allclose(
+        gt.cast(lsm, gt.float64).numpy(), special.log_softmax(x64, -1), rtol=1e-2, atol=3e-2
+    )
+
+
 def test_softmax_of_equal_huge_logits_is_uniform(device):
     got = gt.nn.softmax(gt.constant([[1000.0, 1000.0, 1000.0, 1000.0]]))
     np.testing.assert_allclose(got.numpy(), np.full((1, 4), 0.25), rtol=1e-7)
@@ -424,3 +437,13 @@ def test_gt_nn_exports_the_tf_names():
                  "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
                  "sigmoid_cross_entropy_with_logits"]:  # fmt: skip
         assert callable(getattr(gt.nn, name)), name
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from gputensor.ops import nn_ops
+
+    with gt.device("/CPU:0"):
+        result = doctest.testmod(nn_ops, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
