@@ -35,3 +35,46 @@ def pool(n: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     """(grid, block) for the pool family: a grid-stride loop over n output (or input) elements."""
     return elementwise(n)
 
+
+# ------------------------------------------------------------ reduce and softmax families
+# Threads per block of every reduction layout; must equal GT_REDUCE_THREADS in
+# cuda_kernels/gt_reduce.cuh (the kernels size their shared scratch with it).
+REDUCE_BLOCK = 256
+# Rows up to this long go one warp per row: a block per row would leave most of its
+# 256 threads without an element.
+WARP_ROW_LIMIT = 1024
+Config = tuple[tuple[int, int, int], tuple[int, int, int]]
+
+
+def reduction_layout(reduced: int, inner: int) -> str:
+    """The layout for an (outer, reduced, inner) reduction: "block", "warp" or "cols"."""
+    if inner > 1:
+        return "cols"
+    return "warp" if reduced <= WARP_ROW_LIMIT else "block"
+
+
+def reduction_transposes(reduced: int, inner: int) -> bool:
+    """True when an (outer, reduced, inner) reduction is faster after a transpose to (outer*inner, reduced).
+
+    A 32-column tile with only a few real columns idles most lanes and reads short
+    segments; for long rows one gather pass plus a row reduction wins.
+    """
+    return 1 < inner < 32 and reduced >= 256
+
+
+def reduction(layout: str, outer: int, reduced: int, inner: int) -> Config:
+    """(grid, block) for a reduction layout of gt_reduce.cuh; blocks stride over what is left."""
+    if layout == "block":
+        units = outer
+    elif layout == "warp":
+        units = -(-outer // (REDUCE_BLOCK // 32))
+    else:
+        units = outer * -(-inner // 32)
+    return (max(1, min(MAX_GRID, units)), 1, 1), (REDUCE_BLOCK, 1, 1)
+
+
+def scan(outer: int, reduced: int, inner: int) -> tuple[str, Config]:
+    """Layout and (grid, block) of a scan: a block per row ("rows") or a thread per column ("cols")."""
+    if inner == 1:
+        return "rows", ((max(1, min(MAX_GRID, outer)), 1, 1), (REDUCE_BLOCK, 1, 1))
+    return "cols", elementwise(outer * inner)
