@@ -1,3 +1,27 @@
 """``gt.linalg``: matrix products, norms and decompositions."""
 
-from gputensor.ops.linalg_ops import *  # noqa: F403
+from gputensor.ops.linalg_ops import (
+    adjoint,
+    band_part,
+    cholesky,
+    det,
+    diag,
+    diag_part,
+    eigh,
+    eigvalsh,
+    einsum,
+    eye,
+    global_norm,
+    inv,
+    logdet,
+    matmul,
+    matrix_transpose,
+    matvec,
+    norm,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    tensordot,
+    trace,
+)
