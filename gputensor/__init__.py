@@ -54,3 +54,15 @@ from gputensor.ops.nn_ops import *  # noqa: E402, F403
 from gputensor.ops.random_ops import *  # noqa: E402, F403
 
 newaxis = None
+
+# Automatic differentiation and modules.
+from gputensor import test_util as test  # noqa: E402
+from gputensor.autodiff import (  # noqa: E402
+    GradientTape,
+    IndexedSlices,
+    UnconnectedGradients,
+    custom_gradient,
+    recompute_grad,
+    stop_gradient,
+)
+from gputensor.module import Module  # noqa: E402

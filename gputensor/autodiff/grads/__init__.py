@@ -1,0 +1,1 @@
+"""Gradient functions, one module per op family, registered by op name."""

@@ -1,0 +1,3 @@
+"""Gradients of the array ops."""
+
+from __future__ import annotations

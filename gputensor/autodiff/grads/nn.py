@@ -1,0 +1,216 @@
+"""Gradients of the nn primitives: softmax, cross-entropy, convolution and pooling.
+
+The convolution and pooling gradients run the backward primitives declared in
+nn_ops, whose own gradients are here too (so second derivatives work), as in TF.
+"""
+
+from __future__ import annotations
+
+from gputensor.autodiff.grads._util import shape
+from gputensor.autodiff.registry import register_gradient, skip_input
+from gputensor.framework.op_table import OPS, execute
+from gputensor.ops import array_ops, math_ops, nn_ops
+
+
+def _conv_attrs(attrs: dict) -> dict:
+    return {"strides": attrs["strides"], "padding": attrs["padding"], "dilations": attrs["dilations"]}
+
+
+# ---------------------------------------------------------------- softmax & co
+@register_gradient("softmax")
+def _softmax(inputs, attrs, y, dy):
+    axis = attrs["axis"]
+    return ((dy - math_ops.reduce_sum(dy * y, axis=axis, keepdims=True)) * y,)
+
+
+@register_gradient("log_softmax")
+def _log_softmax(inputs, attrs, y, dy):
+    axis = attrs["axis"]
+    return (dy - math_ops.exp(y) * math_ops.reduce_sum(dy, axis=axis, keepdims=True),)
+
+
+def _xent_logits_grad(logits, backprop, grad_loss, grad_backprop):
+    """d/dlogits of (loss, backprop) given their upstream gradients, as TF's _SoftmaxCrossEntropyWithLogitsGrad."""
+    g = None
+    if grad_loss is not None:
+        g = array_ops.expand_dims(grad_loss, -1) * backprop
+    if grad_backprop is not None:
+        # backprop = softmax(logits) - labels: its Jacobian is the softmax one.
+        p = nn_ops.softmax(logits, axis=-1)
+        extra = (grad_backprop - math_ops.reduce_sum(grad_backprop * p, axis=-1, keepdims=True)) * p
+        g = extra if g is None else g + extra
+    return g
+
+
+@register_gradient("softmax_xent")
+def _softmax_xent(inputs, attrs, outputs, grad_loss, grad_backprop):
+    labels, logits = inputs
+    _, backprop = outputs
+    g_logits = _xent_logits_grad(logits, backprop, grad_loss, grad_backprop)
+    g_labels = None
+    if not skip_input(0):
+        g_labels = 0.0
+        if grad_loss is not None:
+            g_labels = array_ops.expand_dims(grad_loss, -1) * -nn_ops.log_softmax(logits, axis=-1)
+        if grad_backprop is not None:
+            g_labels = g_labels - grad_backprop
+        if isinstance(g_labels, float):
+            g_labels = None
+    return g_labels, g_logits
+
+
+@register_gradient("sparse_softmax_xent")
+def _sparse_softmax_xent(inputs, attrs, outputs, grad_loss, grad_backprop):
+    labels, logits = inputs
+    _, backprop = outputs
+    return None, _xent_logits_grad(logits, backprop, grad_loss, grad_backprop)
+
+
+# ----------------------------------------------------------------- convolution
+@register_gradient("conv2d")
+def _conv2d(inputs, attrs, y, dy):
+    x, w = inputs
+    a = _conv_attrs(attrs)
+    dx = (
+        None
+        if skip_input(0)
+        else execute(OPS["conv2d_backprop_input"], (w, dy), {"input_sizes": shape(x), **a})
+    )
+    dw = (
+        None
+        if skip_input(1)
+        else execute(OPS["conv2d_backprop_filter"], (x, dy), {"filter_sizes": shape(w), **a})
+    )
+    return dx, dw
+
+
+@register_gradient("conv2d_backprop_input")
+def _conv2d_backprop_input(inputs, attrs, y, g):
+    w, dy = inputs
+    a = _conv_attrs(attrs)
+    dw = (
+        None
+        if skip_input(0)
+        else execute(OPS["conv2d_backprop_filter"], (g, dy), {"filter_sizes": shape(w), **a})
+    )
+    ddy = None if skip_input(1) else execute(OPS["conv2d"], (g, w), a)
+    return dw, ddy
+
+
+@register_gradient("conv2d_backprop_filter")
+def _conv2d_backprop_filter(inputs, attrs, y, g):
+    x, dy = inputs
+    a = _conv_attrs(attrs)
+    dx = (
+        None
+        if skip_input(0)
+        else execute(OPS["conv2d_backprop_input"], (g, dy), {"input_sizes": shape(x), **a})
+    )
+    ddy = None if skip_input(1) else execute(OPS["conv2d"], (x, g), a)
+    return dx, ddy
+
+
+@register_gradient("depthwise_conv2d")
+def _depthwise_conv2d(inputs, attrs, y, dy):
+    x, w = inputs
+    a = _conv_attrs(attrs)
+    dx = (
+        None
+        if skip_input(0)
+        else execute(OPS["depthwise_conv2d_backprop_input"], (w, dy), {"input_sizes": shape(x), **a})
+    )
+    dw = (
+        None
+        if skip_input(1)
+        else execute(OPS["depthwise_conv2d_backprop_filter"], (x, dy), {"filter_sizes": shape(w), **a})
+    )
+    return dx, dw
+
+
+@register_gradient("depthwise_conv2d_backprop_input")
+def _depthwise_conv2d_backprop_input(inputs, attrs, y, g):
+    w, dy = inputs
+    a = _conv_attrs(attrs)
+    dw = (
+        None
+        if skip_input(0)
+        else execute(OPS["depthwise_conv2d_backprop_filter"], (g, dy), {"filter_sizes": shape(w), **a})
+    )
+    ddy = None if skip_input(1) else execute(OPS["depthwise_conv2d"], (g, w), a)
+    return dw, ddy
+
+
+@register_gradient("depthwise_conv2d_backprop_filter")
+def _depthwise_conv2d_backprop_filter(inputs, attrs, y, g):
+    x, dy = inputs
+    a = _conv_attrs(attrs)
+    dx = (
+        None
+        if skip_input(0)
+        else execute(OPS["depthwise_conv2d_backprop_input"], (g, dy), {"input_sizes": shape(x), **a})
+    )
+    ddy = None if skip_input(1) else execute(OPS["depthwise_conv2d"], (x, g), a)
+    return dx, ddy
+
+
+# --------------------------------------------------------------------- pooling
+def _pool_attrs(attrs: dict) -> dict:
+    return {"ksize": attrs["ksize"], "strides": attrs["strides"], "padding": attrs["padding"]}
+
+
+@register_gradient("avg_pool2d")
+def _avg_pool2d(inputs, attrs, y, dy):
+    (x,) = inputs
+    return (execute(OPS["avg_pool2d_grad"], (dy,), {"orig_input_shape": shape(x), **_pool_attrs(attrs)}),)
+
+
+@register_gradient("avg_pool2d_grad")
+def _avg_pool2d_grad(inputs, attrs, y, g):
+    # avg_pool2d_grad is linear in its input and the transpose of avg_pool2d.
+    return (execute(OPS["avg_pool2d"], (g,), _pool_attrs(attrs)),)
+
+
+@register_gradient("max_pool2d")
+def _max_pool2d(inputs, attrs, y, dy):
+    (x,) = inputs
+    return (execute(OPS["max_pool2d_grad"], (x, y, dy), _pool_attrs(attrs)),)
+
+
+@register_gradient("max_pool2d_grad")
+def _max_pool2d_grad(inputs, attrs, y, g):
+    # max_pool2d_grad(x, y, dy) scatters dy to each window's first maximum: linear in dy, and
+    # piecewise constant in x and y. Its transpose picks g at each window's first maximum:
+    # walk the window offsets in row-major order and take g where x equals the window's
+    # maximum and no earlier offset did.
+    x, out, dy = inputs
+    if skip_input(2):
+        return None, None, None
+    (kh, kw), (sh, sw), ((top, bottom), (left, right)) = attrs["ksize"], attrs["strides"], attrs["padding"]
+    lowest = float("-inf") if x._dtype.kind == "f" else x._dtype.min
+    pad = [[0, 0], [top, bottom], [left, right], [0, 0]]
+    xp = array_ops.pad(x, pad, constant_values=lowest)
+    gp = array_ops.pad(g, pad)
+    ho, wo = shape(out)[1:3]
+    picked = None
+    taken = None
+    for i in range(kh):
+        for j in range(kw):
+            xs = array_ops.strided_slice(
+                xp,
+                [0, i, j, 0],
+                [shape(xp)[0], i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, shape(xp)[3]],
+                [1, sh, sw, 1],
+            )
+            gs = array_ops.strided_slice(
+                gp,
+                [0, i, j, 0],
+                [shape(gp)[0], i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, shape(gp)[3]],
+                [1, sh, sw, 1],
+            )
+            hit = math_ops.equal(xs, out)
+            if taken is not None:
+                hit = math_ops.logical_and(hit, math_ops.logical_not(taken))
+            value = math_ops.select(hit, gs, 0)
+            picked = value if picked is None else picked + value
+            taken = hit if taken is None else math_ops.logical_or(taken, hit)
+    return None, None, picked

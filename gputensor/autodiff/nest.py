@@ -1,0 +1,40 @@
+"""The small part of ``tf.nest`` the tape needs: flatten and repack lists, tuples, dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def flatten(structure: Any) -> list:
+    """Leaves of ``structure`` in TF's order (dict values by sorted key)."""
+    if isinstance(structure, dict):
+        return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def pack_sequence_as(structure: Any, leaves: list) -> Any:
+    """Rebuilds ``structure`` with ``leaves`` (as returned by `flatten`) in place of its leaves."""
+    it = iter(leaves)
+    result = _pack(structure, it)
+    return result
+
+
+def _pack(structure: Any, it: Any) -> Any:
+    if isinstance(structure, dict):
+        packed = {k: _pack(structure[k], it) for k in sorted(structure)}
+        return type(structure)((k, packed[k]) for k in structure)
+    if _is_namedtuple(structure):
+        return type(structure)(*[_pack(s, it) for s in structure])
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_pack(s, it) for s in structure)
+    return next(it)
+
+
+def is_nested(x: Any) -> bool:
+    return isinstance(x, (list, tuple, dict))

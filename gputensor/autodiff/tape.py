@@ -1,0 +1,681 @@
+"""``gt.GradientTape``: records ops on watched tensors and runs them backwards, as TF's tape.
+
+How it works. While a tape is active, `execute` calls `_record` after every op.
+An op is recorded when one of its inputs is watched (a watched constant, a read
+of a watched variable, or the output of an earlier recorded op); its floating
+outputs then become watched. `gradient` walks the records backwards from the
+targets, calling each op's registered gradient (written with public ops, so an
+outer tape records the backward pass and differentiates it again).
+
+Tensors are keyed by ``id``: a record holds its inputs and outputs, so the ids
+of everything the tape knows stay valid while the tape lives. A non-persistent
+tape drops its records after `gradient`, which frees the intermediates.
+
+Besides the records, the tape notes where a watched value stopped being
+followed (a non-differentiable op, a cast to an integer type, ``stop_gradient``,
+``stop_recording``, ``.numpy()``), which `GradientTape.explain` reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from gputensor.autodiff import nest
+from gputensor.autodiff.indexed_slices import IndexedSlices, aggregate, densify
+from gputensor.autodiff.registry import run_gradient
+from gputensor.framework import context, variable
+from gputensor.framework.context import state
+from gputensor.framework.tensor import Tensor, convert_to_tensor, wrap
+from gputensor.framework.variable import Variable
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `GradientTape.gradient` returns for sources the target does not depend on.
+
+    ``NONE`` gives None (the default); ``ZERO`` gives zeros of the source's shape.
+    """
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+_DIFFERENTIABLE_KINDS = "fc"  # gradients flow through floating and complex tensors only
+_NON_PERSISTENT_USED = (
+    "A non-persistent GradientTape can only be used to compute one set of gradients (or "
+    "jacobians); create the tape with gt.GradientTape(persistent=True) to call it more than once"
+)
+
+
+class _Pause(threading.local):
+    """Per-thread count of open ``stop_recording`` blocks (and recompute_grad forwards)."""
+
+    depth = 0
+
+
+pause = _Pause()
+
+
+def _trainable(t: Any) -> bool:
+    return t._dtype.kind in _DIFFERENTIABLE_KINDS
+
+
+class GradientTape:
+    """Records operations for automatic differentiation, as ``tf.GradientTape``.
+
+    Operations run inside the ``with`` block on watched tensors are recorded;
+    `gradient` then computes gradients of a target with respect to sources.
+    Trainable variables are watched when read (unless
+    ``watch_accessed_variables=False``); constants only after `watch`.
+
+    Args:
+      persistent: allow more than one `gradient`/`jacobian` call; the records are
+        kept until the tape is deleted or `reset`.
+      watch_accessed_variables: watch trainable variables read inside the block.
+
+    >>> x = gt.constant(3.0)
+    >>> with gt.GradientTape() as g:
+    ...     g.watch(x)
+    ...     y = x * x
+    >>> g.gradient(y, x).numpy()
+    6.0
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._persistent = bool(persistent)
+        self._watch_accessed = bool(watch_accessed_variables)
+        self._recording = False
+        self._clear()
+
+    def _clear(self) -> None:
+        self._ids: set[int] = set()  # ids of watched tensors and of recorded outputs
+        self._watched: list[Tensor] = []  # keeps watched tensors (and so their ids) alive
+        self._records: list[tuple] = []  # (op, inputs, attrs, outputs, outputs as tuple)
+        self._var_tensors: dict[int, list[Tensor]] = {}  # variable uid -> tensors read from it
+        self._watched_vars: dict[int, Variable] = {}  # variable uid -> variable, watch order
+        self._breaks: list[tuple] = []  # (kind, op name, input ids) where watched values stopped
+        self._used = False
+        self._post_mortem: dict[int, Any] | None = None  # reasons kept after records are freed
+
+    # ------------------------------------------------------------ context protocol
+    def __enter__(self) -> GradientTape:
+        if self._recording:
+            raise ValueError(
+                "Tape is still recording. This can happen if you try to re-enter an already-active tape."
+            )
+        if self._used:
+            self._clear()  # as TF: a used non-persistent tape starts afresh when re-entered
+        self._push()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._recording:
+            self._pop()
+
+    def _push(self) -> None:
+        state.tapes = state.tapes + (self,)
+        self._recording = True
+
+    def _pop(self) -> None:
+        state.tapes = tuple(t for t in state.tapes if t is not self)
+        self._recording = False
+
+    # ------------------------------------------------------------------ watching
+    def watch(self, tensor: Any) -> None:
+        """Ensures ``tensor`` (a Tensor, Variable, or nested list/dict of them) is traced.
+
+        Raises:
+          ValueError: when an element is not a Tensor or Variable.
+        """
+        for t in nest.flatten(tensor):
+            if isinstance(t, Variable):
+                self._watched_vars.setdefault(t._unique_id, t)
+                self._watch_variable_tensor(t, t._value)
+                continue
+            if isinstance(t, IndexedSlices):
+                t = t.values
+            if not isinstance(t, Tensor):
+                raise ValueError(
+                    f"GradientTape.watch: passed in object of type {type(t).__name__}, not gt.Tensor "
+                    "or gt.Variable; convert it first with gt.constant(value)"
+                )
+            if not _trainable(t):
+                warnings.warn(
+                    f"The dtype of the watched tensor must be floating (e.g. gt.float32), got "
+                    f"gt.{t._dtype.name}; its gradient will be None",
+                    stacklevel=2,
+                )
+                continue
+            self._watch_tensor(t)
+
+    def _watch_tensor(self, t: Tensor) -> None:
+        k = id(t)
+        if k not in self._ids:
+            self._ids.add(k)
+            self._watched.append(t)
+
+    def _watch_variable_tensor(self, var: Variable, t: Tensor) -> None:
+        if not _trainable(t):
+            return
+        reads = self._var_tensors.setdefault(var._unique_id, [])
+        if not any(r is t for r in reads):
+            reads.append(t)
+        self._watch_tensor(t)
+
+    def watched_variables(self) -> tuple:
+        """The variables watched so far, in the order they were first watched."""
+        return tuple(self._watched_vars.values())
+
+    @contextlib.contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """Temporarily stops recording on all tapes, as TF's (e.g. to log a metric cheaply).
+
+        Raises:
+          ValueError: when the tape is not recording (outside its ``with`` block).
+        """
+        if not self._recording:
+            raise ValueError("Tape must be recording: stop_recording is used inside the tape's `with` block")
+        pause.depth += 1
+        try:
+            yield
+        finally:
+            pause.depth -= 1
+
+    def reset(self) -> None:
+        """Clears everything recorded, as if the ``with`` block were re-entered on a new tape."""
+        recording = self._recording
+        self._clear()
+        self._recording = recording
+
+    # ----------------------------------------------------------------- recording
+    def _add(self, op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
+        outs = outputs if type(outputs) is tuple else (outputs,)
+        if not op.differentiable:
+            self._breaks.append(("non_differentiable", op.name, tuple(map(id, inputs))))
+            return
+        ids = self._ids
+        connected = False
+        for o in outs:
+            if o._dtype.kind in _DIFFERENTIABLE_KINDS:
+                ids.add(id(o))
+                connected = True
+        if connected:
+            self._records.append((op, inputs, attrs, outputs, outs))
+        else:
+            self._breaks.append(("integer_output", op.name, tuple(map(id, inputs))))
+
+    def _note_break(self, kind: str, name: str, inputs: tuple) -> None:
+        ids = self._ids
+        if any(id(t) in ids for t in inputs):
+            self._breaks.append((kind, name, tuple(map(id, inputs))))
+
+    # ------------------------------------------------------------------ backprop
+    def _check_usable(self, what: str) -> None:
+        if self._used:
+            raise RuntimeError(_NON_PERSISTENT_USED)
+        if self._recording:
+            if not self._persistent:
+                self._pop()  # as TF: a non-persistent tape stops recording here
+            else:
+                warnings.warn(
+                    f"Calling GradientTape.{what} on a persistent tape inside its context is "
+                    "significantly less efficient than calling it outside the context (it causes the "
+                    "gradient ops to be recorded on the tape, leading to increased CPU and memory "
+                    "usage). Only call it inside the context if you actually want to trace the "
+                    "gradient in order to compute higher order derivatives.",
+                    stacklevel=3,
+                )
+
+    def _source_key(self, s: Any) -> tuple:
+        """(kind, key) for a flat source: a variable's reads or a tensor's id."""
+        if isinstance(s, Variable):
+            return ("var", s._unique_id)
+        if isinstance(s, Tensor):
+            return ("tensor", id(s))
+        if isinstance(s, IndexedSlices):
+            return ("tensor", id(s.values))
+        raise ValueError(
+            f"GradientTape.gradient: a source is of type {type(s).__name__}, not gt.Tensor or "
+            "gt.Variable; sources must be the tensors or variables the target was computed from"
+        )
+
+    def _source_ids(self, key: tuple) -> list[int]:
+        kind, k = key
+        if kind == "var":
+            return [id(t) for t in self._var_tensors.get(k, ())]
+        return [k] if k in self._ids else []
+
+    def _backward(self, targets: list, target_grads: list, source_ids: set) -> dict[int, Any]:
+        """Gradients of ``sum(targets * target_grads)`` for every tensor between sources and targets."""
+        reach = set(source_ids)
+        path = []
+        for rec in self._records:
+            for t in rec[1]:
+                if id(t) in reach:
+                    for o in rec[4]:
+                        reach.add(id(o))
+                    path.append(rec)
+                    break
+        grads: dict[int, Any] = {}
+        for t, g in zip(targets, target_grads):
+            k = id(t)
+            if k in reach:
+                grads[k] = g if k not in grads else aggregate(grads[k], g)
+        saved_device = state.device
+        try:
+            for op, inputs, attrs, outputs, outs in reversed(path):
+                out_grads = []
+                found = False
+                for o in outs:
+                    k = id(o)
+                    g = grads.get(k) if k in source_ids else grads.pop(k, None)
+                    if g is not None:
+                        found = True
+                        g = densify(g)
+                    out_grads.append(g)
+                if not found:
+                    continue
+                if op.grad is None:
+                    raise LookupError(
+                        f"No gradient defined for operation '{op.name}'; register one with "
+                        f"@gputensor.autodiff.register_gradient({op.name!r})"
+                    )
+                skip = frozenset(i for i, t in enumerate(inputs) if id(t) not in reach)
+                state.device = outs[0]._device  # backward runs where the forward ran
+                in_grads = run_gradient(op.grad, skip, inputs, attrs, outputs, out_grads)
+                for i, g in enumerate(in_grads):
+                    if g is None or i in skip:
+                        continue
+                    k = id(inputs[i])
+                    grads[k] = g if k not in grads else aggregate(grads[k], g)
+        finally:
+            state.device = saved_device
+        return grads
+
+    def _result(self, grads: dict, key: tuple, source: Any, unconnected: UnconnectedGradients) -> Any:
+        found = None
+        for k in self._source_ids(key):
+            g = grads.get(k)
+            if g is not None:
+                found = g if found is None else aggregate(found, g)
+        if found is None and unconnected is UnconnectedGradients.ZERO:
+            return _zeros_like(source)
+        return found
+
+    def _targets(self, target: Any, output_gradients: Any) -> tuple[list, list]:
+        flat = nest.flatten(target)
+        if output_gradients is None:
+            flat_og = [None] * len(flat)
+        else:
+            flat_og = nest.flatten(output_gradients)
+            if len(flat_og) != len(flat):
+                raise ValueError(
+                    f"GradientTape.gradient: output_gradients has {len(flat_og)} entries but target "
+                    f"has {len(flat)}; give one output gradient (or None) per target"
+                )
+        targets, seeds = [], []
+        for t, og in zip(flat, flat_og):
+            if isinstance(t, Variable):
+                t = t._value
+            if not isinstance(t, Tensor):
+                raise ValueError(
+                    f"GradientTape.gradient: the target is of type {type(t).__name__}, not gt.Tensor; "
+                    "compute the target with gt ops inside the tape's `with` block"
+                )
+            if not _trainable(t):
+                continue  # integer targets carry no gradient, as in TF
+            if og is None:
+                og = _ones_like(t)
+            else:
+                og = convert_to_tensor(og, dtype=t._dtype)
+                if tuple(og._data.shape) != tuple(t._data.shape):
+                    raise ValueError(
+                        f"GradientTape.gradient: an output gradient has shape {og.shape} but its target "
+                        f"has shape {t.shape}; they must match"
+                    )
+            targets.append(t)
+            seeds.append(og)
+        return targets, seeds
+
+    def gradient(
+        self,
+        target: Any,
+        sources: Any,
+        output_gradients: Any = None,
+        unconnected_gradients: UnconnectedGradients | str = UnconnectedGradients.NONE,
+    ) -> Any:
+        """Computes the gradient of ``target`` with respect to ``sources``.
+
+        Args:
+          target: a Tensor (or nested list/dict of Tensors) to differentiate; a
+            non-scalar target (or several) is summed, as in TF.
+          sources: a Tensor or Variable, or a nested list/dict of them.
+          output_gradients: the gradient of some loss with respect to each target
+            (same structure as ``target``); ones when None.
+          unconnected_gradients: ``UnconnectedGradients.NONE`` (None for sources the
+            target does not depend on) or ``.ZERO`` (zeros), or "none"/"zero".
+
+        Returns:
+          Gradients with the structure of ``sources``: Tensors, IndexedSlices (for
+          gather-like ops) or None.
+
+        Raises:
+          RuntimeError: on a second call on a non-persistent tape.
+          ValueError: when a target or source is not a tensor or variable.
+          LookupError: when a recorded op has no registered gradient.
+        """
+        unconnected = _unconnected(unconnected_gradients)
+        self._check_usable("gradient")
+        flat_sources = nest.flatten(sources)
+        keys = [self._source_key(s) for s in flat_sources]
+        targets, seeds = self._targets(target, output_gradients)
+        source_ids = {k for key in keys for k in self._source_ids(key)}
+        grads = self._backward(targets, seeds, source_ids) if source_ids and targets else {}
+        results = [self._result(grads, key, s, unconnected) for key, s in zip(keys, flat_sources)]
+        missing = [i for i, key in enumerate(keys) if not any(k in grads for k in self._source_ids(key))]
+        if missing:
+            self._remember_reasons(target, [flat_sources[i] for i in missing])
+        if not self._persistent:
+            self._release()
+        return nest.pack_sequence_as(sources, results)
+
+    def _release(self) -> None:
+        """Frees the records of a used non-persistent tape (its explanations stay)."""
+        post_mortem = self._post_mortem
+        self._clear()
+        self._post_mortem = post_mortem
+        self._used = True
+
+    def _remember_reasons(self, target: Any, sources: list) -> None:
+        from gputensor.autodiff import explain
+
+        reports = explain.analyse(self, target, sources, grads=None)
+        if self._post_mortem is None:
+            self._post_mortem = {}
+        for s, r in zip(sources, reports):
+            self._post_mortem[id(s)] = r
+            if isinstance(s, Variable):
+                explain.remember_variable_reason(s, r)
+
+    # ------------------------------------------------------------------ jacobians
+    def jacobian(
+        self,
+        target: Any,
+        sources: Any,
+        unconnected_gradients: UnconnectedGradients | str = UnconnectedGradients.NONE,
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """Computes the Jacobian of ``target`` with respect to each source.
+
+        Args:
+          target: a Tensor.
+          sources: a Tensor or Variable, or a nested list/dict of them.
+          unconnected_gradients: as in `gradient`.
+          parallel_iterations, experimental_use_pfor: accepted for TF compatibility.
+
+        Returns:
+          Per source, a Tensor of shape ``target.shape + source.shape`` (or None
+          when unconnected and ``unconnected_gradients`` is NONE).
+
+        Raises:
+          RuntimeError: on a second call on a non-persistent tape.
+        """
+        unconnected = _unconnected(unconnected_gradients)
+        self._check_usable("jacobian")
+        t = _as_target(target, "jacobian")
+        flat_sources = nest.flatten(sources)
+        rows = self._rows(t, flat_sources, np.eye(_size(t), dtype=t._data.dtype).reshape((-1,) + _shape(t)))
+        results = [_assemble(r, _shape(t), s, unconnected, batch=False) for r, s in zip(rows, flat_sources)]
+        if not self._persistent:
+            self._release()
+        return nest.pack_sequence_as(sources, results)
+
+    def batch_jacobian(
+        self,
+        target: Any,
+        source: Any,
+        unconnected_gradients: UnconnectedGradients | str = UnconnectedGradients.NONE,
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> Tensor | None:
+        """Per-example Jacobians: ``result[i] = d target[i] / d source[i]``, as TF's.
+
+        Assumes example ``i`` of the target depends only on example ``i`` of the source.
+
+        Args:
+          target: a Tensor of rank >= 2, shape ``[b, y...]``.
+          source: a Tensor or Variable of shape ``[b, x...]``.
+          unconnected_gradients: as in `gradient`.
+          parallel_iterations, experimental_use_pfor: accepted for TF compatibility.
+
+        Returns:
+          A Tensor of shape ``[b, y..., x...]`` (or None when unconnected).
+
+        Raises:
+          ValueError: when the ranks are below 2 or the batch sizes differ.
+        """
+        unconnected = _unconnected(unconnected_gradients)
+        t = _as_target(target, "batch_jacobian")
+        src_shape = tuple(source.shape)
+        if len(_shape(t)) < 1 or len(src_shape) < 1 or _shape(t)[0] != src_shape[0]:
+            raise ValueError(
+                f"batch_jacobian: need first dimension of target shape {_shape(t)} and source shape "
+                f"{src_shape} to match (the batch dimension)"
+            )
+        self._check_usable("batch_jacobian")
+        batch, inner = _shape(t)[0], _shape(t)[1:]
+        n = int(np.prod(inner, dtype=np.int64))
+        eye = np.eye(n, dtype=t._data.dtype).reshape((n, 1) + inner)
+        seeds = np.broadcast_to(eye, (n, batch) + inner)
+        (rows,) = self._rows(t, [source], seeds)
+        result = _assemble(rows, inner, source, unconnected, batch=True)
+        if not self._persistent:
+            self._release()
+        return result
+
+    def _rows(self, t: Tensor, flat_sources: list, seeds: np.ndarray) -> list[list]:
+        """For each seed (an output gradient of ``t``), the gradient of every source."""
+        keys = [self._source_key(s) for s in flat_sources]
+        source_ids = {k for key in keys for k in self._source_ids(key)}
+        rows: list[list] = [[] for _ in flat_sources]
+        if not _trainable(t) or not source_ids:
+            return [[None] * len(seeds) for _ in flat_sources]
+        device = t._device
+        for seed in seeds:
+            og = wrap(device.backend.from_host(np.ascontiguousarray(seed)), device)
+            grads = self._backward([t], [og], source_ids)
+            for j, (key, s) in enumerate(zip(keys, flat_sources)):
+                g = self._result(grads, key, s, UnconnectedGradients.NONE)
+                rows[j].append(densify(g))
+        return rows
+
+    # --------------------------------------------------------------- diagnostics
+    def explain(self, target: Any, sources: Any) -> Any:
+        """Says, per source, why the gradient of ``target`` with respect to it is None or zero.
+
+        TensorFlow's most asked question is "why is my gradient None?". This
+        method answers it: an unwatched constant, an integer dtype, a
+        ``trainable=False`` variable, a path cut by ``stop_recording`` /
+        ``stop_gradient`` / a non-differentiable op / ``.numpy()`` (naming the op),
+        or no path at all. It works on a persistent tape, and on a
+        non-persistent one after a `gradient` call that returned None.
+
+        Args:
+          target: the target given (or to be given) to `gradient`.
+          sources: the sources, as for `gradient`.
+
+        Returns:
+          An `Explanation`: ``print`` it, or iterate over its per-source
+          `SourceReport`s (``.source``, ``.status``, ``.reason``, ``.op``).
+
+        Raises:
+          RuntimeError: when a non-persistent tape already freed its records and
+            kept no explanation for a source (its gradient was not None).
+        """
+        from gputensor.autodiff import explain
+
+        flat = nest.flatten(sources)
+        if self._used:
+            pm = self._post_mortem or {}
+            missing = [s for s in flat if id(s) not in pm]
+            if missing:
+                raise RuntimeError(
+                    "GradientTape.explain: this non-persistent tape freed its records in gradient(), "
+                    "and the gradients asked about were not None. Use gt.GradientTape(persistent=True) "
+                    "to explain any gradient"
+                )
+            return explain.Explanation([pm[id(s)] for s in flat])
+        return explain.Explanation(explain.analyse(self, target, flat, grads=True))
+
+
+# -------------------------------------------------------------------- helpers
+def _unconnected(value: Any) -> UnconnectedGradients:
+    try:
+        return UnconnectedGradients(value.value if isinstance(value, UnconnectedGradients) else value)
+    except ValueError:
+        raise ValueError(
+            f"Unknown value for unconnected_gradients: {value!r}; use gt.UnconnectedGradients.NONE "
+            "or .ZERO ('none' or 'zero')"
+        ) from None
+
+
+def _as_target(target: Any, what: str) -> Tensor:
+    if isinstance(target, Variable):
+        return target._value
+    if not isinstance(target, Tensor):
+        raise ValueError(f"GradientTape.{what}: the target must be a gt.Tensor, got {type(target).__name__}")
+    return target
+
+
+def _shape(t: Tensor) -> tuple:
+    return tuple(t._data.shape)
+
+
+def _size(t: Tensor) -> int:
+    return int(np.prod(_shape(t), dtype=np.int64))
+
+
+def _ones_like(t: Tensor) -> Tensor:
+    dev = t._device
+    return wrap(dev.backend.from_host(np.ones(t._data.shape, t._data.dtype)), dev)
+
+
+def _zeros_like(source: Any) -> Tensor:
+    t = source._value if isinstance(source, Variable) else source
+    if isinstance(t, IndexedSlices):
+        t = t.values
+    dev = t._device
+    return wrap(dev.backend.from_host(np.zeros(t._data.shape, t._data.dtype)), dev)
+
+
+def _assemble(rows: list, lead: tuple, source: Any, unconnected: UnconnectedGradients, batch: bool) -> Any:
+    """Stacks per-seed gradient rows into a Jacobian of shape ``lead + source.shape``."""
+    from gputensor.ops import array_ops
+
+    src = source._value if isinstance(source, Variable) else source
+    src_shape = _shape(src)
+    if all(r is None for r in rows):
+        if unconnected is UnconnectedGradients.NONE:
+            return None
+    zero = None
+    filled = []
+    for r in rows:
+        if r is None:
+            if zero is None:
+                zero = _zeros_like(src)
+            r = zero
+        filled.append(r)
+    if batch:
+        # each row is (b, x...); the result is (b, y..., x...)
+        if not filled:
+            return _zeros_shaped(src, (src_shape[0],) + lead + src_shape[1:])
+        stacked = array_ops.stack(filled, axis=1)
+        return array_ops.reshape(stacked, (src_shape[0],) + lead + src_shape[1:])
+    if not filled:
+        return _zeros_shaped(src, lead + src_shape)
+    return array_ops.reshape(array_ops.stack(filled, axis=0), lead + src_shape)
+
+
+def _zeros_shaped(like: Tensor, shape: tuple) -> Tensor:
+    dev = like._device
+    return wrap(dev.backend.from_host(np.zeros(shape, like._data.dtype)), dev)
+
+
+# --------------------------------------------------------------- the hooks
+def _record(op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
+    """Called by `execute` after each op while a tape is active."""
+    if pause.depth:
+        for tape in state.tapes:
+            tape._note_break("stop_recording", op.name, inputs)
+        return
+    for tape in state.tapes:
+        ids = tape._ids
+        for t in inputs:
+            if id(t) in ids:
+                tape._add(op, inputs, attrs, outputs)
+                break
+
+
+# Lists collecting the variables read inside custom_gradient / recompute_grad functions.
+_VARIABLE_WATCHERS: list[list] = []
+
+
+def _read_variable(var: Variable, t: Tensor) -> None:
+    """Called when a variable is read while a tape is active: watches trainable variables."""
+    for watcher in _VARIABLE_WATCHERS:
+        watcher.append(var)
+    if pause.depth:
+        return
+    for tape in state.tapes:
+        vid = var._unique_id
+        if vid in tape._watched_vars:
+            tape._watch_variable_tensor(var, t)
+        elif var._trainable and tape._watch_accessed:
+            tape._watched_vars[vid] = var
+            tape._watch_variable_tensor(var, t)
+
+
+def notify_break(kind: str, name: str, inputs: tuple) -> None:
+    """Tells active tapes that ``inputs`` stop being followed here (e.g. ``stop_gradient``)."""
+    for tape in state.tapes:
+        tape._note_break(kind, name, inputs)
+
+
+def install() -> None:
+    """Connects the tape to op dispatch and variable reads."""
+    context.recorder = _record
+    variable.variable_reader = _read_variable
+    _install_leak_hooks()
+
+
+def _leak_hook(method: Any, how: str) -> Any:
+    """Wraps a Tensor method that copies the value out of the tape's reach (for `explain`)."""
+
+    def hooked(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if state.tapes:
+            notify_break("left_tape", how, (self,))
+        return method(self, *args, **kwargs)
+
+    hooked.__name__ = method.__name__
+    hooked.__doc__ = method.__doc__
+    hooked.__wrapped__ = method
+    return hooked
+
+
+def _install_leak_hooks() -> None:
+    for name, how in (
+        ("numpy", ".numpy()"),
+        ("__float__", "float()"),
+        ("__int__", "int()"),
+        ("__array__", "np.asarray (a NumPy function called on the tensor)"),
+    ):
+        method = getattr(Tensor, name)
+        if not hasattr(method, "__wrapped__"):
+            setattr(Tensor, name, _leak_hook(method, how))

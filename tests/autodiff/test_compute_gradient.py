@@ -1,0 +1,59 @@
+"""gt.test.compute_gradient against analytic Jacobians, and its argument checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gputensor as gt
+
+
+def test_jacobians_have_y_size_rows_and_x_size_columns(device, rng):
+    a = rng.standard_normal((2, 3))
+    b = rng.standard_normal(3)
+    theoretical, numeric = gt.test.compute_gradient(lambda x, y: x * y, [gt.constant(a), gt.constant(b)])
+    assert isinstance(theoretical, tuple) and len(theoretical) == 2
+    assert theoretical[0].shape == (6, 6) and theoretical[1].shape == (6, 3)
+    np.testing.assert_allclose(theoretical[0], np.diag(np.broadcast_to(b, (2, 3)).ravel()), atol=1e-12)
+    expected_b = np.zeros((6, 3))
+    for i in range(2):
+        for j in range(3):
+            expected_b[i * 3 + j, j] = a[i, j]
+    np.testing.assert_allclose(theoretical[1], expected_b, atol=1e-12)
+    np.testing.assert_allclose(numeric[1], expected_b, atol=1e-9)
+
+
+def test_numeric_jacobian_uses_central_differences_with_given_delta(device):
+    # For x**3 the central difference is 3 x^2 + delta^2 exactly.
+    _, numeric = gt.test.compute_gradient(lambda x: x * x * x, [gt.constant([2.0], gt.float64)], delta=0.1)
+    assert numeric[0][0, 0] == pytest.approx(12.0 + 0.01, rel=1e-12)
+
+
+def test_unconnected_argument_gives_zero_theoretical_jacobian(device):
+    theoretical, numeric = gt.test.compute_gradient(
+        lambda x, y: x * 2.0, [gt.constant([1.0], gt.float64), gt.constant([1.0, 2.0], gt.float64)]
+    )
+    np.testing.assert_array_equal(theoretical[1], np.zeros((1, 2)))
+    np.testing.assert_array_equal(numeric[1], np.zeros((1, 2)))
+
+
+def test_x_must_be_a_list():
+    with pytest.raises(ValueError, match="must be a list or tuple"):
+        gt.test.compute_gradient(lambda x: x, gt.constant(1.0))
+
+
+def test_integer_arguments_are_rejected():
+    with pytest.raises(TypeError, match="integer argument"):
+        gt.test.compute_gradient(lambda x: x, [gt.constant([1, 2])])
+
+
+def test_complex_parts_have_gradients(device):
+    z = gt.constant([1.0 + 2.0j, -0.5 + 0.25j], dtype=gt.complex128)
+    with gt.GradientTape(persistent=True) as tape:
+        tape.watch(z)
+        re, im, cj = gt.math.real(z), gt.math.imag(z), gt.math.conj(z)
+    np.testing.assert_allclose(tape.gradient(re, z).numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(tape.gradient(im, z).numpy(), [1.0j, 1.0j])
+    np.testing.assert_allclose(
+        tape.gradient(cj, z, output_gradients=gt.constant([1j, 2.0], gt.complex128)).numpy(), [-1j, 2.0]
+    )

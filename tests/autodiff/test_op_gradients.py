@@ -1,0 +1,219 @@
+"""Every differentiable op's gradient against central finite differences, in float64, on every device.
+
+One row per case: the public function to differentiate and generators of its
+float64 inputs. `test_every_differentiable_op_is_covered` fails when an op with
+``differentiable=True`` has no gradient or no row here, so a new op needs one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import gputensor as gt
+from gputensor.autodiff.registry import GRADIENTS
+from gputensor.framework.op_table import OPS
+
+
+def away_from_zero(*shape):
+    """Values in +-[0.2, 1.5]: clear of the kinks of relu, abs, max and friends."""
+    return lambda rng: rng.uniform(0.2, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def positive(*shape, low=0.3, high=2.0):
+    return lambda rng: rng.uniform(low, high, shape)
+
+
+def normal(*shape):
+    return lambda rng: rng.standard_normal(shape)
+
+
+def distinct(*shape):
+    """Distinct values (no ties), for max/min/sort-like ops."""
+    n = int(np.prod(shape))
+    return lambda rng: (rng.permutation(n).astype(np.float64) * 0.37 + rng.uniform(0, 0.1, n)).reshape(shape)
+
+
+def probabilities(*shape):
+    def make(rng):
+        p = rng.uniform(0.1, 1.0, shape)
+        return p / p.sum(axis=-1, keepdims=True)
+
+    return make
+
+
+@dataclass
+class Case:
+    id: str
+    ops: tuple  # op names whose gradient this case exercises
+    fn: Callable
+    inputs: tuple  # generators rng -> float64 array
+    atol: float = 1e-6
+
+
+def _unary_case(name, gen=None, fn=None):
+    fn = fn or getattr(gt.math, name, None) or getattr(gt.nn, name)
+    return Case(name, (name,), fn, (gen or normal(2, 3),))
+
+
+CASES = [
+    # ------------------------------------------------------------- unary math
+    _unary_case("negative"),
+    _unary_case("abs", away_from_zero(2, 3)),
+    _unary_case("exp"),
+    _unary_case("expm1"),
+    _unary_case("log", positive(2, 3)),
+    _unary_case("log1p", positive(2, 3)),
+    _unary_case("sqrt", positive(2, 3)),
+    _unary_case("rsqrt", positive(2, 3)),
+    _unary_case("square"),
+    _unary_case("reciprocal", positive(2, 3)),
+    _unary_case("sin"),
+    _unary_case("cos"),
+    _unary_case("tan", lambda rng: rng.uniform(-1.2, 1.2, (2, 3))),
+    _unary_case("tanh"),
+    _unary_case("erf"),
+    _unary_case("sigmoid"),
+    _unary_case("relu", away_from_zero(2, 3)),
+    Case("relu6", ("relu6",), gt.nn.relu6, (lambda rng: rng.uniform(-2, 8, (3, 4)),)),
+    _unary_case("elu", away_from_zero(2, 3)),
+    _unary_case("selu", away_from_zero(2, 3)),
+    _unary_case("softplus"),
+    _unary_case("silu"),
+    Case("gelu", ("gelu",), lambda x: gt.nn.gelu(x), (normal(2, 3),)),
+    Case("gelu_approximate", ("gelu",), lambda x: gt.nn.gelu(x, approximate=True), (normal(2, 3),)),
+    Case("leaky_relu", ("leaky_relu",), lambda x: gt.nn.leaky_relu(x, alpha=0.3), (away_from_zero(2, 3),)),
+    Case("cast_float32_roundtrip", ("cast",), lambda x: gt.cast(gt.cast(x, gt.float32), gt.float64) * 1.0,
+         (lambda rng: np.round(rng.standard_normal((3,)) * 64) / 64,), atol=1e-5),  # fmt: skip
+    # ------------------------------------------------------------ binary math
+    Case("add_broadcast", ("add",), gt.add, (normal(2, 3), normal(3))),
+    Case("subtract_broadcast", ("subtract",), gt.subtract, (normal(2, 1), normal(1, 3))),
+    Case("multiply_broadcast", ("multiply",), gt.multiply, (normal(2, 3), normal(2, 1))),
+    Case("divide_broadcast", ("div",), gt.divide, (normal(2, 3), positive(3))),
+    Case("floormod", ("floormod",), gt.math.floormod, (positive(2, 3, low=2.1, high=2.9), positive(3, low=0.7, high=0.9))),
+    Case("pow", ("pow",), gt.pow, (positive(2, 3), normal(2, 3))),
+    Case("maximum", ("maximum",), gt.maximum, (distinct(2, 3), distinct(2, 3))),
+    Case("minimum_broadcast", ("minimum",), gt.minimum, (distinct(2, 3), distinct(3))),
+    Case("squared_difference", ("squared_difference",), gt.math.squared_difference, (normal(2, 3), normal(3))),
+    Case("atan2", ("atan2",), gt.math.atan2, (normal(2, 3), positive(2, 3))),
+    Case("where", ("select",), lambda x, y: gt.where(gt.constant([[True, False, True]]), x, y), (normal(2, 3), normal(2, 3))),
+    # --------------------------------------------------------------- reductions
+    Case("reduce_sum_all", ("reduce_sum",), gt.reduce_sum, (normal(2, 3),)),
+    Case("reduce_sum_axis", ("reduce_sum",), lambda x: gt.reduce_sum(x, axis=1), (normal(2, 3, 4),)),
+    Case("reduce_sum_axes_keepdims", ("reduce_sum",), lambda x: gt.reduce_sum(x, axis=[0, 2], keepdims=True), (normal(2, 3, 4),)),
+    Case("reduce_mean_axis", ("reduce_mean",), lambda x: gt.reduce_mean(x, axis=-1), (normal(2, 3),)),
+    Case("reduce_prod", ("reduce_prod",), lambda x: gt.reduce_prod(x, axis=1), (normal(2, 3, 2),)),
+    Case("reduce_prod_with_zero", ("reduce_prod",), gt.reduce_prod, (lambda rng: np.array([[0.0, 2.0], [3.0, -1.5]]),)),
+    Case("reduce_max_axis", ("reduce_max",), lambda x: gt.reduce_max(x, axis=0), (distinct(3, 4),)),
+    Case("reduce_min_all", ("reduce_min",), gt.reduce_min, (distinct(3, 4),)),
+    Case("reduce_logsumexp", ("reduce_logsumexp",), lambda x: gt.reduce_logsumexp(x, axis=1), (normal(2, 3),)),
+    Case("cumsum", ("cumsum",), lambda x: gt.cumsum(x, axis=1), (normal(2, 4),)),
+    Case("cumsum_exclusive_reverse", ("cumsum",), lambda x: gt.cumsum(x, axis=0, exclusive=True, reverse=True), (normal(3, 2),)),
+    Case("cumprod", ("cumprod",), lambda x: gt.math.cumprod(x, axis=1), (positive(2, 4),)),
+    # ------------------------------------------------------------------- nn
+    Case("softmax", ("softmax",), lambda x: gt.nn.softmax(x), (normal(2, 4),)),
+    Case("softmax_axis0", ("softmax",), lambda x: gt.nn.softmax(x, axis=0), (normal(3, 2),)),
+    Case("log_softmax", ("log_softmax",), lambda x: gt.nn.log_softmax(x), (normal(2, 4),)),
+    Case("softmax_cross_entropy", ("softmax_xent",),
+         lambda labels, logits: gt.nn.softmax_cross_entropy_with_logits(labels, logits),
+         (probabilities(3, 4), normal(3, 4))),  # fmt: skip
+    Case("sparse_softmax_cross_entropy", ("sparse_softmax_xent",),
+         lambda logits: gt.nn.sparse_softmax_cross_entropy_with_logits(gt.constant([1, 0, 3]), logits),
+         (normal(3, 4),)),  # fmt: skip
+    Case("sigmoid_cross_entropy", ("sigmoid",),
+         lambda labels, logits: gt.nn.sigmoid_cross_entropy_with_logits(labels, logits),
+         (lambda rng: rng.uniform(0, 1, (2, 3)), normal(2, 3))),  # fmt: skip
+    Case("conv2d_same_stride2", ("conv2d",), lambda x, w: gt.nn.conv2d(x, w, strides=2, padding="SAME"),
+         (normal(1, 5, 5, 2), normal(3, 3, 2, 2))),  # fmt: skip
+    Case("conv2d_valid_dilated", ("conv2d",), lambda x, w: gt.nn.conv2d(x, w, strides=1, padding="VALID", dilations=2),
+         (normal(2, 5, 5, 1), normal(2, 2, 1, 2))),  # fmt: skip
+    Case("conv2d_transpose", ("conv2d_backprop_input",),
+         lambda x, w: gt.nn.conv2d_transpose(x, w, output_shape=[1, 5, 5, 2], strides=2, padding="SAME"),
+         (normal(1, 3, 3, 3), normal(3, 3, 2, 3))),  # fmt: skip
+    Case("depthwise_conv2d", ("depthwise_conv2d",),
+         lambda x, w: gt.nn.depthwise_conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME"),
+         (normal(1, 4, 4, 2), normal(2, 2, 2, 2))),  # fmt: skip
+    Case("max_pool2d", ("max_pool2d",), lambda x: gt.nn.max_pool2d(x, 2, 2, "VALID"), (distinct(1, 4, 4, 2),)),
+    Case("max_pool2d_same_overlapping", ("max_pool2d",), lambda x: gt.nn.max_pool2d(x, 3, 2, "SAME"), (distinct(1, 5, 5, 1),)),
+    Case("avg_pool2d_same", ("avg_pool2d",), lambda x: gt.nn.avg_pool2d(x, 3, 2, "SAME"), (normal(1, 5, 5, 2),)),
+]  # fmt: skip
+
+
+def _backward_primitive_cases():
+    """The backward primitives (differentiated by second-order gradients) checked as functions."""
+    from gputensor.framework.op_table import execute
+
+    def conv_attrs(**kw):
+        return {"strides": (1, 1), "padding": ((0, 0), (0, 0)), "dilations": (1, 1), **kw}
+
+    return [
+        Case("conv2d_backprop_input_op", ("conv2d_backprop_input",),
+             lambda w, dy: execute(OPS["conv2d_backprop_input"], (w, dy), conv_attrs(input_sizes=(1, 4, 4, 2))),
+             (normal(2, 2, 2, 3), normal(1, 3, 3, 3))),
+        Case("conv2d_backprop_filter_op", ("conv2d_backprop_filter",),
+             lambda x, dy: execute(OPS["conv2d_backprop_filter"], (x, dy), conv_attrs(filter_sizes=(2, 2, 2, 3))),
+             (normal(1, 4, 4, 2), normal(1, 3, 3, 3))),
+        Case("depthwise_backprop_input_op", ("depthwise_conv2d_backprop_input",),
+             lambda w, dy: execute(OPS["depthwise_conv2d_backprop_input"], (w, dy), conv_attrs(input_sizes=(1, 3, 3, 2))),
+             (normal(2, 2, 2, 2), normal(1, 2, 2, 4))),
+        Case("depthwise_backprop_filter_op", ("depthwise_conv2d_backprop_filter",),
+             lambda x, dy: execute(OPS["depthwise_conv2d_backprop_filter"], (x, dy), conv_attrs(filter_sizes=(2, 2, 2, 2))),
+             (normal(1, 3, 3, 2), normal(1, 2, 2, 4))),
+        Case("avg_pool2d_grad_op", ("avg_pool2d_grad",),
+             lambda g: execute(OPS["avg_pool2d_grad"], (g,), {"orig_input_shape": (1, 4, 4, 1), "ksize": (2, 2),
+                                                              "strides": (2, 2), "padding": ((0, 0), (0, 0))}),
+             (normal(1, 2, 2, 1),)),
+        Case("max_pool2d_grad_op", ("max_pool2d_grad",), _max_pool_grad_of_dy, (normal(1, 2, 2, 1),)),
+    ]  # fmt: skip
+
+
+_POOL_X = np.array([[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 1.0], [0.5, 2.5, 6.0, 7.0], [9.0, 1.5, 3.5, 2.0]])
+
+
+def _max_pool_grad_of_dy(dy):
+    from gputensor.framework.op_table import execute
+
+    x = gt.constant(_POOL_X.reshape(1, 4, 4, 1))
+    y = gt.nn.max_pool2d(x, 2, 2, "VALID")
+    attrs = {"ksize": (2, 2), "strides": (2, 2), "padding": ((0, 0), (0, 0))}
+    return execute(OPS["max_pool2d_grad"], (x, y, dy), attrs)
+
+
+ALL_CASES = CASES + _backward_primitive_cases()
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
+def test_gradient_matches_finite_differences(case, device, rng):
+    args = [gt.constant(make(rng)) for make in case.inputs]
+    theoretical, numeric = gt.test.compute_gradient(case.fn, args)
+    for i, (t, n) in enumerate(zip(theoretical, numeric)):
+        np.testing.assert_allclose(t, n, atol=case.atol, rtol=1e-5, err_msg=f"argument {i}")
+
+
+def test_every_differentiable_op_has_a_gradient_and_a_case():
+    differentiable = {name for name, op in OPS.items() if op.differentiable}
+    without_gradient = sorted(name for name in differentiable if OPS[name].grad is None)
+    assert not without_gradient, f"differentiable ops without a registered gradient: {without_gradient}"
+    covered = {name for case in ALL_CASES for name in case.ops}
+    uncovered = sorted(differentiable - covered - _COVERED_ELSEWHERE)
+    assert not uncovered, f"differentiable ops without a finite-difference case here: {uncovered}"
+
+
+# Ops whose gradients are checked in other files (complex values, sparse results).
+_COVERED_ELSEWHERE = {"real", "imag", "conj"}
+
+
+def test_every_registered_gradient_names_a_declared_op():
+    assert sorted(set(GRADIENTS) - set(OPS)) == []
+
+
+def test_non_differentiable_ops_give_none(device):
+    x = gt.constant([0.5, -1.5, 2.5], dtype=gt.float64)
+    for fn in (gt.math.floor, gt.math.ceil, gt.math.round, lambda t: gt.cast(gt.argmax(t), gt.float64)):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+        assert tape.gradient(y, x) is None
