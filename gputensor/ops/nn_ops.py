@@ -184,13 +184,7 @@ def softsign(features: Any, name: str | None = None) -> Tensor:
     Raises:
       InvalidArgumentError: if ``features`` is not floating point.
     """
-    x = convert_to_tensor(features)
-    if x._dtype not in F:
-        raise InvalidArgumentError(
-            f"softsign: features has dtype {x._dtype.name}; it takes floating types only. "
-            "Cast first, e.g. gt.cast(features, gt.float32)",
-            "softsign",
-        )
+    x = _float_input("softsign", features, "features")
     return math_ops.truediv(x, math_ops.add(math_ops.abs(x), 1))
 
 
@@ -525,7 +519,11 @@ def _check_rank(op_name: str, t: Tensor, what: str, layout: str) -> None:
     if t._data.ndim != 4:
         raise InvalidArgumentError(
             f"{op_name}: {what} must be 4-D {layout}, got shape {tuple(t._data.shape)}"
-            + ("; add a batch dimension with gt.expand_dims(input, 0)" if t._data.ndim == 3 else ""),
+            + (
+                "; add a batch dimension with gt.expand_dims(input, 0)"
+                if what == "input" and t._data.ndim == 3
+                else ""
+            ),
             op_name,
         )
 
