@@ -38,6 +38,7 @@ def rand(rng, shape, dtype):
 def close(got, expected, dtype):
     got = np.asarray(got)
     assert got.dtype == np.dtype(dtype), (got.dtype, dtype)
+    assert got.shape == np.shape(expected), (got.shape, np.shape(expected))
     np.testing.assert_allclose(
         got.astype(np.complex128), np.asarray(expected, np.complex128), **TOL[np.dtype(dtype).type]
     )
@@ -557,3 +558,13 @@ def test_namespaces_follow_tensorflow():
     for name in ("svd", "inv", "det", "slogdet", "cholesky", "qr", "solve", "trace", "diag", "diag_part",
                  "matrix_transpose", "adjoint", "eye", "matvec", "band_part", "global_norm"):  # fmt: skip
         assert callable(getattr(gt.linalg, name)), name
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from gputensor.ops import linalg_ops
+
+    with gt.device("/CPU:0"):
+        result = doctest.testmod(linalg_ops, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -120,7 +120,7 @@ CONV_CASES = [
     ("explicit_padding", (1, 5, 4, 2), (3, 3), 2, (1, 2), [[0, 0], [1, 2], [0, 1], [0, 0]], (1, 1)),
     ("stride_and_dilation", (1, 9, 9, 2), (3, 3), 2, (2, 2), "SAME", (2, 2)),
     ("pointwise_1x1", (3, 4, 4, 5), (1, 1), 2, (1, 1), "VALID", (1, 1)),
-    ("kernel_larger_than_stride_gap", (1, 5, 5, 1), (1, 1), 1, (3, 3), "SAME", (1, 1)),
+    ("stride_larger_than_kernel", (1, 5, 5, 1), (1, 1), 1, (3, 3), "SAME", (1, 1)),
 ]
 CONV_IDS = [c[0] for c in CONV_CASES]
 
@@ -240,7 +240,8 @@ POOL_CASES = [
     ("same_3x3_stride2_odd", (1, 7, 5, 2), (3, 3), (2, 2), "SAME"),
     ("same_3x3_stride1_overlapping", (2, 5, 5, 1), (3, 3), (1, 1), "SAME"),
     ("valid_rect_unequal_strides", (1, 7, 8, 2), (2, 3), (1, 2), "VALID"),
-    ("same_window_larger_than_stride_gap", (1, 4, 4, 2), (3, 3), (3, 3), "SAME"),
+    ("same_window_equal_to_stride", (1, 4, 4, 2), (3, 3), (3, 3), "SAME"),
+    ("same_stride_larger_than_window", (1, 7, 8, 1), (2, 2), (3, 3), "SAME"),
     ("global", (2, 4, 3, 2), (4, 3), (1, 1), "VALID"),
 ]
 POOL_IDS = [c[0] for c in POOL_CASES]

@@ -35,6 +35,11 @@ def _in_float32(fn: Callable) -> Callable:
     return kernel
 
 
+def _dense(x: Any) -> Any:
+    """A C-contiguous array (einsum and diagonal may return strided views); keeps rank 0."""
+    return np.asarray(x, order="C")
+
+
 def _t(x: Any) -> Any:
     return np.swapaxes(x, -1, -2)
 
@@ -46,8 +51,7 @@ def matmul(a: Any, b: Any, transpose_a: bool, transpose_b: bool) -> Any:
 
 @_in_float32
 def einsum(*operands: Any, equation: str) -> Any:
-    # einsum may return a view of an operand (e.g. a transpose); tensors own dense buffers.
-    return np.ascontiguousarray(np.einsum(equation, *operands, optimize=len(operands) > 2))
+    return _dense(np.einsum(equation, *operands, optimize=len(operands) > 2))
 
 
 def _linalg(message: str) -> Callable:
@@ -69,7 +73,7 @@ def _linalg(message: str) -> Callable:
 @_linalg("Input is not invertible.")
 def matrix_inverse(x: Any, adjoint: bool) -> Any:
     inv = np.linalg.inv(x)
-    return np.ascontiguousarray(np.conj(_t(inv))) if adjoint else inv
+    return _dense(np.conj(_t(inv))) if adjoint else inv
 
 
 @_in_float32
@@ -105,7 +109,7 @@ def matrix_solve(matrix: Any, rhs: Any, adjoint: bool) -> Any:
 def svd(x: Any, full_matrices: bool) -> tuple:
     """(s, u, v) in TF's order, with ``v`` (not its adjoint)."""
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
-    return s, u, np.ascontiguousarray(np.conj(_t(vh)))
+    return s, u, _dense(np.conj(_t(vh)))
 
 
 @_linalg("Self-adjoint eigen decomposition was not successful.")
@@ -123,7 +127,7 @@ def matrix_diag(diagonal: Any, k: int, num_rows: int, num_cols: int, padding_val
 
 
 def matrix_diag_part(x: Any, k: int) -> Any:
-    return np.ascontiguousarray(np.diagonal(x, offset=k, axis1=-2, axis2=-1))
+    return _dense(np.diagonal(x, offset=k, axis1=-2, axis2=-1))
 
 
 def matrix_band_part(x: Any, num_lower: int, num_upper: int) -> Any:
