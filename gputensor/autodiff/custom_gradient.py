@@ -146,7 +146,8 @@ def _record(name: str, args: tuple, result: Any, grad_fn: Callable, variables: l
         return tuple(arg_grads) + tuple(var_grads)
 
     op = _CustomOp(name, grad, len(outputs))
-    inputs = tuple(arg_tensors) + tuple(v._value for v in variables)
+    # Reading the variables here (recording is on again) lets every tape watch them.
+    inputs = tuple(arg_tensors) + tuple(v.value() for v in variables)
     context.recorder(op, inputs, {}, outputs[0] if len(outputs) == 1 else outputs)
     return nest.pack_sequence_as(result, list(outputs))
 

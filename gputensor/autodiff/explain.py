@@ -253,7 +253,7 @@ def _connected(tape: Any, name: str, targets: list, source: Any, ids: set) -> So
     state.tapes = ()  # the explanation's backward pass is not part of any computation
     try:
         g = tape._backward(flat_targets, [_ones_like(t) for t in flat_targets], ids)
-        grad = tape._result(g, tape._source_key(source), source, UnconnectedGradients.NONE)
+        grad = tape._result(g, list(ids), source, UnconnectedGradients.NONE)
     finally:
         state.tapes = saved
     if grad is not None and not np.any(np.asarray(densify(grad).numpy())):

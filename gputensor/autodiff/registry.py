@@ -67,6 +67,8 @@ def skip_input(i: int) -> bool:
 def run_gradient(fn: Callable, skip: frozenset, inputs: tuple, attrs: dict, outputs: tuple, grads: tuple):
     """Calls gradient ``fn`` with ``skip`` as the unneeded input indices."""
     saved = _skip.indices
+    if not saved and not skip:
+        return fn(inputs, attrs, outputs, *grads)
     _skip.indices = skip
     try:
         return fn(inputs, attrs, outputs, *grads)

@@ -30,6 +30,7 @@ import numpy as np
 from gputensor.autodiff import nest
 from gputensor.autodiff.indexed_slices import IndexedSlices, aggregate, densify
 from gputensor.autodiff.registry import run_gradient
+from gputensor.backend import registry
 from gputensor.framework import context, variable
 from gputensor.framework.context import state
 from gputensor.framework.tensor import Tensor, convert_to_tensor, wrap
@@ -46,6 +47,7 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
+_NO_SKIP: frozenset = frozenset()
 _DIFFERENTIABLE_KINDS = "fc"  # gradients flow through floating and complex tensors only
 _NON_PERSISTENT_USED = (
     "A non-persistent GradientTape can only be used to compute one set of gradients (or "
@@ -268,26 +270,38 @@ class GradientTape:
             if k in reach:
                 grads[k] = g if k not in grads else aggregate(grads[k], g)
         saved_device = state.device
+        default = registry.default_device()
+        placed = saved_device
         try:
             for op, inputs, attrs, outputs, outs in reversed(path):
-                out_grads = []
-                found = False
-                for o in outs:
-                    k = id(o)
+                if len(outs) == 1:
+                    k = id(outs[0])
                     g = grads.get(k) if k in source_ids else grads.pop(k, None)
-                    if g is not None:
-                        found = True
-                        g = densify(g)
-                    out_grads.append(g)
-                if not found:
-                    continue
+                    if g is None:
+                        continue
+                    out_grads = (g if type(g) is Tensor else densify(g),)
+                else:
+                    out_grads = tuple(
+                        densify(grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None))
+                        for o in outs
+                    )
+                    if all(g is None for g in out_grads):
+                        continue
                 if op.grad is None:
                     raise LookupError(
                         f"No gradient defined for operation '{op.name}'; register one with "
                         f"@gputensor.autodiff.register_gradient({op.name!r})"
                     )
-                skip = frozenset(i for i, t in enumerate(inputs) if id(t) not in reach)
-                state.device = outs[0]._device  # backward runs where the forward ran
+                if len(inputs) == 1:
+                    skip = _NO_SKIP
+                else:
+                    skip = frozenset(i for i, t in enumerate(inputs) if id(t) not in reach)
+                # The backward op runs where the forward one ran. Ops follow their inputs there;
+                # a device scope is needed only for constants made inside gradient functions.
+                device = outs[0]._device
+                wanted = None if saved_device is None and device is default else device
+                if wanted is not placed:
+                    state.device = placed = wanted
                 in_grads = run_gradient(op.grad, skip, inputs, attrs, outputs, out_grads)
                 for i, g in enumerate(in_grads):
                     if g is None or i in skip:
@@ -295,12 +309,13 @@ class GradientTape:
                     k = id(inputs[i])
                     grads[k] = g if k not in grads else aggregate(grads[k], g)
         finally:
-            state.device = saved_device
+            if placed is not saved_device:
+                state.device = saved_device
         return grads
 
-    def _result(self, grads: dict, key: tuple, source: Any, unconnected: UnconnectedGradients) -> Any:
+    def _result(self, grads: dict, ids: list, source: Any, unconnected: UnconnectedGradients) -> Any:
         found = None
-        for k in self._source_ids(key):
+        for k in ids:
             g = grads.get(k)
             if g is not None:
                 found = g if found is None else aggregate(found, g)
@@ -309,6 +324,12 @@ class GradientTape:
         return found
 
     def _targets(self, target: Any, output_gradients: Any) -> tuple[list, list]:
+        if (
+            type(target) is Tensor
+            and output_gradients is None
+            and target._dtype.kind in _DIFFERENTIABLE_KINDS
+        ):
+            return [target], [_ones_like(target)]
         flat = nest.flatten(target)
         if output_gradients is None:
             flat_og = [None] * len(flat)
@@ -372,24 +393,25 @@ class GradientTape:
         """
         unconnected = _unconnected(unconnected_gradients)
         self._check_usable("gradient")
-        flat_sources = nest.flatten(sources)
+        flat_sources = _flatten(sources)
         keys = [self._source_key(s) for s in flat_sources]
         targets, seeds = self._targets(target, output_gradients)
-        source_ids = {k for key in keys for k in self._source_ids(key)}
+        ids = [self._source_ids(key) for key in keys]
+        source_ids = {k for group in ids for k in group}
         grads = self._backward(targets, seeds, source_ids) if source_ids and targets else {}
-        results = [self._result(grads, key, s, unconnected) for key, s in zip(keys, flat_sources)]
-        missing = [i for i, key in enumerate(keys) if not any(k in grads for k in self._source_ids(key))]
+        results = [self._result(grads, group, s, unconnected) for group, s in zip(ids, flat_sources)]
+        missing = [s for s, group in zip(flat_sources, ids) if not any(k in grads for k in group)]
         if missing:
-            self._remember_reasons(target, [flat_sources[i] for i in missing])
+            self._remember_reasons(target, missing)
         if not self._persistent:
             self._release()
-        return nest.pack_sequence_as(sources, results)
+        return _pack(sources, results)
 
     def _release(self) -> None:
-        """Frees the records of a used non-persistent tape (its explanations stay)."""
-        post_mortem = self._post_mortem
+        """Frees the records of a used non-persistent tape."""
+        post_mortem, watched_vars = self._post_mortem, self._watched_vars
         self._clear()
-        self._post_mortem = post_mortem
+        self._post_mortem, self._watched_vars = post_mortem, watched_vars  # as TF, both stay readable
         self._used = True
 
     def _remember_reasons(self, target: Any, sources: list) -> None:
@@ -492,7 +514,7 @@ class GradientTape:
             og = wrap(device.backend.from_host(np.ascontiguousarray(seed)), device)
             grads = self._backward([t], [og], source_ids)
             for j, (key, s) in enumerate(zip(keys, flat_sources)):
-                g = self._result(grads, key, s, UnconnectedGradients.NONE)
+                g = self._result(grads, self._source_ids(key), s, UnconnectedGradients.NONE)
                 rows[j].append(densify(g))
         return rows
 
@@ -536,7 +558,22 @@ class GradientTape:
 
 
 # -------------------------------------------------------------------- helpers
+def _flatten(structure: Any) -> list:
+    if type(structure) is list and not any(isinstance(s, (list, tuple, dict)) for s in structure):
+        return structure
+    return nest.flatten(structure)
+
+
+def _pack(structure: Any, leaves: list) -> Any:
+    if type(structure) is list and structure is not leaves and len(structure) == len(leaves):
+        if not any(isinstance(s, (list, tuple, dict)) for s in structure):
+            return leaves
+    return nest.pack_sequence_as(structure, leaves)
+
+
 def _unconnected(value: Any) -> UnconnectedGradients:
+    if value is UnconnectedGradients.NONE:
+        return value
     try:
         return UnconnectedGradients(value.value if isinstance(value, UnconnectedGradients) else value)
     except ValueError:
@@ -633,8 +670,11 @@ def _read_variable(var: Variable, t: Tensor) -> None:
         watcher.append(var)
     if pause.depth:
         return
+    vid = var._unique_id
     for tape in state.tapes:
-        vid = var._unique_id
+        reads = tape._var_tensors.get(vid)
+        if reads and reads[-1] is t:
+            continue  # read again: already watched
         if vid in tape._watched_vars:
             tape._watch_variable_tensor(var, t)
         elif var._trainable and tape._watch_accessed:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from gputensor.framework.op_table import OPS, execute
 from gputensor.framework.tensor import Tensor
 from gputensor.ops import array_ops, math_ops
+
+_REDUCE_SUM = OPS["reduce_sum"]
+
+
+def reduce_sum(g: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    """The reduce_sum primitive on normalised axes (gradients are on the hot path of training)."""
+    return execute(_REDUCE_SUM, (g,), {"axis": axes, "keepdims": keepdims})
 
 
 def shape(t: Tensor) -> tuple:
@@ -22,10 +30,10 @@ def unbroadcast(g: Tensor | None, like: Tensor) -> Tensor | None:
         return g
     lead = len(gs) - len(target)
     if lead:
-        g = math_ops.reduce_sum(g, axis=tuple(range(lead)))
+        g = reduce_sum(g, tuple(range(lead)), False)
     ones = tuple(i for i, d in enumerate(target) if d == 1 and gs[i + lead] != 1)
     if ones:
-        g = math_ops.reduce_sum(g, axis=ones, keepdims=True)
+        g = reduce_sum(g, ones, True)
     return g
 
 

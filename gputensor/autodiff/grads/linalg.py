@@ -26,20 +26,28 @@ def _matmul(inputs, attrs, z, dz):
     a, b = inputs
     ta, tb = attrs["transpose_a"], attrs["transpose_b"]
     ca, cb = conj(a), conj(b)
-    need_a, need_b = not skip_input(0), not skip_input(1)
+    ga = gb = None
     if not ta and not tb:
-        ga = need_a and _mm(dz, cb, tb=True)
-        gb = need_b and _mm(ca, dz, ta=True)
+        if not skip_input(0):
+            ga = _mm(dz, cb, tb=True)
+        if not skip_input(1):
+            gb = _mm(ca, dz, ta=True)
     elif not ta and tb:
-        ga = need_a and _mm(dz, cb)
-        gb = need_b and _mm(dz, ca, ta=True)
+        if not skip_input(0):
+            ga = _mm(dz, cb)
+        if not skip_input(1):
+            gb = _mm(dz, ca, ta=True)
     elif ta and not tb:
-        ga = need_a and _mm(cb, dz, tb=True)
-        gb = need_b and _mm(ca, dz)
+        if not skip_input(0):
+            ga = _mm(cb, dz, tb=True)
+        if not skip_input(1):
+            gb = _mm(ca, dz)
     else:
-        ga = need_a and _mm(cb, dz, ta=True, tb=True)
-        gb = need_b and _mm(dz, ca, ta=True, tb=True)
-    return unbroadcast(ga or None, a), unbroadcast(gb or None, b)
+        if not skip_input(0):
+            ga = _mm(cb, dz, ta=True, tb=True)
+        if not skip_input(1):
+            gb = _mm(dz, ca, ta=True, tb=True)
+    return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
 # ------------------------------------------------------------------ einsum
