@@ -78,3 +78,8 @@ def scan(outer: int, reduced: int, inner: int) -> tuple[str, Config]:
     if inner == 1:
         return "rows", ((max(1, min(MAX_GRID, outer)), 1, 1), (REDUCE_BLOCK, 1, 1))
     return "cols", elementwise(outer * inner)
+
+
+def random(units: int) -> Config:
+    """(grid, block) of a random kernel: a grid-stride loop over ``units`` Philox blocks or elements."""
+    return elementwise(units)

@@ -5,6 +5,6 @@ launch, for the build check, precompile and the CPU harness) and ``KERNELS``:
 op name -> factory(backend) -> kernel(*arrays, **attrs).
 """
 
-from gputensor.backend.cuda.families import conv, elementwise, pool, reduce
+from gputensor.backend.cuda.families import conv, elementwise, linalg, pool, random, reduce, softmax
 
-ALL = [elementwise, conv, pool, reduce]
+ALL = [elementwise, conv, pool, reduce, softmax, random, linalg]

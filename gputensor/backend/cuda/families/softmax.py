@@ -1,0 +1,174 @@
+"""Fused softmax, log-softmax and softmax cross-entropy on the GPU (cuda_kernels/softmax.cuh).
+
+Each row is handled by one block (long rows), one warp (rows up to
+``launch_config.WARP_ROW_LIMIT``) or, for softmax over an inner axis, a 32-column
+tile; the layouts and their launch shapes are shared with the reduce family.
+
+Sparse cross-entropy with a label outside ``[0, num_classes)`` writes NaN to that
+row (as TF's GPU kernel) and sets a device flag; the glue reads the flag back (one small device-to-host copy per call) and raises the same
+InvalidArgumentError as the CPU backend, so a bad label never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gputensor.backend.cuda import launch_config
+from gputensor.backend.cuda.compile import KernelSource
+from gputensor.backend.cuda.ctypes_map import c_type
+from gputensor.backend.cuda.families.common import checked_dtype
+
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
+_LABELS = ("int32", "int64")
+_ROW_LAYOUTS = ("block", "warp")
+_CALLS = {
+    "block": "gt::rows_block(p, outer);",
+    "warp": "gt::rows_warp(p, outer);",
+    "cols": "gt::cols(p, outer, inner);",
+}
+_OPS = ("softmax", "log_softmax", "softmax_xent", "sparse_softmax_xent")
+
+
+def _wrapper(name: str, params: str, program: str, init: str, layout: str) -> str:
+    return (
+        f'extern "C" __global__ void {name}_{layout}({params}) {{\n'
+        f"  typedef {program} P;\n  const P p = {init};\n  {_CALLS[layout]}\n}}\n"
+    )
+
+
+@functools.cache
+def source_for(op: str) -> KernelSource:
+    """The unit with every dtype/layout kernel of ``op`` (one of softmax, log_softmax, *_xent)."""
+    code, names = ['#include "softmax.cuh"\n'], []
+    extents = "long long outer, long long R, long long inner"
+    for dt in _FLOATS:
+        t = c_type(dt)
+        if op in ("softmax", "log_softmax"):
+            program = f"gt::Softmax<{t}, {'true' if op == 'log_softmax' else 'false'}>"
+            params = f"const {t}* __restrict__ x, {t}* __restrict__ y, {extents}"
+            for layout in (*_ROW_LAYOUTS, "cols"):
+                code.append(_wrapper(f"gt_{op}_{dt}", params, program, "{x, y, R}", layout))
+                names.append(f"gt_{op}_{dt}_{layout}")
+        elif op == "softmax_xent":
+            params = (
+                f"const {t}* __restrict__ labels, const {t}* __restrict__ x, {t}* __restrict__ loss, "
+                f"{t}* __restrict__ backprop, {extents}"
+            )
+            for layout in _ROW_LAYOUTS:
+                init = "{labels, x, loss, backprop, R}"
+                code.append(_wrapper(f"gt_{op}_{dt}", params, f"gt::SoftmaxXent<{t}>", init, layout))
+                names.append(f"gt_{op}_{dt}_{layout}")
+        else:
+            for lab in _LABELS:
+                params = (
+                    f"const {c_type(lab)}* __restrict__ labels, const {t}* __restrict__ x, "
+                    f"{t}* __restrict__ loss, {t}* __restrict__ backprop, int* __restrict__ bad, {extents}"
+                )
+                program = f"gt::SparseSoftmaxXent<{t}, {c_type(lab)}>"
+                for layout in _ROW_LAYOUTS:
+                    init = "{labels, x, loss, backprop, bad, R}"
+                    code.append(_wrapper(f"gt_{op}_{dt}_{lab}", params, program, init, layout))
+                    names.append(f"gt_{op}_{dt}_{lab}_{layout}")
+    return KernelSource("softmax", f"softmax_{op}", "".join(code), tuple(names))
+
+
+def sources(ops: list) -> list[KernelSource]:
+    declared = {op.name for op in ops}
+    return [source_for(name) for name in _OPS if name in declared]
+
+
+def _extents(outer: int, r: int, inner: int) -> tuple:
+    return np.int64(outer), np.int64(r), np.int64(inner)
+
+
+# ------------------------------------------------------------------------ glue
+def _softmax_factory(op: str) -> Callable:
+    def factory(backend: Any) -> Callable:
+        def run(logits: Any, axis: int) -> Any:
+            x = backend.device_array(logits)
+            dtype = checked_dtype(x.dtype, _FLOATS, op)
+            out = backend.empty(x.shape, x.dtype)
+            if out.size == 0:
+                return out
+            shape = tuple(x.shape)
+            outer, r, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
+            layout = launch_config.reduction_layout(r, inner)
+            backend.launch(
+                source_for(op),
+                f"gt_{op}_{dtype}_{layout}",
+                launch_config.reduction(layout, outer, r, inner),
+                (x, out, *_extents(outer, r, inner)),
+            )
+            return out
+
+        return run
+
+    return factory
+
+
+def _xent_factory(backend: Any) -> Callable:
+    op = "softmax_xent"
+
+    def run(labels: Any, logits: Any) -> tuple:
+        x = backend.device_array(logits)
+        y = backend.device_array(labels)
+        dtype = checked_dtype(x.dtype, _FLOATS, op)
+        rows, k = math.prod(x.shape[:-1]), x.shape[-1]
+        loss = backend.empty(x.shape[:-1], x.dtype)
+        backprop = backend.empty(x.shape, x.dtype)
+        if rows == 0:
+            return loss, backprop
+        layout = launch_config.reduction_layout(k, 1)
+        backend.launch(
+            source_for(op),
+            f"gt_{op}_{dtype}_{layout}",
+            launch_config.reduction(layout, rows, k, 1),
+            (y, x, loss, backprop, *_extents(rows, k, 1)),
+        )
+        return loss, backprop
+
+    return run
+
+
+def _sparse_xent_factory(backend: Any) -> Callable:
+    op = "sparse_softmax_xent"
+
+    def run(labels: Any, logits: Any) -> tuple:
+        x = backend.device_array(logits)
+        y = backend.device_array(labels)
+        dtype = checked_dtype(x.dtype, _FLOATS, op)
+        label_type = checked_dtype(y.dtype, _LABELS, op)
+        rows, k = math.prod(x.shape[:-1]), x.shape[-1]
+        loss = backend.empty(x.shape[:-1], x.dtype)
+        backprop = backend.empty(x.shape, x.dtype)
+        if rows == 0:
+            return loss, backprop
+        bad = backend.device_array(np.zeros(1, np.int32))
+        layout = launch_config.reduction_layout(k, 1)
+        backend.launch(
+            source_for(op),
+            f"gt_{op}_{dtype}_{label_type}_{layout}",
+            launch_config.reduction(layout, rows, k, 1),
+            (y, x, loss, backprop, bad, *_extents(rows, k, 1)),
+        )
+        if int(np.asarray(backend.to_host(bad))[0]):
+            # The CPU kernel words the error (first bad value, the labels, the valid range).
+            from gputensor.backend.cpu import nn as cpu_nn
+
+            cpu_nn.KERNELS[op](np.asarray(backend.to_host(y)), np.asarray(backend.to_host(x)))
+        return loss, backprop
+
+    return run
+
+
+KERNELS: dict[str, Callable] = {
+    "softmax": _softmax_factory("softmax"),
+    "log_softmax": _softmax_factory("log_softmax"),
+    "softmax_xent": _xent_factory,
+    "sparse_softmax_xent": _sparse_xent_factory,
+}
