@@ -569,7 +569,7 @@ def categorical(
       InvalidArgumentError: for logits that are not a float matrix with at least one class.
       TypeError: for an output dtype other than int32/int64.
     """
-    from gputensor.ops import array_ops
+    from gputensor.ops import linalg_ops
 
     x = convert_to_tensor(logits)
     if x.ndim != 2 or x.dtype not in _dt.FLOATS:
@@ -591,13 +591,15 @@ def categorical(
     ct = _dt.float64 if x.dtype is _dt.float64 else _dt.float32
     if x.dtype is not ct:
         x = math_ops.cast(x, ct)
-    u = _sample(RANDOM_UNIFORM, (batch, n, classes), ct, _stateful(seed, "categorical"))
+    u = _sample(RANDOM_UNIFORM, (n, batch, classes), ct, _stateful(seed, "categorical"))
     # Gumbel-max: argmax(logits + g) with g = -log(E), E = -log(1 - u) exponential. E is 0
     # only for u == 0; the tiny floor stands for g = +inf there, without a log(0) warning.
     tiny = float(np.finfo(ct.np_dtype).tiny)
     e = math_ops.negative(math_ops.log(math_ops.subtract(1.0, u)))
     g = math_ops.negative(math_ops.log(math_ops.maximum(e, tiny)))
-    scores = math_ops.add(array_ops.expand_dims(x, 1), g)
+    # Noise is drawn sample-major so the logits broadcast over it; one einsum puts the
+    # batch first.
+    scores = linalg_ops.einsum("nbc->bnc", math_ops.add(x, g))
     return math_ops.argmax(scores, axis=2, output_type=out)
 
 
