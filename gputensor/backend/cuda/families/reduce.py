@@ -28,7 +28,7 @@ import numpy as np
 from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import c_type
-from gputensor.errors import UnimplementedError
+from gputensor.backend.cuda.families.common import checked_dtype
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
@@ -139,17 +139,6 @@ def sources(ops: list) -> list[KernelSource]:
 
 
 # ------------------------------------------------------------------- planning
-def _check_dtype(op: str, dtype: np.dtype, allowed: tuple) -> str:
-    name = np.dtype(dtype).name
-    if name not in allowed:
-        raise UnimplementedError(
-            f"{op}: no CUDA kernel for dtype {name}; the GPU kernels take {', '.join(allowed)}. "
-            "Cast the input or run the op on the CPU with `with gt.device('/CPU:0'):`",
-            op,
-        )
-    return name
-
-
 def plan(shape: tuple, axes: tuple) -> tuple[tuple | None, int, int, int]:
     """How to reduce axes ``axes`` of a C-contiguous array of shape ``shape``.
 
@@ -244,7 +233,7 @@ def _reduction_factory(op: str) -> Callable:
     def factory(backend: Any) -> Callable:
         def run(x: Any, axis: tuple | None, keepdims: bool) -> Any:
             x = backend.device_array(x)
-            dtype = _check_dtype(op, x.dtype, allowed)
+            dtype = checked_dtype(x.dtype, allowed, op)
             axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
             out_shape = _reduced_shape(tuple(x.shape), axes, keepdims)
             return _run_reduction(backend, op, _base(op, dtype), x, axes, out_shape, x.dtype)
@@ -258,8 +247,8 @@ def _arg_factory(op: str) -> Callable:
     def factory(backend: Any) -> Callable:
         def run(x: Any, axis: int, output_type: Any) -> Any:
             x = backend.device_array(x)
-            dtype = _check_dtype(op, x.dtype, _REAL)
-            out = _check_dtype(op, output_type, _INDEX_TYPES)
+            dtype = checked_dtype(x.dtype, _REAL, op)
+            out = checked_dtype(output_type, _INDEX_TYPES, op)
             if x.shape[axis] == 0:
                 raise ValueError(f"Reduction axis {axis} is empty in shape {tuple(x.shape)}")
             out_shape = _reduced_shape(tuple(x.shape), (axis,), False)
@@ -276,7 +265,7 @@ def _scan_factory(op: str) -> Callable:
     def factory(backend: Any) -> Callable:
         def run(x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
             x = backend.device_array(x)
-            dtype = _check_dtype(op, x.dtype, _REAL)
+            dtype = checked_dtype(x.dtype, _REAL, op)
             out = backend.empty(x.shape, x.dtype)
             if out.size == 0:
                 return out
