@@ -190,7 +190,8 @@ def matmul(
         raise ValueError("matmul: Only one of transpose_a and adjoint_a can be True.")
     if transpose_b and adjoint_b:
         raise ValueError("matmul: Only one of transpose_b and adjoint_b can be True.")
-    a, b = _pair(a, b)
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = _pair(a, b)
     _same_dtype("matmul", a, b)
     _check_dtype(MATMUL, a, "a")
     if output_type is not None and _dt.as_dtype(output_type) is not a.dtype:
@@ -215,7 +216,8 @@ def matmul(
             f"matmul: inner dimensions differ, a is {sa} and b is {sb}{flags}{_matmul_hint(sa, sb, ta, tb)}",
             "matmul",
         )
-    _broadcast_batch("matmul", sa[:-2], sb[:-2], sa, sb)
+    if len(sa) > 2 and len(sb) > 2 and sa[:-2] != sb[:-2]:
+        _broadcast_batch("matmul", sa[:-2], sb[:-2], sa, sb)
     return execute(MATMUL, (a, b), {"transpose_a": ta, "transpose_b": tb})
 
 

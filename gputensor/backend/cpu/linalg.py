@@ -16,7 +16,7 @@ _F32 = np.dtype(np.float32)
 
 
 def _is_half(dtype: np.dtype) -> bool:
-    return dtype.name in ("float16", "bfloat16")
+    return dtype.char in "eE"  # float16, bfloat16 (dtype.name costs microseconds)
 
 
 def _in_float32(fn: Callable) -> Callable:
