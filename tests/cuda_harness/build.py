@@ -79,14 +79,24 @@ def _digest_dir(path: Path) -> bytes:
     return h.digest()
 
 
+_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
+
+
+def included_headers(unit: Unit) -> list[Path]:
+    """The headers of ``unit.include_dir`` the code includes, directly or through each other."""
+    inc, seen, todo = Path(unit.include_dir), {}, [unit.code]
+    while todo:
+        for name in _INCLUDE.findall(todo.pop()):
+            p = inc / name
+            if name not in seen and p.is_file():
+                seen[name] = p
+                todo.append(p.read_text(errors="replace"))
+    return [seen[n] for n in sorted(seen)]
+
+
 def dynamic_shared_names(unit: Unit) -> list[str]:
-    """Names declared ``extern __shared__ T name[]`` in the code or any header it can include."""
-    texts = [unit.code]
-    inc = Path(unit.include_dir)
-    if inc.is_dir():
-        texts += [
-            p.read_text(errors="replace") for p in sorted(inc.iterdir()) if p.suffix in (".h", ".cuh", ".hpp")
-        ]
+    """Names declared ``extern __shared__ T name[]`` in the code or a header it includes."""
+    texts = [unit.code] + [p.read_text(errors="replace") for p in included_headers(unit)]
     return sorted({m.group(1) for t in texts for m in _EXTERN_SHARED.finditer(t)})
 
 
@@ -101,7 +111,9 @@ def library_path(unit: Unit, sanitize: bool) -> Path:
     for part in (
         unit.code.encode(),
         "\0".join(unit.names).encode(),
-        _digest_dir(Path(unit.include_dir)),
+        # Only the headers the code reaches: an edit to another family's header must not
+        # rebuild every library.
+        *(p.name.encode() + b"\0" + p.read_bytes() for p in included_headers(unit)),
         HEADER.read_bytes(),
         _digest_dir(STUB_INCLUDE),
         " ".join(flags(sanitize)).encode(),

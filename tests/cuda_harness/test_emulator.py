@@ -355,14 +355,25 @@ def test_library_is_cached_by_content_and_rebuilt_when_code_changes(tmp_path):
     assert build.library_path(CHECKS, True) != first
 
 
-def test_extern_shared_declarations_are_found_in_code_and_headers(tmp_path):
-    (tmp_path / "h.cuh").write_text(
-        "template <class T> __device__ void f() { extern __shared__ __align__(16) T hbuf[]; }"
-    )
-    unit = build.Unit(
-        "x", "extern __shared__ float tile[];\nextern  __shared__ unsigned char raw [ ];", (), str(tmp_path)
-    )
-    assert build.dynamic_shared_names(unit) == ["hbuf", "raw", "tile"]
+def test_extern_shared_declarations_are_found_in_code_and_included_headers(tmp_path):
+    (tmp_path / "h.cuh").write_text('#include "g.cuh"\nextern __shared__ __align__(16) double hbuf[];')
+    (tmp_path / "g.cuh").write_text("template <class T> __device__ void f() { extern __shared__ T gbuf[]; }")
+    (tmp_path / "unused.cuh").write_text("extern __shared__ float unused[];")
+    code = '#include "h.cuh"\nextern __shared__ float tile[];\nextern  __shared__ unsigned char raw [ ];'
+    unit = build.Unit("x", code, (), str(tmp_path))
+    assert build.dynamic_shared_names(unit) == ["gbuf", "hbuf", "raw", "tile"]
+    assert [p.name for p in build.included_headers(unit)] == ["g.cuh", "h.cuh"]
+
+
+def test_library_hash_follows_only_the_headers_the_code_includes(tmp_path):
+    (tmp_path / "used.cuh").write_text("// v1")
+    (tmp_path / "other.cuh").write_text("// v1")
+    unit = build.Unit("x", '#include "used.cuh"\n', (), str(tmp_path))
+    before = build.library_path(unit, False)
+    (tmp_path / "other.cuh").write_text("// v2")
+    assert build.library_path(unit, False) == before
+    (tmp_path / "used.cuh").write_text("// v2")
+    assert build.library_path(unit, False) != before
 
 
 def test_compile_error_names_the_source_and_the_emulator(tmp_path):
