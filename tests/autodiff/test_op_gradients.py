@@ -45,6 +45,30 @@ def probabilities(*shape):
     return make
 
 
+def well_conditioned(n, batch=None):
+    def make(rng):
+        shape = (n, n) if batch is None else (batch, n, n)
+        return rng.standard_normal(shape) * 0.3 + 2.0 * np.eye(n)
+
+    return make
+
+
+def sym(a):
+    """A symmetric matrix from any square one (decompositions read one triangle only)."""
+    return (a + gt.linalg.matrix_transpose(a)) * 0.5
+
+
+def spd(a):
+    n = a.shape[-1]
+    return gt.matmul(a, a, transpose_b=True) + gt.constant(np.eye(n) * n, dtype=a.dtype)
+
+
+def sum_sign_free_svd(a):
+    """Quantities of the SVD that do not depend on the singular vectors' signs."""
+    s, u, v = gt.linalg.svd(a)
+    return gt.concat([gt.reshape(gt.square(u), [-1]), gt.reshape(gt.square(v), [-1]), s], axis=0)
+
+
 @dataclass
 class Case:
     id: str
@@ -139,6 +163,35 @@ CASES = [
     Case("max_pool2d", ("max_pool2d",), lambda x: gt.nn.max_pool2d(x, 2, 2, "VALID"), (distinct(1, 4, 4, 2),)),
     Case("max_pool2d_same_overlapping", ("max_pool2d",), lambda x: gt.nn.max_pool2d(x, 3, 2, "SAME"), (distinct(1, 5, 5, 1),)),
     Case("avg_pool2d_same", ("avg_pool2d",), lambda x: gt.nn.avg_pool2d(x, 3, 2, "SAME"), (normal(1, 5, 5, 2),)),
+    # ----------------------------------------------------------------- linalg
+    Case("matmul", ("matmul",), gt.matmul, (normal(2, 3), normal(3, 4))),
+    Case("matmul_transpose_a", ("matmul",), lambda a, b: gt.matmul(a, b, transpose_a=True), (normal(3, 2), normal(3, 4))),
+    Case("matmul_transpose_b", ("matmul",), lambda a, b: gt.matmul(a, b, transpose_b=True), (normal(2, 3), normal(4, 3))),
+    Case("matmul_transpose_both", ("matmul",), lambda a, b: gt.matmul(a, b, transpose_a=True, transpose_b=True), (normal(3, 2), normal(4, 3))),
+    Case("matmul_batched_broadcast", ("matmul",), gt.matmul, (normal(2, 1, 2, 3), normal(3, 3, 2))),
+    Case("einsum_matmul", ("einsum",), lambda a, b: gt.einsum("ij,jk->ik", a, b), (normal(2, 3), normal(3, 2))),
+    Case("einsum_implicit_outer", ("einsum",), lambda a, b: gt.einsum("i,j", a, b), (normal(2), normal(3))),
+    Case("einsum_reduce_only_in_one_operand", ("einsum",), lambda a, b: gt.einsum("ij,k->ik", a, b), (normal(2, 3), normal(2))),
+    Case("einsum_trace", ("einsum",), lambda a: gt.einsum("ii->", a), (normal(3, 3),)),
+    Case("einsum_ellipsis_batch", ("einsum",), lambda a, b: gt.einsum("...ij,...jk->...ik", a, b), (normal(2, 2, 3), normal(2, 3, 2))),
+    Case("inv", ("matrix_inverse",), gt.linalg.inv, (well_conditioned(3),)),
+    Case("inv_adjoint", ("matrix_inverse",), lambda a: gt.linalg.inv(a, adjoint=True), (well_conditioned(3),)),
+    Case("det_batched", ("matrix_determinant",), gt.linalg.det, (well_conditioned(3, batch=2),)),
+    Case("slogdet", ("log_matrix_determinant",), lambda a: gt.linalg.slogdet(a)[1], (well_conditioned(3),)),
+    Case("cholesky", ("cholesky",), lambda a: gt.linalg.cholesky(spd(a)), (normal(3, 3),)),
+    Case("qr_square_q", ("qr",), lambda a: gt.linalg.qr(a)[0], (well_conditioned(3),)),
+    Case("qr_tall_r", ("qr",), lambda a: gt.linalg.qr(a)[1], (normal(4, 3),)),
+    Case("qr_wide_q_and_r", ("qr",), lambda a: gt.concat(gt.linalg.qr(a), axis=1), (normal(2, 4),)),
+    Case("solve", ("matrix_solve",), gt.linalg.solve, (well_conditioned(3), normal(3, 2))),
+    Case("solve_adjoint", ("matrix_solve",), lambda a, b: gt.linalg.solve(a, b, adjoint=True), (well_conditioned(3), normal(3, 2))),
+    Case("svd_values", ("svd",), lambda a: gt.linalg.svd(a, compute_uv=False), (normal(3, 4),)),
+    Case("svd_vectors_tall", ("svd",), lambda a: sum_sign_free_svd(a), (normal(4, 3),)),
+    Case("svd_vectors_wide", ("svd",), lambda a: sum_sign_free_svd(a), (normal(2, 4),)),
+    Case("eigh_values", ("self_adjoint_eig",), lambda a: gt.linalg.eigh(sym(a))[0], (normal(3, 3),)),
+    Case("eigh_vectors", ("self_adjoint_eig",), lambda a: gt.square(gt.linalg.eigh(sym(a))[1]), (normal(3, 3),)),
+    Case("diag", ("matrix_diag",), lambda d: gt.linalg.diag(d, k=1), (normal(2, 3),)),
+    Case("diag_part", ("matrix_diag_part",), lambda a: gt.linalg.diag_part(a, k=-1), (normal(2, 3, 3),)),
+    Case("band_part", ("matrix_band_part",), lambda a: gt.linalg.band_part(a, 1, 0), (normal(3, 4),)),
 ]  # fmt: skip
 
 
