@@ -8,7 +8,7 @@
 // the same result on every run.
 #pragma once
 
-#include "gt_common.cuh"
+#include "gt_block.cuh"
 
 namespace gt {
 
@@ -49,28 +49,6 @@ __device__ __forceinline__ void for_each_window_reading(const Window& g, long lo
       visit(ty / g.sh, tx / g.sw, i, j);
     }
   }
-}
-
-// NaN test that is constant false for integer types (and so raises no self-comparison warning).
-template <typename A> __device__ __forceinline__ bool is_nan(A) { return false; }
-__device__ __forceinline__ bool is_nan(float v) { return v != v; }
-__device__ __forceinline__ bool is_nan(double v) { return v != v; }
-
-// Sum of v over the block, valid in thread 0. blockDim.x must be a multiple of 32 (at most
-// 1024). Warp shuffles first (no shared memory traffic), then one partial per warp.
-// Every thread of the block must call it; it ends with a barrier so it can be called again.
-template <typename A> __device__ __forceinline__ A block_sum(A v) {
-  __shared__ A partial[32];
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) partial[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    v = lane < (int)(blockDim.x >> 5) ? partial[lane] : A(0);
-    for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  }
-  __syncthreads();  // partial[] is rewritten by the next call
-  return v;
 }
 
 }  // namespace gt

@@ -36,6 +36,46 @@ def pool(n: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     return elementwise(n)
 
 
+def copy(n: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(grid, block) for the copy family and the global-memory sort stages: grid-stride over n elements."""
+    return elementwise(n)
+
+
+# Elements per compaction tile: one per thread of a block, so a tile's flags are scanned
+# by one block_exclusive_scan.
+INDEX_TILE = 256
+# The tile-offset scan runs in one block; 1024 threads (the most a block has) take the
+# fewest passes over the tile counts.
+INDEX_SCAN_BLOCK = 1024
+
+
+def index(n: int, tiles: bool = False) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(grid, block) for the index family: grid-stride over n elements, or (tiles) one block
+    per INDEX_TILE-element tile of n elements, blocks striding over the tiles."""
+    if tiles:
+        return (max(1, min(MAX_GRID, -(-n // INDEX_TILE))), 1, 1), (INDEX_TILE, 1, 1)
+    return elementwise(n)
+
+
+def index_scan() -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(grid, block) of the single-block scan of tile counts."""
+    return (1, 1, 1), (INDEX_SCAN_BLOCK, 1, 1)
+
+
+# Longest (power-of-two padded) row sorted in shared memory: 4096 * (8-byte key + 4-byte
+# index) = 48 KiB, the dynamic shared memory a kernel gets without opting in to more.
+SHARED_SORT_LIMIT = 4096
+# unique also keeps a slot per element: 2048 * (8 + 4 + 4) bytes fits the same 48 KiB.
+UNIQUE_LIMIT = 2048
+
+
+def sort(rows: int, padded: int, bytes_per_entry: int) -> tuple[tuple, int]:
+    """((grid, block), dynamic shared bytes) for the shared-memory sort: a block per row
+    (blocks stride over rows), one thread per compare-exchange pair up to 1024."""
+    threads = min(1024, max(32, padded // 2))
+    return ((max(1, min(MAX_GRID, rows)), 1, 1), (threads, 1, 1)), padded * bytes_per_entry
+
+
 # ------------------------------------------------------------ reduce and softmax families
 # Threads per block of every reduction layout; must equal GT_REDUCE_THREADS in
 # cuda_kernels/gt_reduce.cuh (the kernels size their shared scratch with it).

@@ -1,0 +1,117 @@
+"""Sorting kernels along the last axis (cuda_kernels/sort.cu): sort, argsort, top_k, unique."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from gputensor.backend.cuda import launch_config
+from gputensor.backend.cuda.compile import KernelSource
+from gputensor.backend.cuda.ctypes_map import c_type, compute_np
+from gputensor.backend.cuda.families.common import checked_dtype, family_file
+from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES
+from gputensor.errors import UnimplementedError
+
+SORT_DTYPES = NUMERIC_DTYPES
+SORT_KERNELS = ("rows", "load", "step", "store", "unique")
+
+
+@functools.cache
+def source() -> KernelSource:
+    """The sort compilation unit."""
+    lines, names = [family_file("sort.cu")], []
+    for d in SORT_DTYPES:
+        lines.append(f"GT_SORT_KERNELS({d}, {c_type(d)})")
+        names += [f"gt_sort_{k}_{d}" for k in SORT_KERNELS]
+    return KernelSource("sort", "sort", "\n".join(lines) + "\n", tuple(names))
+
+
+def sources(ops: list) -> list[KernelSource]:
+    return [source()]
+
+
+def padded_length(n: int) -> int:
+    """The power of two a row is padded to for the bitonic network."""
+    return 1 << max(0, (int(n) - 1).bit_length())
+
+
+def sort_last_axis(backend: Any, x: Any, k: int, descending: bool, op: str) -> tuple[Any, Any]:
+    """(values, int32 indices) of the first k entries of every row of ``x`` in sorted order.
+
+    Stable: equal keys keep their order (top_k: the lower index first). NaN sorts as
+    the largest value.
+    """
+    x = backend.device_array(x)
+    name = checked_dtype(np.dtype(x.dtype), SORT_DTYPES, op)
+    length = int(x.shape[-1]) if x.ndim else 1
+    rows = int(x.size) // length if length else 0
+    shape = tuple(x.shape[:-1]) + (k,)
+    values = backend.empty(shape, x.dtype)
+    indices = backend.empty(shape, np.int32)
+    if rows == 0 or k == 0:
+        return values, indices
+    if length > np.iinfo(np.int32).max:
+        raise UnimplementedError(f"{op}: rows of {length} elements exceed the int32 indices it returns", op)
+    p = padded_length(length)
+    key = compute_np(name)
+    flags = (np.int64(rows), np.int64(length), np.int64(p))
+    if p <= launch_config.SHARED_SORT_LIMIT:
+        config, shared = launch_config.sort(rows, p, key.itemsize + 4)
+        args = (x, values, indices, *flags, np.int64(k), np.int32(descending))
+        backend.launch(source(), f"gt_sort_rows_{name}", config, args, shared_mem=shared)
+        return values, indices
+    keys = backend.empty((rows, p), key)
+    idx = backend.empty((rows, p), np.int64)
+    n = rows * p
+    backend.launch(
+        source(), f"gt_sort_load_{name}", launch_config.copy(n), (x, keys, idx, *flags[1:], np.int64(n))
+    )
+    size = 2
+    while size <= p:
+        stride = size // 2
+        while stride > 0:
+            args = (
+                keys,
+                idx,
+                np.int64(p),
+                np.int64(length),
+                np.int64(size),
+                np.int64(stride),
+                np.int32(descending),
+            )
+            backend.launch(
+                source(), f"gt_sort_step_{name}", launch_config.copy(n // 2), args + (np.int64(n // 2),)
+            )
+            stride //= 2
+        size *= 2
+    m = rows * k
+    args = (keys, idx, values, indices, np.int64(p), np.int64(k), np.int64(m))
+    backend.launch(source(), f"gt_sort_store_{name}", launch_config.copy(m), args)
+    return values, indices
+
+
+def unique_1d(backend: Any, x: Any, op: str = "unique") -> tuple[Any, Any]:
+    """TF's unique: (distinct values in order of first occurrence, int32 index of each input in them)."""
+    x = backend.device_array(x)
+    name = checked_dtype(np.dtype(x.dtype), SORT_DTYPES, op)
+    length = int(x.size)
+    if length > launch_config.UNIQUE_LIMIT:
+        raise UnimplementedError(
+            f"{op}: the CUDA kernel handles at most {launch_config.UNIQUE_LIMIT} elements (one block "
+            f"sorts them in shared memory); got {length}. Run it on the CPU: with gt.device('/CPU:0')",
+            op,
+        )
+    y = backend.empty((length,), x.dtype)
+    idx = backend.empty((length,), np.int32)
+    if length == 0:
+        return y, idx
+    count = backend.empty((1,), np.int64)
+    p = padded_length(length)
+    config, shared = launch_config.sort(1, p, compute_np(name).itemsize + 8)
+    backend.launch(
+        source(), f"gt_sort_unique_{name}", config, (x, y, idx, count, np.int64(length), np.int64(p)), shared
+    )
+    distinct = int(np.asarray(backend.to_host(count))[0])
+    return y[:distinct], idx
