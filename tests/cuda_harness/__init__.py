@@ -23,8 +23,9 @@ def emulated_device(sanitize: bool | None = None) -> Any:
 
     None when g++ is missing, the CUDA backend (gputensor/backend/cuda) is not
     importable, or ``CUDA_EMU=0`` is set. The first call compiles every kernel source
-    of the backend that is not in the cache yet (in parallel); a source that does not
-    compile fails the launches of its kernels, with g++'s message, not the whole run.
+    of the backend that is not in the cache yet (in parallel; ``CUDA_EMU_PREBUILD=0``
+    builds each on its first launch instead); a source that does not compile fails the
+    launches of its kernels, with g++'s message, not the whole run.
 
     Args:
       sanitize: build the kernels with AddressSanitizer and UBSan; default
@@ -57,7 +58,8 @@ def _make_device(sanitize: bool) -> Any:
     from tests.cuda_harness.launcher import EmulatedLauncher
 
     launcher = EmulatedLauncher(sanitize=sanitize)
-    launcher.prebuild(all_sources(), INCLUDE_DIR)
+    if os.environ.get("CUDA_EMU_PREBUILD", "1") != "0":
+        launcher.prebuild(all_sources(), INCLUDE_DIR)
     dev = Device("GPU", 0, 0, CudaBackend(launcher, 0))
     dev.short_name = "/EMU_GPU:0"
     return dev

@@ -801,7 +801,7 @@ void invoke(void (*k)(P...), void** a) {
 #define __syncthreads_count(p) ::cuda_emu::syncthreads((p), 1, __FILE__, __LINE__)
 #define __syncthreads_and(p) ::cuda_emu::syncthreads((p), 2, __FILE__, __LINE__)
 #define __syncthreads_or(p) ::cuda_emu::syncthreads((p), 3, __FILE__, __LINE__)
-#define __syncwarp(...) ::cuda_emu::syncwarp_at(__FILE__, __LINE__, ##__VA_ARGS__)
+#define __syncwarp(...) ::cuda_emu::SyncwarpAt{__FILE__, __LINE__}(__VA_ARGS__)
 #define __shfl_sync(m, v, ...) ::cuda_emu::shfl_at(::cuda_emu::Coll::kShflIdx, __FILE__, __LINE__, m, v, __VA_ARGS__)
 #define __shfl_up_sync(m, v, ...) ::cuda_emu::shfl_at(::cuda_emu::Coll::kShflUp, __FILE__, __LINE__, m, v, __VA_ARGS__)
 #define __shfl_down_sync(m, v, ...) \
@@ -820,9 +820,12 @@ void invoke(void (*k)(P...), void** a) {
 #define __reduce_xor_sync(m, v) ::cuda_emu::reduce_at(__FILE__, __LINE__, m, v, ::cuda_emu::Coll::kReduceXor)
 
 namespace cuda_emu {
-inline void syncwarp_at(const char* file, int line, unsigned mask = 0xffffffffu) {
-  collective(Coll::kSyncwarp, mask, 0, 0, 32, file, line);
-}
+// A call site that takes the optional mask as its own argument list (no empty __VA_ARGS__).
+struct SyncwarpAt {
+  const char* file;
+  int line;
+  void operator()(unsigned mask = 0xffffffffu) const { collective(Coll::kSyncwarp, mask, 0, 0, 32, file, line); }
+};
 template <typename T>
 inline T shfl_at(Coll kind, const char* file, int line, unsigned mask, T v, int param, int width = 32) {
   return from_bits<T>(collective(kind, mask, to_bits(v), param, width, file, line));

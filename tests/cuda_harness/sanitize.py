@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python -m tests.cuda_harness.sanitize              # sweep: every elementwise kernel
     python -m tests.cuda_harness.sanitize --pytest     # also the op test suite on /EMU_GPU:0
+    python -m tests.cuda_harness.sanitize --no-sweep --pytest -- tests/ops/test_math_ops.py
     python -m tests.cuda_harness.sanitize --schedule reverse --require-coverage
 
 Kernels are built with ``-fsanitize=address,undefined`` and loaded into this Python
@@ -240,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         "--selftest", default="", help="launch a faulty test kernel (off_by_one, smem_overflow)"
     )
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("pytest_args", nargs="*", help="with --pytest: test paths/options (default: tests)")
     args = parser.parse_args(argv)
 
     if not _preloaded():
@@ -250,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return subprocess.run(cmd, env=env, check=False).returncode
     if args.schedule:
         os.environ["CUDA_EMU_SCHEDULE"] = args.schedule
+    if args.ops:
+        os.environ.setdefault("CUDA_EMU_PREBUILD", "0")  # build only what the chosen ops launch
     if args.selftest:
         selftest(args.selftest)
         return 2

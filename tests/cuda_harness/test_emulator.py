@@ -179,6 +179,21 @@ def test_lanes_that_returned_do_not_hold_up_a_full_mask_shuffle(k, rng, live):
     np.testing.assert_array_equal(out, np.where(np.arange(32) < live, x[0], -7))
 
 
+@pytest.mark.parametrize("mode", [1, 2], ids=["default mask", "full mask"])
+def test_syncwarp_orders_shared_memory_exchange_within_a_warp(k, rng, mode):
+    x = rng.integers(0, 1000, 64).astype(np.int32)
+    y = np.zeros(64, np.int32)
+    k("warp_exchange")((1, 1, 1), (64, 1, 1), (x, y, np.int32(mode)))
+    np.testing.assert_array_equal(y, x[np.arange(64) ^ 1])
+
+
+def test_warp_exchange_without_syncwarp_reads_stale_values(k, rng):
+    x = rng.integers(1000, 2000, 64).astype(np.int32)
+    y = np.zeros(64, np.int32)
+    k("warp_exchange")((1, 1, 1), (64, 1, 1), (x, y, np.int32(0)))
+    assert (y != x[np.arange(64) ^ 1]).any()
+
+
 def test_collective_whose_mask_excludes_the_caller_is_an_error(k):
     from tests.cuda_harness.launcher import EmulatedLaunchError
 

@@ -201,3 +201,13 @@ extern "C" __global__ void traps(int* __restrict__ out) {
   if (threadIdx.x == 3) __trap();
   out[threadIdx.x] = 1;
 }
+
+// Lanes exchange values through shared memory, ordered by __syncwarp (or not).
+extern "C" __global__ void warp_exchange(const int* __restrict__ x, int* __restrict__ y, int use_syncwarp) {
+  __shared__ int s[64];
+  const unsigned t = threadIdx.x;
+  s[t] = x[t];
+  if (use_syncwarp == 1) __syncwarp();
+  if (use_syncwarp == 2) __syncwarp(0xffffffffu);
+  y[t] = s[t ^ 1u];
+}
