@@ -770,6 +770,183 @@ def eigvalsh(tensor: Any, name: str | None = None) -> Tensor:
     return eigh(tensor)[0]
 
 
+def triangular_solve(
+    matrix: Any, rhs: Any, lower: bool = True, adjoint: bool = False, name: str | None = None
+) -> Tensor:
+    """Solves ``matrix @ x = rhs`` for triangular matrices, as ``tf.linalg.triangular_solve``.
+
+    Only the lower (``lower=True``) or upper triangle of ``matrix`` is read.
+
+    Args:
+      matrix: a tensor of shape ``batch + [M, M]``.
+      rhs: a tensor of shape ``batch + [M, K]``.
+      lower: whether ``matrix`` is lower (True) or upper (False) triangular.
+      adjoint: solve with the adjoint of ``matrix`` instead.
+      name: ignored (eager).
+
+    Returns:
+      ``x`` of shape ``batch + [M, K]``.
+    """
+    m = _matrix(MATRIX_SOLVE, _tensor(matrix), "matrix", square=True)
+    triangle = band_part(m, -1, 0) if lower else band_part(m, 0, -1)
+    return solve(triangle, rhs, adjoint=adjoint)
+
+
+def cholesky_solve(chol: Any, rhs: Any, name: str | None = None) -> Tensor:
+    """Solves ``A x = rhs`` given the Cholesky factor of ``A``, as ``tf.linalg.cholesky_solve``.
+
+    Args:
+      chol: the lower triangular factor ``L`` of ``A = L L^H`` (from `cholesky`).
+      rhs: a tensor of shape ``batch + [M, K]``.
+      name: ignored (eager).
+
+    Returns:
+      ``x`` of shape ``batch + [M, K]``.
+    """
+    y = triangular_solve(chol, rhs, lower=True)
+    return triangular_solve(chol, y, lower=True, adjoint=True)
+
+
+def _default_tolerance(dtype: _dt.DType, shape: tuple, scale: float) -> float:
+    return scale * max(shape[-2:]) * float(np.finfo(dtype.real_dtype.np_dtype).eps)
+
+
+def pinv(a: Any, rcond: Any = None, validate_args: bool = False, name: str | None = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse of each matrix, as ``tf.linalg.pinv``.
+
+    Singular values at most ``rcond * max(s)`` count as zero.
+
+    Args:
+      a: a float or complex tensor of shape ``batch + [M, N]``.
+      rcond: relative cutoff; default ``10 * max(M, N) * eps``.
+      validate_args: ignored.
+      name: ignored (eager).
+
+    Returns:
+      A tensor of shape ``batch + [N, M]``.
+    """
+    x = _matrix(SVD, a)
+    s, u, v = svd(x)
+    cutoff = _default_tolerance(x.dtype, _shape(x), 10.0) if rcond is None else rcond
+    keep = math_ops.greater(s, math_ops.multiply(math_ops.reduce_max(s, axis=-1, keepdims=True), cutoff))
+    # 1/s where kept, 0 elsewhere; the inner select keeps 1/0 (and its gradient) out.
+    s_inv = math_ops.select(keep, math_ops.reciprocal(math_ops.select(keep, s, 1.0)), 0.0)
+    if x.dtype.is_complex:
+        s_inv = math_ops.cast(s_inv, x.dtype)
+    return execute(EINSUM, (v, s_inv, _conj(u)), {"equation": "...ij,...j,...kj->...ik"})
+
+
+def matrix_rank(a: Any, tol: Any = None, validate_args: bool = False, name: str | None = None) -> Tensor:
+    """The number of singular values above ``tol``, as ``tf.linalg.matrix_rank``.
+
+    Args:
+      a: a float or complex tensor of shape ``batch + [M, N]``.
+      tol: absolute threshold; default ``eps * max(M, N) * max(s)``.
+      validate_args: ignored.
+      name: ignored (eager).
+
+    Returns:
+      An int32 tensor of shape ``batch``.
+    """
+    x = _matrix(SVD, a)
+    s = svd(x, compute_uv=False)
+    if tol is None:
+        tol = math_ops.multiply(
+            math_ops.reduce_max(s, axis=-1, keepdims=True), _default_tolerance(x.dtype, _shape(x), 1.0)
+        )
+    return math_ops.reduce_sum(math_ops.cast(math_ops.greater(s, tol), _dt.int32), axis=-1)
+
+
+def lstsq(
+    matrix: Any, rhs: Any, l2_regularizer: float = 0.0, fast: bool = True, name: str | None = None
+) -> Tensor:
+    """Least-squares solutions of ``matrix @ x = rhs``, as ``tf.linalg.lstsq``.
+
+    ``fast=True`` solves the (regularised) normal equations by Cholesky, as TF;
+    ``fast=False`` uses the pseudo-inverse (the minimum-norm solution), which also
+    handles rank-deficient matrices.
+
+    Args:
+      matrix: a tensor of shape ``batch + [M, N]``.
+      rhs: a tensor of shape ``batch + [M, K]``.
+      l2_regularizer: adds ``l2_regularizer * I`` to the normal equations (fast only).
+      fast: choose the algorithm, as above.
+      name: ignored (eager).
+
+    Returns:
+      ``x`` of shape ``batch + [N, K]``.
+
+    Raises:
+      InvalidArgumentError: for mismatched shapes, or ``fast=False`` with a regulariser.
+    """
+    a, b = _pair(matrix, rhs)
+    a = _matrix(MATRIX_SOLVE, a, "matrix")
+    b = _matrix(MATRIX_SOLVE, b, "rhs")
+    _same_dtype("lstsq", a, b, ("matrix", "rhs"))
+    sa, sb = _shape(a), _shape(b)
+    if sa[-2] != sb[-2]:
+        raise InvalidArgumentError(
+            f"lstsq: matrix is {sa} and rhs is {sb}; they need the same number of rows"
+        )
+    if not fast:
+        if l2_regularizer:
+            raise InvalidArgumentError("lstsq: l2_regularizer must be 0 with fast=False, as in TensorFlow")
+        return matmul(pinv(a), b)
+    m, n = sa[-2:]
+    gram = matmul(a, a, adjoint_a=True) if m >= n else matmul(a, a, adjoint_b=True)
+    if l2_regularizer:
+        gram = math_ops.add(gram, math_ops.multiply(eye(min(m, n), dtype=a.dtype), l2_regularizer))
+    chol = cholesky(gram)
+    if m >= n:
+        return cholesky_solve(chol, matmul(a, b, adjoint_a=True))
+    return matmul(a, cholesky_solve(chol, b), adjoint_a=True)
+
+
+def set_diag(
+    input: Any, diagonal: Any, name: str = "set_diag", k: Any = 0, align: str = "RIGHT_LEFT"
+) -> Tensor:
+    """Replaces diagonal ``k`` of each matrix with ``diagonal``, as ``tf.linalg.set_diag``.
+
+    Args:
+      input: a tensor of shape ``batch + [M, N]``.
+      diagonal: a tensor of shape ``batch + [length of diagonal k]``.
+      name: ignored (eager).
+      k: the diagonal: 0 main, positive above, negative below.
+      align: accepted for TF compatibility.
+
+    Returns:
+      A tensor of the input's shape and dtype.
+    """
+    x, d = _pair(input, diagonal)
+    k = _single_k(k, "set_diag")
+    old = diag_part(x, k=k)
+    if _shape(d) != _shape(old):
+        raise InvalidArgumentError(
+            f"set_diag: diagonal has shape {_shape(d)} but diagonal k={k} of input {_shape(x)} has "
+            f"shape {_shape(old)}"
+        )
+    rows, cols = _shape(x)[-2:]
+    change = math_ops.subtract(d, old)
+    return math_ops.add(x, diag(change, k=k, num_rows=rows, num_cols=cols))
+
+
+def normalize(tensor: Any, ord: Any = "euclidean", axis: Any = None, name: str | None = None) -> tuple:
+    """Divides ``tensor`` by its norm, as ``tf.linalg.normalize``.
+
+    Args:
+      tensor: a float or complex tensor.
+      ord: as in `norm`.
+      axis: as in `norm`.
+      name: ignored (eager).
+
+    Returns:
+      ``(normalized, norm)``, with ``norm`` keeping the reduced axes.
+    """
+    x = _tensor(tensor)
+    n = norm(x, ord=ord, axis=axis, keepdims=True)
+    return math_ops.truediv(x, n), n
+
+
 # ----------------------------------------------------------------- norms
 _MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
 _VECTOR_ORDS = ("euclidean", 1, 2, np.inf)

@@ -556,7 +556,9 @@ def test_namespaces_follow_tensorflow():
     for top in ("matmul", "tensordot", "einsum", "norm"):
         assert getattr(gt, top) is getattr(gt.linalg, top)
     for name in ("svd", "inv", "det", "slogdet", "cholesky", "qr", "solve", "trace", "diag", "diag_part",
-                 "matrix_transpose", "adjoint", "eye", "matvec", "band_part", "global_norm"):  # fmt: skip
+                 "matrix_transpose", "adjoint", "eye", "matvec", "band_part", "global_norm", "eigh", "eigvalsh",
+                 "logdet", "triangular_solve", "cholesky_solve", "pinv", "lstsq", "matrix_rank", "set_diag",
+                 "normalize", "l2_normalize"):  # fmt: skip
         assert callable(getattr(gt.linalg, name)), name
 
 
@@ -568,3 +570,84 @@ def test_docstring_examples_run():
     with gt.device("/CPU:0"):
         result = doctest.testmod(linalg_ops, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# -------------------------------------------------------------- solvers built from the primitives
+@pytest.mark.parametrize("dtype", DECOMP_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("adjoint", [False, True])
+def test_triangular_solve_reads_one_triangle_as_scipy(device, rng, dtype, lower, adjoint):
+    m, r = well_conditioned(rng, (2, 4, 4), dtype), rand(rng, (2, 4, 3), dtype)
+    got = gt.linalg.triangular_solve(m, r, lower=lower, adjoint=adjoint)
+    trans = "C" if adjoint else "N"
+    expected = [
+        scipy.linalg.solve_triangular(widen(a), widen(b), lower=lower, trans=trans) for a, b in zip(m, r)
+    ]
+    close(got.numpy(), np.array(expected), dtype)
+
+
+@pytest.mark.parametrize("dtype", DECOMP_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_cholesky_solve_matches_scipy_cho_solve(device, rng, dtype):
+    a, b = spd(rng, (3, 3), dtype), rand(rng, (3, 2), dtype)
+    got = gt.linalg.cholesky_solve(gt.linalg.cholesky(a), b)
+    close(
+        got.numpy(),
+        scipy.linalg.cho_solve((scipy.linalg.cholesky(widen(a), lower=True), True), widen(b)),
+        dtype,
+    )
+
+
+@pytest.mark.parametrize("dtype", DECOMP_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 3, 3)])
+def test_pinv_matches_scipy(device, rng, shape, dtype):
+    x = rand(rng, shape, dtype)
+    close(gt.linalg.pinv(x).numpy(), per_matrix(scipy.linalg.pinv, widen(x)), dtype)
+
+
+def test_pinv_and_rank_of_rank_deficient_matrices(device, rng):
+    u, v = rng.standard_normal((5, 2)), rng.standard_normal((2, 4))
+    x = u @ v  # rank 2
+    close(gt.linalg.pinv(x).numpy(), scipy.linalg.pinv(x), np.float64)
+    batch = np.stack([x, np.eye(5, 4), np.zeros((5, 4))])
+    got = gt.linalg.matrix_rank(batch)
+    assert got.dtype == gt.int32 and got.numpy().tolist() == [2, 4, 0]
+    assert gt.linalg.matrix_rank(np.diag([1.0, 1e-3, 0.0]), tol=1e-2).numpy() == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("shape_a, shape_b", [((6, 3), (6, 2)), ((3, 5), (3, 2)), ((2, 4, 4), (2, 4, 1))])
+@pytest.mark.parametrize("fast", [True, False])
+def test_lstsq_matches_scipy(device, rng, dtype, shape_a, shape_b, fast):
+    a, b = rand(rng, shape_a, dtype), rand(rng, shape_b, dtype)
+    got = gt.linalg.lstsq(a, b, fast=fast)
+    flat_a, flat_b = widen(a).reshape((-1,) + shape_a[-2:]), widen(b).reshape((-1,) + shape_b[-2:])
+    expected = np.array([scipy.linalg.lstsq(x, y)[0] for x, y in zip(flat_a, flat_b)]).reshape(got.shape)
+    tol = dict(rtol=2e-3, atol=2e-3) if dtype == np.float32 else dict(rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(got.numpy(), expected, **tol)
+
+
+def test_lstsq_regularizer_is_ridge_regression(device, rng):
+    a, b = rng.standard_normal((6, 3)), rng.standard_normal((6, 1))
+    expected = np.linalg.inv(a.T @ a + 0.5 * np.eye(3)) @ a.T @ b
+    close(gt.linalg.lstsq(a, b, l2_regularizer=0.5).numpy(), expected, np.float64)
+    with pytest.raises(InvalidArgumentError, match="fast=False"):
+        gt.linalg.lstsq(a, b, l2_regularizer=0.5, fast=False)
+
+
+@pytest.mark.parametrize("k", [0, 1, -2])
+def test_set_diag_replaces_one_diagonal(device, rng, k):
+    x = rand(rng, (2, 3, 4), np.float32)
+    d = rand(rng, np.diagonal(x, k, -2, -1).shape, np.float32)
+    expected = x.copy()
+    rows = np.arange(d.shape[-1]) + max(-k, 0)
+    expected[:, rows, rows + k] = d
+    close(gt.linalg.set_diag(x, d, k=k).numpy(), expected, np.float32)
+    with pytest.raises(InvalidArgumentError, match="set_diag"):
+        gt.linalg.set_diag(x, np.ones((2, 7), np.float32), k=k)
+
+
+def test_normalize_returns_unit_tensor_and_norm(device, rng):
+    x = rand(rng, (3, 4), np.float64)
+    unit, n = gt.linalg.normalize(x, axis=1)
+    close(n.numpy(), np.linalg.norm(x, axis=1, keepdims=True), np.float64)
+    close(unit.numpy(), x / np.linalg.norm(x, axis=1, keepdims=True), np.float64)
