@@ -5,6 +5,17 @@ launch, for the build check, precompile and the CPU harness) and ``KERNELS``:
 op name -> factory(backend) -> kernel(*arrays, **attrs).
 """
 
-from gputensor.backend.cuda.families import conv, copy, elementwise, index, linalg, pool, random, reduce, softmax, sort
+from gputensor.backend.cuda.families import (
+    conv,
+    copy,
+    elementwise,
+    index,
+    linalg,
+    pool,
+    random,
+    reduce,
+    softmax,
+    sort,
+)
 
 ALL = [elementwise, conv, pool, copy, index, sort, reduce, softmax, random, linalg]

@@ -167,3 +167,140 @@ def fill(backend: Any, shape: Sequence[int], value: Any, dtype: Any) -> Any:
 
 def checked_numeric(dtype: Any, op: str, allowed: tuple = NUMERIC_DTYPES) -> str:
     return checked_dtype(np.dtype(dtype), allowed, op)
+
+
+# ----------------------------------------------------------------- layout views
+def transpose(backend: Any, x: Any, perm: Sequence[int]) -> Any:
+    st = contiguous_strides(x.shape)
+    return view_copy(backend, x, StridedCopy([x.shape[p] for p in perm], [st[p] for p in perm]))
+
+
+def reverse(backend: Any, x: Any, axes: Sequence[int]) -> Any:
+    st = contiguous_strides(x.shape)
+    base = 0
+    for a in set(int(a) % max(1, x.ndim) for a in axes):
+        if x.shape[a] > 0:
+            base += (x.shape[a] - 1) * st[a]
+            st[a] = -st[a]
+    return view_copy(backend, x, StridedCopy(x.shape, st, base))
+
+
+def strided_view(
+    backend: Any, x: Any, begin: Sequence[int], steps: Sequence[int], shape: Sequence[int]
+) -> Any:
+    """out[i0, i1, ...] = x[begin0 + i0 * step0, ...] (begin already resolved, steps of any sign)."""
+    st = contiguous_strides(x.shape)
+    base = sum(int(b) * s for b, s in zip(begin, st))
+    return view_copy(backend, x, StridedCopy(shape, [int(k) * s for k, s in zip(steps, st)], base))
+
+
+def broadcast_to(backend: Any, x: Any, shape: Sequence[int]) -> Any:
+    shape = tuple(int(s) for s in shape)
+    lead = len(shape) - x.ndim
+    st = contiguous_strides(x.shape)
+    strides = [0] * lead + [0 if x.shape[d] == 1 and shape[lead + d] != 1 else st[d] for d in range(x.ndim)]
+    return view_copy(backend, x, StridedCopy(shape, strides))
+
+
+def tile(backend: Any, x: Any, multiples: Sequence[int]) -> Any:
+    shape = [int(n) * int(m) for n, m in zip(x.shape, multiples)]
+    mods = [n if int(m) != 1 else 0 for n, m in zip(x.shape, multiples)]
+    return view_copy(backend, x, StridedCopy(shape, contiguous_strides(x.shape), 0, mods))
+
+
+def concat(backend: Any, arrays: Sequence[Any], axis: int) -> Any:
+    """Joins same-dtype arrays along ``axis``: one strided copy per input into its slab."""
+    arrays = [backend.device_array(a) for a in arrays]
+    shape = list(arrays[0].shape)
+    shape[axis] = sum(int(a.shape[axis]) for a in arrays)
+    out = backend.empty(tuple(shape), arrays[0].dtype)
+    dst = contiguous_strides(shape)
+    offset = 0
+    for a in arrays:
+        StridedCopy(a.shape, contiguous_strides(a.shape), 0, None, dst, offset * dst[axis]).run(
+            backend, a, out
+        )
+        offset += int(a.shape[axis])
+    return out
+
+
+def split(backend: Any, x: Any, sizes: Sequence[int], axis: int) -> list:
+    """The pieces of ``x`` along ``axis`` of the given sizes (summing to its extent)."""
+    x = backend.device_array(x)
+    st = contiguous_strides(x.shape)
+    pieces, offset = [], 0
+    for size in sizes:
+        shape = list(x.shape)
+        shape[axis] = int(size)
+        pieces.append(view_copy(backend, x, StridedCopy(shape, st, offset * st[axis])))
+        offset += int(size)
+    return pieces
+
+
+# ------------------------------------------------------------------ pad, creation
+def pad(backend: Any, x: Any, paddings: Sequence[Sequence[int]], mode: str, constant_value: Any) -> Any:
+    """np.pad semantics for CONSTANT, REFLECT (edge not repeated) and SYMMETRIC (edge repeated)."""
+    x = backend.device_array(x)
+    before = [int(p[0]) for p in paddings]
+    shape = tuple(int(n) + int(p[0]) + int(p[1]) for n, p in zip(x.shape, paddings))
+    out = backend.empty(shape, x.dtype)
+    if out.size == 0:
+        return out
+    if x.size == 0:  # only a constant pad can grow an empty array
+        return fill(backend, shape, constant_value, x.dtype)
+    meta = np.asarray(list(shape) + list(x.shape) + before, np.int64)
+    args = (
+        x,
+        out,
+        backend.constant_array(meta),
+        np.int32(x.ndim),
+        np.int32(PAD_MODES[mode.upper()]),
+        bits(constant_value, x.dtype),
+        np.int64(out.size),
+    )
+    launch(backend, f"gt_copy_pad_{width_name(x.dtype)}", out.size, args)
+    return out
+
+
+def eye(backend: Any, shape: Sequence[int], dtype: Any) -> Any:
+    """A batch of identity matrices: ``shape`` is (..., rows, cols)."""
+    out = backend.empty(tuple(shape), dtype)
+    rows, cols = int(shape[-2]), int(shape[-1])
+    args = (out, np.int64(rows), np.int64(cols), bits(1, dtype), bits(0, dtype), np.int64(out.size))
+    launch(backend, f"gt_copy_eye_{width_name(dtype)}", out.size, args)
+    return out
+
+
+def one_hot(backend: Any, indices: Any, depth: int, on: Any, off: Any, axis: int, dtype: Any) -> Any:
+    """TF's one_hot: a new axis of ``depth`` at ``axis`` (-1: last), on where it equals the index."""
+    indices = backend.device_array(indices)
+    iname = checked_dtype(indices.dtype, ONE_HOT_INDEX_DTYPES, "one_hot")
+    axis = indices.ndim if axis == -1 else axis
+    shape = tuple(indices.shape[:axis]) + (int(depth),) + tuple(indices.shape[axis:])
+    out = backend.empty(shape, dtype)
+    inner = int(np.prod(indices.shape[axis:], dtype=np.int64))
+    args = (indices, out, np.int64(depth), np.int64(max(1, inner)), bits(on, dtype), bits(off, dtype))
+    launch(backend, f"gt_copy_one_hot_{width_name(dtype)}_{iname}", out.size, args + (np.int64(out.size),))
+    return out
+
+
+def arange(backend: Any, start: Any, delta: Any, n: int, dtype: Any) -> Any:
+    """start + i * delta for i < n, in ``dtype``."""
+    name = checked_numeric(dtype, "range")
+    out = backend.empty((int(n),), dtype)
+    acc = np.float64 if name in FLOAT_DTYPES else np.int64
+    launch(backend, f"gt_copy_range_{name}", out.size, (out, acc(start), acc(delta), np.int64(out.size)))
+    return out
+
+
+def linspace(backend: Any, start: float, stop: float, num: int, dtype: Any) -> Any:
+    """``num`` evenly spaced values from start to stop, both included."""
+    name = checked_numeric(dtype, "linspace", FLOAT_DTYPES)
+    out = backend.empty((int(num),), dtype)
+    launch(
+        backend,
+        f"gt_copy_linspace_{name}",
+        out.size,
+        (out, np.float64(start), np.float64(stop), np.int64(num)),
+    )
+    return out

@@ -10,8 +10,8 @@ import numpy as np
 from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import C_TYPE, c_type
-from gputensor.backend.cuda.families.common import family_file
-from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES, WIDTHS
+from gputensor.backend.cuda.families.common import checked_dtype, family_file
+from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES, WIDTHS, StridedCopy, fill, width_name
 
 INDEX_DTYPES = {"int32": "int", "int64": "long long"}
 SCATTER_OPS = ("add", "sub", "min", "max")
@@ -68,3 +68,110 @@ def nonzero_positions(backend: Any, x: Any) -> Any:
     if count:
         launch(backend, f"gt_index_compact_{name}", n, (x, offsets, positions, np.int64(n)), tiles=True)
     return positions
+
+
+def _prod(shape: Any) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _index_name(indices: Any, op: str) -> str:
+    return checked_dtype(np.dtype(indices.dtype), tuple(INDEX_DTYPES), op)
+
+
+def gather(backend: Any, params: Any, indices: Any, axis: int, batch_dims: int = 0) -> Any:
+    """TF's gather: params.shape[:axis] + indices.shape[batch_dims:] + params.shape[axis + 1:].
+
+    Out-of-range indices give zeros, as on TF's GPU.
+    """
+    params, indices = backend.device_array(params), backend.device_array(indices)
+    iname = _index_name(indices, "gather")
+    shape = tuple(params.shape[:axis]) + tuple(indices.shape[batch_dims:]) + tuple(params.shape[axis + 1 :])
+    out = backend.empty(shape, params.dtype)
+    k = _prod(indices.shape[batch_dims:])
+    per_batch = _prod(params.shape[batch_dims:axis])
+    args = (params, indices, out, np.int64(max(1, per_batch)), np.int64(params.shape[axis]), np.int64(k))
+    args += (np.int64(_prod(params.shape[axis + 1 :])), np.int64(out.size))
+    launch(backend, f"gt_index_gather_{width_name(params.dtype)}_{iname}", out.size, args)
+    return out
+
+
+def _nd_meta(backend: Any, shape: tuple, depth: int) -> Any:
+    """Extents and element strides of the first ``depth`` dimensions of a contiguous ``shape``."""
+    strides = [_prod(shape[d + 1 :]) for d in range(depth)]
+    return backend.constant_array(np.asarray(list(shape[:depth]) + strides, np.int64))
+
+
+def gather_nd(backend: Any, params: Any, indices: Any, batch_dims: int = 0) -> Any:
+    """TF's gather_nd: indices[..., :depth] select slices of params (after batch_dims batch dimensions)."""
+    params, indices = backend.device_array(params), backend.device_array(indices)
+    iname = _index_name(indices, "gather_nd")
+    depth = int(indices.shape[-1])
+    inner_shape = tuple(params.shape[batch_dims + depth :])
+    out = backend.empty(tuple(indices.shape[:-1]) + inner_shape, params.dtype)
+    rows = _prod(indices.shape[batch_dims:-1])
+    meta = _nd_meta(backend, tuple(params.shape[batch_dims:]), depth)
+    args = (params, indices, out, meta, np.int32(depth), np.int64(max(1, rows)))
+    args += (np.int64(_prod(params.shape[batch_dims:])), np.int64(_prod(inner_shape)), np.int64(out.size))
+    launch(backend, f"gt_index_gather_nd_{width_name(params.dtype)}_{iname}", out.size, args)
+    return out
+
+
+def scatter_nd(backend: Any, indices: Any, updates: Any, target: Any, op: str) -> Any:
+    """A copy of ``target`` with ``updates`` combined in at ``indices`` by op (update, add, sub, min, max).
+
+    Duplicate indices combine atomically (update: one of them wins); out-of-range
+    indices are skipped, as on TF's GPU.
+    """
+    indices, updates = backend.device_array(indices), backend.device_array(updates)
+    target = backend.device_array(target)
+    iname = _index_name(indices, f"tensor_scatter_nd_{op}")
+    # 1- and 2-byte elements are combined through the aligned 32-bit word holding them:
+    # pad the buffer to a multiple of 4 bytes so that word never leaves it.
+    itemsize = np.dtype(target.dtype).itemsize
+    padded = -(-max(1, target.size) * itemsize // 4) * 4 // itemsize
+    buf = backend.empty((padded,), target.dtype)
+    out = buf[: target.size].reshape(target.shape)
+    StridedCopy((target.size,), (1,)).run(backend, target.reshape(-1), buf)
+    depth = int(indices.shape[-1]) if indices.ndim else 0
+    n = int(updates.size)
+    if n == 0:
+        return out
+    meta = _nd_meta(backend, tuple(target.shape), depth)
+    inner = _prod(target.shape[depth:])
+    if op == "update":
+        name = f"gt_index_scatter_update_{width_name(target.dtype)}_{iname}"
+    else:
+        dtype = checked_dtype(np.dtype(target.dtype), NUMERIC_DTYPES, f"tensor_scatter_nd_{op}")
+        name = f"gt_index_scatter_{op}_{dtype}_{iname}"
+    args = (indices, updates, buf, meta, np.int32(depth), np.int64(inner), np.int64(n))
+    launch(backend, name, n, args)
+    return out
+
+
+def scatter_into_zeros(backend: Any, indices: Any, updates: Any, shape: tuple) -> Any:
+    """TF's scatter_nd: zeros of ``shape`` plus the sum of the updates at each index."""
+    zeros = fill(backend, tuple(shape), 0, updates.dtype)
+    return scatter_nd(backend, indices, updates, zeros, "add")
+
+
+def where_coordinates(backend: Any, condition: Any) -> Any:
+    """tf.where(condition): the (count, ndim) int64 coordinates of the true/non-zero elements."""
+    condition = backend.device_array(condition)
+    positions = nonzero_positions(backend, condition)
+    ndim = condition.ndim
+    coords = backend.empty((int(positions.size), ndim), np.int64)
+    if coords.size:
+        shape = backend.constant_array(np.asarray(condition.shape, np.int64))
+        args = (positions, coords, shape, np.int32(ndim), np.int64(coords.size))
+        launch(backend, "gt_index_unravel", coords.size, args)
+    return coords
+
+
+def boolean_mask(backend: Any, tensor: Any, mask: Any, axis: int = 0) -> Any:
+    """tf.boolean_mask: the entries of ``tensor`` (dimensions axis..axis+mask.ndim) where mask is true."""
+    tensor, mask = backend.device_array(tensor), backend.device_array(mask)
+    positions = nonzero_positions(backend, mask)
+    lead = tuple(tensor.shape[:axis])
+    rest = tuple(tensor.shape[axis + mask.ndim :])
+    flat = tensor.reshape(lead + (int(mask.size),) + rest)
+    return gather(backend, flat, positions, axis)
