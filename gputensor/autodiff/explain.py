@@ -42,7 +42,7 @@ class SourceReport:
       source: a readable name of the source (a variable's name, or shape and dtype).
       status: "connected", "zero" (connected, but the gradient is all zeros) or "none".
       code: a short machine-readable reason: "connected", "zero_gradient",
-        "integer_dtype", "not_trainable", "not_watched", "variable_not_read",
+        "integer_dtype", "not_trainable", "not_watched", "other_tape", "variable_not_read",
         "integer_target", "stop_gradient", "stop_recording", "non_differentiable",
         "integer_output", "left_tape" or "not_connected".
       reason: the explanation, with the fix.
@@ -132,6 +132,12 @@ def _unwatched(tape: Any, source: Any) -> tuple[str, str] | None:
             "`with gt.GradientTape()` block (values read before the block are constants to the tape)",
         )
     if id(t) not in tape._ids:
+        if any(other is not tape and id(t) in other._ids for other in state.tapes):
+            return (
+                "other_tape",
+                "it is watched by another active GradientTape, not this one; take the gradient on "
+                "that tape, or call watch() on this one too",
+            )
         return (
             "not_watched",
             "it is a tensor the tape does not watch (only trainable Variables are watched "

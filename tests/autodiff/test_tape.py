@@ -400,3 +400,14 @@ def test_gradient_lives_on_the_forward_device(device):
         y = gt.reduce_sum(gt.exp(x))
     g = tape.gradient(y, x)
     assert g.device == x.device == device.name
+
+
+def test_gradient_runs_on_the_forward_device_even_inside_another_device_scope(device):
+    x = c([1.0, 2.0])
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y = gt.reduce_sum(gt.nn.relu(x) * 3.0)
+    with gt.device("/CPU:0"):
+        g = tape.gradient(y, x)
+    assert g.device == device.name
+    np.testing.assert_allclose(g.numpy(), [3.0, 3.0])
