@@ -123,3 +123,8 @@ def scan(outer: int, reduced: int, inner: int) -> tuple[str, Config]:
 def random(units: int) -> Config:
     """(grid, block) of a random kernel: a grid-stride loop over ``units`` Philox blocks or elements."""
     return elementwise(units)
+
+
+def linalg(n: int) -> Config:
+    """(grid, block) of the structural linalg kernels: a grid-stride loop over n output words."""
+    return elementwise(n)
