@@ -112,6 +112,13 @@ def _chunks(batch: int, bytes_per_image: int) -> Iterator[tuple[int, int]]:
         yield n0, min(step, batch - n0)
 
 
+def is_pointwise(ksize: Pair, strides: Pair, padding: Padding) -> bool:
+    """A 1x1 convolution at stride 1 without padding: its im2col matrix is the NHWC image."""
+    return (
+        tuple(ksize) == (1, 1) and tuple(strides) == (1, 1) and tuple(map(tuple, padding)) == ((0, 0), (0, 0))
+    )
+
+
 class _Im2col:
     """The column matrices of one convolution's input, chunk by chunk over the batch."""
 
@@ -124,9 +131,14 @@ class _Im2col:
         self.pixels = out_hw[0] * out_hw[1]
         self.k = ksize[0] * ksize[1] * self.x.shape[3]
         self.geom = geometry(backend, self.x.shape, out_hw, ksize, strides, dilations, padding)
+        self.pointwise = is_pointwise(ksize, strides, padding)
 
     def chunks(self) -> Iterator[tuple[slice, Any]]:
         """(rows of the full column matrix, this chunk's columns) pairs."""
+        if self.pointwise:  # the columns are the image itself: no copy, no chunks
+            rows = self.x.shape[0] * self.pixels
+            yield slice(0, rows), _wide(self.backend, self.x).reshape(rows, self.k)
+            return
         for n0, nb in _chunks(self.x.shape[0], self.pixels * self.k * self.acc.itemsize):
             cols = self.backend.empty((nb * self.pixels, self.k), self.acc)
             args = (self.x, cols, self.geom, np.int64(n0), np.int64(nb))
@@ -164,10 +176,12 @@ def conv2d_backprop_input(
     name = checked_dtype(dtype, FLOAT_DTYPES, "conv2d_backprop_input")
     kh, kw, c, o = filters.shape
     n, ho, wo, _ = dy.shape
-    dx = backend.empty(tuple(input_sizes), dtype)
-    geom = geometry(backend, tuple(input_sizes), (ho, wo), (kh, kw), strides, dilations, padding)
     dy2 = _wide(backend, dy).reshape(n * ho * wo, o)
     f2 = _wide(backend, filters).reshape(kh * kw * c, o)
+    if is_pointwise((kh, kw), strides, padding):  # col2im is the identity
+        return _narrow(backend, backend.xp.matmul(dy2, f2.T), dtype).reshape(tuple(input_sizes))
+    dx = backend.empty(tuple(input_sizes), dtype)
+    geom = geometry(backend, tuple(input_sizes), (ho, wo), (kh, kw), strides, dilations, padding)
     image = input_sizes[1] * input_sizes[2] * c
     for n0, nb in _chunks(n, ho * wo * kh * kw * c * compute_np(name).itemsize):
         cols = backend.contiguous(backend.xp.matmul(dy2[n0 * ho * wo : (n0 + nb) * ho * wo], f2.T))
