@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gputensor as gt
 from gputensor.errors import InvalidArgumentError
@@ -651,3 +653,29 @@ def test_normalize_returns_unit_tensor_and_norm(device, rng):
     unit, n = gt.linalg.normalize(x, axis=1)
     close(n.numpy(), np.linalg.norm(x, axis=1, keepdims=True), np.float64)
     close(unit.numpy(), x / np.linalg.norm(x, axis=1, keepdims=True), np.float64)
+
+
+# -------------------------------------------------------------- property-based: batch broadcasting
+_dim = st.integers(0, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batch=st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.booleans(), st.booleans()), max_size=3),
+    m=_dim,
+    k=_dim,
+    n=_dim,
+    ta=st.booleans(),
+    tb=st.booleans(),
+)
+def test_matmul_broadcasts_any_batch_shapes_like_numpy(batch, m, k, n, ta, tb):
+    # Each batch axis is d in one operand and d or 1 (or absent) in the other.
+    ba = tuple(d if keep_a else 1 for d, keep_a, _ in batch)
+    bb = tuple(d if keep_b else 1 for d, _, keep_b in batch)[1:] if batch else ()
+    rng = np.random.default_rng(m * 100 + k * 10 + n)
+    a = rng.standard_normal(ba + ((k, m) if ta else (m, k)))
+    b = rng.standard_normal(bb + ((n, k) if tb else (k, n)))
+    got = gt.matmul(a, b, transpose_a=ta, transpose_b=tb).numpy()
+    expected = np.matmul(_apply_flags(a, ta), _apply_flags(b, tb))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
