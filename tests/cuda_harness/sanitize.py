@@ -252,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return subprocess.run(cmd, env=env, check=False).returncode
     if args.schedule:
         os.environ["CUDA_EMU_SCHEDULE"] = args.schedule
-    if args.ops:
-        os.environ.setdefault("CUDA_EMU_PREBUILD", "0")  # build only what the chosen ops launch
+    # The device is made without the blanket pre-build; below, only what this run launches is built.
+    os.environ["CUDA_EMU_PREBUILD"] = "0"
     if args.selftest:
         selftest(args.selftest)
         return 2
@@ -268,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
         print("sanitize: no emulated GPU (g++ or gputensor/backend/cuda missing)", file=sys.stderr)
         return 1
     launcher = gpu.backend.launcher
+    from gputensor.backend.cuda.compile import INCLUDE_DIR
+
+    sources = all_sources()
+    if not args.pytest:
+        sources = [s for s in sources if s.family == "elementwise"]
+    if args.ops:
+        sources = [s for s in sources if any(s.key.endswith("_" + o) for o in args.ops.split(","))]
+    launcher.prebuild(sources, INCLUDE_DIR)
     if launcher.build_failures:
         for key, exc in sorted(launcher.build_failures.items()):
             print(f"BUILD FAILED {key}: {exc}", file=sys.stderr)
@@ -290,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             ["tests", "-q", "-k", "EMU_GPU", "--ignore=tests/cuda_harness", "-p", "no:cacheprovider"]
         )
         rc = 0 if rc in (0, 5) else 1  # 5: no test selected
-    names = sorted(n for s in all_sources() for n in s.names)
+    names = sorted(n for s in (all_sources() if args.pytest else sources) for n in s.names)
     missed = [n for n in names if launcher.launch_counts[n] == 0]
     print(f"sanitize: {len(names) - len(missed)} of {len(names)} kernels launched")
     if missed and (args.verbose or args.require_coverage):
