@@ -13,7 +13,8 @@
 // gt_sort_load_* fills a (rows, P) scratch, one gt_sort_step_* launch per network stage
 // (log2(P) * (log2(P) + 1) / 2 of them) compares and swaps, gt_sort_store_* writes the
 // first k of each row. gt_sort_unique_* is one block over a 1-D input of at most
-// UNIQUE_LIMIT (2048) elements.
+// UNIQUE_LIMIT (2048) elements; longer inputs are sorted in global memory, then
+// gt_sort_unique_marks_*, two compactions (index.cu) and gt_sort_unique_index finish.
 #include "gt_block.cuh"
 
 extern __shared__ unsigned long long gt_sort_smem[];  // 8-byte aligned for double keys
@@ -160,6 +161,43 @@ __device__ __forceinline__ void unique(const T* __restrict__ x, T* __restrict__ 
   if (threadIdx.x == 0) *count = carry;
 }
 
+// unique of a long input, after a global-memory sort of (key, idx): heads[p] marks the
+// first of each run of equal keys in sorted order, first[i] the first occurrence of a
+// value in input order (the head's original index, since the sort is stable).
+template <typename K>
+__device__ __forceinline__ void unique_marks(const K* __restrict__ key, const long long* __restrict__ idx,
+                                             unsigned char* __restrict__ heads, unsigned char* __restrict__ first,
+                                             long long len) {
+  GT_GRID_STRIDE(p, len) {
+    const bool head = p == 0 || key[p] != key[p - 1];
+    heads[p] = head;
+    first[idx[p]] = head;
+  }
+}
+
+// Index of the last entry of ascending a[0..n) that is <= v (a[0] <= v assumed).
+__device__ __forceinline__ long long last_at_most(const long long* __restrict__ a, long long n, long long v) {
+  long long lo = 0, hi = n;  // invariant: a[lo] <= v < a[hi] (a[n] = +inf)
+  while (hi - lo > 1) {
+    const long long mid = lo + (hi - lo) / 2;
+    if (a[mid] <= v) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// out_idx[idx[p]] = place in y of the value at sorted position p: its run (the last head at
+// or before p) starts with the value's first occurrence, whose place is its rank among
+// first occurrences (first_pos ascending).
+__device__ __forceinline__ void unique_index(const long long* __restrict__ idx, const long long* __restrict__ head_pos,
+                                             long long groups, const long long* __restrict__ first_pos,
+                                             long long distinct, int* __restrict__ out_idx, long long len) {
+  GT_GRID_STRIDE(p, len) {
+    const long long head = head_pos[last_at_most(head_pos, groups, p)];
+    out_idx[idx[p]] = (int)last_at_most(first_pos, distinct, idx[head]);
+  }
+}
+
 }  // namespace sort
 }  // namespace gt
 
@@ -184,4 +222,14 @@ __device__ __forceinline__ void unique(const T* __restrict__ x, T* __restrict__ 
   extern "C" __global__ void gt_sort_unique_##NAME(const T* x, T* y, int* out_idx, long long* count, long long len,  \
                                                    long long P) {                                                 \
     gt::sort::unique<T>(x, y, out_idx, count, len, P);                                                           \
+  }                                                                                                              \
+  extern "C" __global__ void gt_sort_unique_marks_##NAME(const gt::sort::Key<T>* key, const long long* idx,       \
+                                                         unsigned char* heads, unsigned char* first, long long len) { \
+    gt::sort::unique_marks(key, idx, heads, first, len);                                                         \
   }
+
+extern "C" __global__ void gt_sort_unique_index(const long long* idx, const long long* head_pos, long long groups,
+                                                const long long* first_pos, long long distinct, int* out_idx,
+                                                long long len) {
+  gt::sort::unique_index(idx, head_pos, groups, first_pos, distinct, out_idx, len);
+}

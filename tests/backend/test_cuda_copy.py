@@ -304,15 +304,10 @@ def reference_unique(x):
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.float32, np.int64, np.float16], ids=ids)
-@pytest.mark.parametrize("n", [0, 1, 9, 300, 2048])
-def test_unique_keeps_first_occurrence_order(rng, dtype, n):
+@pytest.mark.parametrize("n", [0, 1, 9, 300, 2048, 2049, 7000])
+def test_unique_keeps_first_occurrence_order_in_shared_and_global_memory(rng, dtype, n):
     x = rng.integers(0, max(1, n // 3), n).astype(dtype)
     y, idx = sort.unique_1d(BACKEND, x)
     want_y, want_idx = reference_unique(x)
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(idx, want_idx)
-
-
-def test_unique_over_the_shared_memory_limit_raises_unimplemented_naming_it():
-    with pytest.raises(UnimplementedError, match="at most 2048 elements"):
-        sort.unique_1d(BACKEND, np.zeros(2049, np.int32))

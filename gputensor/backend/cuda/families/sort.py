@@ -15,13 +15,13 @@ from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES
 from gputensor.errors import UnimplementedError
 
 SORT_DTYPES = NUMERIC_DTYPES
-SORT_KERNELS = ("rows", "load", "step", "store", "unique")
+SORT_KERNELS = ("rows", "load", "step", "store", "unique", "unique_marks")
 
 
 @functools.cache
 def source() -> KernelSource:
     """The sort compilation unit."""
-    lines, names = [family_file("sort.cu")], []
+    lines, names = [family_file("sort.cu")], ["gt_sort_unique_index"]
     for d in SORT_DTYPES:
         lines.append(f"GT_SORT_KERNELS({d}, {c_type(d)})")
         names += [f"gt_sort_{k}_{d}" for k in SORT_KERNELS]
@@ -62,12 +62,22 @@ def sort_last_axis(backend: Any, x: Any, k: int, descending: bool, op: str) -> t
         args = (x, values, indices, *flags, np.int64(k), np.int32(descending))
         backend.launch(source(), f"gt_sort_rows_{name}", config, args, shared_mem=shared)
         return values, indices
-    keys = backend.empty((rows, p), key)
+    keys, idx = _sorted_in_global_memory(backend, x, name, rows, length, descending)
+    m = rows * k
+    args = (keys, idx, values, indices, np.int64(p), np.int64(k), np.int64(m))
+    backend.launch(source(), f"gt_sort_store_{name}", launch_config.copy(m), args)
+    return values, indices
+
+
+def _sorted_in_global_memory(backend: Any, x: Any, name: str, rows: int, length: int, descending: bool):
+    """(keys, int64 original indices), each (rows, P), of rows of ``x`` sorted by the bitonic
+    network in global memory: one launch per network stage."""
+    p = padded_length(length)
+    keys = backend.empty((rows, p), compute_np(name))
     idx = backend.empty((rows, p), np.int64)
     n = rows * p
-    backend.launch(
-        source(), f"gt_sort_load_{name}", launch_config.copy(n), (x, keys, idx, *flags[1:], np.int64(n))
-    )
+    args = (x, keys, idx, np.int64(length), np.int64(p), np.int64(n))
+    backend.launch(source(), f"gt_sort_load_{name}", launch_config.copy(n), args)
     size = 2
     while size <= p:
         stride = size // 2
@@ -86,10 +96,7 @@ def sort_last_axis(backend: Any, x: Any, k: int, descending: bool, op: str) -> t
             )
             stride //= 2
         size *= 2
-    m = rows * k
-    args = (keys, idx, values, indices, np.int64(p), np.int64(k), np.int64(m))
-    backend.launch(source(), f"gt_sort_store_{name}", launch_config.copy(m), args)
-    return values, indices
+    return keys, idx
 
 
 def unique_1d(backend: Any, x: Any, op: str = "unique") -> tuple[Any, Any]:
@@ -97,12 +104,10 @@ def unique_1d(backend: Any, x: Any, op: str = "unique") -> tuple[Any, Any]:
     x = backend.device_array(x)
     name = checked_dtype(np.dtype(x.dtype), SORT_DTYPES, op)
     length = int(x.size)
+    if length > np.iinfo(np.int32).max:
+        raise UnimplementedError(f"{op}: {length} elements exceed the int32 indices it returns", op)
     if length > launch_config.UNIQUE_LIMIT:
-        raise UnimplementedError(
-            f"{op}: the CUDA kernel handles at most {launch_config.UNIQUE_LIMIT} elements (one block "
-            f"sorts them in shared memory); got {length}. Run it on the CPU: with gt.device('/CPU:0')",
-            op,
-        )
+        return _unique_global(backend, x, name, length)
     y = backend.empty((length,), x.dtype)
     idx = backend.empty((length,), np.int32)
     if length == 0:
@@ -115,3 +120,26 @@ def unique_1d(backend: Any, x: Any, op: str = "unique") -> tuple[Any, Any]:
     )
     distinct = int(np.asarray(backend.to_host(count))[0])
     return y[:distinct], idx
+
+
+def _unique_global(backend: Any, x: Any, name: str, length: int) -> tuple[Any, Any]:
+    """unique of an input too long for one block: global sort, run heads, two compactions."""
+    from gputensor.backend.cuda.families import index
+
+    keys, idx = _sorted_in_global_memory(backend, x.reshape(1, length), name, 1, length, False)
+    heads = backend.empty((length,), np.uint8)
+    first = backend.empty((length,), np.uint8)
+    backend.launch(
+        source(),
+        f"gt_sort_unique_marks_{name}",
+        launch_config.copy(length),
+        (keys, idx, heads, first, np.int64(length)),
+    )
+    first_pos = index.nonzero_positions(backend, first)  # input positions of first occurrences, ascending
+    head_pos = index.nonzero_positions(backend, heads)  # sorted positions where runs start
+    y = index.gather(backend, x.reshape(length), first_pos, 0)
+    out_idx = backend.empty((length,), np.int32)
+    groups, distinct = np.int64(head_pos.size), np.int64(first_pos.size)
+    args = (idx, head_pos, groups, first_pos, distinct, out_idx, np.int64(length))
+    backend.launch(source(), "gt_sort_unique_index", launch_config.copy(length), args)
+    return y, out_idx
