@@ -304,3 +304,7 @@ def linspace(backend: Any, start: float, stop: float, num: int, dtype: Any) -> A
         (out, np.float64(start), np.float64(stop), np.int64(num)),
     )
     return out
+
+
+# Registered by op name as the array ops land (gputensor/ops/array_ops.py).
+KERNELS: dict[str, Any] = {}

@@ -175,3 +175,7 @@ def boolean_mask(backend: Any, tensor: Any, mask: Any, axis: int = 0) -> Any:
     rest = tuple(tensor.shape[axis + mask.ndim :])
     flat = tensor.reshape(lead + (int(mask.size),) + rest)
     return gather(backend, flat, positions, axis)
+
+
+# Registered by op name as the array ops land (gputensor/ops/array_ops.py).
+KERNELS: dict[str, Any] = {}

@@ -143,3 +143,7 @@ def _unique_global(backend: Any, x: Any, name: str, length: int) -> tuple[Any, A
     args = (idx, head_pos, groups, first_pos, distinct, out_idx, np.int64(length))
     backend.launch(source(), "gt_sort_unique_index", launch_config.copy(length), args)
     return y, out_idx
+
+
+# Registered by op name as the array ops land (gputensor/ops/array_ops.py).
+KERNELS: dict[str, Any] = {}
