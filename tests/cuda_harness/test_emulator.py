@@ -289,6 +289,41 @@ def test_half_and_bfloat16_conversions_round_like_numpy_and_ml_dtypes(k, rng):
     np.testing.assert_array_equal(back_b[finite], want_b.astype(np.float32)[finite])
 
 
+def test_float4_vector_loads_and_make_float4(k, rng):
+    x = rng.standard_normal(4 * 301).astype(np.float32)
+    y = np.zeros_like(x)
+    k("scale_float4")((2, 1, 1), (128, 1, 1), (x, y, np.float32(-2.5), np.int32(301)))
+    np.testing.assert_array_equal(y, np.float32(-2.5) * x)
+
+
+def test_float_intrinsics_match_their_definitions(k, rng):
+    ties = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.49, -3.51], np.float32)
+    x = np.concatenate([ties, rng.uniform(-20, 20, 500).astype(np.float32)])
+    y = np.concatenate([np.ones(ties.size, np.float32), rng.uniform(0.5, 4, 500).astype(np.float32)])
+    n = x.size
+    out, iout = np.zeros((5, n), np.float32), np.zeros((4, n), np.int32)
+    k("float_intrinsics")((2, 1, 1), (256, 1, 1), (x, y, out, iout, np.int32(n)))
+    np.testing.assert_allclose(out[0], np.exp(x.astype(np.float64)), rtol=2e-6)
+    np.testing.assert_allclose(out[1], x / y, rtol=2e-7)
+    np.testing.assert_array_equal(out[2], (x.astype(np.float64) * y + 1).astype(np.float32))  # one rounding
+    np.testing.assert_array_equal(out[3], np.clip(x, 0, 1))
+    np.testing.assert_array_equal(out[4], np.maximum(x, y))
+    np.testing.assert_array_equal(iout[0], np.rint(x))  # ties to even
+    np.testing.assert_array_equal(iout[1], np.trunc(x))
+    np.testing.assert_array_equal(iout[2], np.floor(x))
+    np.testing.assert_array_equal(iout[3], np.minimum(np.ceil(x), 7))
+
+
+def test_mul64hi_gives_the_high_half_of_the_128_bit_product(k, rng):
+    edge = [0, 1, -1, 2**63 - 1, -(2**63), 3037000500, -3037000500]
+    a = np.array(edge + list(rng.integers(-(2**63), 2**63 - 1, 200, dtype=np.int64)), np.int64)
+    b = np.array(edge[::-1] + list(rng.integers(-(2**63), 2**63 - 1, 200, dtype=np.int64)), np.int64)
+    hi, uhi = np.zeros_like(a), np.zeros(a.size, np.uint64)
+    k("mul64hi")((1, 1, 1), (256, 1, 1), (a, b, hi, uhi, np.int32(a.size)))
+    np.testing.assert_array_equal(hi, [(int(p) * int(q)) >> 64 for p, q in zip(a, b)])
+    np.testing.assert_array_equal(uhi, [((int(p) % 2**64) * (int(q) % 2**64)) >> 64 for p, q in zip(a, b)])
+
+
 def _brev(v: np.ndarray) -> np.ndarray:
     bits = np.unpackbits(v.astype(">u4").view(np.uint8)).reshape(-1, 32)[:, ::-1]
     return np.packbits(bits, axis=1).view(">u4").ravel().astype(np.uint32)

@@ -211,3 +211,41 @@ extern "C" __global__ void warp_exchange(const int* __restrict__ x, int* __restr
   if (use_syncwarp == 2) __syncwarp(0xffffffffu);
   y[t] = s[t ^ 1u];
 }
+
+static_assert(sizeof(float4) == 16 && alignof(float4) == 16, "float4 is 16 bytes, 16-aligned as in CUDA");
+static_assert(sizeof(double2) == 16 && alignof(double2) == 16, "double2 is 16-aligned as in CUDA");
+static_assert(sizeof(int2) == 8 && alignof(int2) == 8 && sizeof(float3) == 12, "vector type layouts");
+static_assert(sizeof(__half) == 2 && sizeof(__nv_bfloat16) == 2 && sizeof(__half2) == 4, "16-bit float types");
+
+// Vectorised copy-and-scale through float4 (n4 = number of float4 groups).
+extern "C" __global__ void scale_float4(const float* __restrict__ x, float* __restrict__ y, float a, int n4) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n4; i += blockDim.x * gridDim.x) {
+    const float4 v = reinterpret_cast<const float4*>(x)[i];
+    reinterpret_cast<float4*>(y)[i] = make_float4(a * v.x, a * v.y, a * v.z, a * v.w);
+  }
+}
+
+// Float intrinsics, one output row each.
+extern "C" __global__ void float_intrinsics(const float* __restrict__ x, const float* __restrict__ y,
+                                            float* __restrict__ out, int* __restrict__ iout, int n) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+    out[0 * n + i] = __expf(x[i]);
+    out[1 * n + i] = __fdividef(x[i], y[i]);
+    out[2 * n + i] = fmaf(x[i], y[i], 1.0f);
+    out[3 * n + i] = __saturatef(x[i]);
+    out[4 * n + i] = max(x[i], y[i]);
+    iout[0 * n + i] = __float2int_rn(x[i]);
+    iout[1 * n + i] = __float2int_rz(x[i]);
+    iout[2 * n + i] = __float2int_rd(x[i]);
+    iout[3 * n + i] = min(__float2int_ru(x[i]), 7);
+  }
+}
+
+extern "C" __global__ void mul64hi(const long long* __restrict__ a, const long long* __restrict__ b,
+                                   long long* __restrict__ hi, unsigned long long* __restrict__ uhi, int n) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) {
+    hi[i] = __mul64hi(a[i], b[i]);
+    uhi[i] = __umul64hi((unsigned long long)a[i], (unsigned long long)b[i]);
+  }
+}
