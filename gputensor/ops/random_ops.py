@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import operator
-import secrets
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -83,6 +83,11 @@ def _scramble(a: int, b: int) -> tuple[int, int]:
     return w[0] | (w[1] << 32), w[2] | (w[3] << 32)
 
 
+def _os_random_key() -> int:
+    """A 64-bit key from the operating system's entropy source."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
 def _as_int(value: Any, fn: str, what: str) -> int:
     """A Python int from an int, NumPy integer or scalar integer tensor."""
     if isinstance(value, (Tensor, Variable, np.ndarray)):
@@ -116,7 +121,7 @@ class _SeedState:
             global_seed = self.global_seed
             if global_seed is None:
                 if op_seed is None:
-                    return secrets.randbits(64), 0
+                    return _os_random_key(), 0
                 global_seed = DEFAULT_GRAPH_SEED
             elif op_seed is None:
                 op_seed = self.next_op_seed
@@ -683,7 +688,7 @@ class Generator:
     @classmethod
     def from_non_deterministic_state(cls, alg: Any = None) -> Generator:
         """A generator with a key from the operating system's entropy source."""
-        return cls(state=[0, 0, _to_int64(secrets.randbits(64))], alg=alg)
+        return cls(state=[0, 0, _to_int64(_os_random_key())], alg=alg)
 
     @classmethod
     def from_state(cls, state: Any, alg: Any) -> Generator:
