@@ -337,16 +337,9 @@ def divide_no_nan(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``x / y``, with 0 where ``y`` is 0."""
     y = convert_to_tensor(y, dtype=convert_to_tensor(x)._dtype)
     zero = equal(y, 0)
-    safe = select(zero, ones_like_(y), y)
-    return select(zero, zeros_like_(y), truediv(x, safe))
-
-
-def ones_like_(t: Tensor) -> Tensor:
-    return execute(_op("fill_like"), (t,), {"value": 1}) if "fill_like" in OPS else t * 0 + 1
-
-
-def zeros_like_(t: Tensor) -> Tensor:
-    return t * 0
+    # Python scalars in select become 0-d tensors of the other operand's dtype and broadcast.
+    safe = select(zero, 1, y)
+    return select(zero, 0, truediv(x, safe))
 
 
 _SELECT = _op("select")
