@@ -149,15 +149,15 @@ def _unwatched(tape: Any, source: Any) -> tuple[str, str] | None:
 def _reach(tape: Any, ids: set) -> set:
     reach = set(ids)
     for rec in tape._records:
-        if any(id(t) in reach for t in rec[1]):
-            reach.update(id(o) for o in rec[4])
+        if not reach.isdisjoint(rec.in_ids):
+            reach.update(rec.float_ids)
     return reach
 
 
 def _producer(tape: Any, tensor_id: int) -> str | None:
     for rec in tape._records:
-        if any(id(o) == tensor_id for o in rec[4]):
-            return rec[0].name
+        if tensor_id in rec.out_ids:
+            return rec.op.name
     return None
 
 

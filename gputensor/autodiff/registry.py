@@ -23,7 +23,7 @@ class _Skip(threading.local):
     indices: frozenset = frozenset()
 
 
-_skip = _Skip()
+skipping = _Skip()
 
 
 def register_gradient(op_name: str) -> Callable[[Callable], Callable]:
@@ -61,16 +61,16 @@ def attach() -> None:
 
 def skip_input(i: int) -> bool:
     """True when the running backward pass does not need the gradient of input ``i``."""
-    return i in _skip.indices
+    return i in skipping.indices
 
 
 def run_gradient(fn: Callable, skip: frozenset, inputs: tuple, attrs: dict, outputs: tuple, grads: tuple):
     """Calls gradient ``fn`` with ``skip`` as the unneeded input indices."""
-    saved = _skip.indices
+    saved = skipping.indices
     if not saved and not skip:
         return fn(inputs, attrs, outputs, *grads)
-    _skip.indices = skip
+    skipping.indices = skip
     try:
         return fn(inputs, attrs, outputs, *grads)
     finally:
-        _skip.indices = saved
+        skipping.indices = saved

@@ -23,13 +23,13 @@ import enum
 import threading
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gputensor.autodiff import nest
 from gputensor.autodiff.indexed_slices import IndexedSlices, aggregate, densify
-from gputensor.autodiff.registry import run_gradient
+from gputensor.autodiff.registry import run_gradient, skipping
 from gputensor.backend import registry
 from gputensor.framework import context, variable
 from gputensor.framework.context import state
@@ -53,6 +53,19 @@ _NON_PERSISTENT_USED = (
     "A non-persistent GradientTape can only be used to compute one set of gradients (or "
     "jacobians); create the tape with gt.GradientTape(persistent=True) to call it more than once"
 )
+
+
+class _Record(NamedTuple):
+    """One recorded op: what its gradient needs, and the ids backprop walks by."""
+
+    op: Any
+    inputs: tuple
+    attrs: dict
+    outputs: Any  # as the op returned them: a Tensor, or a tuple for multi-output ops
+    outs: tuple  # the outputs as a tuple
+    in_ids: tuple
+    out_ids: tuple
+    float_ids: tuple  # ids of the floating outputs (the ones gradients flow through)
 
 
 class _Pause(threading.local):
@@ -98,7 +111,7 @@ class GradientTape:
     def _clear(self) -> None:
         self._ids: set[int] = set()  # ids of watched tensors and of recorded outputs
         self._watched: list[Tensor] = []  # keeps watched tensors (and so their ids) alive
-        self._records: list[tuple] = []  # (op, inputs, attrs, outputs, outputs as tuple)
+        self._records: list[_Record] = []
         self._var_tensors: dict[int, list[Tensor]] = {}  # variable uid -> tensors read from it
         self._watched_vars: dict[int, Variable] = {}  # variable uid -> variable, watch order
         self._breaks: list[tuple] = []  # (kind, op name, input ids) where watched values stopped
@@ -197,20 +210,18 @@ class GradientTape:
 
     # ----------------------------------------------------------------- recording
     def _add(self, op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
-        outs = outputs if type(outputs) is tuple else (outputs,)
+        in_ids = tuple(map(id, inputs))
         if not op.differentiable:
-            self._breaks.append(("non_differentiable", op.name, tuple(map(id, inputs))))
+            self._breaks.append(("non_differentiable", op.name, in_ids))
             return
-        ids = self._ids
-        connected = False
-        for o in outs:
-            if o._dtype.kind in _DIFFERENTIABLE_KINDS:
-                ids.add(id(o))
-                connected = True
-        if connected:
-            self._records.append((op, inputs, attrs, outputs, outs))
+        outs = outputs if type(outputs) is tuple else (outputs,)
+        float_ids = tuple(id(o) for o in outs if o._dtype.kind in _DIFFERENTIABLE_KINDS)
+        if float_ids:
+            self._ids.update(float_ids)
+            out_ids = float_ids if len(float_ids) == len(outs) else tuple(map(id, outs))
+            self._records.append(_Record(op, inputs, attrs, outputs, outs, in_ids, out_ids, float_ids))
         else:
-            self._breaks.append(("integer_output", op.name, tuple(map(id, inputs))))
+            self._breaks.append(("integer_output", op.name, in_ids))
 
     def _note_break(self, kind: str, name: str, inputs: tuple) -> None:
         ids = self._ids
@@ -258,12 +269,9 @@ class GradientTape:
         reach = set(source_ids)
         path = []
         for rec in self._records:
-            for t in rec[1]:
-                if id(t) in reach:
-                    for o in rec[4]:
-                        reach.add(id(o))
-                    path.append(rec)
-                    break
+            if not reach.isdisjoint(rec.in_ids):
+                reach.update(rec.float_ids)
+                path.append(rec)
         grads: dict[int, Any] = {}
         for t, g in zip(targets, target_grads):
             k = id(t)
@@ -273,17 +281,17 @@ class GradientTape:
         default = registry.default_device()
         placed = saved_device
         try:
-            for op, inputs, attrs, outputs, outs in reversed(path):
-                if len(outs) == 1:
-                    k = id(outs[0])
+            for rec in reversed(path):
+                op, inputs, in_ids = rec.op, rec.inputs, rec.in_ids
+                if len(rec.out_ids) == 1:
+                    k = rec.out_ids[0]
                     g = grads.get(k) if k in source_ids else grads.pop(k, None)
                     if g is None:
                         continue
                     out_grads = (g if type(g) is Tensor else densify(g),)
                 else:
                     out_grads = tuple(
-                        densify(grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None))
-                        for o in outs
+                        densify(grads.get(k) if k in source_ids else grads.pop(k, None)) for k in rec.out_ids
                     )
                     if all(g is None for g in out_grads):
                         continue
@@ -292,22 +300,23 @@ class GradientTape:
                         f"No gradient defined for operation '{op.name}'; register one with "
                         f"@gputensor.autodiff.register_gradient({op.name!r})"
                     )
-                if len(inputs) == 1:
-                    skip = _NO_SKIP
-                else:
-                    skip = frozenset(i for i, t in enumerate(inputs) if id(t) not in reach)
+                skip = _NO_SKIP
+                if len(in_ids) > 1 and not reach.issuperset(in_ids):
+                    skip = frozenset(i for i, k in enumerate(in_ids) if k not in reach)
                 # The backward op runs where the forward one ran. Ops follow their inputs there;
                 # a device scope is needed only for constants made inside gradient functions.
-                device = outs[0]._device
+                device = rec.outs[0]._device
                 wanted = None if saved_device is None and device is default else device
                 if wanted is not placed:
                     state.device = placed = wanted
-                in_grads = run_gradient(op.grad, skip, inputs, attrs, outputs, out_grads)
-                for i, g in enumerate(in_grads):
-                    if g is None or i in skip:
-                        continue
-                    k = id(inputs[i])
-                    grads[k] = g if k not in grads else aggregate(grads[k], g)
+                if skip or skipping.indices:
+                    in_grads = run_gradient(op.grad, skip, inputs, rec.attrs, rec.outputs, out_grads)
+                else:
+                    in_grads = op.grad(inputs, rec.attrs, rec.outputs, *out_grads)
+                for k, g in zip(in_ids, in_grads):
+                    if g is not None and k in reach:
+                        old = grads.get(k)
+                        grads[k] = g if old is None else aggregate(old, g)
         finally:
             if placed is not saved_device:
                 state.device = saved_device
@@ -392,15 +401,25 @@ class GradientTape:
           LookupError: when a recorded op has no registered gradient.
         """
         unconnected = _unconnected(unconnected_gradients)
-        self._check_usable("gradient")
+        if self._used or self._recording:
+            self._check_usable("gradient")
         flat_sources = _flatten(sources)
-        keys = [self._source_key(s) for s in flat_sources]
+        groups = [self._source_ids(self._source_key(s)) for s in flat_sources]
+        source_ids = {k for group in groups for k in group}
         targets, seeds = self._targets(target, output_gradients)
-        ids = [self._source_ids(key) for key in keys]
-        source_ids = {k for group in ids for k in group}
         grads = self._backward(targets, seeds, source_ids) if source_ids and targets else {}
-        results = [self._result(grads, group, s, unconnected) for group, s in zip(ids, flat_sources)]
-        missing = [s for s, group in zip(flat_sources, ids) if not any(k in grads for k in group)]
+        results, missing = [], []
+        for s, group in zip(flat_sources, groups):
+            g = None
+            for k in group:
+                gk = grads.get(k)
+                if gk is not None:
+                    g = gk if g is None else aggregate(g, gk)
+            if g is None:
+                missing.append(s)
+                if unconnected is UnconnectedGradients.ZERO:
+                    g = _zeros_like(s)
+            results.append(g)
         if missing:
             self._remember_reasons(target, missing)
         if not self._persistent:

@@ -1,3 +1,224 @@
-"""Gradients of the array ops."""
+"""Gradients of the array primitives: layout, slicing, padding, gather/scatter, concat, sort.
+
+Layout ops have direct formulas (reshape back, transpose back, slice a concat
+apart). Ops that pick input elements in ways without a cheap inverse (strided
+slices with steps, reflect/symmetric padding, batched gathers) share one rule:
+the gradient adds each output's gradient into the input element it read. Which
+element that is comes from running the op's CPU kernel on an array of element
+numbers, so every attribute combination is handled exactly as the forward op
+handles it; positions depending only on shapes and attributes are cached.
+"""
 
 from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from gputensor.autodiff.grads._util import shape, unbroadcast
+from gputensor.autodiff.indexed_slices import IndexedSlices
+from gputensor.autodiff.registry import register_gradient, skip_input
+from gputensor.framework.op_table import OPS, execute
+from gputensor.framework.tensor import Tensor, convert_to_tensor
+from gputensor.ops import array_ops, math_ops
+
+_RESHAPE, _TRANSPOSE, _SLICE = OPS["reshape"], OPS["transpose"], OPS["strided_slice"]
+_PAD, _GATHER, _GATHER_ND, _SCATTER = OPS["pad"], OPS["gather"], OPS["gather_nd"], OPS["tensor_scatter_nd"]
+
+
+def _reshape(t: Tensor, dims: tuple) -> Tensor:
+    return t if shape(t) == tuple(dims) else execute(_RESHAPE, (t,), {"shape": tuple(dims)})
+
+
+def _zeros(dims: tuple, like: Tensor) -> Tensor:
+    return array_ops.zeros(dims, dtype=like.dtype)
+
+
+# ------------------------------------------------------------ the selection rule
+def _cpu_kernel(name: str) -> Any:
+    from gputensor.backend.cpu import CPU
+
+    return CPU.kernel_table()[name]
+
+
+def _numbers(dims: tuple) -> np.ndarray:
+    """1, 2, ... n in ``dims``: element number k + 1 is flat position k (0 marks made-up elements)."""
+    return np.arange(1, int(np.prod(dims, dtype=np.int64)) + 1, dtype=np.int64).reshape(dims)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_positions(op_name: str, in_dims: tuple, attrs: tuple) -> np.ndarray:
+    kw = dict(attrs)
+    if "constant_values" in kw:
+        kw["constant_values"] = 0
+    return np.asarray(_cpu_kernel(op_name)(_numbers(in_dims), **kw)).astype(np.int64).reshape(-1) - 1
+
+
+def _scatter_back(positions: np.ndarray, dy: Tensor, x: Tensor) -> Tensor:
+    """Adds the elements of ``dy`` into zeros shaped like ``x`` at flat ``positions`` (-1: dropped)."""
+    flat = _reshape(dy, (positions.size,))
+    keep = positions >= 0
+    if not keep.all():
+        where = np.nonzero(keep)[0]
+        flat = execute(_GATHER, (flat, convert_to_tensor(where)), {"axis": 0, "batch_dims": 0})
+        positions = positions[where]
+    n = int(np.prod(shape(x), dtype=np.int64))
+    summed = execute(
+        _SCATTER, (_zeros((n,), dy), convert_to_tensor(positions.reshape(-1, 1)), flat), {"reduction": "add"}
+    )
+    return _reshape(summed, shape(x))
+
+
+def _selection_grad(op_name: str, x: Tensor, attrs: dict, dy: Tensor) -> Tensor:
+    positions = _cached_positions(op_name, shape(x), tuple(sorted(attrs.items())))
+    return _scatter_back(positions, dy, x)
+
+
+# ------------------------------------------------------------------- layout
+@register_gradient("identity")
+def _identity(inputs, attrs, y, dy):
+    return (dy,)
+
+
+@register_gradient("reshape")
+def _reshape_grad(inputs, attrs, y, dy):
+    return (_reshape(dy, shape(inputs[0])),)
+
+
+@register_gradient("transpose")
+def _transpose(inputs, attrs, y, dy):
+    perm = attrs["perm"]
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return (execute(_TRANSPOSE, (dy,), {"perm": tuple(inverse)}),)
+
+
+@register_gradient("broadcast_to")
+def _broadcast_to(inputs, attrs, y, dy):
+    return (unbroadcast(dy, inputs[0]),)
+
+
+@register_gradient("concat")
+def _concat(inputs, attrs, y, dy):
+    axis = attrs["axis"]
+    grads, start = [], 0
+    full = shape(dy)
+    for i, x in enumerate(inputs):
+        dims = shape(x)
+        if not skip_input(i):
+            begin = [0] * len(full)
+            begin[axis] = start
+            grads.append(
+                execute(
+                    _SLICE,
+                    (dy,),
+                    {"begin": tuple(begin), "size": dims, "strides": (1,) * len(full), "shape": dims},
+                )
+            )
+        else:
+            grads.append(None)
+        start += dims[axis]
+    return tuple(grads)
+
+
+# ------------------------------------------------------------------ slicing
+@register_gradient("strided_slice")
+def _strided_slice(inputs, attrs, y, dy):
+    (x,) = inputs
+    dims = shape(x)
+    begin, size, strides = attrs["begin"], attrs["size"], attrs["strides"]
+    if all(s == 1 for s in strides):
+        # A box: the gradient is dy padded back to the input's shape.
+        paddings = tuple((b, d - b - n) for b, n, d in zip(begin, size, dims))
+        return (
+            execute(
+                _PAD, (_reshape(dy, size),), {"paddings": paddings, "mode": "constant", "constant_values": 0}
+            ),
+        )
+    return (_selection_grad("strided_slice", x, attrs, dy),)
+
+
+@register_gradient("pad")
+def _pad(inputs, attrs, y, dy):
+    (x,) = inputs
+    if attrs["mode"] == "constant":
+        dims = shape(x)
+        begin = tuple(before for before, _ in attrs["paddings"])
+        spec = {"begin": begin, "size": dims, "strides": (1,) * len(dims), "shape": dims}
+        return (execute(_SLICE, (dy,), spec),)
+    return (_selection_grad("pad", x, attrs, dy),)
+
+
+# ---------------------------------------------------------------- gather/scatter
+def _host(t: Tensor) -> np.ndarray:
+    return np.asarray(t._device.backend.to_host(t._data))
+
+
+@register_gradient("gather")
+def _gather(inputs, attrs, y, dy):
+    params, indices = inputs
+    axis, batch_dims = attrs["axis"], attrs["batch_dims"]
+    pdims = shape(params)
+    if axis == 0 and batch_dims == 0:
+        # As TF: a sparse gradient of the gathered rows.
+        n = int(np.prod(shape(indices), dtype=np.int64))
+        values = _reshape(dy, (n,) + pdims[1:])
+        return IndexedSlices(values, _reshape(indices, (n,)), pdims), None
+    positions = (
+        np.asarray(
+            _cpu_kernel("gather")(_numbers(pdims), _host(indices), axis=axis, batch_dims=batch_dims)
+        ).reshape(-1)
+        - 1
+    )
+    return _scatter_back(positions, dy, params), None
+
+
+@register_gradient("gather_nd")
+def _gather_nd(inputs, attrs, y, dy):
+    params, indices = inputs
+    if attrs["batch_dims"] == 0:
+        zeros = _zeros(shape(params), dy)
+        return execute(_SCATTER, (zeros, indices, dy), {"reduction": "add"}), None
+    positions = (
+        np.asarray(
+            _cpu_kernel("gather_nd")(_numbers(shape(params)), _host(indices), batch_dims=attrs["batch_dims"])
+        ).reshape(-1)
+        - 1
+    )
+    return _scatter_back(positions, dy, params), None
+
+
+def _gather_updates(dy: Tensor, indices: Tensor) -> Tensor:
+    return execute(_GATHER_ND, (dy, indices), {"batch_dims": 0})
+
+
+@register_gradient("tensor_scatter_nd")
+def _tensor_scatter_nd(inputs, attrs, z, dy):
+    tensor, indices, updates = inputs
+    reduction = attrs["reduction"]
+    if reduction == "add":
+        return dy, None, _gather_updates(dy, indices)
+    if reduction == "update":
+        cleared = execute(_SCATTER, (dy, indices, array_ops.zeros_like(updates)), {"reduction": "update"})
+        return cleared, None, _gather_updates(dy, indices)
+    # max / min, as TF: the gradient is shared between the tensor and the updates that equal
+    # the result, evenly where several do.
+    x_hits = math_ops.cast(math_ops.equal(tensor, z), dy.dtype)
+    y_hits = math_ops.cast(math_ops.equal(updates, _gather_updates(z, indices)), dy.dtype)
+    y_count = execute(_SCATTER, (array_ops.zeros_like(tensor), indices, y_hits), {"reduction": "add"})
+    share = dy / (x_hits + y_count)
+    return share * x_hits, None, _gather_updates(share, indices) * y_hits
+
+
+# ------------------------------------------------------------------- sorting
+@register_gradient("sort")
+def _sort(inputs, attrs, outputs, d_values, d_indices):
+    values, indices = outputs
+    if d_values is None:
+        return (None,)
+    # The sorted positions' inverse permutation puts each gradient back where its value came from.
+    inverse = execute(OPS["sort"], (indices,), {"descending": False})[1]
+    last = len(shape(values)) - 1
+    return (execute(_GATHER, (d_values, inverse), {"axis": last, "batch_dims": last}),)
