@@ -56,7 +56,7 @@ _NON_PERSISTENT_USED = (
 
 
 class _Record(NamedTuple):
-    """One recorded op: what its gradient needs, and the ids backprop walks by."""
+    """The fields of a tape record (records are stored as plain tuples in this order)."""
 
     op: Any
     inputs: tuple
@@ -111,7 +111,7 @@ class GradientTape:
     def _clear(self) -> None:
         self._ids: set[int] = set()  # ids of watched tensors and of recorded outputs
         self._watched: list[Tensor] = []  # keeps watched tensors (and so their ids) alive
-        self._records: list[_Record] = []
+        self._records: list[tuple] = []  # _Record fields
         self._var_tensors: dict[int, list[Tensor]] = {}  # variable uid -> tensors read from it
         self._watched_vars: dict[int, Variable] = {}  # variable uid -> variable, watch order
         self._breaks: list[tuple] = []  # (kind, op name, input ids) where watched values stopped
@@ -214,12 +214,19 @@ class GradientTape:
         if not op.differentiable:
             self._breaks.append(("non_differentiable", op.name, in_ids))
             return
-        outs = outputs if type(outputs) is tuple else (outputs,)
-        float_ids = tuple(id(o) for o in outs if o._dtype.kind in _DIFFERENTIABLE_KINDS)
+        if type(outputs) is tuple:
+            outs = outputs
+            out_ids = tuple(map(id, outs))
+            float_ids = tuple(id(o) for o in outs if o._dtype.kind in _DIFFERENTIABLE_KINDS)
+        elif outputs._dtype.kind in _DIFFERENTIABLE_KINDS:
+            outs = (outputs,)
+            out_ids = float_ids = (id(outputs),)
+        else:
+            float_ids = ()
         if float_ids:
             self._ids.update(float_ids)
-            out_ids = float_ids if len(float_ids) == len(outs) else tuple(map(id, outs))
-            self._records.append(_Record(op, inputs, attrs, outputs, outs, in_ids, out_ids, float_ids))
+            # A plain tuple (see _Record for the fields): this runs once per recorded op.
+            self._records.append((op, inputs, attrs, outputs, outs, in_ids, out_ids, float_ids))
         else:
             self._breaks.append(("integer_output", op.name, in_ids))
 
@@ -269,8 +276,8 @@ class GradientTape:
         reach = set(source_ids)
         path = []
         for rec in self._records:
-            if not reach.isdisjoint(rec.in_ids):
-                reach.update(rec.float_ids)
+            if not reach.isdisjoint(rec[5]):
+                reach.update(rec[7])
                 path.append(rec)
         grads: dict[int, Any] = {}
         for t, g in zip(targets, target_grads):
@@ -281,17 +288,16 @@ class GradientTape:
         default = registry.default_device()
         placed = saved_device
         try:
-            for rec in reversed(path):
-                op, inputs, in_ids = rec.op, rec.inputs, rec.in_ids
-                if len(rec.out_ids) == 1:
-                    k = rec.out_ids[0]
+            for op, inputs, attrs, outputs, outs, in_ids, out_ids, _ in reversed(path):
+                if len(out_ids) == 1:
+                    k = out_ids[0]
                     g = grads.get(k) if k in source_ids else grads.pop(k, None)
                     if g is None:
                         continue
                     out_grads = (g if type(g) is Tensor else densify(g),)
                 else:
                     out_grads = tuple(
-                        densify(grads.get(k) if k in source_ids else grads.pop(k, None)) for k in rec.out_ids
+                        densify(grads.get(k) if k in source_ids else grads.pop(k, None)) for k in out_ids
                     )
                     if all(g is None for g in out_grads):
                         continue
@@ -305,14 +311,14 @@ class GradientTape:
                     skip = frozenset(i for i, k in enumerate(in_ids) if k not in reach)
                 # The backward op runs where the forward one ran. Ops follow their inputs there;
                 # a device scope is needed only for constants made inside gradient functions.
-                device = rec.outs[0]._device
+                device = outs[0]._device
                 wanted = None if saved_device is None and device is default else device
                 if wanted is not placed:
                     state.device = placed = wanted
                 if skip or skipping.indices:
-                    in_grads = run_gradient(op.grad, skip, inputs, rec.attrs, rec.outputs, out_grads)
+                    in_grads = run_gradient(op.grad, skip, inputs, attrs, outputs, out_grads)
                 else:
-                    in_grads = op.grad(inputs, rec.attrs, rec.outputs, *out_grads)
+                    in_grads = op.grad(inputs, attrs, outputs, *out_grads)
                 for k, g in zip(in_ids, in_grads):
                     if g is not None and k in reach:
                         old = grads.get(k)

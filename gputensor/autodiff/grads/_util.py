@@ -9,6 +9,8 @@ from gputensor.framework.tensor import Tensor
 from gputensor.ops import array_ops, math_ops
 
 _REDUCE_SUM = OPS["reduce_sum"]
+_BROADCAST_TO = OPS["broadcast_to"]
+_RESHAPE = OPS["reshape"]
 
 
 def reduce_sum(g: Tensor, axes: tuple, keepdims: bool) -> Tensor:
@@ -49,8 +51,8 @@ def expand_reduced(g: Tensor, in_shape: tuple, axis: tuple | None, keepdims: boo
     if not keepdims and shape(g) != ():
         kept = reduced_shape(in_shape, axis)
         if shape(g) != kept:
-            g = array_ops.reshape(g, kept)
-    return array_ops.broadcast_to(g, in_shape)
+            g = execute(_RESHAPE, (g,), {"shape": kept})
+    return execute(_BROADCAST_TO, (g,), {"shape": tuple(in_shape)})
 
 
 def conj(t: Any) -> Any:

@@ -114,11 +114,11 @@ def _sigmoid(x, y, dy):
     return dy * conj(y * (1.0 - y))
 
 
-@_unary("relu")
-def _relu(x, y, dy):
+@register_gradient("relu")
+def _relu(inputs, attrs, y, dy):
     # sign(relu(x)) is the 0/1 mask of positive inputs in one op; it has no gradient itself,
     # which is right: relu's second derivative is 0.
-    return dy * math_ops.sign(y)
+    return (dy * math_ops.sign(y),)
 
 
 @_unary("relu6")
@@ -208,9 +208,9 @@ def _binary(name: str):
     return decorator
 
 
-@_binary("add")
-def _add(x, y, z, dz):
-    return dz, dz
+@register_gradient("add")
+def _add(inputs, attrs, z, dz):
+    return unbroadcast(dz, inputs[0]), unbroadcast(dz, inputs[1])
 
 
 @_binary("subtract")
