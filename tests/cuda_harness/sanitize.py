@@ -294,9 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.pytest:
         import pytest
 
-        rc = pytest.main(
-            ["tests", "-q", "-k", "EMU_GPU", "--ignore=tests/cuda_harness", "-p", "no:cacheprovider"]
-        )
+        # Without arguments: every test, on the emulated device only; with them, exactly what was asked.
+        targets = args.pytest_args or ["tests", "--ignore=tests/cuda_harness", "-k", "EMU_GPU"]
+        rc = pytest.main([*targets, "-q", "-p", "no:cacheprovider"])
         rc = 0 if rc in (0, 5) else 1  # 5: no test selected
     names = sorted(n for s in (all_sources() if args.pytest else sources) for n in s.names)
     missed = [n for n in names if launcher.launch_counts[n] == 0]
