@@ -126,6 +126,49 @@ template <class F> struct Reduce {
   }
 };
 
+// Long rows with few of them (a full reduction is one row of everything) would leave
+// most of the GPU idle with a block per row, so they go in two stages: stage 1 gives
+// every (row, segment) pair a block and stores its accumulator (16 bytes a slot, the
+// largest accumulator, ArgAcc<double>); stage 2 combines each row's S partials with
+// Partials<F> under the block layout and finishes with the full row length.
+template <class F>
+__device__ void reduce_segments(const typename F::in_t* __restrict__ x, unsigned char* __restrict__ partial,
+                                long long outer, long long R, long long seg, long long S) {
+  typedef typename F::acc_t A;
+  __shared__ A scratch[GT_REDUCE_THREADS];
+  const F f = F();
+  const BlockGroup g;
+  A* out = reinterpret_cast<A*>(partial);
+  for (long long t = blockIdx.x; t < outer * S; t += gridDim.x) {
+    const long long row = t / S, begin = (t % S) * seg;
+    const long long end = begin + seg < R ? begin + seg : R;
+    A a = f.identity();
+    for (long long r = begin + g.rank; r < end; r += g.size) a = f.combine(a, f.load(x[row * R + r], r));
+    a = g.allreduce(f, a, scratch);
+    if (g.leader) out[t] = a;
+  }
+}
+
+template <class F> struct Partials {
+  typedef typename F::acc_t acc_t;
+  typedef acc_t in_t;
+  typedef typename F::out_t out_t;
+  F f;
+  long long full_length;  // what finish divides by (mean), not the number of partials
+  __device__ acc_t identity() const { return f.identity(); }
+  __device__ acc_t load(acc_t v, long long) const { return v; }
+  __device__ acc_t combine(acc_t a, acc_t b) const { return f.combine(a, b); }
+  __device__ out_t finish(acc_t a, long long) const { return f.finish(a, full_length); }
+};
+
+template <class F>
+__device__ void reduce_partials(const unsigned char* __restrict__ partial, typename F::out_t* __restrict__ y,
+                                long long outer, long long S, long long R) {
+  const Partials<F> pf = {F(), R};
+  const Reduce<Partials<F> > p = {reinterpret_cast<const typename F::acc_t*>(partial), y, S, pf};
+  rows_block(p, outer);
+}
+
 // log(sum(exp(x))) = m + log(sum(exp(x - m))) with m the row max, so exp never
 // overflows; a non-finite m (all -inf, any +inf or NaN) is replaced by 0 as the CPU
 // backend does, which yields -inf, +inf or NaN naturally.

@@ -30,6 +30,9 @@ LAYOUT_CASES = {
     "all_axes": ((9, 11, 13), None),
     "unit_axes_merged": ((4, 1, 5), (0, 1)),
     "scalar": ((), None),
+    "few_long_rows_split": ((2, 2 * 16384 + 77), (1,)),
+    "full_reduction_split": ((70001,), None),
+    "long_columns_transposed": ((40000, 33), (0,)),
 }
 _ids = list(LAYOUT_CASES)
 
@@ -66,8 +69,11 @@ def test_launch_layouts_cover_every_kernel():
     assert launch_config.reduction_layout(launch_config.WARP_ROW_LIMIT + 1, 1) == "block"
     assert launch_config.reduction_layout(launch_config.WARP_ROW_LIMIT, 1) == "warp"
     assert launch_config.reduction_layout(5, 2) == "cols"
-    assert launch_config.reduction_transposes(300, 3)
-    assert not launch_config.reduction_transposes(300, 40)
+    assert launch_config.reduction_transposes(1000, 300, 3)
+    assert not launch_config.reduction_transposes(1000, 300, 40)
+    assert launch_config.reduction_transposes(1, launch_config.SEGMENT_MIN, 40)  # two tiles, long columns
+    assert launch_config.reduction_segments(1, 10 * launch_config.SEGMENT_MIN, 1) == 10
+    assert launch_config.reduction_segments(1000, 10 * launch_config.SEGMENT_MIN, 1) == 1
 
 
 @pytest.mark.parametrize("case", _ids)
@@ -191,6 +197,7 @@ def test_keepdims_shapes_follow_numpy(device, rng, keepdims):
 # ------------------------------------------------------------------ arg-reductions
 ARG_CASES = {
     "block_per_row": ((3, 2000), 1),
+    "few_long_rows_split": ((2, 50001), 1),
     "warp_per_row": ((40, 17), 1),
     "column_tiles": ((3, 50, 45), 1),
     "short_inner_transposed": ((400, 2), 0),

@@ -93,18 +93,41 @@ def reduction_layout(reduced: int, inner: int) -> str:
     return "warp" if reduced <= WARP_ROW_LIMIT else "block"
 
 
-def reduction_transposes(reduced: int, inner: int) -> bool:
+def reduction_transposes(outer: int, reduced: int, inner: int) -> bool:
     """True when an (outer, reduced, inner) reduction is faster after a transpose to (outer*inner, reduced).
 
     A 32-column tile with only a few real columns idles most lanes and reads short
-    segments; for long rows one gather pass plus a row reduction wins.
+    segments, and a handful of tiles over long columns leaves most SMs idle; for long
+    columns one gather pass plus a (split) row reduction wins.
     """
-    return 1 < inner < 32 and reduced >= 256
+    if inner <= 1:
+        return False
+    few_tiles = outer * -(-inner // 32) < SPLIT_BELOW_ROWS // 4
+    return (inner < 32 and reduced >= 256) or (few_tiles and reduced >= SEGMENT_MIN)
+
+
+# Fewer rows than this, each at least two segments long, split into segments reduced by
+# a block each (stage 1) and combined per row (stage 2): a block per row would leave most
+# SMs of a GPU idle (a full reduction is a single row).
+SPLIT_BELOW_ROWS = 256
+# Elements per stage-1 block: enough work per block to pay for the second launch.
+SEGMENT_MIN = 16384
+# Stage 1 aims at this many blocks in all (several per SM on current GPUs).
+SPLIT_TARGET_BLOCKS = 1024
+# Bytes of one stage-1 partial (the largest accumulator: an ArgAcc<double>).
+PARTIAL_BYTES = 16
+
+
+def reduction_segments(outer: int, reduced: int, inner: int) -> int:
+    """Segments per row of a two-stage row reduction; 1 means a single stage."""
+    if inner != 1 or outer >= SPLIT_BELOW_ROWS or reduced < 2 * SEGMENT_MIN:
+        return 1
+    return max(1, min(-(-reduced // SEGMENT_MIN), -(-SPLIT_TARGET_BLOCKS // outer)))
 
 
 def reduction(layout: str, outer: int, reduced: int, inner: int) -> Config:
     """(grid, block) for a reduction layout of gt_reduce.cuh; blocks stride over what is left."""
-    if layout == "block":
+    if layout in ("block", "segments"):
         units = outer
     elif layout == "warp":
         units = -(-outer // (REDUCE_BLOCK // 32))

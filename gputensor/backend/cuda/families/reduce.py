@@ -63,6 +63,11 @@ def _program_init(program: str) -> str:
     return "{x, y, R, F()}" if program.startswith("gt::Reduce<") else "{x, y, R}"
 
 
+def _layouts(program: str) -> tuple[str, ...]:
+    splits = program.startswith("gt::Reduce<")  # logsumexp reads its rows twice: no split
+    return _LAYOUTS + (("segments", "partials") if splits else ())
+
+
 def _reduce_wrappers(name: str, c_in: str, c_out: str, program: str) -> str:
     functor = program[len("gt::Reduce<") : -2] if program.startswith("gt::Reduce<") else ""
     typedefs = f"typedef {c_in} T; typedef {program} P;" + (f" typedef {functor} F;" if functor else "")
@@ -72,6 +77,15 @@ def _reduce_wrappers(name: str, c_in: str, c_out: str, program: str) -> str:
         "cols": "gt::cols(p, outer, inner);",
     }
     code = []
+    if functor:  # two-stage kernels for few long rows (reduce.cuh: reduce_segments)
+        code.append(
+            f'extern "C" __global__ void {name}_segments(const {c_in}* __restrict__ x, '
+            "unsigned char* __restrict__ partial, long long outer, long long R, long long seg, long long S) {\n"
+            f"  {typedefs}\n  gt::reduce_segments<F>(x, partial, outer, R, seg, S);\n}}\n"
+            f'extern "C" __global__ void {name}_partials(const unsigned char* __restrict__ partial, '
+            f"{c_out}* __restrict__ y, long long outer, long long S, long long R) {{\n"
+            f"  {typedefs}\n  gt::reduce_partials<F>(partial, y, outer, S, R);\n}}\n"
+        )
     for layout in _LAYOUTS:
         code.append(
             f'extern "C" __global__ void {name}_{layout}(const {c_in}* __restrict__ x, '
@@ -92,14 +106,14 @@ def source_for(op: str) -> KernelSource:
             code.append(
                 _reduce_wrappers(base, c_type(dt), c_type(dt), program.replace("<T>", f"<{c_type(dt)}>"))
             )
-            names += [f"{base}_{lay}" for lay in _LAYOUTS]
+            names += [f"{base}_{lay}" for lay in _layouts(program)]
     elif op in _ARG:
         for dt in _REAL:
             for out in _INDEX_TYPES:
                 base = _base(op, dt, out)
                 program = f"gt::Reduce<gt::ArgR<{c_type(dt)}, {c_type(out)}, {_ARG[op]}> >"
                 code.append(_reduce_wrappers(base, c_type(dt), c_type(out), program))
-                names += [f"{base}_{lay}" for lay in _LAYOUTS]
+                names += [f"{base}_{lay}" for lay in _layouts(program)]
     elif op in _SCANS:
         for dt in _REAL:
             functor = _SCANS[op].replace("<T>", f"<{c_type(dt)}>")
@@ -168,7 +182,7 @@ def plan(shape: tuple, axes: tuple) -> tuple[tuple | None, int, int, int]:
         outer = math.prod(g[0] for g in groups[:k])
         r = groups[k][0]
         inner = math.prod(g[0] for g in groups[k + 1 :])
-        if not launch_config.reduction_transposes(r, inner):
+        if not launch_config.reduction_transposes(outer, r, inner):
             return None, outer, r, inner
     strides, acc = [0] * len(groups), 1
     for k in range(len(groups) - 1, -1, -1):
@@ -216,6 +230,24 @@ def _run_reduction(
     perm, outer, r, inner = plan(tuple(x.shape), axes)
     if perm is not None:
         x = _permuted(backend, x, perm)
+    segments = launch_config.reduction_segments(outer, r, inner) if op != "reduce_logsumexp" else 1
+    if segments > 1:
+        seg = -(-r // segments)
+        segments = -(-r // seg)
+        partial = backend.empty((outer * segments * launch_config.PARTIAL_BYTES,), np.uint8)
+        backend.launch(
+            source_for(op),
+            f"{kernel_base}_segments",
+            launch_config.reduction("segments", outer * segments, seg, 1),
+            (x, partial, np.int64(outer), np.int64(r), np.int64(seg), np.int64(segments)),
+        )
+        backend.launch(
+            source_for(op),
+            f"{kernel_base}_partials",
+            launch_config.reduction("block", outer, segments, 1),
+            (partial, out, np.int64(outer), np.int64(segments), np.int64(r)),
+        )
+        return out
     layout = launch_config.reduction_layout(r, inner)
     backend.launch(
         source_for(op),
