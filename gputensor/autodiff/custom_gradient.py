@@ -29,7 +29,7 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:
     >>> with gt.GradientTape() as g:
     ...     g.watch(x)
     ...     y = x * gt.stop_gradient(x)
-    >>> g.gradient(y, x).numpy()
+    >>> float(g.gradient(y, x))
     2.0
     """
     t = convert_to_tensor(input)
@@ -83,6 +83,12 @@ def custom_gradient(f: Callable | None = None) -> Callable:
     ...     def grad(dy):
     ...         return gt.clip_by_value(dy, -1.0, 1.0)
     ...     return x * 1.0, grad
+    >>> x = gt.constant(3.0)
+    >>> with gt.GradientTape() as g:
+    ...     g.watch(x)
+    ...     y = clip_grad(x) * 10.0
+    >>> float(g.gradient(y, x))
+    1.0
     """
     if f is None:
         return custom_gradient
