@@ -8,8 +8,8 @@
 // entries that sort after everything.
 //
 // Launch shapes (launch_config.sort): rows of P <= SHARED_SORT_LIMIT (4096) are sorted
-// in shared memory, one block per row (grid-stride over rows), P * (sizeof(key) + 4)
-// bytes of dynamic shared memory (at most 48 KiB). Longer rows go through global memory:
+// in shared memory, one block per row (grid-stride over rows), P int32 indices then P keys
+// in dynamic shared memory (at most 48 KiB). Longer rows go through global memory:
 // gt_sort_load_* fills a (rows, P) scratch, one gt_sort_step_* launch per network stage
 // (log2(P) * (log2(P) + 1) / 2 of them) compares and swaps, gt_sort_store_* writes the
 // first k of each row. gt_sort_unique_* is one block over a 1-D input of at most
@@ -67,13 +67,20 @@ __device__ __forceinline__ void block_bitonic(K* key, int* idx, long long P, lon
   }
 }
 
+// Dynamic shared memory holds `int_arrays` int arrays of P entries, then the P keys at the
+// next 8-byte boundary (launch_config.sort sizes it the same way).
+template <typename K> __device__ __forceinline__ K* shared_keys(long long P, int int_arrays) {
+  const long long offset = (P * 4 * int_arrays + 7) / 8;  // in 8-byte units
+  return reinterpret_cast<K*>(gt_sort_smem + offset);
+}
+
 // values[r][0..k), indices[r][0..k): the first k of row r of x (rows of len) in sorted order.
 template <typename T>
 __device__ __forceinline__ void sort_rows_shared(const T* __restrict__ x, T* __restrict__ values,
                                                  int* __restrict__ indices, long long rows, long long len, long long P,
                                                  long long k, bool descending) {
-  Key<T>* key = reinterpret_cast<Key<T>*>(gt_sort_smem);
-  int* idx = reinterpret_cast<int*>(key + P);
+  int* idx = reinterpret_cast<int*>(gt_sort_smem);
+  Key<T>* key = shared_keys<Key<T>>(P, 1);
   for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
     for (long long p = threadIdx.x; p < P; p += blockDim.x) {
       idx[p] = (int)p;
@@ -125,9 +132,9 @@ __device__ __forceinline__ void store_rows(const Key<T>* __restrict__ key, const
 template <typename T>
 __device__ __forceinline__ void unique(const T* __restrict__ x, T* __restrict__ y, int* __restrict__ out_idx,
                                        long long* __restrict__ count, long long len, long long P) {
-  Key<T>* key = reinterpret_cast<Key<T>*>(gt_sort_smem);
-  int* idx = reinterpret_cast<int*>(key + P);
+  int* idx = reinterpret_cast<int*>(gt_sort_smem);
   int* slot = idx + P;  // by original position: the first occurrence's place in y, else -1
+  Key<T>* key = shared_keys<Key<T>>(P, 2);
   for (long long p = threadIdx.x; p < P; p += blockDim.x) {
     idx[p] = (int)p;
     key[p] = p < len ? to_c(x[p]) : Key<T>(0);

@@ -69,11 +69,14 @@ SHARED_SORT_LIMIT = 4096
 UNIQUE_LIMIT = 2048
 
 
-def sort(rows: int, padded: int, bytes_per_entry: int) -> tuple[tuple, int]:
+def sort(rows: int, padded: int, key_bytes: int, int_arrays: int = 1) -> tuple[tuple, int]:
     """((grid, block), dynamic shared bytes) for the shared-memory sort: a block per row
-    (blocks stride over rows), one thread per compare-exchange pair up to 1024."""
+    (blocks stride over rows), one thread per compare-exchange pair up to 1024. Shared
+    memory holds ``int_arrays`` int32 arrays of ``padded`` entries, then the keys from the
+    next 8-byte boundary (sort.cu shared_keys)."""
     threads = min(1024, max(32, padded // 2))
-    return ((max(1, min(MAX_GRID, rows)), 1, 1), (threads, 1, 1)), padded * bytes_per_entry
+    ints = -(-padded * 4 * int_arrays // 8) * 8
+    return ((max(1, min(MAX_GRID, rows)), 1, 1), (threads, 1, 1)), ints + padded * key_bytes
 
 
 # ------------------------------------------------------------ reduce and softmax families

@@ -58,7 +58,7 @@ def sort_last_axis(backend: Any, x: Any, k: int, descending: bool, op: str) -> t
     key = compute_np(name)
     flags = (np.int64(rows), np.int64(length), np.int64(p))
     if p <= launch_config.SHARED_SORT_LIMIT:
-        config, shared = launch_config.sort(rows, p, key.itemsize + 4)
+        config, shared = launch_config.sort(rows, p, key.itemsize)
         args = (x, values, indices, *flags, np.int64(k), np.int32(descending))
         backend.launch(source(), f"gt_sort_rows_{name}", config, args, shared_mem=shared)
         return values, indices
@@ -114,7 +114,7 @@ def unique_1d(backend: Any, x: Any, op: str = "unique") -> tuple[Any, Any]:
         return y, idx
     count = backend.empty((1,), np.int64)
     p = padded_length(length)
-    config, shared = launch_config.sort(1, p, compute_np(name).itemsize + 8)
+    config, shared = launch_config.sort(1, p, compute_np(name).itemsize, int_arrays=2)
     backend.launch(
         source(), f"gt_sort_unique_{name}", config, (x, y, idx, count, np.int64(length), np.int64(p)), shared
     )
