@@ -149,14 +149,14 @@ def _unwatched(tape: Any, source: Any) -> tuple[str, str] | None:
 def _reach(tape: Any, ids: set) -> set:
     reach = set(ids)
     for rec in tape._records:
-        if not reach.isdisjoint(rec[5]):  # in_ids, float_ids: see tape._Record
+        if not reach.isdisjoint(rec[5]):  # input ids, floating output ids (see GradientTape._clear)
             reach.update(rec[7])
     return reach
 
 
 def _producer(tape: Any, tensor_id: int) -> str | None:
     for rec in tape._records:
-        if tensor_id in rec[6]:  # out_ids
+        if tensor_id in rec[6]:  # output ids
             return rec[0].name
     return None
 

@@ -23,7 +23,7 @@ import enum
 import threading
 import warnings
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -53,19 +53,6 @@ _NON_PERSISTENT_USED = (
     "A non-persistent GradientTape can only be used to compute one set of gradients (or "
     "jacobians); create the tape with gt.GradientTape(persistent=True) to call it more than once"
 )
-
-
-class _Record(NamedTuple):
-    """The fields of a tape record (records are stored as plain tuples in this order)."""
-
-    op: Any
-    inputs: tuple
-    attrs: dict
-    outputs: Any  # as the op returned them: a Tensor, or a tuple for multi-output ops
-    outs: tuple  # the outputs as a tuple
-    in_ids: tuple
-    out_ids: tuple
-    float_ids: tuple  # ids of the floating outputs (the ones gradients flow through)
 
 
 class _Pause(threading.local):
@@ -111,7 +98,10 @@ class GradientTape:
     def _clear(self) -> None:
         self._ids: set[int] = set()  # ids of watched tensors and of recorded outputs
         self._watched: list[Tensor] = []  # keeps watched tensors (and so their ids) alive
-        self._records: list[tuple] = []  # _Record fields
+        # One tuple per recorded op (plain tuples: this is the hot path), fields in order:
+        # op, inputs, attrs, outputs (as the op returned them), outputs as a tuple,
+        # input ids, output ids, ids of the floating outputs (those gradients flow through).
+        self._records: list[tuple] = []
         self._var_tensors: dict[int, list[Tensor]] = {}  # variable uid -> tensors read from it
         self._watched_vars: dict[int, Variable] = {}  # variable uid -> variable, watch order
         self._breaks: list[tuple] = []  # (kind, op name, input ids) where watched values stopped
@@ -225,7 +215,6 @@ class GradientTape:
             float_ids = ()
         if float_ids:
             self._ids.update(float_ids)
-            # A plain tuple (see _Record for the fields): this runs once per recorded op.
             self._records.append((op, inputs, attrs, outputs, outs, in_ids, out_ids, float_ids))
         else:
             self._breaks.append(("integer_output", op.name, in_ids))
