@@ -74,6 +74,7 @@ def test_launch_layouts_cover_every_kernel():
     assert launch_config.reduction_transposes(1, launch_config.SEGMENT_MIN, 40)  # two tiles, long columns
     assert launch_config.reduction_segments(1, 10 * launch_config.SEGMENT_MIN, 1) == 10
     assert launch_config.reduction_segments(1000, 10 * launch_config.SEGMENT_MIN, 1) == 1
+    assert launch_config.scan_transposes(2, 700, 3) and not launch_config.scan_transposes(37, 45, 1)
 
 
 @pytest.mark.parametrize("case", _ids)
@@ -241,6 +242,7 @@ SCAN_CASES = {
     "columns": ((37, 45), 0),
     "middle_axis": ((3, 20, 7), 1),
     "length_one": ((4, 1), 1),
+    "few_long_columns_transposed": ((2, 700, 3), 1),
 }
 
 

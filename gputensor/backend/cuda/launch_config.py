@@ -146,6 +146,16 @@ def scan(outer: int, reduced: int, inner: int) -> tuple[str, Config]:
     return "cols", elementwise(outer * inner)
 
 
+def scan_transposes(outer: int, reduced: int, inner: int) -> bool:
+    """True when a scan along a middle axis should run on transposed rows instead.
+
+    The column kernel walks each column with one thread: with few columns and long
+    ones, that is a long chain of dependent loads on a few threads; two gathers and a
+    block-parallel row scan are far faster.
+    """
+    return inner > 1 and outer * inner < 4 * REDUCE_BLOCK and reduced >= REDUCE_BLOCK
+
+
 def random(units: int) -> Config:
     """(grid, block) of a random kernel: a grid-stride loop over ``units`` Philox blocks or elements."""
     return elementwise(units)

@@ -298,18 +298,31 @@ def _scan_factory(op: str) -> Callable:
         def run(x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
             x = backend.device_array(x)
             dtype = checked_dtype(x.dtype, _REAL, op)
-            out = backend.empty(x.shape, x.dtype)
-            if out.size == 0:
-                return out
+            if x.size == 0:
+                return backend.empty(x.shape, x.dtype)
             outer = math.prod(x.shape[:axis])
             r = x.shape[axis]
             inner = math.prod(x.shape[axis + 1 :])
+            flags = (np.bool_(exclusive), np.bool_(reverse))
+            if launch_config.scan_transposes(outer, r, inner):
+                # Scan (outer, inner, R) rows, then put the axis back where it was.
+                rows = _permuted(backend, x, ((outer, inner, r), (r * inner, 1, inner)))
+                scanned = backend.empty(rows.shape, x.dtype)
+                layout, config = launch_config.scan(outer * inner, r, 1)
+                backend.launch(
+                    source_for(op),
+                    f"{_base(op, dtype)}_{layout}",
+                    config,
+                    (rows, scanned, *_extents(outer * inner, r, 1), *flags),
+                )
+                return _permuted(backend, scanned, ((outer, r, inner), (inner * r, 1, r))).reshape(x.shape)
+            out = backend.empty(x.shape, x.dtype)
             layout, config = launch_config.scan(outer, r, inner)
             backend.launch(
                 source_for(op),
                 f"{_base(op, dtype)}_{layout}",
                 config,
-                (x, out, *_extents(outer, r, inner), np.bool_(exclusive), np.bool_(reverse)),
+                (x, out, *_extents(outer, r, inner), *flags),
             )
             return out
 
