@@ -347,7 +347,12 @@ class GradientTape:
         targets, seeds = [], []
         for t, og in zip(flat, flat_og):
             if isinstance(t, Variable):
-                t = t._value
+                # A variable as target (``result = v``) is its value, read as if accessed: its
+                # gradient with respect to itself is one, as TF's handle-based tape gives.
+                var, t = t, t._value
+                if var._unique_id in self._watched_vars or (var._trainable and self._watch_accessed):
+                    self._watched_vars.setdefault(var._unique_id, var)
+                    self._watch_variable_tensor(var, t)
             if not isinstance(t, Tensor):
                 raise ValueError(
                     f"GradientTape.gradient: the target is of type {type(t).__name__}, not gt.Tensor; "
@@ -399,9 +404,10 @@ class GradientTape:
         if self._used or self._recording:
             self._check_usable("gradient")
         flat_sources = _flatten(sources)
-        groups = [self._source_ids(self._source_key(s)) for s in flat_sources]
+        keys = [self._source_key(s) for s in flat_sources]
+        targets, seeds = self._targets(target, output_gradients)  # may watch a variable target
+        groups = [self._source_ids(key) for key in keys]
         source_ids = {k for group in groups for k in group}
-        targets, seeds = self._targets(target, output_gradients)
         grads = self._backward(targets, seeds, source_ids) if source_ids and targets else {}
         results, missing = [], []
         for s, group in zip(flat_sources, groups):
