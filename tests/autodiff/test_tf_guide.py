@@ -119,3 +119,93 @@ def test_zeros_instead_of_none():
         z = y**2
     g = tape.gradient(z, x, unconnected_gradients=gt.UnconnectedGradients.ZERO)
     np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])
+
+
+# ------------------------------------------ tensorflow.org/guide/advanced_autodiff
+def test_stop_recording_reset_and_stop_gradient():
+    x, y = gt.Variable(2.0), gt.Variable(3.0)
+    with gt.GradientTape() as t:
+        x_sq = x * x
+        with t.stop_recording():
+            y_sq = y * y
+        z = x_sq + y_sq
+    grad = t.gradient(z, {"x": x, "y": y})
+    assert grad["x"].numpy() == 4.0 and grad["y"] is None
+    with gt.GradientTape() as t:
+        y_sq = y * y
+        t.reset()
+        z = x * x + y_sq
+    grad = t.gradient(z, {"x": x, "y": y})
+    assert grad["x"].numpy() == 4.0 and grad["y"] is None
+    with gt.GradientTape() as t:
+        y_sq = y**2
+        z = x**2 + gt.stop_gradient(y_sq)
+    grad = t.gradient(z, {"x": x, "y": y})
+    assert grad["x"].numpy() == 4.0 and grad["y"] is None
+
+
+def test_custom_gradient_clipping():
+    @gt.custom_gradient
+    def clip_gradients(y):
+        def backward(dy):
+            return gt.clip_by_norm(dy, 0.5)
+
+        return y, backward
+
+    v = gt.Variable(2.0)
+    with gt.GradientTape() as t:
+        output = clip_gradients(v * v)
+    assert t.gradient(output, v).numpy() == 2.0
+
+
+def test_multiple_tapes():
+    x0, x1 = gt.constant(0.0), gt.constant(0.0)
+    with gt.GradientTape() as tape0, gt.GradientTape() as tape1:
+        tape0.watch(x0)
+        tape1.watch(x1)
+        y = gt.math.sin(x0) + gt.nn.sigmoid(x1)
+        ys = gt.reduce_sum(y)
+    assert tape0.gradient(ys, x0).numpy() == 1.0
+    assert tape1.gradient(ys, x1).numpy() == 0.25
+
+
+def test_higher_order_of_a_variable():
+    x = gt.Variable(1.0)
+    with gt.GradientTape() as t2:
+        with gt.GradientTape() as t1:
+            y = x * x * x
+        dy_dx = t1.gradient(y, x)
+    assert dy_dx.numpy() == 3.0
+    assert t2.gradient(dy_dx, x).numpy() == 6.0
+
+
+def test_jacobians_of_a_dense_layer():
+    x = gt.linspace(-10.0, 10.0, 200 + 1)
+    delta = gt.Variable(0.0)
+    with gt.GradientTape() as tape:
+        y = gt.nn.sigmoid(x + delta)
+    assert tape.jacobian(y, delta).shape == (201,)
+
+    gt.random.set_seed(1)
+    x = gt.random.normal([7, 5])
+    kernel = gt.Variable(gt.random.normal([5, 10]))
+    with gt.GradientTape(persistent=True) as tape:
+        y = gt.nn.relu(x @ kernel)
+    j = tape.jacobian(y, kernel)
+    assert j.shape == (7, 10, 5, 10)
+    g = tape.gradient(y, kernel)
+    assert gt.reduce_max(abs(g - gt.reduce_sum(j, axis=[0, 1]))).numpy() < 1e-3
+
+
+def test_batch_jacobian_of_two_layers():
+    gt.random.set_seed(2)
+    x = gt.random.normal([7, 5])
+    w1, w2 = gt.random.normal([5, 8]), gt.random.normal([8, 6])
+    with gt.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+        tape.watch(x)
+        y = gt.nn.elu(gt.nn.elu(x @ w1) @ w2)
+    j = tape.jacobian(y, x)
+    jb = tape.batch_jacobian(y, x)
+    assert j.shape == (7, 6, 7, 5) and jb.shape == (7, 6, 5)
+    diagonal = np.stack([j.numpy()[i, :, i, :] for i in range(7)])
+    np.testing.assert_allclose(jb.numpy(), diagonal, rtol=1e-6)
