@@ -171,3 +171,79 @@ def test_module_variables_train_with_gradient_tape():
     gb, gw = tape.gradient(y, m.trainable_variables)
     np.testing.assert_allclose(gb.numpy(), [1.0])
     np.testing.assert_allclose(gw.numpy(), [[1.0], [2.0]])
+
+
+# ------------------------------------------- tensorflow.org/guide/intro_to_modules
+class SimpleModule(gt.Module):
+    def __init__(self, name=None):
+        super().__init__(name=name)
+        self.a_variable = gt.Variable(5.0, name="train_me")
+        self.non_trainable_variable = gt.Variable(5.0, trainable=False, name="do_not_train_me")
+
+    def __call__(self, x):
+        return self.a_variable * x + self.non_trainable_variable
+
+
+def test_guide_simple_module():
+    m = SimpleModule(name="simple")
+    assert m(gt.constant(5.0)).numpy() == 30.0
+    assert [v.name for v in m.trainable_variables] == ["train_me:0"]
+    assert [v.name for v in m.variables] == ["train_me:0", "do_not_train_me:0"]
+
+
+class FlexibleDenseModule(gt.Module):
+    def __init__(self, out_features, name=None):
+        super().__init__(name=name)
+        self.is_built = False
+        self.out_features = out_features
+
+    def __call__(self, x):
+        if not self.is_built:
+            self.w = gt.Variable(gt.random.normal([x.shape[-1], self.out_features]), name="w")
+            self.b = gt.Variable(gt.zeros([self.out_features]), name="b")
+            self.is_built = True
+        return gt.nn.relu(gt.matmul(x, self.w) + self.b)
+
+
+class MySequentialModule(gt.Module):
+    def __init__(self, name=None):
+        super().__init__(name=name)
+        self.dense_1 = FlexibleDenseModule(out_features=3)
+        self.dense_2 = FlexibleDenseModule(out_features=2)
+
+    def __call__(self, x):
+        return self.dense_2(self.dense_1(x))
+
+
+def test_guide_modules_that_build_variables_on_first_call():
+    m = MySequentialModule(name="the_model")
+    assert m.variables == ()
+    assert m(gt.constant([[2.0, 2.0, 2.0]])).shape == (1, 2)
+    assert [tuple(v.shape) for v in m.variables] == [(3,), (3, 3), (2,), (3, 2)]
+    assert m.submodules == (m.dense_1, m.dense_2)
+    assert m.dense_1.name == "flexible_dense_module"
+
+
+def test_guide_basic_training_loop_fits_a_line():
+    class MyModel(gt.Module):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.w = gt.Variable(5.0)
+            self.b = gt.Variable(0.0)
+
+        def __call__(self, x):
+            return self.w * x + self.b
+
+    gt.random.set_seed(3)
+    x = gt.random.normal(shape=[200])
+    y = x * 3.0 + 2.0
+    model = MyModel()
+    assert [v.numpy() for v in model.variables] == [0.0, 5.0]  # b, w: sorted by attribute
+    for _ in range(100):
+        with gt.GradientTape() as t:
+            current_loss = gt.reduce_mean(gt.square(y - model(x)))
+        dw, db = t.gradient(current_loss, [model.w, model.b])
+        model.w.assign_sub(0.1 * dw)
+        model.b.assign_sub(0.1 * db)
+    assert model.w.numpy() == pytest.approx(3.0, abs=1e-3)
+    assert model.b.numpy() == pytest.approx(2.0, abs=1e-3)
