@@ -3,7 +3,7 @@
 
 Matrices are the last two axes of a tensor; leading axes are batch axes. The
 primitives below are declared once; everything else (``trace``, ``matvec``,
-``norm``, ``tensordot``, ``matrix_transpose``, ``eye``, ...) composes them with
+``norm``, ``tensordot``, ``pinv``, ``lstsq``, ...) composes them with
 math ops so gradients and the GPU backend are written once per primitive.
 
 Primitives (inputs; attrs):
@@ -30,7 +30,8 @@ from gputensor.framework import dtypes as _dt
 from gputensor.framework.op_table import define, dtype_error, execute
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 from gputensor.framework.variable import Variable
-from gputensor.ops import math_ops
+from gputensor.ops import array_ops, math_ops
+from gputensor.ops.array_ops import eye  # tf.linalg.eye is tf.eye
 
 _PRODUCT_TYPES = _dt.FLOATS | _dt.COMPLEX | {_dt.int32, _dt.int64}
 _DECOMP_TYPES = {_dt.float16, _dt.float32, _dt.float64, _dt.complex64, _dt.complex128}
@@ -120,12 +121,6 @@ def _conj(t: Tensor) -> Tensor:
 
 
 _LETTERS = string.ascii_letters
-
-
-def _permute(x: Tensor, perm: Sequence[int]) -> Tensor:
-    """``x`` with its axes reordered by ``perm`` (one einsum)."""
-    src = _LETTERS[: len(perm)]
-    return execute(EINSUM, (x,), {"equation": f"{src}->{''.join(src[p] for p in perm)}"})
 
 
 # ----------------------------------------------------------------- products
@@ -433,8 +428,7 @@ def matrix_transpose(a: Any, name: str = "matrix_transpose", conjugate: bool = F
     rank = len(_shape(t))
     if rank < 2:
         raise InvalidArgumentError(f"matrix_transpose: a must have rank >= 2, got shape {_shape(t)}")
-    out = _permute(t, list(range(rank - 2)) + [rank - 1, rank - 2])
-    return _conj(out) if conjugate else out
+    return array_ops.transpose(t, list(range(rank - 2)) + [rank - 1, rank - 2], conjugate=bool(conjugate))
 
 
 def adjoint(matrix: Any, name: str | None = None) -> Tensor:
@@ -577,46 +571,6 @@ def band_part(input: Any, num_lower: Any, num_upper: Any, name: str | None = Non
             f"num_upper={upper} at most the columns ({shape[-1]})"
         )
     return execute(MATRIX_BAND_PART, (x,), {"num_lower": lower, "num_upper": upper})
-
-
-def eye(
-    num_rows: Any,
-    num_columns: Any = None,
-    batch_shape: Any = None,
-    dtype: Any = _dt.float32,
-    name: str | None = None,
-) -> Tensor:
-    """An identity matrix (or a batch of them), as ``tf.eye`` / ``tf.linalg.eye``.
-
-    Args:
-      num_rows: rows of each matrix.
-      num_columns: columns; defaults to ``num_rows``.
-      batch_shape: leading batch dimensions (a list of ints).
-      dtype: the element type.
-      name: ignored (eager).
-
-    Returns:
-      A tensor of shape ``batch_shape + [num_rows, num_columns]``.
-
-    >>> gt.linalg.eye(2).numpy()
-    array([[1., 0.],
-           [0., 1.]], dtype=float32)
-    """
-    rows = _int(num_rows, "eye", "num_rows")
-    cols = rows if num_columns is None else _int(num_columns, "eye", "num_columns")
-    batch = (
-        []
-        if batch_shape is None
-        else [_int(b, "eye", "batch_shape") for b in np.asarray(batch_shape).tolist()]
-    )
-    if rows < 0 or cols < 0 or any(b < 0 for b in batch):
-        raise InvalidArgumentError(
-            f"eye: sizes must be non-negative, got num_rows={rows}, num_columns={cols}, batch_shape={batch}"
-        )
-    dt = _dt.as_dtype(dtype)
-    ones = convert_to_tensor(np.ones(batch + [min(rows, cols)], dtype=dt.np_dtype))
-    attrs = {"k": 0, "num_rows": rows, "num_cols": cols, "padding_value": dt.np_dtype.type(0).item()}
-    return execute(MATRIX_DIAG, (ones,), attrs)
 
 
 # ----------------------------------------------------------------- decompositions
@@ -1039,25 +993,17 @@ def norm(
 
 def _drop(t: Tensor, axes: tuple, keep: bool) -> Tensor:
     """Removes the size-1 ``axes`` of a keepdims result unless ``keep``."""
-    if keep:
-        return t
-    # Summing over size-1 axes removes them without a reshape primitive.
-    return math_ops.reduce_sum(t, axes)
+    return t if keep else array_ops.squeeze(t, list(axes))
 
 
 def _spectral_norm(x: Tensor, axes: tuple, keep: bool) -> Tensor:
     rank = len(_shape(x))
     rest = [i for i in range(rank) if i not in axes]
-    s = svd(_permute(x, rest + list(axes)), compute_uv=False)
+    s = svd(array_ops.transpose(x, rest + list(axes)), compute_uv=False)
     top = math_ops.reduce_max(s, axis=-1)  # shape: the remaining axes in order
     if not keep:
         return top
-    shape = [1 if i in axes else d for i, d in enumerate(_shape(x))]
-    letters = _LETTERS[: len(rest)]
-    # Broadcast against a ones tensor of the keepdims shape to insert the size-1 axes.
-    ones = convert_to_tensor(np.ones(shape, dtype=top.dtype.np_dtype))
-    full = "".join(letters[rest.index(i)] if i in rest else _LETTERS[len(rest) + i] for i in range(rank))
-    return execute(EINSUM, (top, ones), {"equation": f"{letters},{full}->{full}"})
+    return array_ops.reshape(top, [1 if i in axes else d for i, d in enumerate(_shape(x))])
 
 
 def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:

@@ -574,7 +574,7 @@ def categorical(
       InvalidArgumentError: for logits that are not a float matrix with at least one class.
       TypeError: for an output dtype other than int32/int64.
     """
-    from gputensor.ops import linalg_ops
+    from gputensor.ops import array_ops
 
     x = convert_to_tensor(logits)
     if x.ndim != 2 or x.dtype not in _dt.FLOATS:
@@ -602,9 +602,9 @@ def categorical(
     tiny = float(np.finfo(ct.np_dtype).tiny)
     e = math_ops.negative(math_ops.log(math_ops.subtract(1.0, u)))
     g = math_ops.negative(math_ops.log(math_ops.maximum(e, tiny)))
-    # Noise is drawn sample-major so the logits broadcast over it; one einsum puts the
+    # Noise is drawn sample-major so the logits broadcast over it; a transpose puts the
     # batch first.
-    scores = linalg_ops.einsum("nbc->bnc", math_ops.add(x, g))
+    scores = array_ops.transpose(math_ops.add(x, g), [1, 0, 2])
     return math_ops.argmax(scores, axis=2, output_type=out)
 
 
