@@ -717,11 +717,19 @@ def install() -> None:
 
 def _leak_hook(method: Any, how: str) -> Any:
     """Wraps a Tensor method that copies the value out of the tape's reach (for `explain`)."""
+    if method.__name__ == "__array__":
 
-    def hooked(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        if state.tapes:
-            notify_break("left_tape", how, (self,))
-        return method(self, *args, **kwargs)
+        def hooked(self: Tensor, dtype: Any = None, copy: Any = None) -> Any:
+            if not state.fast and state.tapes:  # `fast` is a plain attribute: False under a tape
+                notify_break("left_tape", how, (self,))
+            return method(self, dtype, copy)
+
+    else:
+
+        def hooked(self: Tensor) -> Any:
+            if not state.fast and state.tapes:
+                notify_break("left_tape", how, (self,))
+            return method(self)
 
     hooked.__name__ = method.__name__
     hooked.__doc__ = method.__doc__
