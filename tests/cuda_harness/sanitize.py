@@ -57,6 +57,7 @@ def sanitizer_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env["ASAN_OPTIONS"] = "detect_leaks=0:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=0"
     env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     env["PYTHONMALLOC"] = "malloc"
+    env["PYTHONUNBUFFERED"] = "1"  # what was printed before a sanitizer ends the process stays visible
     env["CUDA_EMU_SANITIZE"] = "1"
     return env
 
@@ -296,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # Without arguments: every test, on the emulated device only; with them, exactly what was asked.
         targets = args.pytest_args or ["tests", "--ignore=tests/cuda_harness", "-k", "EMU_GPU"]
-        rc = pytest.main([*targets, "-q", "-p", "no:cacheprovider"])
+        # --capture=sys: pytest must leave file descriptor 2 alone, or a sanitizer report
+        # (written straight to it just before the process exits) would vanish with it.
+        rc = pytest.main([*targets, "-q", "-p", "no:cacheprovider", "--capture=sys"])
         rc = 0 if rc in (0, 5) else 1  # 5: no test selected
     names = sorted(n for s in (all_sources() if args.pytest else sources) for n in s.names)
     missed = [n for n in names if launcher.launch_counts[n] == 0]
