@@ -178,6 +178,8 @@ def _same_dtype(values: Any, op: str) -> list[Tensor]:
         try:
             out.append(convert_to_tensor(v, dtype=dtype))
         except ValueError:
+            if not isinstance(v, (Tensor, Variable)):
+                raise
             raise InvalidArgumentError(
                 f"{op}: values[{i}] has dtype {v.dtype.name} but values[0] has {dtype.name}; all values "
                 f"must have the same dtype. Cast with gt.cast(values[{i}], gt.{dtype.name})",
