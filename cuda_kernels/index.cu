@@ -4,7 +4,7 @@
 // Gathers move values without looking at them, so they are instantiated per element
 // width (b1..b8, untyped pointers) and per index type (int32, int64). Out-of-range
 // indices read zeros and out-of-range scatter indices are skipped, as TF's GPU kernels
-// do (a kernel cannot raise; TF's CPU kernels raise instead).
+// do; the array ops first run gt_index_find_bad_* and raise TF's CPU error instead.
 //
 // Scatters combine colliding updates with atomics (TF's scatter_nd sums duplicates):
 // native atomicAdd where the hardware has one, else a compare-and-swap loop on the
@@ -102,9 +102,6 @@ template <typename T, typename F> __device__ __forceinline__ void atomic_apply(T
 struct Add {
   template <typename T> __device__ __forceinline__ T operator()(T a, T b) const { return from_c<T>(to_c(a) + to_c(b)); }
 };
-struct Sub {
-  template <typename T> __device__ __forceinline__ T operator()(T a, T b) const { return from_c<T>(to_c(a) - to_c(b)); }
-};
 // min/max propagate NaN (either side), as numpy.minimum/maximum do.
 struct Min {
   template <typename T> __device__ __forceinline__ T operator()(T a, T b) const {
@@ -144,6 +141,22 @@ __device__ __forceinline__ void scatter(const I* __restrict__ indices, const T* 
   GT_GRID_STRIDE(e, n) {
     const long long off = nd_offset(indices + (e / inner) * depth, meta, depth);
     if (off >= 0) combine(out + off + e % inner, updates[e], f);
+  }
+}
+
+// *first_bad = min(*first_bad, r) for every index row r (depth components) with a component
+// outside [0, extents[d]): the glue reads it back and raises TF's error for that row.
+template <typename I>
+__device__ __forceinline__ void find_bad_index(const I* __restrict__ indices, const long long* __restrict__ extents,
+                                               int depth, long long rows, long long* first_bad) {
+  GT_GRID_STRIDE(r, rows) {
+    for (int d = 0; d < depth; ++d) {
+      const long long v = (long long)indices[r * depth + d];
+      if (v < 0 || v >= extents[d]) {
+        atomicMin(first_bad, r);
+        break;
+      }
+    }
   }
 }
 
@@ -212,6 +225,14 @@ extern "C" __global__ void gt_index_unravel(const long long* positions, long lon
   gt::index::unravel(positions, coords, shape, ndim, n);
 }
 
+#define GT_INDEX_CHECK_KERNEL(INAME, I)                                                                          \
+  extern "C" __global__ void gt_index_find_bad_##INAME(const I* indices, const long long* extents, int depth,      \
+                                                       long long rows, long long* first_bad) {                   \
+    gt::index::find_bad_index<I>(indices, extents, depth, rows, first_bad);                                      \
+  }
+GT_INDEX_CHECK_KERNEL(int32, int)
+GT_INDEX_CHECK_KERNEL(int64, long long)
+
 // Gathers and the overwriting scatter for one element width (NAME) and index type (INAME, I).
 #define GT_INDEX_MOVE_KERNELS(NAME, W, INAME, I)                                                                 \
   extern "C" __global__ void gt_index_gather_##NAME##_##INAME(const void* params, const I* indices, void* out,     \
@@ -234,7 +255,6 @@ extern "C" __global__ void gt_index_unravel(const long long* positions, long lon
 // Combining scatters for one numeric dtype (NAME, T) and index type (INAME, I).
 #define GT_INDEX_SCATTER_KERNELS(NAME, T, INAME, I)                                                              \
   GT_INDEX_SCATTER_OP(add, Add, NAME, T, INAME, I)                                                               \
-  GT_INDEX_SCATTER_OP(sub, Sub, NAME, T, INAME, I)                                                               \
   GT_INDEX_SCATTER_OP(min, Min, NAME, T, INAME, I)                                                               \
   GT_INDEX_SCATTER_OP(max, Max, NAME, T, INAME, I)
 #define GT_INDEX_SCATTER_OP(OP, FUNCTOR, NAME, T, INAME, I)                                                      \

@@ -129,8 +129,8 @@ __device__ __forceinline__ void store_rows(const Key<T>* __restrict__ key, const
 
 // TF's unique on a 1-D x of len <= P elements (one block): y holds the distinct values in
 // order of first occurrence, out_idx[i] the position of x[i] in y, *count how many.
-template <typename T>
-__device__ __forceinline__ void unique(const T* __restrict__ x, T* __restrict__ y, int* __restrict__ out_idx,
+template <typename T, typename O>
+__device__ __forceinline__ void unique(const T* __restrict__ x, T* __restrict__ y, O* __restrict__ out_idx,
                                        long long* __restrict__ count, long long len, long long P) {
   int* idx = reinterpret_cast<int*>(gt_sort_smem);
   int* slot = idx + P;  // by original position: the first occurrence's place in y, else -1
@@ -162,7 +162,7 @@ __device__ __forceinline__ void unique(const T* __restrict__ x, T* __restrict__ 
     long long head = p;
     while (head > 0 && key[head] == key[head - 1]) --head;
     const int place = slot[idx[head]];
-    out_idx[idx[p]] = place;
+    out_idx[idx[p]] = (O)place;
     if (head == p) y[place] = x[idx[p]];
   }
   if (threadIdx.x == 0) *count = carry;
@@ -196,12 +196,13 @@ __device__ __forceinline__ long long last_at_most(const long long* __restrict__ 
 // out_idx[idx[p]] = place in y of the value at sorted position p: its run (the last head at
 // or before p) starts with the value's first occurrence, whose place is its rank among
 // first occurrences (first_pos ascending).
+template <typename O>
 __device__ __forceinline__ void unique_index(const long long* __restrict__ idx, const long long* __restrict__ head_pos,
                                              long long groups, const long long* __restrict__ first_pos,
-                                             long long distinct, int* __restrict__ out_idx, long long len) {
+                                             long long distinct, O* __restrict__ out_idx, long long len) {
   GT_GRID_STRIDE(p, len) {
     const long long head = head_pos[last_at_most(head_pos, groups, p)];
-    out_idx[idx[p]] = (int)last_at_most(first_pos, distinct, idx[head]);
+    out_idx[idx[p]] = (O)last_at_most(first_pos, distinct, idx[head]);
   }
 }
 
@@ -226,17 +227,24 @@ __device__ __forceinline__ void unique_index(const long long* __restrict__ idx, 
                                                   int* indices, long long P, long long k, long long n) {           \
     gt::sort::store_rows<T>(key, idx, values, indices, P, k, n);                                                 \
   }                                                                                                              \
-  extern "C" __global__ void gt_sort_unique_##NAME(const T* x, T* y, int* out_idx, long long* count, long long len,  \
-                                                   long long P) {                                                 \
-    gt::sort::unique<T>(x, y, out_idx, count, len, P);                                                           \
+  extern "C" __global__ void gt_sort_unique_##NAME##_int32(const T* x, T* y, int* out_idx, long long* count,       \
+                                                         long long len, long long P) {                           \
+    gt::sort::unique<T, int>(x, y, out_idx, count, len, P);                                                      \
+  }                                                                                                              \
+  extern "C" __global__ void gt_sort_unique_##NAME##_int64(const T* x, T* y, long long* out_idx, long long* count, \
+                                                         long long len, long long P) {                           \
+    gt::sort::unique<T, long long>(x, y, out_idx, count, len, P);                                                \
   }                                                                                                              \
   extern "C" __global__ void gt_sort_unique_marks_##NAME(const gt::sort::Key<T>* key, const long long* idx,       \
                                                          unsigned char* heads, unsigned char* first, long long len) { \
     gt::sort::unique_marks(key, idx, heads, first, len);                                                         \
   }
 
-extern "C" __global__ void gt_sort_unique_index(const long long* idx, const long long* head_pos, long long groups,
-                                                const long long* first_pos, long long distinct, int* out_idx,
-                                                long long len) {
-  gt::sort::unique_index(idx, head_pos, groups, first_pos, distinct, out_idx, len);
-}
+#define GT_SORT_UNIQUE_INDEX_KERNEL(ONAME, O)                                                                   \
+  extern "C" __global__ void gt_sort_unique_index_##ONAME(const long long* idx, const long long* head_pos,        \
+                                                          long long groups, const long long* first_pos,          \
+                                                          long long distinct, O* out_idx, long long len) {       \
+    gt::sort::unique_index<O>(idx, head_pos, groups, first_pos, distinct, out_idx, len);                         \
+  }
+GT_SORT_UNIQUE_INDEX_KERNEL(int32, int)
+GT_SORT_UNIQUE_INDEX_KERNEL(int64, long long)

@@ -194,11 +194,11 @@ SCATTER_DTYPES = [
     np.uint8,
     np.int16,
 ]
-REFERENCE_OPS = {"add": np.add, "sub": np.subtract, "min": np.minimum, "max": np.maximum}
+REFERENCE_OPS = {"add": np.add, "min": np.minimum, "max": np.maximum}
 
 
 @pytest.mark.parametrize("dtype", SCATTER_DTYPES, ids=ids)
-@pytest.mark.parametrize("op", ["add", "sub", "min", "max", "update"])
+@pytest.mark.parametrize("op", ["add", "min", "max", "update"])
 def test_tensor_scatter_combines_duplicate_indices_like_numpy_ufunc_at(rng, dtype, op):
     target = sample(rng, (7, 3), dtype)
     # Many duplicates among 40 updates of 7 rows; one index out of range is skipped.
@@ -209,7 +209,7 @@ def test_tensor_scatter_combines_duplicate_indices_like_numpy_ufunc_at(rng, dtyp
         updates = (updates % 3).astype(dtype)
     got = index.scatter_nd(BACKEND, indices, updates, target, op)
     keep = indices[:, 0] < 7
-    want = target.astype(np.float64) if op in ("add", "sub") else target.copy()
+    want = target.astype(np.float64) if op == "add" else target.copy()
     if op == "update":
         want[indices[keep, 0]] = updates[keep]  # every duplicate row here holds the last write
     else:

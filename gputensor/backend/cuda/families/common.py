@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
 from gputensor.backend.cuda.compile import INCLUDE_DIR
@@ -23,3 +26,8 @@ def checked_dtype(dtype: np.dtype, allowed: tuple, op: str) -> str:
             op,
         )
     return name
+
+
+def kernel_table(ops: dict[str, Callable]) -> dict[str, Callable]:
+    """``KERNELS`` of a family from op name -> ``fn(backend, *arrays, **attrs)``: factories binding the backend."""
+    return {name: (lambda backend, fn=fn: functools.partial(fn, backend)) for name, fn in ops.items()}

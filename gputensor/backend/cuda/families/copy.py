@@ -21,7 +21,7 @@ import numpy as np
 from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import C_TYPE, c_type
-from gputensor.backend.cuda.families.common import checked_dtype, family_file
+from gputensor.backend.cuda.families.common import checked_dtype, family_file, kernel_table
 from gputensor.errors import UnimplementedError
 
 WIDTHS = {1: "unsigned char", 2: "unsigned short", 4: "unsigned int", 8: "unsigned long long"}
@@ -306,5 +306,56 @@ def linspace(backend: Any, start: float, stop: float, num: int, dtype: Any) -> A
     return out
 
 
-# Registered by op name as the array ops land (gputensor/ops/array_ops.py).
-KERNELS: dict[str, Any] = {}
+# ------------------------------------------------------------- array-op kernels
+# Signatures as gputensor/backend/cpu/array.py (attrs validated by gputensor/ops/array_ops.py).
+def _fill_op(backend: Any, *, shape: tuple, value: Any, dtype: Any) -> Any:
+    return fill(backend, shape, value, dtype)
+
+
+def _range_op(backend: Any, *, start: Any, delta: Any, size: int, dtype: Any) -> Any:
+    return arange(backend, start, delta, size, dtype)
+
+
+def _identity_op(backend: Any, x: Any) -> Any:
+    return x  # tensors are immutable, so the output may share the input's buffer
+
+
+def _reshape_op(backend: Any, x: Any, *, shape: tuple) -> Any:
+    return backend.device_array(x).reshape(shape)
+
+
+def _transpose_op(backend: Any, x: Any, *, perm: tuple) -> Any:
+    return transpose(backend, backend.device_array(x), perm)
+
+
+def _broadcast_to_op(backend: Any, x: Any, *, shape: tuple) -> Any:
+    return broadcast_to(backend, backend.device_array(x), shape)
+
+
+def _concat_op(backend: Any, *xs: Any, axis: int) -> Any:
+    return concat(backend, xs, axis)
+
+
+def _strided_slice_op(
+    backend: Any, x: Any, *, begin: tuple, size: tuple, strides: tuple, shape: tuple
+) -> Any:
+    return strided_view(backend, backend.device_array(x), begin, strides, size).reshape(shape)
+
+
+def _pad_op(backend: Any, x: Any, *, paddings: tuple, mode: str, constant_values: Any) -> Any:
+    return pad(backend, x, paddings, mode, constant_values)
+
+
+KERNELS = kernel_table(
+    {
+        "fill": _fill_op,
+        "range": _range_op,
+        "identity": _identity_op,
+        "reshape": _reshape_op,
+        "transpose": _transpose_op,
+        "broadcast_to": _broadcast_to_op,
+        "concat": _concat_op,
+        "strided_slice": _strided_slice_op,
+        "pad": _pad_op,
+    }
+)

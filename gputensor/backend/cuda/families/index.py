@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,17 +11,18 @@ import numpy as np
 from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import C_TYPE, c_type
-from gputensor.backend.cuda.families.common import checked_dtype, family_file
+from gputensor.backend.cuda.families.common import checked_dtype, family_file, kernel_table
 from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES, WIDTHS, StridedCopy, fill, width_name
 
 INDEX_DTYPES = {"int32": "int", "int64": "long long"}
-SCATTER_OPS = ("add", "sub", "min", "max")
+SCATTER_OPS = ("add", "min", "max")
 
 
 @functools.cache
 def source() -> KernelSource:
     """The index compilation unit."""
-    lines, names = [family_file("index.cu")], ["gt_index_scan_tiles", "gt_index_unravel"]
+    lines = [family_file("index.cu")]
+    names = ["gt_index_scan_tiles", "gt_index_unravel", *(f"gt_index_find_bad_{i}" for i in INDEX_DTYPES)]
     for iname, itype in INDEX_DTYPES.items():
         for size, w in WIDTHS.items():
             lines.append(f"GT_INDEX_MOVE_KERNELS(b{size}, {w}, {iname}, {itype})")
@@ -177,5 +179,84 @@ def boolean_mask(backend: Any, tensor: Any, mask: Any, axis: int = 0) -> Any:
     return gather(backend, flat, positions, axis)
 
 
-# Registered by op name as the array ops land (gputensor/ops/array_ops.py).
-KERNELS: dict[str, Any] = {}
+# ------------------------------------------------------------- array-op kernels
+def _raise_if_out_of_range(backend: Any, rows: Any, extents: tuple, cpu_call: Callable[[], Any]) -> None:
+    """Raises the CPU backend's InvalidArgumentError when an index row of ``rows`` leaves ``extents``.
+
+    One pass on the device finds the first bad row; only then does ``cpu_call`` run the
+    CPU kernel on the downloaded indices (with zero-strided stand-ins for the data), so
+    the message is the CPU backend's, word for word.
+    """
+    depth = len(extents)
+    count = _prod(rows.shape) // depth if depth else 0
+    if count == 0:
+        return
+    first_bad = fill(backend, (1,), count, np.int64)
+    meta = backend.constant_array(np.asarray(extents, np.int64))
+    args = (rows, meta, np.int32(depth), np.int64(count), first_bad)
+    launch(backend, f"gt_index_find_bad_{_index_name(rows, 'gather')}", count, args)
+    if int(np.asarray(backend.to_host(first_bad))[0]) < count:
+        cpu_call()
+
+
+def _cpu(name: str) -> Callable:
+    from gputensor.backend.cpu.array import KERNELS as CPU_KERNELS
+
+    return CPU_KERNELS[name]
+
+
+def _stand_in(a: Any) -> np.ndarray:
+    """A zero-strided host array of ``a``'s shape and dtype (no copy of the data)."""
+    return np.broadcast_to(np.zeros((), a.dtype), a.shape)
+
+
+def _gather_op(backend: Any, params: Any, indices: Any, *, axis: int, batch_dims: int) -> Any:
+    params, indices = backend.device_array(params), backend.device_array(indices)
+    _raise_if_out_of_range(
+        backend,
+        indices.reshape(-1, 1),
+        (int(params.shape[axis]),),
+        lambda: _cpu("gather")(_stand_in(params), backend.to_host(indices), axis=axis, batch_dims=batch_dims),
+    )
+    return gather(backend, params, indices, axis, batch_dims)
+
+
+def _gather_nd_op(backend: Any, params: Any, indices: Any, *, batch_dims: int) -> Any:
+    params, indices = backend.device_array(params), backend.device_array(indices)
+    extents = tuple(int(d) for d in params.shape[batch_dims : batch_dims + int(indices.shape[-1])])
+    _raise_if_out_of_range(
+        backend,
+        indices,
+        extents,
+        lambda: _cpu("gather_nd")(_stand_in(params), backend.to_host(indices), batch_dims=batch_dims),
+    )
+    return gather_nd(backend, params, indices, batch_dims)
+
+
+def _tensor_scatter_nd_op(backend: Any, tensor: Any, indices: Any, updates: Any, *, reduction: str) -> Any:
+    tensor, indices = backend.device_array(tensor), backend.device_array(indices)
+    updates = backend.device_array(updates)
+    extents = tuple(int(d) for d in tensor.shape[: int(indices.shape[-1])])
+    _raise_if_out_of_range(
+        backend,
+        indices,
+        extents,
+        lambda: _cpu("tensor_scatter_nd")(
+            _stand_in(tensor), backend.to_host(indices), _stand_in(updates), reduction=reduction
+        ),
+    )
+    return scatter_nd(backend, indices, updates, tensor, reduction)
+
+
+def _where_op(backend: Any, condition: Any) -> Any:
+    return where_coordinates(backend, condition)
+
+
+KERNELS = kernel_table(
+    {
+        "gather": _gather_op,
+        "gather_nd": _gather_nd_op,
+        "tensor_scatter_nd": _tensor_scatter_nd_op,
+        "where": _where_op,
+    }
+)

@@ -10,21 +10,23 @@ import numpy as np
 from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import c_type, compute_np
-from gputensor.backend.cuda.families.common import checked_dtype, family_file
+from gputensor.backend.cuda.families.common import checked_dtype, family_file, kernel_table
 from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES
 from gputensor.errors import UnimplementedError
 
 SORT_DTYPES = NUMERIC_DTYPES
-SORT_KERNELS = ("rows", "load", "step", "store", "unique", "unique_marks")
+SORT_KERNELS = ("rows", "load", "step", "store", "unique_marks")
+UNIQUE_INDEX_DTYPES = ("int32", "int64")
 
 
 @functools.cache
 def source() -> KernelSource:
     """The sort compilation unit."""
-    lines, names = [family_file("sort.cu")], ["gt_sort_unique_index"]
+    lines, names = [family_file("sort.cu")], [f"gt_sort_unique_index_{o}" for o in UNIQUE_INDEX_DTYPES]
     for d in SORT_DTYPES:
         lines.append(f"GT_SORT_KERNELS({d}, {c_type(d)})")
         names += [f"gt_sort_{k}_{d}" for k in SORT_KERNELS]
+        names += [f"gt_sort_unique_{d}_{o}" for o in UNIQUE_INDEX_DTYPES]
     return KernelSource("sort", "sort", "\n".join(lines) + "\n", tuple(names))
 
 
@@ -99,30 +101,38 @@ def _sorted_in_global_memory(backend: Any, x: Any, name: str, rows: int, length:
     return keys, idx
 
 
-def unique_1d(backend: Any, x: Any, op: str = "unique") -> tuple[Any, Any]:
-    """TF's unique: (distinct values in order of first occurrence, int32 index of each input in them)."""
+def unique_1d(backend: Any, x: Any, out_idx: Any = np.int32, op: str = "unique") -> tuple[Any, Any]:
+    """TF's unique: (distinct values in order of first occurrence, index of each input in them).
+
+    NaN != NaN, so every NaN is a distinct value, as in TF.
+    """
     x = backend.device_array(x)
     name = checked_dtype(np.dtype(x.dtype), SORT_DTYPES, op)
+    oname = checked_dtype(np.dtype(out_idx), UNIQUE_INDEX_DTYPES, op)
     length = int(x.size)
     if length > np.iinfo(np.int32).max:
         raise UnimplementedError(f"{op}: {length} elements exceed the int32 indices it returns", op)
     if length > launch_config.UNIQUE_LIMIT:
-        return _unique_global(backend, x, name, length)
+        return _unique_global(backend, x, name, oname, length)
     y = backend.empty((length,), x.dtype)
-    idx = backend.empty((length,), np.int32)
+    idx = backend.empty((length,), oname)
     if length == 0:
         return y, idx
     count = backend.empty((1,), np.int64)
     p = padded_length(length)
     config, shared = launch_config.sort(1, p, compute_np(name).itemsize, int_arrays=2)
     backend.launch(
-        source(), f"gt_sort_unique_{name}", config, (x, y, idx, count, np.int64(length), np.int64(p)), shared
+        source(),
+        f"gt_sort_unique_{name}_{oname}",
+        config,
+        (x, y, idx, count, np.int64(length), np.int64(p)),
+        shared,
     )
     distinct = int(np.asarray(backend.to_host(count))[0])
     return y[:distinct], idx
 
 
-def _unique_global(backend: Any, x: Any, name: str, length: int) -> tuple[Any, Any]:
+def _unique_global(backend: Any, x: Any, name: str, oname: str, length: int) -> tuple[Any, Any]:
     """unique of an input too long for one block: global sort, run heads, two compactions."""
     from gputensor.backend.cuda.families import index
 
@@ -138,12 +148,21 @@ def _unique_global(backend: Any, x: Any, name: str, length: int) -> tuple[Any, A
     first_pos = index.nonzero_positions(backend, first)  # input positions of first occurrences, ascending
     head_pos = index.nonzero_positions(backend, heads)  # sorted positions where runs start
     y = index.gather(backend, x.reshape(length), first_pos, 0)
-    out_idx = backend.empty((length,), np.int32)
+    out_idx = backend.empty((length,), oname)
     groups, distinct = np.int64(head_pos.size), np.int64(first_pos.size)
     args = (idx, head_pos, groups, first_pos, distinct, out_idx, np.int64(length))
-    backend.launch(source(), "gt_sort_unique_index", launch_config.copy(length), args)
+    backend.launch(source(), f"gt_sort_unique_index_{oname}", launch_config.copy(length), args)
     return y, out_idx
 
 
-# Registered by op name as the array ops land (gputensor/ops/array_ops.py).
-KERNELS: dict[str, Any] = {}
+# ------------------------------------------------------------- array-op kernels
+def _sort_op(backend: Any, x: Any, *, descending: bool) -> tuple[Any, Any]:
+    x = backend.device_array(x)
+    return sort_last_axis(backend, x, int(x.shape[-1]) if x.ndim else 1, descending, "sort")
+
+
+def _unique_op(backend: Any, x: Any, *, out_idx: Any) -> tuple[Any, Any]:
+    return unique_1d(backend, x, out_idx)
+
+
+KERNELS = kernel_table({"sort": _sort_op, "unique": _unique_op})
