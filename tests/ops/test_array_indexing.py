@@ -223,3 +223,39 @@ def test_scalar_tensor_indexing_with_empty_tuple_returns_scalar(device):
     t = gt.constant(5.0)
     assert t[()].shape == ()
     assert float(t[...]) == 5.0
+
+
+_M2 = np.arange(12).reshape(3, 4) % 3 == 0
+
+# name: index into a (3, 4, 5) tensor; NumPy's result of the same key is the reference
+MIXED_KEYS = {
+    "ellipsis_then_list": (Ellipsis, [0, 1]),
+    "newaxis_list_ellipsis_int_not_adjacent": (None, [0, 1], Ellipsis, 0),
+    "lists_around_ellipsis": ([0, 1], Ellipsis, [1, 0]),
+    "mask_2d_then_int": (_M2, 0),
+    "mask_2d_then_list": (_M2, [1, 2, 3, 4]),
+    "int_then_mask": (1, _M2[0]),
+    "broadcast_column_and_row_lists": (slice(None), [[0], [2]], [1, 2, 3, 4, 0]),
+    "list_slice_list_not_adjacent": ([[0], [2]], slice(1, 3), [1, 2]),
+    "int_list_then_newaxis": (0, [1, 2], None),
+    "negative_list": ([-1],),
+    "reversed_slice_with_list": (slice(None, None, -1), [2, 0], slice(None, None, 2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIXED_KEYS))
+def test_mixed_basic_and_advanced_keys_match_numpy(device, case):
+    a = _array((3, 4, 5))
+    key = MIXED_KEYS[case]
+    got = gt.constant(a)[key]
+    expected = a[key]
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(np.asarray(got.numpy()), expected)
+
+
+def test_tensor_keys_match_numpy(device):
+    a = _array((3, 4, 5))
+    t = gt.constant(a)
+    np.testing.assert_array_equal(t[gt.constant([True, False, True])].numpy(), a[[True, False, True]])
+    np.testing.assert_array_equal(t[..., gt.constant([4, -5])].numpy(), a[..., [4, -5]])
+    np.testing.assert_array_equal(t[gt.constant(a > 30)].numpy(), a[a > 30])
