@@ -101,6 +101,21 @@ class IndexedSlices:
         return f"IndexedSlices(indices={self._indices!r}, values={self._values!r}, dense_shape={self._shape})"
 
 
+def _dense_operator(name: str) -> Any:
+    def method(self: IndexedSlices, *args: Any) -> Any:
+        return getattr(self.to_dense(), name)(*args)
+
+    method.__name__ = name
+    return method
+
+
+# Arithmetic on a sparse gradient works on its dense value, as TF converts IndexedSlices
+# when they meet an op (e.g. ``v.assign_sub(learning_rate * grad)`` in a hand-written SGD).
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+              "__rtruediv__", "__pow__"):  # fmt: skip
+    setattr(IndexedSlices, _name, _dense_operator(_name))
+
+
 def _to_tensor(value: IndexedSlices, dtype: Any) -> Tensor:
     dense = value.to_dense()
     if dtype is not None and dense.dtype is not dtypes.as_dtype(dtype):

@@ -219,3 +219,20 @@ def test_indexed_slices_properties(device):
     np.testing.assert_allclose(gt.convert_to_tensor(-s).numpy(), [[0, 0], [0, 0], [-4, -6]])
     with pytest.raises(TypeError, match="indices must be integers"):
         gt.IndexedSlices(c([1.0]), c([0.0]))
+
+
+def test_indexed_slices_in_arithmetic_and_add_n_are_dense(device):
+    s = gt.IndexedSlices(c([[1.0, 2.0]]), gt.constant([1]), [2, 2])
+    dense = np.array([[0.0, 0.0], [1.0, 2.0]])
+    np.testing.assert_allclose((0.5 * s).numpy(), dense * 0.5)
+    np.testing.assert_allclose((s - c(np.ones((2, 2)))).numpy(), dense - 1)
+    np.testing.assert_allclose(gt.add_n([s, c(np.ones((2, 2)))]).numpy(), dense + 1)
+
+
+def test_hand_written_sgd_applies_a_sparse_gradient(device):
+    table = gt.Variable(c(np.ones((3, 2))))
+    with gt.GradientTape() as tape:
+        loss = gt.reduce_sum(gt.gather(table, [2]))
+    g = tape.gradient(loss, table)
+    table.assign_sub(0.5 * g)
+    np.testing.assert_allclose(table.numpy(), [[1.0, 1.0], [1.0, 1.0], [0.5, 0.5]])
