@@ -242,15 +242,15 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     v = convert_to_tensor(value)
     if v.ndim != 0:
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {v.shape}", "fill")
-    shape_ = _shape_arg(dims, "fill", "dims")
-    return execute(_FILL, (), {"shape": shape_, "value": _python_scalar(np.asarray(v), v._dtype),
-                               "dtype": v._dtype.np_dtype})  # fmt: skip
+    return execute(_FILL, (), _fill_attrs(_shape_arg(dims, "fill", "dims"), np.asarray(v), v._dtype))
+
+
+def _fill_attrs(dims: tuple, value: Any, dtype: _dt.DType) -> dict:
+    return {"shape": dims, "value": _python_scalar(value, dtype), "dtype": dtype.np_dtype}
 
 
 def _filled(shape_: Any, value: Any, dtype: Any, op: str) -> Tensor:
-    dt = _dt.as_dtype(dtype)
-    attrs = {"shape": _shape_arg(shape_, op), "value": _python_scalar(value, dt), "dtype": dt.np_dtype}
-    return execute(_FILL, (), attrs)
+    return execute(_FILL, (), _fill_attrs(_shape_arg(shape_, op), value, _dt.as_dtype(dtype)))
 
 
 def zeros(shape: Any, dtype: Any = _dt.float32, name: str | None = None) -> Tensor:
@@ -288,8 +288,7 @@ def ones(shape: Any, dtype: Any = _dt.float32, name: str | None = None) -> Tenso
 def _like(input: Any, dtype: Any, value: int) -> Tensor:
     t = convert_to_tensor(input)
     dt = t._dtype if dtype is None else _dt.as_dtype(dtype)
-    attrs = {"shape": _dims(t), "value": _python_scalar(value, dt), "dtype": dt.np_dtype}
-    return _on_device_of(t, _FILL, attrs)
+    return _on_device_of(t, _FILL, _fill_attrs(_dims(t), value, dt))
 
 
 def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -991,8 +990,7 @@ def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) 
     array([0., 5., 0.], dtype=float32)
     """
     u = convert_to_tensor(updates)
-    base = _on_device_of(u, _FILL, {"shape": _shape_arg(shape, "scatter_nd"),
-                                    "value": _python_scalar(0, u._dtype), "dtype": u._dtype.np_dtype})  # fmt: skip
+    base = _on_device_of(u, _FILL, _fill_attrs(_shape_arg(shape, "scatter_nd"), 0, u._dtype))
     return _scatter("scatter_nd", base, indices, u, "add")
 
 
@@ -1534,9 +1532,9 @@ def meshgrid(*args: Any, **kwargs: Any) -> list[Tensor]:
         full[0], full[1] = full[1], full[0]
     out = []
     for i, t in enumerate(ts):
-        where_ = i if not (indexing == "xy" and n > 1 and i < 2) else 1 - i
+        pos = 1 - i if indexing == "xy" and n > 1 and i < 2 else i
         view = [1] * n
-        view[where_] = sizes[i]
+        view[pos] = sizes[i]
         out.append(broadcast_to(reshape(t, view), full))
     return out
 
