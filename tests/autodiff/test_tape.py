@@ -411,3 +411,24 @@ def test_gradient_runs_on_the_forward_device_even_inside_another_device_scope(de
         g = tape.gradient(y, x)
     assert g.device == device.name
     np.testing.assert_allclose(g.numpy(), [3.0, 3.0])
+
+
+# --------------------------------------------------------------- hot path
+def test_nothing_is_recorded_or_read_without_a_tape(monkeypatch):
+    from gputensor.framework import variable
+
+    calls = []
+    monkeypatch.setattr(context, "recorder", lambda *args: calls.append(args))
+    monkeypatch.setattr(variable, "variable_reader", lambda *args: calls.append(args))
+    v = gt.Variable(1.0)
+    _ = gt.exp(gt.constant([1.0])) * v + 1.0
+    assert calls == []
+
+
+def test_ops_on_unwatched_values_are_not_recorded(device):
+    x, w = c([1.0, 2.0]), c([3.0, 4.0])
+    with gt.GradientTape() as tape:
+        _ = gt.exp(x) * 2.0 + gt.reduce_sum(x)
+        tape.watch(w)
+        _ = w * 2.0
+    assert [record[0].name for record in tape._records] == ["multiply"]
