@@ -926,7 +926,11 @@ def _scatter(op_name: str, tensor: Any, indices: Any, updates: Any, reduction: s
             op_name,
         ) from None
     if reduction != "update" and t._dtype.kind not in "fiuc":
-        raise dtype_error(_SCATTER, t._dtype, "tensor")
+        raise InvalidArgumentError(
+            f"{op_name}: tensor has dtype {t._dtype.name}; combining updates needs a number type. "
+            f"Cast first, e.g. gt.cast(tensor, gt.int32), or use tensor_scatter_nd_update",
+            op_name,
+        )
     td, idims, ud = _dims(t), _dims(i), _dims(u)
     if not idims:
         raise InvalidArgumentError(f"{op_name}: indices must have rank >= 1, got a scalar", op_name)

@@ -667,6 +667,11 @@ ERROR_CASES = {
         InvalidArgumentError,
         "must match",
     ),
+    "scatter_add_on_bool": (
+        lambda: gt.tensor_scatter_nd_add([True], [[0]], [True]),
+        InvalidArgumentError,
+        "tensor_scatter_nd_add: tensor has dtype bool",
+    ),
     "scatter_nd_negative_shape": (lambda: gt.scatter_nd([[0]], [1.0], [-2]), InvalidArgumentError, ">= 0"),
     "repeat_wrong_length": (lambda: gt.repeat(_X, [1, 2], axis=0), InvalidArgumentError, "one per element"),
     "roll_lengths_differ": (lambda: gt.roll(_X, [1, 2], [0]), InvalidArgumentError, "same size"),
