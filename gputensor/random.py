@@ -14,6 +14,7 @@ from gputensor.ops.random_ops import (
     set_seed,
     shuffle,
     split,
+    stateless_categorical,
     stateless_normal,
     stateless_truncated_normal,
     stateless_uniform,

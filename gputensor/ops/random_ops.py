@@ -574,29 +574,58 @@ def categorical(
       InvalidArgumentError: for logits that are not a float matrix with at least one class.
       TypeError: for an output dtype other than int32/int64.
     """
+    return _categorical("categorical", logits, num_samples, dtype, _stateful(seed, "categorical"))
+
+
+def stateless_categorical(
+    logits: Any,
+    num_samples: Any,
+    seed: Any,
+    dtype: Any = _dt.int64,
+    name: str | None = None,
+) -> Tensor:
+    """Categorical samples determined by ``seed`` alone, as ``tf.random.stateless_categorical``.
+
+    Args:
+      logits: a ``[batch_size, num_classes]`` float tensor of unnormalised log-probabilities.
+      num_samples: how many samples to draw for each row.
+      seed: a shape [2] integer tensor or pair of ints.
+      dtype: int32 or int64 (default) for the output.
+      name: ignored (eager).
+
+    Returns:
+      A ``[batch_size, num_samples]`` tensor of class indices.
+
+    Raises:
+      InvalidArgumentError: for a bad seed, or logits that are not a float matrix with classes.
+      TypeError: for an output dtype other than int32/int64.
+    """
+    fn = "stateless_categorical"
+    return _categorical(fn, logits, num_samples, dtype, _stateless(seed, fn))
+
+
+def _categorical(fn: str, logits: Any, num_samples: Any, dtype: Any, keys: KeySource) -> Tensor:
     from gputensor.ops import array_ops
 
     x = convert_to_tensor(logits)
     if x.ndim != 2 or x.dtype not in _dt.FLOATS:
         raise InvalidArgumentError(
-            f"categorical: logits must be a float matrix [batch_size, num_classes], got shape "
+            f"{fn}: logits must be a float matrix [batch_size, num_classes], got shape "
             f"{tuple(x.shape)} and dtype {x.dtype.name}"
         )
     out = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     if out not in _INT_TYPES:
-        raise TypeError(f"categorical: dtype must be int32 or int64, got {out.name}")
-    n = _as_int(num_samples, "categorical", "num_samples")
+        raise TypeError(f"{fn}: dtype must be int32 or int64, got {out.name}")
+    n = _as_int(num_samples, fn, "num_samples")
     batch, classes = x.shape
     if n < 0:
-        raise InvalidArgumentError(f"categorical: num_samples must be >= 0, got {n}")
+        raise InvalidArgumentError(f"{fn}: num_samples must be >= 0, got {n}")
     if classes == 0 and batch and n:
-        raise InvalidArgumentError(
-            f"categorical: logits of shape {tuple(x.shape)} have no classes to sample from"
-        )
+        raise InvalidArgumentError(f"{fn}: logits of shape {tuple(x.shape)} have no classes to sample from")
     ct = _dt.float64 if x.dtype is _dt.float64 else _dt.float32
     if x.dtype is not ct:
         x = math_ops.cast(x, ct)
-    u = _sample(RANDOM_UNIFORM, (n, batch, classes), ct, _stateful(seed, "categorical"))
+    u = _sample(RANDOM_UNIFORM, (n, batch, classes), ct, keys)
     # Gumbel-max: argmax(logits + g) with g = -log(E), E = -log(1 - u) exponential. E is 0
     # only for u == 0; the tiny floor stands for g = +inf there, without a log(0) warning.
     tiny = float(np.finfo(ct.np_dtype).tiny)

@@ -561,3 +561,15 @@ def test_docstring_examples_run():
     with gt.device("/CPU:0"):
         result = doctest.testmod(random_ops, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_stateless_categorical_depends_on_the_seed_only(device):
+    logits = np.log(np.array([[0.2, 0.3, 0.5]], np.float64))
+    a = gt.random.stateless_categorical(logits, 20_000, seed=[4, 5]).numpy()
+    np.testing.assert_array_equal(a, gt.random.stateless_categorical(logits, 20_000, seed=[4, 5]).numpy())
+    assert a.dtype == np.int64 and a.shape == (1, 20_000)
+    assert not np.array_equal(a, gt.random.stateless_categorical(logits, 20_000, seed=[4, 6]).numpy())
+    counts = np.bincount(a[0], minlength=3)
+    assert scipy.stats.chisquare(counts, np.exp(logits[0]) * a.size).pvalue > 1e-3
+    with pytest.raises(InvalidArgumentError, match="stateless_categorical"):
+        gt.random.stateless_categorical([1.0, 2.0], 3, seed=[1, 2])
