@@ -128,7 +128,8 @@ class GradientTape:
         self._recording = True
 
     def _pop(self) -> None:
-        state.tapes = tuple(t for t in state.tapes if t is not self)
+        tapes = state.tapes
+        state.tapes = tapes[:-1] if tapes[-1] is self else tuple(t for t in tapes if t is not self)
         self._recording = False
 
     # ------------------------------------------------------------------ watching
@@ -578,16 +579,22 @@ class GradientTape:
 
 
 # -------------------------------------------------------------------- helpers
+def _is_flat(items: list) -> bool:
+    for item in items:
+        if isinstance(item, (list, tuple, dict)):
+            return False
+    return True
+
+
 def _flatten(structure: Any) -> list:
-    if type(structure) is list and not any(isinstance(s, (list, tuple, dict)) for s in structure):
+    if type(structure) is list and _is_flat(structure):
         return structure
     return nest.flatten(structure)
 
 
 def _pack(structure: Any, leaves: list) -> Any:
-    if type(structure) is list and structure is not leaves and len(structure) == len(leaves):
-        if not any(isinstance(s, (list, tuple, dict)) for s in structure):
-            return leaves
+    if type(structure) is list and len(structure) == len(leaves) and _is_flat(structure):
+        return leaves
     return nest.pack_sequence_as(structure, leaves)
 
 
@@ -688,18 +695,28 @@ def _read_variable(var: Variable, t: Tensor) -> None:
     """Called when a variable is read while a tape is active: watches trainable variables."""
     for watcher in _VARIABLE_WATCHERS:
         watcher.append(var)
-    if pause.depth:
+    if pause.depth or t._dtype.kind not in _DIFFERENTIABLE_KINDS:
         return
     vid = var._unique_id
     for tape in state.tapes:
         reads = tape._var_tensors.get(vid)
-        if reads and reads[-1] is t:
-            continue  # read again: already watched
-        if vid in tape._watched_vars:
-            tape._watch_variable_tensor(var, t)
+        if reads is not None:
+            if reads[-1] is t:
+                continue  # read again: already watched
+        elif vid in tape._watched_vars:
+            reads = tape._var_tensors[vid] = []
         elif var._trainable and tape._watch_accessed:
             tape._watched_vars[vid] = var
-            tape._watch_variable_tensor(var, t)
+            reads = tape._var_tensors[vid] = []
+        else:
+            continue
+        # The same value tensor may come back after an assign of it; list it once.
+        if not any(r is t for r in reads):
+            reads.append(t)
+        k = id(t)
+        if k not in tape._ids:
+            tape._ids.add(k)
+            tape._watched.append(t)
 
 
 def notify_break(kind: str, name: str, inputs: tuple) -> None:
