@@ -57,3 +57,12 @@ def test_complex_parts_have_gradients(device):
     np.testing.assert_allclose(
         tape.gradient(cj, z, output_gradients=gt.constant([1j, 2.0], gt.complex128)).numpy(), [-1j, 2.0]
     )
+
+
+def test_complex_abs_gradient_is_z_over_abs_z_as_tf(device):
+    values = np.array([3 + 4j, 1 - 1j])
+    z = gt.constant(values, dtype=gt.complex128)
+    with gt.GradientTape() as tape:
+        tape.watch(z)
+        y = gt.abs(z)
+    np.testing.assert_allclose(tape.gradient(y, z).numpy(), values / np.abs(values))

@@ -39,8 +39,8 @@ def _negative(x, y, dy):
 
 @_unary("abs")
 def _abs(x, y, dy):
-    if x._dtype.kind == "c":
-        return dy * math_ops.cast(math_ops.reciprocal(math_ops.cast(y, x._dtype.real_dtype)), x._dtype) * x
+    if x._dtype.kind == "c":  # |x| is real: d|x| pulls back along x / |x|
+        return math_ops.cast(dy / y, x._dtype) * x
     return dy * math_ops.sign(x)
 
 
