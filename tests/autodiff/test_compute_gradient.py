@@ -66,3 +66,28 @@ def test_complex_abs_gradient_is_z_over_abs_z_as_tf(device):
         tape.watch(z)
         y = gt.abs(z)
     np.testing.assert_allclose(tape.gradient(y, z).numpy(), values / np.abs(values))
+
+
+# Holomorphic f: TF's gradient with upstream 1 is conj(f'(z)).
+HOLOMORPHIC = [
+    ("exp", gt.exp, np.exp),
+    ("log", gt.math.log, lambda z: 1 / z),
+    ("sin", gt.sin, np.cos),
+    ("cos", gt.cos, lambda z: -np.sin(z)),
+    ("tanh", gt.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    ("square", gt.square, lambda z: 2 * z),
+    ("sqrt", gt.sqrt, lambda z: 0.5 / np.sqrt(z)),
+    ("reciprocal", gt.math.reciprocal, lambda z: -1 / z**2),
+    ("cube_by_multiply", lambda z: z * z * z, lambda z: 3 * z**2),
+    ("divide", lambda z: 1.0 / (z + 2.0), lambda z: -1 / (z + 2) ** 2),
+]
+
+
+@pytest.mark.parametrize("name, fn, derivative", HOLOMORPHIC, ids=[h[0] for h in HOLOMORPHIC])
+def test_complex_gradients_follow_tf_convention(name, fn, derivative, device):
+    values = np.array([0.5 + 0.3j, -0.7 + 1.1j])
+    z = gt.constant(values, dtype=gt.complex128)
+    with gt.GradientTape() as tape:
+        tape.watch(z)
+        y = fn(z)
+    np.testing.assert_allclose(tape.gradient(y, z).numpy(), np.conj(derivative(values)), rtol=1e-12)
