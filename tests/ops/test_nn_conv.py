@@ -176,6 +176,8 @@ TRANSPOSE_CASES = [
     ("valid_stride1", (1, 6, 6, 2), (3, 3), 2, (1, 1), "VALID", (1, 1)),
     ("valid_stride3_rect", (2, 8, 9, 1), (2, 3), 2, (3, 3), "VALID", (1, 1)),
     ("same_dilated", (1, 7, 7, 2), (3, 3), 2, (1, 1), "SAME", (2, 2)),
+    ("valid_stride2_last_row_unread", (1, 8, 8, 1), (3, 3), 2, (2, 2), "VALID", (1, 1)),
+    ("explicit_padding", (1, 6, 5, 2), (3, 2), 2, (2, 1), [[0, 0], [1, 0], [2, 1], [0, 0]], (1, 1)),
 ]
 
 
@@ -498,3 +500,30 @@ def test_bad_conv_and_pool_arguments_raise_tf_errors_naming_the_problem(device, 
 
 def test_invalid_argument_error_is_a_value_error():
     assert issubclass(gt.errors.InvalidArgumentError, ValueError)
+
+
+def test_depthwise_and_transpose_with_nchw_data_format_match_nhwc(device, rng):
+    x, dw = rng.standard_normal((1, 5, 6, 2)), rng.standard_normal((3, 3, 2, 2))
+    pads = resolve("SAME", (5, 6), (3, 3), (2, 2), (1, 1))
+    got = gt.nn.depthwise_conv2d(gt.constant(x.transpose(0, 3, 1, 2)), gt.constant(dw), [1, 1, 2, 2], "SAME",
+                                 data_format="NCHW")  # fmt: skip
+    np.testing.assert_allclose(got.numpy(), ref_depthwise(x, dw, (2, 2), pads, (1, 1)).transpose(0, 3, 1, 2),
+                               rtol=1e-12, atol=1e-12)  # fmt: skip
+    y, w = rng.standard_normal((1, 3, 3, 4)), rng.standard_normal((3, 3, 2, 4))
+    got_t = gt.nn.conv2d_transpose(gt.constant(y.transpose(0, 3, 1, 2)), gt.constant(w), [1, 2, 5, 6], 2, "SAME",
+                                   data_format="NCHW")  # fmt: skip
+    ref_t = ref_conv2d_transpose(y, w, (1, 5, 6, 2), (2, 2), pads, (1, 1)).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(got_t.numpy(), ref_t, rtol=1e-12, atol=1e-12)
+
+
+def test_separable_conv2d_with_dilations(device, rng):
+    x, dw, pw = (
+        rng.standard_normal((1, 7, 7, 2)),
+        rng.standard_normal((2, 2, 2, 3)),
+        rng.standard_normal((1, 1, 6, 2)),
+    )
+    got = gt.nn.separable_conv2d(
+        gt.constant(x), gt.constant(dw), gt.constant(pw), 1, "VALID", dilations=[3, 2]
+    )
+    ref = ref_depthwise(x, dw, (1, 1), ((0, 0), (0, 0)), (3, 2)) @ pw[0, 0]
+    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12, atol=1e-12)

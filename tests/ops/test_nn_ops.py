@@ -376,6 +376,12 @@ def test_embedding_lookup_max_norm_clips_long_rows_only(device):
     np.testing.assert_allclose(got.numpy(), [[0.6, 0.8], [0.3, 0.4]], rtol=1e-12)
 
 
+def test_embedding_lookup_with_an_id_out_of_range_raises_on_cpu():
+    with gt.device("/CPU:0"):
+        with pytest.raises(gt.errors.InvalidArgumentError, match="10"):
+            gt.nn.embedding_lookup(gt.constant(np.zeros((5, 2))), gt.constant([1, 10]))
+
+
 # ---------------------------------------------------------------------- dropout
 @pytest.mark.parametrize("rate", [0.2, 0.5, 0.9])
 def test_dropout_zeroes_about_rate_and_scales_the_rest(device, rate):
