@@ -2,7 +2,18 @@
 
 Importing this package installs the tape's hooks into the op dispatcher
 (`context.recorder`, `variable.variable_reader`) and registers the gradient of
-each op family (``grads/<family>.py``).
+each op family (``grads/<family>.py``, one ``@register_gradient(op name)`` per
+differentiable op, written with ops so that nested tapes differentiate them).
+
+Beyond TensorFlow, ``tape.explain(target, sources)`` says why a gradient is None
+or zero (an unwatched constant, an integer dtype, ``trainable=False``, a path cut
+by ``stop_recording``/``stop_gradient``/a non-differentiable op/``.numpy()``,
+naming the op), and `reason_for_variable` gives the reason of the last None
+gradient of a variable, for optimizer warnings::
+
+    with gt.GradientTape(persistent=True) as tape:
+        y = gt.cast(gt.argmax(x), gt.float32)
+    print(tape.explain(y, [x]))
 """
 
 from __future__ import annotations
