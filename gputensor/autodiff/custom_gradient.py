@@ -43,13 +43,12 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:
 class _CustomOp:
     """A tape record whose gradient is the user's function (quacks like OpDef for the tape)."""
 
-    __slots__ = ("name", "grad", "differentiable", "num_outputs")
+    __slots__ = ("name", "grad", "differentiable")
 
-    def __init__(self, name: str, grad: Callable, num_outputs: int) -> None:
+    def __init__(self, name: str, grad: Callable) -> None:
         self.name = name
         self.grad = grad
         self.differentiable = True
-        self.num_outputs = num_outputs
 
 
 def _accepts_variables(fn: Callable) -> bool:
@@ -151,7 +150,7 @@ def _record(name: str, args: tuple, result: Any, grad_fn: Callable, variables: l
             )
         return tuple(arg_grads) + tuple(var_grads)
 
-    op = _CustomOp(name, grad, len(outputs))
+    op = _CustomOp(name, grad)
     # Reading the variables here (recording is on again) lets every tape watch them.
     inputs = tuple(arg_tensors) + tuple(v.value() for v in variables)
     context.recorder(op, inputs, {}, outputs[0] if len(outputs) == 1 else outputs)

@@ -6,7 +6,7 @@ from typing import Any
 
 from gputensor.framework.op_table import OPS, execute
 from gputensor.framework.tensor import Tensor
-from gputensor.ops import array_ops, math_ops
+from gputensor.ops import math_ops
 
 _REDUCE_SUM = OPS["reduce_sum"]
 _BROADCAST_TO = OPS["broadcast_to"]
@@ -57,7 +57,3 @@ def expand_reduced(g: Tensor, in_shape: tuple, axis: tuple | None, keepdims: boo
 
 def conj(t: Any) -> Any:
     return math_ops.conj(t) if t._dtype.kind == "c" else t
-
-
-def zeros_like(t: Tensor) -> Tensor:
-    return array_ops.zeros_like(t)

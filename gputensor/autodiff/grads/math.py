@@ -254,7 +254,7 @@ def _pow(x, y, z, dz):
     return gx, gy
 
 
-def _pick(mask, dz, x, y):
+def _pick(mask, dz):
     """dz routed to x where ``mask`` holds and to y elsewhere."""
     out = shape(dz)
     mask = array_ops.broadcast_to(mask, out) if shape(mask) != out else mask
@@ -263,12 +263,12 @@ def _pick(mask, dz, x, y):
 
 @_binary("maximum")
 def _maximum(x, y, z, dz):
-    return _pick(math_ops.greater_equal(x, y), dz, x, y)
+    return _pick(math_ops.greater_equal(x, y), dz)
 
 
 @_binary("minimum")
 def _minimum(x, y, z, dz):
-    return _pick(math_ops.less_equal(x, y), dz, x, y)
+    return _pick(math_ops.less_equal(x, y), dz)
 
 
 @_binary("squared_difference")
@@ -286,7 +286,7 @@ def _atan2(x, y, z, dz):
 @register_gradient("select")
 def _select(inputs, attrs, output, dz):
     c, x, y = inputs
-    gx, gy = _pick(c, dz, x, y)
+    gx, gy = _pick(c, dz)
     return None, unbroadcast(gx, x), unbroadcast(gy, y)
 
 
