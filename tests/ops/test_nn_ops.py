@@ -334,6 +334,18 @@ def test_bias_add_nchw_adds_along_dimension_1(device, rng):
     np.testing.assert_allclose(got.numpy(), x + b[:, None, None], rtol=1e-15)
 
 
+def test_bias_add_ncw_adds_along_dimension_1_for_rank_3(device, rng):
+    x, b = rng.standard_normal((2, 3, 5)), rng.standard_normal(3)
+    got = gt.nn.bias_add(gt.constant(x), gt.constant(b), data_format="NCW")
+    np.testing.assert_allclose(got.numpy(), x + b[:, None], rtol=1e-15)
+
+
+def test_softmax_accepts_an_integer_tensor_axis(device, rng):
+    x = rng.standard_normal((3, 4))
+    got = gt.nn.softmax(gt.constant(x), axis=gt.constant(0))
+    np.testing.assert_allclose(got.numpy(), special.softmax(x, axis=0), rtol=1e-12)
+
+
 NORM_ERRORS = [
     ("bias_wrong_length", lambda: gt.nn.bias_add(np.zeros((2, 3)), np.zeros(4)), "bias has 4 entries"),
     ("bias_rank_2", lambda: gt.nn.bias_add(np.zeros((2, 3)), np.zeros((1, 3))), "bias rank 1"),
