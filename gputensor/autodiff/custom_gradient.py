@@ -114,11 +114,11 @@ def custom_gradient(f: Callable | None = None) -> Callable:
 def _watching_variables() -> Iterator[list]:
     """Collects the variables read inside the block (also while recording is paused)."""
     watched: list[Variable] = []
-    tape._VARIABLE_WATCHERS.append(watched)
+    tape.pause.watchers.append(watched)
     try:
         yield watched
     finally:
-        tape._VARIABLE_WATCHERS.remove(watched)
+        tape.pause.watchers.remove(watched)
 
 
 def _record(name: str, args: tuple, result: Any, grad_fn: Callable, variables: list) -> Any:

@@ -56,9 +56,16 @@ _NON_PERSISTENT_USED = (
 
 
 class _Pause(threading.local):
-    """Per-thread count of open ``stop_recording`` blocks (and recompute_grad forwards)."""
+    """Per-thread recording state besides the tapes themselves.
 
-    depth = 0
+    ``depth`` counts open ``stop_recording`` blocks (and recompute_grad forwards);
+    ``watchers`` are lists collecting the variables read inside custom_gradient and
+    recompute_grad functions.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.watchers: list[list] = []
 
 
 pause = _Pause()
@@ -687,13 +694,9 @@ def _record(op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
                 break
 
 
-# Lists collecting the variables read inside custom_gradient / recompute_grad functions.
-_VARIABLE_WATCHERS: list[list] = []
-
-
 def _read_variable(var: Variable, t: Tensor) -> None:
     """Called when a variable is read while a tape is active: watches trainable variables."""
-    for watcher in _VARIABLE_WATCHERS:
+    for watcher in pause.watchers:
         watcher.append(var)
     if pause.depth or t._dtype.kind not in _DIFFERENTIABLE_KINDS:
         return

@@ -432,3 +432,26 @@ def test_ops_on_unwatched_values_are_not_recorded(device):
         tape.watch(w)
         _ = w * 2.0
     assert [record[0].name for record in tape._records] == ["multiply"]
+
+
+def test_tapes_belong_to_their_thread():
+    import threading
+
+    x = c(2.0)
+    results = {}
+
+    def worker():
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = x * x
+        results["gradient"] = float(tape.gradient(y, x))
+
+    with gt.GradientTape() as main:
+        main.watch(x)
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        z = x * 3.0
+    assert results["gradient"] == 4.0
+    assert [record[0].name for record in main._records] == ["multiply"]  # not the worker's op
+    assert float(main.gradient(z, x)) == 3.0
