@@ -37,6 +37,13 @@ def ids(d):
     return np.dtype(d).name
 
 
+def reversed_view(x, axes):
+    """strided_slice's description of x[..., ::-1, ...] on ``axes``, as array_ops.reverse builds it."""
+    begin = [n - 1 if d in axes else 0 for d, n in enumerate(x.shape)]
+    steps = [-1 if d in axes else 1 for d in range(x.ndim)]
+    return copy.strided_view(BACKEND, x, begin, steps, x.shape)
+
+
 # (name, input shape, glue call, NumPy reference)
 VIEWS = [
     ("transpose", (3, 4, 5), lambda x: copy.transpose(BACKEND, x, (2, 0, 1)), lambda x: x.transpose(2, 0, 1)),
@@ -46,7 +53,7 @@ VIEWS = [
         lambda x: copy.transpose(BACKEND, x, (3, 1, 0, 2)),
         lambda x: x.transpose(3, 1, 0, 2),
     ),
-    ("reverse", (4, 5, 3), lambda x: copy.reverse(BACKEND, x, (0, -1)), lambda x: x[::-1, :, ::-1]),
+    ("reverse", (4, 5, 3), lambda x: reversed_view(x, (0, 2)), lambda x: x[::-1, :, ::-1]),
     (
         "strided_slice",
         (9, 8),
@@ -59,12 +66,15 @@ VIEWS = [
         lambda x: copy.broadcast_to(BACKEND, x, (2, 3, 4)),
         lambda x: np.broadcast_to(x, (2, 3, 4)),
     ),
-    ("tile", (2, 3), lambda x: copy.tile(BACKEND, x, (3, 1)), lambda x: np.tile(x, (3, 1))),
-    ("tile_both", (2, 3), lambda x: copy.tile(BACKEND, x, (2, 3)), lambda x: np.tile(x, (2, 3))),
     ("empty", (0, 3), lambda x: copy.transpose(BACKEND, x, (1, 0)), lambda x: x.T),
     ("scalar", (), lambda x: copy.broadcast_to(BACKEND, x, (2, 2)), lambda x: np.broadcast_to(x, (2, 2))),
     # Ten dimensions, most of size 1 or mergeable: still one launch of at most 8.
-    ("ten_dims", (1, 2, 1, 3, 1, 2, 1, 2, 1, 2), lambda x: copy.reverse(BACKEND, x, (1, 3, 5, 7, 9)), None),
+    (
+        "ten_dims",
+        (1, 2, 1, 3, 1, 2, 1, 2, 1, 2),
+        lambda x: reversed_view(x, (1, 3, 5, 7, 9)),
+        lambda x: x[:, ::-1, :, ::-1, :, ::-1, :, ::-1, :, ::-1],
+    ),
 ]
 
 
@@ -73,10 +83,9 @@ VIEWS = [
 def test_layout_views_match_numpy(rng, case, dtype):
     _, shape, glue, reference = case
     x = sample(rng, shape, dtype)
-    want = reference(x) if reference else x[:, ::-1, :, ::-1, :, ::-1, :, ::-1, :, ::-1]
     got = glue(x)
     assert got.dtype == x.dtype
-    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, reference(x))
 
 
 def test_nine_unmergeable_dimensions_raise_unimplemented_naming_the_limit(rng):
@@ -86,17 +95,14 @@ def test_nine_unmergeable_dimensions_raise_unimplemented_naming_the_limit(rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=ids)
-@pytest.mark.parametrize("axis", [0, 1, -1])
-def test_concat_and_split_round_trip_match_numpy(rng, dtype, axis):
-    parts = [
-        sample(rng, (3, n, 2) if axis == 1 else (n, 3, 2) if axis == 0 else (3, 2, n), dtype)
-        for n in (2, 0, 5)
-    ]
-    ax = axis % 3
-    got = copy.concat(BACKEND, parts, ax)
-    np.testing.assert_array_equal(got, np.concatenate(parts, ax))
-    for piece, want in zip(copy.split(BACKEND, got, [p.shape[ax] for p in parts], ax), parts):
-        np.testing.assert_array_equal(piece, want)
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_concat_writes_each_input_into_its_slab_including_empty_ones(rng, dtype, axis):
+    parts = []
+    for n in (2, 0, 5):
+        shape = [3, 4, 2]
+        shape[axis] = n
+        parts.append(sample(rng, tuple(shape), dtype))
+    np.testing.assert_array_equal(copy.concat(BACKEND, parts, axis), np.concatenate(parts, axis))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=ids)
@@ -104,7 +110,7 @@ def test_concat_and_split_round_trip_match_numpy(rng, dtype, axis):
 def test_pad_matches_numpy_pad(rng, dtype, mode):
     x = sample(rng, (4, 3, 5), dtype)
     pads = ((1, 3), (0, 2), (2, 2))
-    got = copy.pad(BACKEND, x, pads, mode, 7)
+    got = copy.pad(BACKEND, x, pads, mode.lower(), 7)
     if mode == "CONSTANT":
         want = np.pad(x, pads, constant_values=np.asarray(7).astype(x.dtype))
     else:
@@ -113,37 +119,13 @@ def test_pad_matches_numpy_pad(rng, dtype, mode):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=ids)
-def test_fill_and_eye_match_numpy(dtype):
+def test_fill_matches_numpy_full(dtype):
     np.testing.assert_array_equal(copy.fill(BACKEND, (3, 5), 1, dtype), np.full((3, 5), 1, dtype))
-    np.testing.assert_array_equal(
-        copy.eye(BACKEND, (2, 3, 4), dtype), np.broadcast_to(np.eye(3, 4, dtype=dtype), (2, 3, 4))
-    )
-
-
-@pytest.mark.parametrize("index_dtype", [np.int32, np.int64, np.uint8], ids=ids)
-@pytest.mark.parametrize("axis", [-1, 0, 1])
-def test_one_hot_matches_a_comparison_with_arange(rng, index_dtype, axis):
-    indices = rng.integers(0, 6, (3, 4)).astype(index_dtype)
-    indices[0, 0] = 5 if index_dtype == np.uint8 else -1  # out of range for depth 5: all off
-    got = copy.one_hot(BACKEND, indices, 5, 2.0, -1.0, axis, np.float32)
-    hot = np.expand_dims(indices.astype(np.int64), axis) == np.arange(5).reshape(
-        [-1 if d == (axis % 3) else 1 for d in range(3)]
-    )
-    np.testing.assert_array_equal(got, np.where(hot, 2.0, -1.0).astype(np.float32))
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32, np.float64, np.float16, np.uint8], ids=ids)
 def test_range_matches_arange(dtype):
     np.testing.assert_allclose(copy.arange(BACKEND, 3, 2, 7, dtype), np.arange(3, 17, 2).astype(dtype))
-
-
-@pytest.mark.parametrize("num", [0, 1, 2, 7, 1000])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=ids)
-def test_linspace_matches_numpy_and_hits_both_ends(num, dtype):
-    got = copy.linspace(BACKEND, -2.0, 3.5, num, dtype)
-    np.testing.assert_allclose(got, np.linspace(-2.0, 3.5, num).astype(dtype), rtol=1e-6)
-    if num > 1:
-        assert got[0] == dtype(-2.0) and got[-1] == dtype(3.5)
 
 
 # ---------------------------------------------------------------- index family
@@ -230,10 +212,10 @@ def test_tensor_scatter_combines_duplicate_indices_like_numpy_ufunc_at(rng, dtyp
     np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=tol, atol=tol)
 
 
-def test_scatter_nd_sums_duplicates_into_zeros():
+def test_scatter_add_sums_duplicates_as_tf_scatter_nd():
     indices = np.array([[0, 1], [2, 2], [0, 1], [1, 0]], np.int64)
     updates = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
-    got = index.scatter_into_zeros(BACKEND, indices, updates, (3, 3))
+    got = index.scatter_nd(BACKEND, indices, updates, np.zeros((3, 3), np.float32), "add")
     want = np.zeros((3, 3), np.float32)
     np.add.at(want, tuple(indices.T), updates)
     np.testing.assert_array_equal(got, want)
@@ -250,14 +232,6 @@ def test_where_coordinates_match_argwhere_across_tile_boundaries(rng, n, dtype):
     want = np.argwhere(x.reshape(n // 5, 5) if n % 5 == 0 and n else x)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
-
-
-def test_boolean_mask_selects_rows_and_inner_axes(rng):
-    x = sample(rng, (3, 4, 5), np.float32)
-    mask = rng.random((3, 4)) > 0.5
-    np.testing.assert_array_equal(index.boolean_mask(BACKEND, x, mask), x[mask])
-    mask1 = rng.random(4) > 0.5
-    np.testing.assert_array_equal(index.boolean_mask(BACKEND, x, mask1, axis=1), x[:, mask1])
 
 
 # ----------------------------------------------------------------- sort family

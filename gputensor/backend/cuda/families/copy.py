@@ -2,10 +2,10 @@
 
 Every layout change is one launch of ``gt_copy_strided``, described by `StridedCopy`:
 an iteration shape, the source element each index reads (strides in elements,
-negative for reversed axes, 0 for broadcast axes, a modulo for tiled axes) and the
-destination element it writes. transpose, strided_slice, reverse, broadcast_to and
-tile are such views of one input; concat/stack write each input into its part of the
-output; split/unstack read each output's part of the input.
+negative for reversed axes, 0 for broadcast axes) and the destination element it
+writes. transpose, strided_slice and broadcast_to are such views of one input (the
+array ops build reverse, slice, split, unstack and tile from them); concat writes
+each input into its part of the output.
 
 Movement kernels are instantiated per element width, so they serve every dtype.
 """
@@ -26,7 +26,6 @@ from gputensor.errors import UnimplementedError
 
 WIDTHS = {1: "unsigned char", 2: "unsigned short", 4: "unsigned int", 8: "unsigned long long"}
 UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-ONE_HOT_INDEX_DTYPES = ("int32", "int64", "uint8")
 NUMERIC_DTYPES = tuple(d for d in C_TYPE if d != "bool")
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 MAX_DIMS = 8  # dimensions of one strided copy after merging (copy.cu)
@@ -53,15 +52,11 @@ def source() -> KernelSource:
     lines, names = [family_file("copy.cu")], []
     for size, w in WIDTHS.items():
         lines.append(f"GT_COPY_WIDTH_KERNELS(b{size}, {w})")
-        names += [f"gt_copy_{k}_b{size}" for k in ("strided", "pad", "fill", "eye")]
-        names += [f"gt_copy_one_hot_b{size}_{i}" for i in ONE_HOT_INDEX_DTYPES]
+        names += [f"gt_copy_{k}_b{size}" for k in ("strided", "pad", "fill")]
     for d in NUMERIC_DTYPES:
         acc = "double" if d in FLOAT_DTYPES else "long long"
         lines.append(f"GT_COPY_RANGE_KERNELS({d}, {c_type(d)}, {acc})")
         names.append(f"gt_copy_range_{d}")
-    for d in FLOAT_DTYPES:
-        lines.append(f"GT_COPY_LINSPACE_KERNELS({d}, {c_type(d)})")
-        names.append(f"gt_copy_linspace_{d}")
     return KernelSource("copy", "copy", "\n".join(lines) + "\n", tuple(names))
 
 
@@ -90,7 +85,6 @@ class StridedCopy:
       shape: the iteration shape.
       src_strides: source strides in elements per iteration dimension (any sign, 0 to broadcast).
       src_base: source element of index 0.
-      src_mods: per dimension, 0 or the extent the index wraps at before it meets the stride (tile).
       dst_strides: destination strides (default: the row-major strides of ``shape``).
       dst_base: destination element of index 0.
     """
@@ -100,50 +94,41 @@ class StridedCopy:
         shape: Sequence[int],
         src_strides: Sequence[int],
         src_base: int = 0,
-        src_mods: Sequence[int] | None = None,
         dst_strides: Sequence[int] | None = None,
         dst_base: int = 0,
     ) -> None:
         self.shape = [int(s) for s in shape]
         self.src_strides = [int(s) for s in src_strides]
-        self.src_mods = [int(m) for m in src_mods] if src_mods is not None else [0] * len(self.shape)
         self.dst_strides = (
             [int(s) for s in dst_strides] if dst_strides is not None else contiguous_strides(shape)
         )
         self.src_base, self.dst_base = int(src_base), int(dst_base)
 
-    def _merged(self) -> list[tuple[int, int, int, int]]:
-        """(extent, src stride, src mod, dst stride) per dimension, size-1 dimensions dropped and
+    def _merged(self) -> list[tuple[int, int, int]]:
+        """(extent, src stride, dst stride) per dimension, size-1 dimensions dropped and
         neighbours merged where one flat index walks both (fewer divisions per element)."""
-        dims = [
-            (n, s, m, d)
-            for n, s, m, d in zip(self.shape, self.src_strides, self.src_mods, self.dst_strides)
-            if n != 1
-        ]
-        out: list[tuple[int, int, int, int]] = []
-        for n, s, m, d in dims:
-            if out:
-                pn, ps, pm, pd = out[-1]
-                if pm == 0 and m == 0 and ps == s * n and pd == d * n:
-                    out[-1] = (pn * n, s, 0, d)
-                    continue
-            out.append((n, s, m, d))
+        out: list[tuple[int, int, int]] = []
+        for n, s, d in zip(self.shape, self.src_strides, self.dst_strides):
+            if n == 1:
+                continue
+            if out and out[-1][1] == s * n and out[-1][2] == d * n:
+                out[-1] = (out[-1][0] * n, s, d)
+            else:
+                out.append((n, s, d))
         return out
 
     def run(self, backend: Any, src: Any, dst: Any) -> None:
         n = int(np.prod(self.shape, dtype=np.int64))
         if n == 0:
             return
-        dims = self._merged() or [(1, 0, 0, 0)]
+        dims = self._merged() or [(1, 0, 0)]
         if len(dims) > MAX_DIMS:
             raise UnimplementedError(
                 f"strided copy over {len(dims)} dimensions that cannot be merged; the CUDA copy kernel "
                 f"takes at most {MAX_DIMS}. Reshape the tensor to fewer dimensions first"
             )
-        extents, src_strides, mods, dst_strides = (list(c) for c in zip(*dims))
-        meta = np.asarray(
-            extents + src_strides + mods + dst_strides + [self.src_base, self.dst_base], np.int64
-        )
+        extents, src_strides, dst_strides = (list(c) for c in zip(*dims))
+        meta = np.asarray(extents + src_strides + dst_strides + [self.src_base, self.dst_base], np.int64)
         args = (src, dst, backend.constant_array(meta), np.int32(len(dims)), np.int64(n))
         launch(backend, f"gt_copy_strided_{width_name(src.dtype)}", n, args)
 
@@ -175,16 +160,6 @@ def transpose(backend: Any, x: Any, perm: Sequence[int]) -> Any:
     return view_copy(backend, x, StridedCopy([x.shape[p] for p in perm], [st[p] for p in perm]))
 
 
-def reverse(backend: Any, x: Any, axes: Sequence[int]) -> Any:
-    st = contiguous_strides(x.shape)
-    base = 0
-    for a in set(int(a) % max(1, x.ndim) for a in axes):
-        if x.shape[a] > 0:
-            base += (x.shape[a] - 1) * st[a]
-            st[a] = -st[a]
-    return view_copy(backend, x, StridedCopy(x.shape, st, base))
-
-
 def strided_view(
     backend: Any, x: Any, begin: Sequence[int], steps: Sequence[int], shape: Sequence[int]
 ) -> Any:
@@ -202,12 +177,6 @@ def broadcast_to(backend: Any, x: Any, shape: Sequence[int]) -> Any:
     return view_copy(backend, x, StridedCopy(shape, strides))
 
 
-def tile(backend: Any, x: Any, multiples: Sequence[int]) -> Any:
-    shape = [int(n) * int(m) for n, m in zip(x.shape, multiples)]
-    mods = [n if int(m) != 1 else 0 for n, m in zip(x.shape, multiples)]
-    return view_copy(backend, x, StridedCopy(shape, contiguous_strides(x.shape), 0, mods))
-
-
 def concat(backend: Any, arrays: Sequence[Any], axis: int) -> Any:
     """Joins same-dtype arrays along ``axis``: one strided copy per input into its slab."""
     arrays = [backend.device_array(a) for a in arrays]
@@ -217,27 +186,12 @@ def concat(backend: Any, arrays: Sequence[Any], axis: int) -> Any:
     dst = contiguous_strides(shape)
     offset = 0
     for a in arrays:
-        StridedCopy(a.shape, contiguous_strides(a.shape), 0, None, dst, offset * dst[axis]).run(
-            backend, a, out
-        )
+        StridedCopy(a.shape, contiguous_strides(a.shape), 0, dst, offset * dst[axis]).run(backend, a, out)
         offset += int(a.shape[axis])
     return out
 
 
-def split(backend: Any, x: Any, sizes: Sequence[int], axis: int) -> list:
-    """The pieces of ``x`` along ``axis`` of the given sizes (summing to its extent)."""
-    x = backend.device_array(x)
-    st = contiguous_strides(x.shape)
-    pieces, offset = [], 0
-    for size in sizes:
-        shape = list(x.shape)
-        shape[axis] = int(size)
-        pieces.append(view_copy(backend, x, StridedCopy(shape, st, offset * st[axis])))
-        offset += int(size)
-    return pieces
-
-
-# ------------------------------------------------------------------ pad, creation
+# ------------------------------------------------------------------ pad, range
 def pad(backend: Any, x: Any, paddings: Sequence[Sequence[int]], mode: str, constant_value: Any) -> Any:
     """np.pad semantics for CONSTANT, REFLECT (edge not repeated) and SYMMETRIC (edge repeated)."""
     x = backend.device_array(x)
@@ -262,47 +216,12 @@ def pad(backend: Any, x: Any, paddings: Sequence[Sequence[int]], mode: str, cons
     return out
 
 
-def eye(backend: Any, shape: Sequence[int], dtype: Any) -> Any:
-    """A batch of identity matrices: ``shape`` is (..., rows, cols)."""
-    out = backend.empty(tuple(shape), dtype)
-    rows, cols = int(shape[-2]), int(shape[-1])
-    args = (out, np.int64(rows), np.int64(cols), bits(1, dtype), bits(0, dtype), np.int64(out.size))
-    launch(backend, f"gt_copy_eye_{width_name(dtype)}", out.size, args)
-    return out
-
-
-def one_hot(backend: Any, indices: Any, depth: int, on: Any, off: Any, axis: int, dtype: Any) -> Any:
-    """TF's one_hot: a new axis of ``depth`` at ``axis`` (-1: last), on where it equals the index."""
-    indices = backend.device_array(indices)
-    iname = checked_dtype(indices.dtype, ONE_HOT_INDEX_DTYPES, "one_hot")
-    axis = indices.ndim if axis == -1 else axis
-    shape = tuple(indices.shape[:axis]) + (int(depth),) + tuple(indices.shape[axis:])
-    out = backend.empty(shape, dtype)
-    inner = int(np.prod(indices.shape[axis:], dtype=np.int64))
-    args = (indices, out, np.int64(depth), np.int64(max(1, inner)), bits(on, dtype), bits(off, dtype))
-    launch(backend, f"gt_copy_one_hot_{width_name(dtype)}_{iname}", out.size, args + (np.int64(out.size),))
-    return out
-
-
 def arange(backend: Any, start: Any, delta: Any, n: int, dtype: Any) -> Any:
     """start + i * delta for i < n, in ``dtype``."""
     name = checked_numeric(dtype, "range")
     out = backend.empty((int(n),), dtype)
     acc = np.float64 if name in FLOAT_DTYPES else np.int64
     launch(backend, f"gt_copy_range_{name}", out.size, (out, acc(start), acc(delta), np.int64(out.size)))
-    return out
-
-
-def linspace(backend: Any, start: float, stop: float, num: int, dtype: Any) -> Any:
-    """``num`` evenly spaced values from start to stop, both included."""
-    name = checked_numeric(dtype, "linspace", FLOAT_DTYPES)
-    out = backend.empty((int(num),), dtype)
-    launch(
-        backend,
-        f"gt_copy_linspace_{name}",
-        out.size,
-        (out, np.float64(start), np.float64(stop), np.int64(num)),
-    )
     return out
 
 

@@ -150,12 +150,6 @@ def scatter_nd(backend: Any, indices: Any, updates: Any, target: Any, op: str) -
     return out
 
 
-def scatter_into_zeros(backend: Any, indices: Any, updates: Any, shape: tuple) -> Any:
-    """TF's scatter_nd: zeros of ``shape`` plus the sum of the updates at each index."""
-    zeros = fill(backend, tuple(shape), 0, updates.dtype)
-    return scatter_nd(backend, indices, updates, zeros, "add")
-
-
 def where_coordinates(backend: Any, condition: Any) -> Any:
     """tf.where(condition): the (count, ndim) int64 coordinates of the true/non-zero elements."""
     condition = backend.device_array(condition)
@@ -167,16 +161,6 @@ def where_coordinates(backend: Any, condition: Any) -> Any:
         args = (positions, coords, shape, np.int32(ndim), np.int64(coords.size))
         launch(backend, "gt_index_unravel", coords.size, args)
     return coords
-
-
-def boolean_mask(backend: Any, tensor: Any, mask: Any, axis: int = 0) -> Any:
-    """tf.boolean_mask: the entries of ``tensor`` (dimensions axis..axis+mask.ndim) where mask is true."""
-    tensor, mask = backend.device_array(tensor), backend.device_array(mask)
-    positions = nonzero_positions(backend, mask)
-    lead = tuple(tensor.shape[:axis])
-    rest = tuple(tensor.shape[axis + mask.ndim :])
-    flat = tensor.reshape(lead + (int(mask.size),) + rest)
-    return gather(backend, flat, positions, axis)
 
 
 # ------------------------------------------------------------- array-op kernels
