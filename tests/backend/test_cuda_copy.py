@@ -285,3 +285,13 @@ def test_unique_keeps_first_occurrence_order_in_shared_and_global_memory(rng, dt
     want_y, want_idx = reference_unique(x)
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(idx, want_idx)
+
+
+def test_kernels_stride_past_the_grid_limit(rng):
+    # More elements (and compaction tiles) than MAX_GRID blocks of 256 threads cover in one sweep.
+    from gputensor.backend.cuda import launch_config
+
+    n = launch_config.MAX_GRID * launch_config.ELEMENTWISE_BLOCK + 4099
+    x = rng.random(n) > 0.7
+    np.testing.assert_array_equal(copy.transpose(BACKEND, x.reshape(-1, 1), (1, 0)), x.reshape(1, -1))
+    np.testing.assert_array_equal(index.where_coordinates(BACKEND, x), np.argwhere(x))
