@@ -703,23 +703,13 @@ def _read_variable(var: Variable, t: Tensor) -> None:
     vid = var._unique_id
     for tape in state.tapes:
         reads = tape._var_tensors.get(vid)
-        if reads is not None:
-            if reads[-1] is t:
-                continue  # read again: already watched
-        elif vid in tape._watched_vars:
-            reads = tape._var_tensors[vid] = []
+        if reads and reads[-1] is t:
+            continue  # read again: already watched
+        if vid in tape._watched_vars:
+            tape._watch_variable_tensor(var, t)
         elif var._trainable and tape._watch_accessed:
             tape._watched_vars[vid] = var
-            reads = tape._var_tensors[vid] = []
-        else:
-            continue
-        # The same value tensor may come back after an assign of it; list it once.
-        if not any(r is t for r in reads):
-            reads.append(t)
-        k = id(t)
-        if k not in tape._ids:
-            tape._ids.add(k)
-            tape._watched.append(t)
+            tape._watch_variable_tensor(var, t)
 
 
 def notify_break(kind: str, name: str, inputs: tuple) -> None:
