@@ -335,6 +335,15 @@ class GradientTape:
             return _zeros_like(source)
         return found
 
+    def _variable_target(self, var: Variable) -> Tensor:
+        """A variable as target (``result = v``) is its value, read as if accessed: its
+        gradient with respect to itself is one, as TF's handle-based tape gives."""
+        t = var._value
+        if var._unique_id in self._watched_vars or (var._trainable and self._watch_accessed):
+            self._watched_vars.setdefault(var._unique_id, var)
+            self._watch_variable_tensor(var, t)
+        return t
+
     def _targets(self, target: Any, output_gradients: Any) -> tuple[list, list]:
         if (
             type(target) is Tensor
@@ -355,12 +364,7 @@ class GradientTape:
         targets, seeds = [], []
         for t, og in zip(flat, flat_og):
             if isinstance(t, Variable):
-                # A variable as target (``result = v``) is its value, read as if accessed: its
-                # gradient with respect to itself is one, as TF's handle-based tape gives.
-                var, t = t, t._value
-                if var._unique_id in self._watched_vars or (var._trainable and self._watch_accessed):
-                    self._watched_vars.setdefault(var._unique_id, var)
-                    self._watch_variable_tensor(var, t)
+                t = self._variable_target(t)
             if not isinstance(t, Tensor):
                 raise ValueError(
                     f"GradientTape.gradient: the target is of type {type(t).__name__}, not gt.Tensor; "
@@ -479,7 +483,7 @@ class GradientTape:
         """
         unconnected = _unconnected(unconnected_gradients)
         self._check_usable("jacobian")
-        t = _as_target(target, "jacobian")
+        t = self._variable_target(target) if isinstance(target, Variable) else _as_target(target, "jacobian")
         flat_sources = nest.flatten(sources)
         rows = self._rows(t, flat_sources, np.eye(_size(t), dtype=t._data.dtype).reshape((-1,) + _shape(t)))
         results = [_assemble(r, _shape(t), s, unconnected, batch=False) for r, s in zip(rows, flat_sources)]

@@ -455,3 +455,10 @@ def test_tapes_belong_to_their_thread():
     assert results["gradient"] == 4.0
     assert [record[0].name for record in main._records] == ["multiply"]  # not the worker's op
     assert float(main.gradient(z, x)) == 3.0
+
+
+def test_jacobian_of_a_variable_with_respect_to_itself_is_the_identity(device):
+    v = gt.Variable(c([1.0, 2.0]))
+    with gt.GradientTape() as tape:
+        pass
+    np.testing.assert_array_equal(tape.jacobian(v, v).numpy(), np.eye(2))
