@@ -9,7 +9,28 @@ import numpy as np
 
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 
-__all__ = ["compute_gradient"]
+__all__ = ["compute_gradient", "gpu_device_name", "is_gpu_available", "is_built_with_cuda"]
+
+
+def gpu_device_name() -> str:
+    """The name of the first GPU device (``"/device:GPU:0"``), or ``""`` without a GPU, as TF's."""
+    from gputensor.backend import registry
+
+    gpus = [d for d in registry.devices() if d.device_type == "GPU"]
+    return f"/device:GPU:{gpus[0].index}" if gpus else ""
+
+
+def is_gpu_available(cuda_only: bool = False, min_cuda_compute_capability: Any = None) -> bool:
+    """Whether a GPU device is visible (TF's deprecated helper; prefer
+    ``gt.config.list_physical_devices("GPU")``)."""
+    return bool(gpu_device_name())
+
+
+def is_built_with_cuda() -> bool:
+    """Whether the CUDA backend can be used: CuPy is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("cupy") is not None
 
 
 def compute_gradient(

@@ -98,3 +98,10 @@ def test_complex_gradients_follow_tf_convention(name, fn, derivative, cpu):
         tape.watch(z)
         y = fn(z)
     np.testing.assert_allclose(tape.gradient(y, z).numpy(), np.conj(derivative(values)), rtol=1e-12)
+
+
+def test_gpu_helpers_agree_with_the_device_list():
+    gpus = gt.config.list_physical_devices("GPU")
+    assert gt.test.is_gpu_available() == bool(gpus)
+    assert gt.test.gpu_device_name() == ("/device:GPU:0" if gpus else "")
+    assert isinstance(gt.test.is_built_with_cuda(), bool)
