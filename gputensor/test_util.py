@@ -21,8 +21,17 @@ def gpu_device_name() -> str:
 
 
 def is_gpu_available(cuda_only: bool = False, min_cuda_compute_capability: Any = None) -> bool:
-    """Whether a GPU device is visible (TF's deprecated helper; prefer
-    ``gt.config.list_physical_devices("GPU")``)."""
+    """Whether a GPU device is visible, as TF's deprecated helper.
+
+    Prefer ``gt.config.list_physical_devices("GPU")``.
+
+    Args:
+      cuda_only: accepted for TF compatibility (every gputensor GPU is a CUDA GPU).
+      min_cuda_compute_capability: accepted for TF compatibility; not checked.
+
+    Returns:
+      True when gputensor sees a GPU.
+    """
     return bool(gpu_device_name())
 
 
