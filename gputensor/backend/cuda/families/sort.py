@@ -11,7 +11,7 @@ from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import c_type, compute_np
 from gputensor.backend.cuda.families.common import checked_dtype, family_file, kernel_table
-from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES
+from gputensor.backend.cuda.families.copy import NUMERIC_DTYPES, StridedCopy, view_copy
 from gputensor.errors import UnimplementedError
 
 SORT_DTYPES = NUMERIC_DTYPES
@@ -129,7 +129,8 @@ def unique_1d(backend: Any, x: Any, out_idx: Any = np.int32, op: str = "unique")
         shared,
     )
     distinct = int(np.asarray(backend.to_host(count))[0])
-    return y[:distinct], idx
+    # A copy of the right size, so the memory counters see the bytes the result really holds.
+    return view_copy(backend, y, StridedCopy((distinct,), (1,))), idx
 
 
 def _unique_global(backend: Any, x: Any, name: str, oname: str, length: int) -> tuple[Any, Any]:
