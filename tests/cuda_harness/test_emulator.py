@@ -76,6 +76,35 @@ def test_neighbour_read_without_barrier_sees_stale_shared_memory(k, rng):
     assert (y != want).mean() > 0.5
 
 
+@pytest.mark.parametrize("n", [1, 100, 255, 256])
+def test_threads_that_returned_do_not_hold_up_a_barrier(k, rng, n):
+    x = rng.integers(0, 1000, 256).astype(np.int32)
+    y = np.full(256, -1, np.int32)
+    k("early_exit_barrier")((1, 1, 1), (256, 1, 1), (x, y, np.int32(n)))
+    np.testing.assert_array_equal(y[:n], np.roll(x[:n], -1))
+    assert (y[n:] == -1).all()
+
+
+def test_random_schedule_is_reproducible_per_seed_and_varies_between_launches(rng):
+    from tests.cuda_harness.launcher import EmulatedLauncher
+    from tests.cuda_harness.test_kernels import CHECKS
+
+    x = rng.random(8 * 256).astype(np.float32)
+
+    def racy_sums(seed):
+        launch = EmulatedLauncher(schedule="random", seed=seed).unit_kernel(CHECKS, "tree_sum_racy")
+        out = []
+        for _ in range(3):
+            partial = np.zeros(8, np.float32)
+            launch((8, 1, 1), (256, 1, 1), (x, partial, np.int64(x.size)))
+            out.append(partial)
+        return np.array(out)
+
+    first, again, other = racy_sums(1), racy_sums(1), racy_sums(2)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first[0], first[1]) and not np.array_equal(first, other)
+
+
 def test_syncthreads_count_and_or_reduce_the_predicate_over_the_block(k):
     for pred in (np.zeros(96, np.int32), np.ones(96, np.int32), (np.arange(96) % 3 == 0).astype(np.int32)):
         out = np.zeros(3, np.int32)
@@ -192,6 +221,14 @@ def test_warp_exchange_without_syncwarp_reads_stale_values(k, rng):
     y = np.zeros(64, np.int32)
     k("warp_exchange")((1, 1, 1), (64, 1, 1), (x, y, np.int32(0)))
     assert (y != x[np.arange(64) ^ 1]).any()
+
+
+def test_collective_waiting_for_lanes_at_a_barrier_is_reported_as_deadlock(k):
+    from tests.cuda_harness.launcher import EmulatedLaunchError
+
+    pattern = r"(?s)deadlock.*16 thread.*__shfl_sync mask 0xffffffff.*16 thread.*__syncthreads"
+    with pytest.raises(EmulatedLaunchError, match=pattern):
+        k("collective_vs_barrier")((1, 1, 1), (32, 1, 1), (np.zeros(32, np.int32),))
 
 
 def test_collective_whose_mask_excludes_the_caller_is_an_error(k):

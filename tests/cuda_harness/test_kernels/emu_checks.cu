@@ -249,3 +249,23 @@ extern "C" __global__ void mul64hi(const long long* __restrict__ a, const long l
     uhi[i] = __umul64hi((unsigned long long)a[i], (unsigned long long)b[i]);
   }
 }
+
+// Threads past n return before the barrier; the rest still meet at it (exited threads do not count).
+extern "C" __global__ void early_exit_barrier(const int* __restrict__ x, int* __restrict__ y, int n) {
+  __shared__ int s[256];
+  const int t = threadIdx.x;
+  if (t >= n) return;
+  s[t] = x[t];
+  __syncthreads();
+  y[t] = s[(t + 1) % n];
+}
+
+// Lanes 0-15 shuffle with the whole warp while lanes 16-31 wait at a barrier: a hang on a GPU.
+extern "C" __global__ void collective_vs_barrier(int* __restrict__ out) {
+  const unsigned t = threadIdx.x;
+  if (t < 16) {
+    out[t] = __shfl_sync(0xffffffffu, (int)t, 0);
+  } else {
+    __syncthreads();
+  }
+}
