@@ -470,6 +470,24 @@ def test_compile_error_names_the_source_and_the_emulator(tmp_path):
         build.build(unit)
 
 
+# ------------------------------------------------------------------ mutation table
+def _mutations():
+    from tests.cuda_harness.mutation import MUTATIONS
+
+    return [name for name, spec in MUTATIONS.items() if spec is not None]
+
+
+@pytest.mark.parametrize("name", _mutations())
+def test_each_recorded_mutation_still_applies_to_the_kernels(tmp_path, name):
+    from tests.cuda_harness.mutation import MUTATIONS, apply
+
+    path = MUTATIONS[name][0]
+    (tmp_path / path).parent.mkdir(parents=True)
+    (tmp_path / path).write_text((ROOT / path).read_text())
+    apply(tmp_path, name)
+    assert (tmp_path / path).read_text() != (ROOT / path).read_text()
+
+
 # ------------------------------------------------------------------ sanitizers (subprocess)
 @pytest.mark.parametrize(
     "kernel,report", [("off_by_one", "heap-buffer-overflow"), ("smem_overflow", "use-after-poison")]
