@@ -294,3 +294,50 @@ def test_kernels_stride_past_the_grid_limit(rng):
     x = rng.random(n) > 0.7
     np.testing.assert_array_equal(copy.transpose(BACKEND, x.reshape(-1, 1), (1, 0)), x.reshape(1, -1))
     np.testing.assert_array_equal(index.where_coordinates(BACKEND, x), np.argwhere(x))
+
+
+# (op, CUDA kernel inputs, attrs): an index out of range must raise the NumPy backend's error.
+BAD_INDEX_CASES = [
+    ("gather", (np.zeros((3, 4), np.float32), np.array([[0, 4]], np.int32)), {"axis": 1, "batch_dims": 0}),
+    ("gather", (np.zeros((3, 4), np.float32), np.array([-1], np.int64)), {"axis": 0, "batch_dims": 0}),
+    (
+        "gather_nd",
+        (np.zeros((2, 3, 4), np.int32), np.array([[[0, 1], [3, 0]]] * 2, np.int32)),
+        {"batch_dims": 1},
+    ),
+    (
+        "tensor_scatter_nd",
+        (np.zeros((3, 4), np.float64), np.array([[1, 0], [3, 0]], np.int64), np.ones(2)),
+        {"reduction": "add"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INDEX_CASES, ids=[f"{c[0]}{i}" for i, c in enumerate(BAD_INDEX_CASES)])
+def test_out_of_range_index_raises_the_numpy_backends_error(case):
+    from gputensor.backend.cpu.array import KERNELS as CPU
+    from gputensor.errors import InvalidArgumentError
+
+    name, args, attrs = case
+    with pytest.raises(InvalidArgumentError) as want:
+        CPU[name](*args, **attrs)
+    with pytest.raises(InvalidArgumentError) as got:
+        index.KERNELS[name](BACKEND)(*args, **attrs)
+    assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "symmetric"])
+def test_pad_of_zero_size_outputs_and_empty_inputs(mode):
+    empty_out = copy.pad(BACKEND, np.zeros((0, 3), np.float32), ((0, 0), (1, 1)), mode, 2.0)
+    assert empty_out.shape == (0, 5)
+    if mode == "constant":  # only a constant pad can grow an empty axis
+        grown = copy.pad(BACKEND, np.zeros((0, 3), np.float32), ((2, 1), (0, 0)), mode, 2.0)
+        np.testing.assert_array_equal(grown, np.full((3, 3), 2.0, np.float32))
+
+
+@pytest.mark.parametrize("start, delta, size", [(10, -3, 4), (0.5, -0.25, 9), (-7, 2, 0)])
+def test_range_counts_down_and_handles_empty(start, delta, size):
+    dtype = np.float64 if isinstance(start, float) else np.int64
+    np.testing.assert_array_equal(
+        copy.arange(BACKEND, start, delta, size, dtype), start + delta * np.arange(size)
+    )
