@@ -150,12 +150,9 @@ def fill(backend: Any, shape: Sequence[int], value: Any, dtype: Any) -> Any:
     return out
 
 
-def checked_numeric(dtype: Any, op: str, allowed: tuple = NUMERIC_DTYPES) -> str:
-    return checked_dtype(np.dtype(dtype), allowed, op)
-
-
 # ----------------------------------------------------------------- layout views
 def transpose(backend: Any, x: Any, perm: Sequence[int]) -> Any:
+    """out.shape[i] == x.shape[perm[i]]: the source strides, permuted."""
     st = contiguous_strides(x.shape)
     return view_copy(backend, x, StridedCopy([x.shape[p] for p in perm], [st[p] for p in perm]))
 
@@ -170,6 +167,7 @@ def strided_view(
 
 
 def broadcast_to(backend: Any, x: Any, shape: Sequence[int]) -> Any:
+    """NumPy broadcasting: stride 0 on new leading and on stretched size-1 dimensions."""
     shape = tuple(int(s) for s in shape)
     lead = len(shape) - x.ndim
     st = contiguous_strides(x.shape)
@@ -197,11 +195,9 @@ def pad(backend: Any, x: Any, paddings: Sequence[Sequence[int]], mode: str, cons
     x = backend.device_array(x)
     before = [int(p[0]) for p in paddings]
     shape = tuple(int(n) + int(p[0]) + int(p[1]) for n, p in zip(x.shape, paddings))
-    out = backend.empty(shape, x.dtype)
-    if out.size == 0:
-        return out
-    if x.size == 0:  # only a constant pad can grow an empty array
+    if x.size == 0:  # only a constant pad can grow an empty array (or nothing is left to fill)
         return fill(backend, shape, constant_value, x.dtype)
+    out = backend.empty(shape, x.dtype)
     meta = np.asarray(list(shape) + list(x.shape) + before, np.int64)
     args = (
         x,
@@ -218,7 +214,7 @@ def pad(backend: Any, x: Any, paddings: Sequence[Sequence[int]], mode: str, cons
 
 def arange(backend: Any, start: Any, delta: Any, n: int, dtype: Any) -> Any:
     """start + i * delta for i < n, in ``dtype``."""
-    name = checked_numeric(dtype, "range")
+    name = checked_dtype(np.dtype(dtype), NUMERIC_DTYPES, "range")
     out = backend.empty((int(n),), dtype)
     acc = np.float64 if name in FLOAT_DTYPES else np.int64
     launch(backend, f"gt_copy_range_{name}", out.size, (out, acc(start), acc(delta), np.int64(out.size)))
