@@ -183,6 +183,36 @@ def test_votes_and_match_any_follow_the_lane_predicates(k, rng, pattern):
     np.testing.assert_array_equal(out[4], np.repeat(xw.sum(axis=1), 32).astype(np.uint32))
 
 
+@pytest.mark.parametrize("spread", [0, 999, 5000], ids=["all equal", "same thousand", "mixed"])
+def test_match_all_reductions_and_activemask_follow_their_definitions(k, rng, spread):
+    x = (
+        (rng.integers(-spread, spread + 1, 64) + 3000).astype(np.int32)
+        if spread
+        else np.full(64, 7, np.int32)
+    )
+    out = np.zeros((8, 64), np.int32)
+    k("more_collectives")((1, 1, 1), (64, 1, 1), (x, out))
+    w = x.reshape(2, 32)
+    same = (w // 1000 == w[:, :1] // 1000).all(axis=1)
+    np.testing.assert_array_equal(out[0], np.repeat(np.where(same, -1, 0), 32))  # 0xffffffff or 0
+    np.testing.assert_array_equal(out[1], np.repeat(same, 32))
+    np.testing.assert_array_equal(out[2], np.repeat(w.min(axis=1), 32))
+    np.testing.assert_array_equal(out[3], np.repeat(w.max(axis=1), 32))
+    u = w.view(np.uint32)
+    np.testing.assert_array_equal(out[4].view(np.uint32), np.repeat(np.bitwise_and.reduce(u, axis=1), 32))
+    np.testing.assert_array_equal(out[5].view(np.uint32), np.repeat(np.bitwise_or.reduce(u, axis=1), 32))
+    np.testing.assert_array_equal(out[6].view(np.uint32), np.repeat(np.bitwise_xor.reduce(u, axis=1), 32))
+    np.testing.assert_array_equal(out[7], -1)
+
+
+def test_atomic_cas_loop_and_half_atomic_add(k, rng):
+    x = rng.standard_normal(3001).astype(np.float32)
+    mx, hsum = np.array([-np.inf], np.float32), np.zeros(1, np.float16)
+    k("cas_float_max")((4, 1, 1), (128, 1, 1), (x, np.int32(x.size), mx, hsum))
+    assert mx[0] == x.max()
+    assert hsum[0] == np.float16(2048)  # 3001 increments of 1 stall where half spacing reaches 2
+
+
 @pytest.mark.parametrize("block", [32, 96, 256, 1024])
 def test_block_reduction_with_collectives_in_warp_zero_only(k, rng, block):
     x = rng.random(3001).astype(np.float32)

@@ -269,3 +269,32 @@ extern "C" __global__ void collective_vs_barrier(int* __restrict__ out) {
     __syncthreads();
   }
 }
+
+// The remaining warp intrinsics: match_all (with its predicate), signed/unsigned reductions, activemask.
+extern "C" __global__ void more_collectives(const int* __restrict__ x, int* __restrict__ out) {
+  const unsigned t = threadIdx.x, n = blockDim.x;
+  out[7 * n + t] = (int)__activemask();  // converged, no lane has returned: the whole warp
+  int pred = 0;
+  out[0 * n + t] = (int)__match_all_sync(0xffffffffu, x[t] / 1000, &pred);
+  out[1 * n + t] = pred;
+  out[2 * n + t] = __reduce_min_sync(0xffffffffu, x[t]);
+  out[3 * n + t] = __reduce_max_sync(0xffffffffu, x[t]);
+  out[4 * n + t] = (int)__reduce_and_sync(0xffffffffu, (unsigned)x[t]);
+  out[5 * n + t] = (int)__reduce_or_sync(0xffffffffu, (unsigned)x[t]);
+  out[6 * n + t] = (int)__reduce_xor_sync(0xffffffffu, (unsigned)x[t]);
+}
+
+// A float maximum built from atomicCAS on the bit pattern (the usual pre-sm_90 idiom), and a half sum.
+extern "C" __global__ void cas_float_max(const float* __restrict__ x, int n, float* __restrict__ mx,
+                                         __half* __restrict__ hsum) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+    int* addr = reinterpret_cast<int*>(mx);
+    int old = *addr, assumed;
+    do {
+      assumed = old;
+      if (__int_as_float(assumed) >= x[i]) break;
+      old = atomicCAS(addr, assumed, __float_as_int(x[i]));
+    } while (assumed != old);
+    atomicAdd(hsum, __float2half(1.0f));
+  }
+}
