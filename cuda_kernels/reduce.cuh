@@ -17,11 +17,37 @@
 
 namespace gt {
 
+// complex64/complex128 as (re, im) pairs: the glue passes their buffers as float/double
+// arrays and the wrappers reinterpret them. Only sums, products and means take them.
+template <typename T> struct Complex {
+  T re, im;
+  Complex() = default;  // trivial, so __shared__ arrays of it are allowed
+  __device__ Complex(T r) : re(r), im(T(0)) {}
+  __device__ Complex(T r, T i) : re(r), im(i) {}
+};
+template <typename T> __device__ __forceinline__ Complex<T> operator+(Complex<T> a, Complex<T> b) {
+  return Complex<T>(a.re + b.re, a.im + b.im);
+}
+template <typename T> __device__ __forceinline__ Complex<T> operator*(Complex<T> a, Complex<T> b) {
+  return Complex<T>(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+}
+template <typename T> __device__ __forceinline__ Complex<T> shfl_down(Complex<T> a, int d) {
+  return Complex<T>(shfl_down(a.re, d), shfl_down(a.im, d));
+}
+template <typename T> __device__ __forceinline__ Complex<T> shfl_lane0(Complex<T> a) {
+  return Complex<T>(shfl_lane0(a.re), shfl_lane0(a.im));
+}
+template <typename T> __device__ __forceinline__ T shfl_up(T v, int d) { return __shfl_up_sync(0xffffffffu, v, d); }
+template <typename T> __device__ __forceinline__ Complex<T> shfl_up(Complex<T> a, int d) {
+  return Complex<T>(shfl_up(a.re, d), shfl_up(a.im, d));
+}
+
 template <typename T> struct sum_acc { typedef unsigned long long type; };
 template <> struct sum_acc<__half> { typedef float type; };
 template <> struct sum_acc<__nv_bfloat16> { typedef float type; };
 template <> struct sum_acc<float> { typedef float type; };
 template <> struct sum_acc<double> { typedef double type; };
+template <typename T> struct sum_acc<Complex<T> > { typedef Complex<T> type; };
 
 // ------------------------------------------------------------ reduction functors
 // Each has in_t/out_t/acc_t, identity(), load(v, r), combine(a, b), finish(a, R).
@@ -50,6 +76,12 @@ template <typename In> struct MeanDiv<In, unsigned long long> {
     if (R == 0) return In(0);
     if (In(-1) < In(0)) return static_cast<In>(static_cast<long long>(total) / R);
     return static_cast<In>(total / static_cast<unsigned long long>(R));
+  }
+};
+
+template <typename T> struct MeanDiv<Complex<T>, Complex<T> > {
+  __device__ static Complex<T> go(Complex<T> total, long long R) {
+    return Complex<T>(total.re / T(R), total.im / T(R));
   }
 };
 
@@ -212,10 +244,10 @@ __device__ void scan_rows(const typename F::in_t* __restrict__ x, typename F::ou
       const long long idx = row * R + (reverse ? R - 1 - k : k);
       A incl = k < R ? f.load(x[idx], k) : f.identity();
       for (int d = 1; d < GT_WARP; d <<= 1) {
-        const A up = __shfl_up_sync(0xffffffffu, incl, d);
+        const A up = shfl_up(incl, d);
         if (lane >= d) incl = f.combine(up, incl);
       }
-      A excl = __shfl_up_sync(0xffffffffu, incl, 1);
+      A excl = shfl_up(incl, 1);
       if (lane == 0) excl = f.identity();
       if (lane == GT_WARP - 1) warp_total[warp] = incl;
       __syncthreads();

@@ -283,3 +283,41 @@ def _scan_reference(x, axis, exclusive, reverse, np_fn, identity):
 def test_cumsum_of_empty_tensors_is_empty(device):
     assert gt.math.cumsum(gt.constant(np.zeros((0, 3), np.float32)), axis=1).shape == (0, 3)
     assert gt.math.cumsum(gt.constant(np.zeros((2, 0), np.float32)), axis=1).shape == (2, 0)
+
+
+# ------------------------------------------------------------------------ complex
+COMPLEX_CASES = ["warp_per_row", "column_tiles", "separated_axes_permuted", "full_reduction_split", "scalar"]
+
+
+@pytest.mark.parametrize("case", COMPLEX_CASES)
+@pytest.mark.parametrize("dtype, eps", [("complex64", 1e-6), ("complex128", 1e-14)])
+def test_complex_sum_mean_and_prod_match_numpy(device, rng, case, dtype, eps):
+    shape, axis = LAYOUT_CASES[case]
+    ax = _np_axis(axis)
+    x = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    bound = 8 * eps * np.sum(np.abs(x), axis=ax) + eps
+    assert np.all(np.abs(gt.reduce_sum(gt.constant(x), axis=axis).numpy() - np.sum(x, axis=ax)) <= bound)
+    n = x.size // max(1, np.size(np.sum(x, axis=ax)))
+    assert np.all(
+        np.abs(gt.reduce_mean(gt.constant(x), axis=axis).numpy() - np.mean(x, axis=ax)) <= bound / n
+    )
+    # Unit-modulus factors: the product stays finite however long the axis.
+    u = np.exp(1j * rng.uniform(-np.pi, np.pi, size=shape)).astype(dtype)
+    out = gt.reduce_prod(gt.constant(u), axis=axis).numpy()
+    np.testing.assert_allclose(
+        out, np.prod(u.astype(np.complex128), axis=ax), atol=np.sqrt(u.size) * 50 * eps
+    )
+
+
+@pytest.mark.parametrize("case", ["one_row_several_chunks", "columns", "few_long_columns_transposed"])
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_cumsum_and_cumprod_match_numpy(device, rng, case, dtype):
+    shape, axis = SCAN_CASES[case]
+    x = (rng.uniform(0.5, 1.5, size=shape) + 1j * rng.uniform(0.5, 1.5, size=shape)).astype(dtype)
+    tol = 1e-4 if dtype == "complex64" else 1e-11
+    out = gt.math.cumsum(gt.constant(x), axis=axis, exclusive=True, reverse=True).numpy()
+    ref = _scan_reference(x.astype(np.complex128), axis, True, True, np.cumsum, 0)
+    np.testing.assert_allclose(out, ref, rtol=tol)
+    u = np.exp(1j * rng.uniform(-np.pi, np.pi, size=shape)).astype(dtype)
+    out = gt.math.cumprod(gt.constant(u), axis=axis).numpy()
+    np.testing.assert_allclose(out, np.cumprod(u.astype(np.complex128), axis=axis), atol=50 * tol)

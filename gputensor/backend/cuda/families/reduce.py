@@ -33,14 +33,21 @@ from gputensor.backend.cuda.families.common import checked_dtype
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _REAL = _FLOATS + _INTS
+# Complex buffers go to the kernels as arrays of their real type (two per element) and
+# are read as gt::Complex<real> inside, so no complex type crosses the launch interface.
+_COMPLEX = {
+    "complex64": ("gt::Complex<float>", np.float32),
+    "complex128": ("gt::Complex<double>", np.float64),
+}
+_NUMERIC = _REAL + tuple(_COMPLEX)
 # argmax/argmin output types the public functions accept.
 _INDEX_TYPES = ("int16", "int32", "int64", "uint8")
 
 # op name -> (dtypes with a kernel, C++ program type for input type T)
 _REDUCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "reduce_sum": (_REAL, "gt::Reduce<gt::SumR<T> >"),
-    "reduce_prod": (_REAL, "gt::Reduce<gt::ProdR<T> >"),
-    "reduce_mean": (_REAL, "gt::Reduce<gt::MeanR<T> >"),
+    "reduce_sum": (_NUMERIC, "gt::Reduce<gt::SumR<T> >"),
+    "reduce_prod": (_NUMERIC, "gt::Reduce<gt::ProdR<T> >"),
+    "reduce_mean": (_NUMERIC, "gt::Reduce<gt::MeanR<T> >"),
     "reduce_max": (_REAL, "gt::Reduce<gt::ExtremumR<T, true> >"),
     "reduce_min": (_REAL, "gt::Reduce<gt::ExtremumR<T, false> >"),
     "reduce_any": (("bool",), "gt::Reduce<gt::LogicalR<true> >"),
@@ -58,9 +65,28 @@ def _base(op: str, dtype: str, out: str | None = None) -> str:
     return f"gt_{op}_{dtype}" if out is None else f"gt_{op}_{dtype}_to_{out}"
 
 
+def _element_type(dtype: str) -> str:
+    return _COMPLEX[dtype][0] if dtype in _COMPLEX else c_type(dtype)
+
+
+def _pointer_type(dtype: str) -> str:
+    """The element type of a kernel's pointer parameter (the real type for complex)."""
+    return c_type(np.dtype(_COMPLEX[dtype][1]).name) if dtype in _COMPLEX else c_type(dtype)
+
+
+def _kernel_view(a: Any) -> Any:
+    """``a`` as the kernels' pointer type sees it: complex arrays as their real parts' type."""
+    # reshape(-1) first: NumPy cannot change the item size of a 0-d array's view.
+    return a.reshape(-1).view(_COMPLEX[a.dtype.name][1]) if a.dtype.name in _COMPLEX else a
+
+
+# Pointers as the kernels use them: the element types of the program (T in, O out).
+_CASTS = "const T* xs = reinterpret_cast<const T*>(x); O* ys = reinterpret_cast<O*>(y);"
+
+
 def _program_init(program: str) -> str:
     # Reduce<F> holds the functor as its last member; the other programs have none.
-    return "{x, y, R, F()}" if program.startswith("gt::Reduce<") else "{x, y, R}"
+    return "{xs, ys, R, F()}" if program.startswith("gt::Reduce<") else "{xs, ys, R}"
 
 
 def _layouts(program: str) -> tuple[str, ...]:
@@ -68,9 +94,14 @@ def _layouts(program: str) -> tuple[str, ...]:
     return _LAYOUTS + (("segments", "partials") if splits else ())
 
 
-def _reduce_wrappers(name: str, c_in: str, c_out: str, program: str) -> str:
+def _reduce_wrappers(name: str, dtype: str, out: str, program: str) -> str:
     functor = program[len("gt::Reduce<") : -2] if program.startswith("gt::Reduce<") else ""
-    typedefs = f"typedef {c_in} T; typedef {program} P;" + (f" typedef {functor} F;" if functor else "")
+    c_in, c_out = _pointer_type(dtype), _pointer_type(out)
+    typedefs = (
+        f"typedef {_element_type(dtype)} T; typedef {_element_type(out)} O; typedef {program} P;"
+        + (f" typedef {functor} F;" if functor else "")
+        + f"\n  {_CASTS}"
+    )
     calls = {
         "block": "gt::rows_block(p, outer);",
         "warp": "gt::rows_warp(p, outer);",
@@ -81,10 +112,12 @@ def _reduce_wrappers(name: str, c_in: str, c_out: str, program: str) -> str:
         code.append(
             f'extern "C" __global__ void {name}_segments(const {c_in}* __restrict__ x, '
             "unsigned char* __restrict__ partial, long long outer, long long R, long long seg, long long S) {\n"
-            f"  {typedefs}\n  gt::reduce_segments<F>(x, partial, outer, R, seg, S);\n}}\n"
+            f"  {typedefs.replace(_CASTS, 'const T* xs = reinterpret_cast<const T*>(x);')}\n"
+            "  gt::reduce_segments<F>(xs, partial, outer, R, seg, S);\n}\n"
             f'extern "C" __global__ void {name}_partials(const unsigned char* __restrict__ partial, '
             f"{c_out}* __restrict__ y, long long outer, long long S, long long R) {{\n"
-            f"  {typedefs}\n  gt::reduce_partials<F>(partial, y, outer, S, R);\n}}\n"
+            f"  {typedefs.replace(_CASTS, 'O* ys = reinterpret_cast<O*>(y);')}\n"
+            "  gt::reduce_partials<F>(partial, ys, outer, S, R);\n}\n"
         )
     for layout in _LAYOUTS:
         code.append(
@@ -103,29 +136,29 @@ def source_for(op: str) -> KernelSource:
         dtypes, program = _REDUCTIONS[op]
         for dt in dtypes:
             base = _base(op, dt)
-            code.append(
-                _reduce_wrappers(base, c_type(dt), c_type(dt), program.replace("<T>", f"<{c_type(dt)}>"))
-            )
+            code.append(_reduce_wrappers(base, dt, dt, program.replace("<T>", f"<{_element_type(dt)}>")))
             names += [f"{base}_{lay}" for lay in _layouts(program)]
     elif op in _ARG:
         for dt in _REAL:
             for out in _INDEX_TYPES:
                 base = _base(op, dt, out)
                 program = f"gt::Reduce<gt::ArgR<{c_type(dt)}, {c_type(out)}, {_ARG[op]}> >"
-                code.append(_reduce_wrappers(base, c_type(dt), c_type(out), program))
+                code.append(_reduce_wrappers(base, dt, out, program))
                 names += [f"{base}_{lay}" for lay in _layouts(program)]
     elif op in _SCANS:
-        for dt in _REAL:
-            functor = _SCANS[op].replace("<T>", f"<{c_type(dt)}>")
-            t = c_type(dt)
-            head = f"(const {t}* __restrict__ x, {t}* __restrict__ y, long long outer, long long R, "
+        for dt in _NUMERIC:
+            functor = _SCANS[op].replace("<T>", f"<{_element_type(dt)}>")
+            t = _pointer_type(dt)
+            head = (
+                f"(const {t}* __restrict__ x, {t}* __restrict__ y, long long outer, long long R, "
+                "long long inner, bool exclusive, bool reverse) {\n"
+                f"  typedef {_element_type(dt)} T; typedef T O; {_CASTS}\n"
+            )
             code.append(
-                f'extern "C" __global__ void {f"{_base(op, dt)}_rows"}{head}long long inner, '
-                f"bool exclusive, bool reverse) {{\n"
-                f"  gt::scan_rows(x, y, outer, R, exclusive, reverse, {functor}());\n}}\n"
-                f'extern "C" __global__ void {f"{_base(op, dt)}_cols"}{head}long long inner, '
-                f"bool exclusive, bool reverse) {{\n"
-                f"  gt::scan_cols(x, y, outer, R, inner, exclusive, reverse, {functor}());\n}}\n"
+                f'extern "C" __global__ void {_base(op, dt)}_rows{head}'
+                f"  gt::scan_rows(xs, ys, outer, R, exclusive, reverse, {functor}());\n}}\n"
+                f'extern "C" __global__ void {_base(op, dt)}_cols{head}'
+                f"  gt::scan_cols(xs, ys, outer, R, inner, exclusive, reverse, {functor}());\n}}\n"
             )
             names += [f"{_base(op, dt)}_rows", f"{_base(op, dt)}_cols"]
     elif op == "permute":
@@ -197,6 +230,9 @@ def plan(shape: tuple, axes: tuple) -> tuple[tuple | None, int, int, int]:
 def _permuted(backend: Any, x: Any, perm: tuple) -> Any:
     sizes, strides = perm
     width = np.dtype(x.dtype).itemsize
+    if width == 16:  # complex128: two 8-byte words, the second one dimension further in
+        out = _permuted(backend, x.view(np.uint64), (sizes + (2,), tuple(2 * s for s in strides) + (1,)))
+        return out.view(x.dtype).reshape(sizes)
     # The gather moves raw words, so one kernel per width serves every dtype; views
     # (no copies) give the kernel the unsigned type it is declared with.
     word = np.dtype(f"u{width}")
@@ -239,13 +275,13 @@ def _run_reduction(
             source_for(op),
             f"{kernel_base}_segments",
             launch_config.reduction("segments", outer * segments, seg, 1),
-            (x, partial, np.int64(outer), np.int64(r), np.int64(seg), np.int64(segments)),
+            (_kernel_view(x), partial, np.int64(outer), np.int64(r), np.int64(seg), np.int64(segments)),
         )
         backend.launch(
             source_for(op),
             f"{kernel_base}_partials",
             launch_config.reduction("block", outer, segments, 1),
-            (partial, out, np.int64(outer), np.int64(segments), np.int64(r)),
+            (partial, _kernel_view(out), np.int64(outer), np.int64(segments), np.int64(r)),
         )
         return out
     layout = launch_config.reduction_layout(r, inner)
@@ -253,7 +289,7 @@ def _run_reduction(
         source_for(op),
         f"{kernel_base}_{layout}",
         launch_config.reduction(layout, outer, r, inner),
-        (x, out, *_extents(outer, r, inner)),
+        (_kernel_view(x), _kernel_view(out), *_extents(outer, r, inner)),
     )
     return out
 
@@ -297,7 +333,7 @@ def _scan_factory(op: str) -> Callable:
     def factory(backend: Any) -> Callable:
         def run(x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
             x = backend.device_array(x)
-            dtype = checked_dtype(x.dtype, _REAL, op)
+            dtype = checked_dtype(x.dtype, _NUMERIC, op)
             if x.size == 0:
                 return backend.empty(x.shape, x.dtype)
             outer = math.prod(x.shape[:axis])
@@ -313,7 +349,7 @@ def _scan_factory(op: str) -> Callable:
                     source_for(op),
                     f"{_base(op, dtype)}_{layout}",
                     config,
-                    (rows, scanned, *_extents(outer * inner, r, 1), *flags),
+                    (_kernel_view(rows), _kernel_view(scanned), *_extents(outer * inner, r, 1), *flags),
                 )
                 return _permuted(backend, scanned, ((outer, r, inner), (inner * r, 1, r))).reshape(x.shape)
             out = backend.empty(x.shape, x.dtype)
@@ -322,7 +358,7 @@ def _scan_factory(op: str) -> Callable:
                 source_for(op),
                 f"{_base(op, dtype)}_{layout}",
                 config,
-                (x, out, *_extents(outer, r, inner), *flags),
+                (_kernel_view(x), _kernel_view(out), *_extents(outer, r, inner), *flags),
             )
             return out
 
