@@ -6,7 +6,13 @@ both reduced or both kept are merged, and if the reduced dimensions still do not
 form one block, a permutation kernel gathers a copy with the kept dimensions
 first and the reduced ones last (``(outer, R, 1)``). One kernel then computes
 every output; ``launch_config.reduction_layout`` picks a block per row, a warp per
-row, or 32-column tiles (see cuda_kernels/gt_reduce.cuh).
+row, or 32-column tiles (see cuda_kernels/gt_reduce.cuh). A few long rows (a full
+reduction is a single row) go in two stages so the whole GPU works on them: a block
+per row segment stores its partial accumulator, a second launch combines each row's
+partials (``launch_config.reduction_segments``); a few long columns are transposed
+into rows first. Scans run a block per row or a thread per column, with few long
+columns likewise transposed (``launch_config.scan_transposes``). logsumexp (two
+passes over each row) and scans of a few very long rows stay single-block per row.
 
 Accumulators: float16/bfloat16 and float32 sum in float, as TF's GPU kernels
 (float32 in double would halve the speed of GPUs with slow FP64 for an accuracy
@@ -14,6 +20,8 @@ the tree reduction mostly gives anyway: its error grows with log2(n), not n);
 float64 in double; integers in unsigned 64-bit arithmetic, whose wrap-around gives
 the same bits as NumPy's arithmetic in the narrow type (and the CPU backend's
 results). Integer means divide the signed total, truncating toward zero, as TF.
+complex64/complex128 (sum, prod, mean, cumsum, cumprod) accumulate in their own
+precision as (re, im) pairs.
 """
 
 from __future__ import annotations
