@@ -21,33 +21,26 @@ def _adj(x):
     return linalg_ops.matrix_transpose(x, conjugate=True)
 
 
+# (transpose_a, transpose_b) -> (grad of a, grad of b), each as (left, right, transpose_left,
+# transpose_right) of one matmul over dz and the conjugated inputs (TF's _MatMulGrad).
+_MATMUL_GRADS = {
+    (False, False): (("dz", "b", False, True), ("a", "dz", True, False)),
+    (False, True): (("dz", "b", False, False), ("dz", "a", True, False)),
+    (True, False): (("b", "dz", False, True), ("a", "dz", False, False)),
+    (True, True): (("b", "dz", True, True), ("dz", "a", True, True)),
+}
+
+
 @register_gradient("matmul")
 def _matmul(inputs, attrs, z, dz):
     a, b = inputs
-    ta, tb = attrs["transpose_a"], attrs["transpose_b"]
-    ca, cb = conj(a), conj(b)
-    ga = gb = None
-    if not ta and not tb:
-        if not skip_input(0):
-            ga = _mm(dz, cb, tb=True)
-        if not skip_input(1):
-            gb = _mm(ca, dz, ta=True)
-    elif not ta and tb:
-        if not skip_input(0):
-            ga = _mm(dz, cb)
-        if not skip_input(1):
-            gb = _mm(dz, ca, ta=True)
-    elif ta and not tb:
-        if not skip_input(0):
-            ga = _mm(cb, dz, tb=True)
-        if not skip_input(1):
-            gb = _mm(ca, dz)
-    else:
-        if not skip_input(0):
-            ga = _mm(cb, dz, ta=True, tb=True)
-        if not skip_input(1):
-            gb = _mm(dz, ca, ta=True, tb=True)
-    return unbroadcast(ga, a), unbroadcast(gb, b)
+    operands = {"dz": dz, "a": conj(a), "b": conj(b)}
+    rules = _MATMUL_GRADS[attrs["transpose_a"], attrs["transpose_b"]]
+    grads = [
+        None if skip_input(i) else _mm(operands[left], operands[right], ta, tb)
+        for i, (left, right, ta, tb) in enumerate(rules)
+    ]
+    return unbroadcast(grads[0], a), unbroadcast(grads[1], b)
 
 
 # ------------------------------------------------------------------ einsum
