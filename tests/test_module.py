@@ -247,3 +247,29 @@ def test_guide_basic_training_loop_fits_a_line():
         model.b.assign_sub(0.1 * db)
     assert model.w.numpy() == pytest.approx(3.0, abs=1e-3)
     assert model.b.numpy() == pytest.approx(2.0, abs=1e-3)
+
+
+def test_name_scope_context_names_variables():
+    m = gt.Module(name="scoped")
+    with m.name_scope:
+        v = gt.Variable(1.0, name="v")
+    assert v.name == "scoped/v:0"
+
+
+def test_modules_built_inside_a_scoped_method_nest_their_scopes():
+    class Outer(gt.Module):
+        @gt.Module.with_name_scope
+        def build(self):
+            self.inner = Built(1, name="inner")
+            self.inner(gt.ones([1, 2]))
+
+    outer = Outer(name="outer")
+    outer.build()
+    assert outer.inner.name_scope.name == "outer/inner/"
+    assert outer.inner.w.name == "outer/inner/w:0"
+
+
+def test_flatten_without_recursion_lists_only_own_attributes():
+    m = Container()
+    own = list(m._flatten(recursive=False, predicate=lambda x: isinstance(x, gt.Variable)))
+    assert [v.name for v in own] == ["dx:0", "dy:0", "l0:0", "t0:0"]
