@@ -236,3 +236,32 @@ def test_hand_written_sgd_applies_a_sparse_gradient(device):
     g = tape.gradient(loss, table)
     table.assign_sub(0.5 * g)
     np.testing.assert_allclose(table.numpy(), [[1.0, 1.0], [1.0, 1.0], [0.5, 0.5]])
+
+
+def test_indexed_slices_without_dense_shape_cannot_become_dense(device):
+    s = gt.IndexedSlices(c([[1.0, 2.0]]), gt.constant([0]))
+    assert s.shape.as_list() == [None, 2]
+    assert s.dense_shape is None
+    with pytest.raises(ValueError, match="without dense_shape"):
+        gt.convert_to_tensor(s)
+
+
+def test_recompute_grad_with_variables_gives_their_gradients(device):
+    w = gt.Variable(c(3.0))
+
+    @gt.recompute_grad
+    def scaled_square(x):
+        return gt.square(x) * w
+
+    x = c(2.0)
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y = scaled_square(x)
+    gx, gw = tape.gradient(y, [x, w])
+    assert gx.numpy() == pytest.approx(12.0)  # 2 x w
+    assert gw.numpy() == pytest.approx(4.0)  # x^2
+
+
+def test_recompute_grad_without_a_tape_just_computes(device):
+    f = gt.recompute_grad(lambda x: x * 2.0)
+    assert f(c(1.5)).numpy() == 3.0
