@@ -5,7 +5,8 @@ Each row is handled by one block (long rows), one warp (rows up to
 tile; the layouts and their launch shapes are shared with the reduce family.
 
 Sparse cross-entropy with a label outside ``[0, num_classes)`` writes NaN to that
-row (as TF's GPU kernel) and sets a device flag; the glue reads the flag back (one small device-to-host copy per call) and raises the same
+row (as TF's GPU kernel) and sets a device flag; the glue reads the flag back (a
+4-byte device-to-host copy, i.e. one synchronisation per call) and raises the same
 InvalidArgumentError as the CPU backend, so a bad label never goes unnoticed.
 """
 
