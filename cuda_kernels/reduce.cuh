@@ -231,34 +231,80 @@ template <typename In> struct LogSumExp {
 // with warp shuffles, the warp totals are scanned through shared memory, and a carry
 // holds the total of the chunks before. `reverse` walks the row from its end.
 template <class F>
-__device__ void scan_rows(const typename F::in_t* __restrict__ x, typename F::out_t* __restrict__ y,
-                          long long outer, long long R, bool exclusive, bool reverse, const F& f) {
+__device__ void scan_range(const typename F::in_t* __restrict__ x, typename F::out_t* __restrict__ y,
+                           long long row, long long R, long long begin, long long end,
+                           typename F::acc_t carry, bool exclusive, bool reverse, const F& f,
+                           typename F::acc_t* warp_total) {
   typedef typename F::acc_t A;
-  __shared__ A warp_total[GT_REDUCE_THREADS / GT_WARP];
   const int lane = threadIdx.x % GT_WARP, warp = threadIdx.x / GT_WARP;
   const int warps = blockDim.x / GT_WARP;
-  for (long long row = blockIdx.x; row < outer; row += gridDim.x) {
-    A carry = f.identity();
-    for (long long chunk = 0; chunk < R; chunk += blockDim.x) {
-      const long long k = chunk + threadIdx.x;
-      const long long idx = row * R + (reverse ? R - 1 - k : k);
-      A incl = k < R ? f.load(x[idx], k) : f.identity();
-      for (int d = 1; d < GT_WARP; d <<= 1) {
-        const A up = shfl_up(incl, d);
-        if (lane >= d) incl = f.combine(up, incl);
-      }
-      A excl = shfl_up(incl, 1);
-      if (lane == 0) excl = f.identity();
-      if (lane == GT_WARP - 1) warp_total[warp] = incl;
-      __syncthreads();
-      A before = carry;
-      for (int w = 0; w < warp; ++w) before = f.combine(before, warp_total[w]);
-      A chunk_total = carry;
-      for (int w = 0; w < warps; ++w) chunk_total = f.combine(chunk_total, warp_total[w]);
-      if (k < R) y[idx] = f.finish(f.combine(before, exclusive ? excl : incl), R);
-      carry = chunk_total;
-      __syncthreads();  // warp_total is rewritten by the next chunk
+  for (long long chunk = begin; chunk < end; chunk += blockDim.x) {
+    const long long k = chunk + threadIdx.x;
+    const long long idx = row * R + (reverse ? R - 1 - k : k);
+    A incl = k < end ? f.load(x[idx], k) : f.identity();
+    for (int d = 1; d < GT_WARP; d <<= 1) {
+      const A up = shfl_up(incl, d);
+      if (lane >= d) incl = f.combine(up, incl);
     }
+    A excl = shfl_up(incl, 1);
+    if (lane == 0) excl = f.identity();
+    if (lane == GT_WARP - 1) warp_total[warp] = incl;
+    __syncthreads();
+    A before = carry;
+    for (int w = 0; w < warp; ++w) before = f.combine(before, warp_total[w]);
+    A chunk_total = carry;
+    for (int w = 0; w < warps; ++w) chunk_total = f.combine(chunk_total, warp_total[w]);
+    if (k < end) y[idx] = f.finish(f.combine(before, exclusive ? excl : incl), R);
+    carry = chunk_total;
+    __syncthreads();  // warp_total is rewritten by the next chunk
+  }
+}
+
+template <class F>
+__device__ void scan_rows(const typename F::in_t* __restrict__ x, typename F::out_t* __restrict__ y,
+                          long long outer, long long R, bool exclusive, bool reverse, const F& f) {
+  __shared__ typename F::acc_t warp_total[GT_REDUCE_THREADS / GT_WARP];
+  for (long long row = blockIdx.x; row < outer; row += gridDim.x)
+    scan_range(x, y, row, R, 0LL, R, f.identity(), exclusive, reverse, f, warp_total);
+}
+
+// Few long rows scan in two stages, as the reductions do: stage 1 stores the total of
+// each (row, segment) in scan order; in stage 2 a block per segment starts from the
+// combined totals of the segments before its own.
+template <class F>
+__device__ void scan_segment_totals(const typename F::in_t* __restrict__ x, unsigned char* __restrict__ partial,
+                                    long long outer, long long R, long long seg, long long S, bool reverse) {
+  typedef typename F::acc_t A;
+  __shared__ A scratch[GT_REDUCE_THREADS];
+  const F f = F();
+  const BlockGroup g;
+  A* totals = reinterpret_cast<A*>(partial);
+  for (long long t = blockIdx.x; t < outer * S; t += gridDim.x) {
+    const long long row = t / S, begin = (t % S) * seg;
+    const long long end = begin + seg < R ? begin + seg : R;
+    A a = f.identity();
+    for (long long k = begin + g.rank; k < end; k += g.size)
+      a = f.combine(a, f.load(x[row * R + (reverse ? R - 1 - k : k)], k));
+    a = g.allreduce(f, a, scratch);
+    if (g.leader) totals[t] = a;
+  }
+}
+
+template <class F>
+__device__ void scan_segments(const typename F::in_t* __restrict__ x, typename F::out_t* __restrict__ y,
+                              const unsigned char* __restrict__ partial, long long outer, long long R,
+                              long long seg, long long S, bool exclusive, bool reverse) {
+  typedef typename F::acc_t A;
+  __shared__ A warp_total[GT_REDUCE_THREADS / GT_WARP];
+  const F f = F();
+  const A* totals = reinterpret_cast<const A*>(partial);
+  for (long long t = blockIdx.x; t < outer * S; t += gridDim.x) {
+    const long long row = t / S, s = t % S, begin = s * seg;
+    const long long end = begin + seg < R ? begin + seg : R;
+    // Every thread folds the earlier totals in the same order (S is a few hundred at most).
+    A carry = f.identity();
+    for (long long q = 0; q < s; ++q) carry = f.combine(carry, totals[row * S + q]);
+    scan_range(x, y, row, R, begin, end, carry, exclusive, reverse, f, warp_total);
   }
 }
 

@@ -139,13 +139,6 @@ def reduction(layout: str, outer: int, reduced: int, inner: int) -> Config:
     return (max(1, min(MAX_GRID, units)), 1, 1), (REDUCE_BLOCK, 1, 1)
 
 
-def scan(outer: int, reduced: int, inner: int) -> tuple[str, Config]:
-    """Layout and (grid, block) of a scan: a block per row ("rows") or a thread per column ("cols")."""
-    if inner == 1:
-        return "rows", ((max(1, min(MAX_GRID, outer)), 1, 1), (REDUCE_BLOCK, 1, 1))
-    return "cols", elementwise(outer * inner)
-
-
 def scan_transposes(outer: int, reduced: int, inner: int) -> bool:
     """True when a scan along a middle axis should run on transposed rows instead.
 

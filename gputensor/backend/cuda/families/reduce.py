@@ -162,13 +162,24 @@ def source_for(op: str) -> KernelSource:
                 "long long inner, bool exclusive, bool reverse) {\n"
                 f"  typedef {_element_type(dt)} T; typedef T O; {_CASTS}\n"
             )
+            split = (
+                "long long outer, long long R, long long seg, long long S, bool exclusive, bool reverse) {\n"
+                f"  typedef {_element_type(dt)} T; typedef T O; typedef {functor} F;\n"
+                "  const T* xs = reinterpret_cast<const T*>(x);\n"
+            )
             code.append(
                 f'extern "C" __global__ void {_base(op, dt)}_rows{head}'
                 f"  gt::scan_rows(xs, ys, outer, R, exclusive, reverse, {functor}());\n}}\n"
                 f'extern "C" __global__ void {_base(op, dt)}_cols{head}'
                 f"  gt::scan_cols(xs, ys, outer, R, inner, exclusive, reverse, {functor}());\n}}\n"
+                f'extern "C" __global__ void {_base(op, dt)}_totals(const {t}* __restrict__ x, '
+                f"unsigned char* __restrict__ partial, {split}"
+                "  gt::scan_segment_totals<F>(xs, partial, outer, R, seg, S, reverse);\n}\n"
+                f'extern "C" __global__ void {_base(op, dt)}_segments(const {t}* __restrict__ x, '
+                f"{t}* __restrict__ y, const unsigned char* __restrict__ partial, {split}"
+                "  gt::scan_segments<F>(xs, reinterpret_cast<O*>(y), partial, outer, R, seg, S, exclusive, reverse);\n}\n"
             )
-            names += [f"{_base(op, dt)}_rows", f"{_base(op, dt)}_cols"]
+            names += [f"{_base(op, dt)}_{lay}" for lay in ("rows", "cols", "totals", "segments")]
     elif op == "permute":
         for width, word in _WORDS.items():
             name = f"gt_permute_{width}B"
@@ -337,6 +348,44 @@ def _arg_factory(op: str) -> Callable:
     return factory
 
 
+def _flags(exclusive: bool, reverse: bool) -> tuple:
+    return np.bool_(exclusive), np.bool_(reverse)
+
+
+def _scan_rows(
+    backend: Any, op: str, base: str, x: Any, outer: int, r: int, exclusive: bool, reverse: bool
+) -> Any:
+    """Scans the rows of C-contiguous ``x`` (outer rows of r), in two stages if they are few and long."""
+    out = backend.empty(x.shape, x.dtype)
+    segments = launch_config.reduction_segments(outer, r, 1)
+    if segments == 1:
+        backend.launch(
+            source_for(op),
+            f"{base}_rows",
+            launch_config.reduction("block", outer, r, 1),
+            (_kernel_view(x), _kernel_view(out), *_extents(outer, r, 1), *_flags(exclusive, reverse)),
+        )
+        return out
+    seg = -(-r // segments)
+    segments = -(-r // seg)
+    partial = backend.empty((outer * segments * launch_config.PARTIAL_BYTES,), np.uint8)
+    extents = (np.int64(outer), np.int64(r), np.int64(seg), np.int64(segments))
+    config = launch_config.reduction("segments", outer * segments, seg, 1)
+    backend.launch(
+        source_for(op),
+        f"{base}_totals",
+        config,
+        (_kernel_view(x), partial, *extents, *_flags(exclusive, reverse)),
+    )
+    backend.launch(
+        source_for(op),
+        f"{base}_segments",
+        config,
+        (_kernel_view(x), _kernel_view(out), partial, *extents, *_flags(exclusive, reverse)),
+    )
+    return out
+
+
 def _scan_factory(op: str) -> Callable:
     def factory(backend: Any) -> Callable:
         def run(x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
@@ -347,26 +396,20 @@ def _scan_factory(op: str) -> Callable:
             outer = math.prod(x.shape[:axis])
             r = x.shape[axis]
             inner = math.prod(x.shape[axis + 1 :])
-            flags = (np.bool_(exclusive), np.bool_(reverse))
+            base = _base(op, dtype)
             if launch_config.scan_transposes(outer, r, inner):
                 # Scan (outer, inner, R) rows, then put the axis back where it was.
                 rows = _permuted(backend, x, ((outer, inner, r), (r * inner, 1, inner)))
-                scanned = backend.empty(rows.shape, x.dtype)
-                layout, config = launch_config.scan(outer * inner, r, 1)
-                backend.launch(
-                    source_for(op),
-                    f"{_base(op, dtype)}_{layout}",
-                    config,
-                    (_kernel_view(rows), _kernel_view(scanned), *_extents(outer * inner, r, 1), *flags),
-                )
+                scanned = _scan_rows(backend, op, base, rows, outer * inner, r, exclusive, reverse)
                 return _permuted(backend, scanned, ((outer, r, inner), (inner * r, 1, r))).reshape(x.shape)
+            if inner == 1:
+                return _scan_rows(backend, op, base, x, outer, r, exclusive, reverse)
             out = backend.empty(x.shape, x.dtype)
-            layout, config = launch_config.scan(outer, r, inner)
             backend.launch(
                 source_for(op),
-                f"{_base(op, dtype)}_{layout}",
-                config,
-                (_kernel_view(x), _kernel_view(out), *_extents(outer, r, inner), *flags),
+                f"{base}_cols",
+                launch_config.elementwise(outer * inner),
+                (_kernel_view(x), _kernel_view(out), *_extents(outer, r, inner), *_flags(exclusive, reverse)),
             )
             return out
 
