@@ -10,9 +10,10 @@ row, or 32-column tiles (see cuda_kernels/gt_reduce.cuh). A few long rows (a ful
 reduction is a single row) go in two stages so the whole GPU works on them: a block
 per row segment stores its partial accumulator, a second launch combines each row's
 partials (``launch_config.reduction_segments``); a few long columns are transposed
-into rows first. Scans run a block per row or a thread per column, with few long
-columns likewise transposed (``launch_config.scan_transposes``). logsumexp (two
-passes over each row) and scans of a few very long rows stay single-block per row.
+into rows first. Scans run a block per row or a thread per column; few long columns
+are transposed (``launch_config.scan_transposes``) and few long rows split the same
+way (stage 1: segment totals; stage 2: a block per segment, starting from the totals
+before it). Only logsumexp (two passes over each row) keeps a block per row.
 
 Accumulators: float16/bfloat16 and float32 sum in float, as TF's GPU kernels
 (float32 in double would halve the speed of GPUs with slow FP64 for an accuracy
