@@ -1,0 +1,241 @@
+"""Speed of gputensor against raw NumPy, PyTorch and TensorFlow, measured in one run.
+
+    python scripts/bench.py            # every workload; peers that are not installed are skipped
+    python scripts/bench.py --quick    # fewer repetitions
+
+Prints one table: per workload the median time of each library and gputensor's ratio
+to each peer (ratio < 1: gputensor is faster). CPU numbers are eager ops on CPU:0;
+GPU rows (elementwise/reduce_sum at 1e8 against the device-to-device copy bandwidth,
+softmax against CuPy/PyTorch) run when a GPU is visible. Benchmarks only measure:
+nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _timeit(fn: Callable[[], Any], min_time: float, sync: Callable[[], None] | None = None) -> float:
+    """Median seconds per call over repeated batches sized to last ~min_time/5 each."""
+    fn()
+    if sync:
+        sync()
+    n, t0 = 1, time.perf_counter()
+    while True:
+        for _ in range(n):
+            fn()
+        if sync:
+            sync()
+        dt = time.perf_counter() - t0
+        if dt > min_time / 5:
+            break
+        n *= 2
+        t0 = time.perf_counter()
+    samples = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if sync:
+            sync()
+        samples.append((time.perf_counter() - t0) / n)
+    return statistics.median(samples)
+
+
+def _peers() -> dict[str, Any]:
+    peers: dict[str, Any] = {}
+    try:
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+        peers["torch"] = torch
+    except ImportError:
+        pass
+    try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import tensorflow as tf
+
+        tf.config.set_visible_devices([], "GPU")
+        peers["tf"] = tf
+    except Exception:
+        pass
+    return peers
+
+
+def cpu_workloads(gt: Any, peers: dict[str, Any]) -> list[tuple[str, dict[str, Callable[[], Any]]]]:
+    rng = np.random.default_rng(0)
+    torch, tf = peers.get("torch"), peers.get("tf")
+    rows = []
+
+    def add(name: str, make: Callable[[Any], dict[str, Callable]]) -> None:
+        rows.append((name, make(rng)))
+
+    for n in (4, 1000, 1_000_000):
+        a = rng.standard_normal(n).astype(np.float32)
+        b = rng.standard_normal(n).astype(np.float32)
+        ga, gb = gt.constant(a), gt.constant(b)
+        fns = {"gputensor": lambda ga=ga, gb=gb: ga + gb, "numpy": lambda a=a, b=b: np.add(a, b)}
+        if torch:
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            fns["torch"] = lambda ta=ta, tb=tb: ta + tb
+        if tf:
+            fa, fb = tf.constant(a), tf.constant(b)
+            fns["tf"] = lambda fa=fa, fb=fb: fa + fb
+        rows.append((f"add {n:g} f32", fns))
+
+    for n in (64, 1024):
+        a = rng.standard_normal((n, n)).astype(np.float32)
+        ga = gt.constant(a)
+        fns = {"gputensor": lambda ga=ga: gt.matmul(ga, ga), "numpy": lambda a=a: a @ a}
+        if torch:
+            ta = torch.from_numpy(a)
+            fns["torch"] = lambda ta=ta: ta @ ta
+        if tf:
+            fa = tf.constant(a)
+            fns["tf"] = lambda fa=fa: tf.matmul(fa, fa)
+        rows.append((f"matmul {n}", fns))
+
+    x = rng.standard_normal(1_000_000).astype(np.float32)
+    gx = gt.constant(x)
+    fns = {"gputensor": lambda: gt.reduce_sum(gx), "numpy": lambda: np.sum(x)}
+    if torch:
+        tx = torch.from_numpy(x)
+        fns["torch"] = lambda: tx.sum()
+    if tf:
+        fx = tf.constant(x)
+        fns["tf"] = lambda: tf.reduce_sum(fx)
+    rows.append(("reduce_sum 1e6", fns))
+
+    s = rng.standard_normal((128, 1000)).astype(np.float32)
+    gs = gt.constant(s)
+
+    def np_softmax() -> np.ndarray:
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    fns = {"gputensor": lambda: gt.nn.softmax(gs), "numpy": np_softmax}
+    if torch:
+        ts = torch.from_numpy(s)
+        fns["torch"] = lambda: torch.softmax(ts, -1)
+    if tf:
+        fs = tf.constant(s)
+        fns["tf"] = lambda: tf.nn.softmax(fs)
+    rows.append(("softmax (128,1000)", fns))
+
+    rows.append(("grad relu(x@W+b) 32x64x64", _autodiff_fns(gt, peers, rng)))
+    return rows
+
+
+def _autodiff_fns(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str, Callable]:
+    """Forward + backward of y = reduce_sum(relu(x @ W + b)), x (32, 64), W (64, 64)."""
+    x = rng.standard_normal((32, 64)).astype(np.float32)
+    w0 = rng.standard_normal((64, 64)).astype(np.float32)
+    b0 = rng.standard_normal(64).astype(np.float32)
+    gx, gw, gb = gt.constant(x), gt.Variable(w0), gt.Variable(b0)
+
+    def gt_step() -> Any:
+        with gt.GradientTape() as tape:
+            y = gt.reduce_sum(gt.nn.relu(gt.matmul(gx, gw) + gb))
+        return tape.gradient(y, [gw, gb])
+
+    def np_step() -> Any:
+        z = x @ w0 + b0
+        mask = (z > 0).astype(np.float32)
+        return x.T @ mask, mask.sum(0)
+
+    fns = {"gputensor": gt_step, "numpy": np_step}
+    torch, tf = peers.get("torch"), peers.get("tf")
+    if torch:
+        tx = torch.from_numpy(x)
+        tw = torch.from_numpy(w0.copy()).requires_grad_()
+        tb = torch.from_numpy(b0.copy()).requires_grad_()
+
+        def torch_step() -> Any:
+            y = torch.relu(tx @ tw + tb).sum()
+            return torch.autograd.grad(y, [tw, tb])
+
+        fns["torch"] = torch_step
+    if tf:
+        fx, fw, fb = tf.constant(x), tf.Variable(w0), tf.Variable(b0)
+
+        def tf_step() -> Any:
+            with tf.GradientTape() as tape:
+                y = tf.reduce_sum(tf.nn.relu(tf.matmul(fx, fw) + fb))
+            return tape.gradient(y, [fw, fb])
+
+        fns["tf"] = tf_step
+    return fns
+
+
+def gpu_workloads(gt: Any, peers: dict[str, Any]) -> list[tuple[str, dict[str, Callable]]]:
+    import cupy as cp
+
+    sync = cp.cuda.Stream.null.synchronize
+    n = 100_000_000
+    a = cp.random.standard_normal(n, dtype=cp.float32)
+    b = cp.random.standard_normal(n, dtype=cp.float32)
+    dst = cp.empty_like(a)
+    copy_s = _timeit(lambda: dst.set(a) if False else cp.copyto(dst, a), 1.0, sync)
+    copy_bw = 2 * a.nbytes / copy_s
+    with gt.device("/GPU:0"):
+        ga, gb = gt.constant(a.get()), gt.constant(b.get())
+        add_s = _timeit(lambda: ga + gb, 1.0, sync)
+        red_s = _timeit(lambda: gt.reduce_sum(ga), 1.0, sync)
+        s = gt.constant(np.random.default_rng(0).standard_normal((4096, 1000)).astype(np.float32))
+        soft_s = _timeit(lambda: gt.nn.softmax(s), 1.0, sync)
+    print(f"\nGPU: device-to-device copy {copy_bw / 1e9:.0f} GB/s")
+    print(f"GPU add 1e8 f32: {3 * a.nbytes / add_s / 1e9:.0f} GB/s = {3 * a.nbytes / add_s / copy_bw:.0%} of copy")
+    print(f"GPU reduce_sum 1e8 f32: {a.nbytes / red_s / 1e9:.0f} GB/s = {a.nbytes / red_s / (copy_bw / 2):.0%} of copy read")
+    cs = cp.asarray(s.numpy())
+    cupy_soft = _timeit(lambda: cp.exp(cs - cs.max(axis=-1, keepdims=True)) / cp.exp(cs - cs.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True), 1.0, sync)
+    line = f"GPU softmax (4096,1000): gputensor {soft_s * 1e6:.1f} us, CuPy {cupy_soft * 1e6:.1f} us"
+    torch = peers.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        ts = torch.as_tensor(s.numpy(), device="cuda")
+        t_soft = _timeit(lambda: torch.softmax(ts, -1), 1.0, torch.cuda.synchronize)
+        line += f", PyTorch {t_soft * 1e6:.1f} us"
+    print(line)
+    return []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timing runs")
+    args = parser.parse_args()
+    min_time = 0.2 if args.quick else 1.0
+
+    import gputensor as gt
+
+    peers = _peers()
+    cpu = platform.processor() or platform.machine()
+    print(f"gputensor {gt.__version__} | numpy {np.__version__} | "
+          f"torch {getattr(peers.get('torch'), '__version__', '-')} | tf {getattr(peers.get('tf'), '__version__', '-')}")  # fmt: skip
+    print(f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
+    libs = ["gputensor", "numpy", "torch", "tf"]
+    print(f"{'workload (CPU)':28}" + "".join(f"{lib:>12}" for lib in libs) + "   gt/np  gt/torch  gt/tf")
+    with gt.device("/CPU:0"):
+        for name, fns in cpu_workloads(gt, peers):
+            times = {lib: _timeit(fn, min_time) for lib, fn in fns.items()}
+            cells = "".join(f"{times[lib] * 1e6:10.2f}us" if lib in times else f"{'-':>12}" for lib in libs)
+            ratios = "  ".join(f"{times['gputensor'] / times[p]:6.2f}" if p in times else "     -" for p in ("numpy", "torch", "tf"))
+            overhead = (times["gputensor"] - times["numpy"]) * 1e6
+            print(f"{name:28}{cells}   {ratios}   (+{overhead:.2f}us over numpy)")
+    if any(d.device_type == "GPU" for d in gt.config.list_logical_devices()):
+        gpu_workloads(gt, peers)
+    else:
+        print("\nno GPU visible: GPU rows skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
