@@ -64,7 +64,7 @@ _UNARY = {
     "is_finite": (F, "isfinite(a)", _dt.bool_, False),
     "is_inf": (F, "isinf(a)", _dt.bool_, False),
     "logical_not": (BOOL, "!a", None, False),
-    "invert": (INT_BOOL, "~a", None, False),
+    "invert": (INT, "~a", None, False),
     "relu": (REAL, "a > T(0) ? a : T(0)", None, True),
     "relu6": (REAL, "a > T(0) ? (a < T(6) ? a : T(6)) : T(0)", None, True),
     "elu": (F, "a > T(0) ? a : T(expm1(a))", None, True),

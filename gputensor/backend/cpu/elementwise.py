@@ -76,7 +76,8 @@ def _rsqrt(x: Any) -> Any:
 
 
 def _relu6(x: Any) -> Any:
-    return np.clip(x, x.dtype.type(0), x.dtype.type(6))
+    # np.clip promotes bfloat16 (an ml_dtypes extension type) to float32.
+    return np.clip(x, x.dtype.type(0), x.dtype.type(6)).astype(x.dtype, copy=False)
 
 
 def _silu(x: Any) -> Any:
