@@ -38,6 +38,16 @@ class CudaBackend:
     def make_kernel(self, op: Any) -> Callable:
         from gputensor.backend.cuda import families
 
+        fn = self._device_kernel(op)
+        if op.name in families.COMPLEX_ON_DEVICE:
+            return fn
+        if op.dtypes is None or any(d.is_complex for d in op.dtypes):
+            return self._with_host_fallback(op, fn)
+        return fn
+
+    def _device_kernel(self, op: Any) -> Callable:
+        from gputensor.backend.cuda import families
+
         if op.cuda is not None:
             return families.elementwise.make(op, self)
         for fam in families.ALL:
@@ -49,6 +59,42 @@ class CudaBackend:
             "`with gt.device('/CPU:0'):`",
             op.name,
         )
+
+    def _with_host_fallback(self, op: Any, device_fn: Callable) -> Callable:
+        """Runs complex-dtype calls of ``op`` with the NumPy kernel on host copies.
+
+        The kernels in cuda_kernels/ cover the real dtypes only. As TF's soft device
+        placement runs an op without a GPU kernel on the CPU, a complex call here copies
+        its inputs to the host, runs the CPU backend's kernel and uploads the result, so
+        the tensor stays on this device (docs/ARCHITECTURE.md, "Complex dtypes on GPU").
+        """
+        from gputensor.backend.cpu import CpuBackend
+
+        host_fn = CpuBackend().kernel_table().get(op.name)
+        if host_fn is None:
+            return device_fn
+
+        def run(*arrays: Any, **attrs: Any) -> Any:
+            if not (_any_complex(arrays) or _any_complex(attrs.values())):
+                return device_fn(*arrays, **attrs)
+            out = host_fn(*(self._to_host_arg(a) for a in arrays), **attrs)
+            if isinstance(out, tuple):
+                return tuple(self._from_host_result(o) for o in out)
+            return self._from_host_result(out)
+
+        return run
+
+    def _to_host_arg(self, value: Any) -> Any:
+        return (
+            value
+            if isinstance(value, (np.ndarray, np.generic)) or not hasattr(value, "dtype")
+            else self.to_host(value)
+        )
+
+    def _from_host_result(self, value: Any) -> Any:
+        if isinstance(value, (np.ndarray, np.generic)):
+            return self.from_host(np.asarray(value))
+        return value
 
     def launch(self, source: Any, name: str, config: tuple, args: tuple, shared_mem: int = 0) -> None:
         grid, block = config
@@ -131,6 +177,20 @@ class CudaBackend:
 
     def memory_info(self, physical_index: int) -> dict[str, int]:
         return self.launcher.memory_info()
+
+
+def _any_complex(values: Any) -> bool:
+    """True when an array among ``values`` is complex, or a dtype attribute names a complex type."""
+    for v in values:
+        dt = v if isinstance(v, np.dtype) or hasattr(v, "as_numpy_dtype") else getattr(v, "dtype", None)
+        if dt is None:
+            continue
+        try:
+            if np.dtype(getattr(dt, "as_numpy_dtype", dt)).kind == "c":
+                return True
+        except TypeError:
+            continue
+    return False
 
 
 def _host_contiguous(value: Any) -> np.ndarray:

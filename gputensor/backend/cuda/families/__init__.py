@@ -18,4 +18,7 @@ from gputensor.backend.cuda.families import (
     sort,
 )
 
+# Ops that run complex dtypes on the device; CudaBackend sends other complex calls to the host.
+COMPLEX_ON_DEVICE = reduce.COMPLEX_ON_DEVICE
+
 ALL = [elementwise, conv, pool, copy, index, sort, reduce, softmax, random, linalg]

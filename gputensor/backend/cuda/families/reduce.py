@@ -419,6 +419,11 @@ def _scan_factory(op: str) -> Callable:
     return factory
 
 
+# Ops whose kernels here take complex inputs (the backend runs other complex calls on the host).
+COMPLEX_ON_DEVICE = frozenset(op for op, (dts, _) in _REDUCTIONS.items() if "complex64" in dts) | frozenset(
+    _SCANS
+)
+
 KERNELS: dict[str, Callable] = {
     **{op: _reduction_factory(op) for op in _REDUCTIONS},
     **{op: _arg_factory(op) for op in _ARG},
