@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 _JOB_PREFIX = "/job:localhost/replica:0/task:0/device:"
+# Every Device alive, in creation order: gt.memory() counts tensors on devices outside the
+# registry too (a device from an earlier logical configuration, the test suite's emulated GPU).
+_alive: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_serial = itertools.count()
+
+
+def all_devices() -> list:
+    """Every Device object alive, registered or not, in creation order."""
+    return [d for _, d in sorted(_alive.items())]
 
 
 class Device:
@@ -28,6 +39,7 @@ class Device:
         "current_bytes",
         "peak_bytes",
         "num_tensors",
+        "__weakref__",
     )
 
     def __init__(
@@ -49,6 +61,7 @@ class Device:
         self.current_bytes = 0
         self.peak_bytes = 0
         self.num_tensors = 0
+        _alive[next(_serial)] = self
 
     def kernel(self, op: Any) -> Callable:
         """Returns the kernel for op declaration ``op``, building it on first use."""

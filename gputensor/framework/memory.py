@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gputensor.backend import registry
+from gputensor.backend.device import all_devices
 from gputensor.framework.context import state
 from gputensor.framework.tensor import Tensor
 
@@ -70,12 +71,15 @@ def memory() -> dict[str, Any]:
       ``{"num_tensors", "num_bytes", "devices": {device name: {"num_tensors", "num_bytes",
       "peak_bytes", ...backend pool figures}}}``.
     """
+    registered = registry.devices()
     per_device = {}
     total_t = total_b = 0
-    for d in registry.devices():
+    for d in all_devices():
+        if d.num_tensors == 0 and d not in registered:
+            continue
         info = {"num_tensors": d.num_tensors, "num_bytes": d.current_bytes, "peak_bytes": d.peak_bytes}
         info.update(d.backend.memory_info(d.physical_index))
-        per_device[d.name] = info
+        per_device[d.name if d.name not in per_device else d.short_name] = info
         total_t += d.num_tensors
         total_b += d.current_bytes
     return {"num_tensors": total_t, "num_bytes": total_b, "devices": per_device}
