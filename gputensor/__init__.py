@@ -50,7 +50,6 @@ from gputensor.framework.variable import Variable  # noqa: E402
 from gputensor.ops.array_ops import *  # noqa: E402, F403
 from gputensor.ops.linalg_ops import *  # noqa: E402, F403
 from gputensor.ops.math_ops import *  # noqa: E402, F403
-from gputensor.ops.nn_ops import *  # noqa: E402, F403
 from gputensor.ops.random_ops import *  # noqa: E402, F403
 
 newaxis = None
