@@ -11,6 +11,7 @@ source, included headers, options, architecture and NVRTC version.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -21,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--arch", default="sm_80,sm_90", help="comma-separated targets, e.g. sm_80,sm_90")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="compile this many units at once (processes)"
+    )
     args = parser.parse_args(argv)
     from gputensor.backend.cuda import compile as kcompile
 
@@ -32,14 +36,31 @@ def main(argv: list[str] | None = None) -> int:
     sources = kcompile.all_sources()
     archs = [a.strip() for a in args.arch.split(",") if a.strip()]
     start = time.perf_counter()
-    for arch in archs:
-        for i, src in enumerate(sources, 1):
-            kcompile.cached_cubin(src, arch)
+    work = [(src, arch) for arch in archs for src in sources]
+    if args.jobs > 1:
+        # Processes, not threads: each unit is seconds of CPU-bound NVRTC work.
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as pool:
+            for i, key in enumerate(pool.map(_compile_one, work), 1):
+                if not args.quiet:
+                    print(f"[{i}/{len(work)}] {key}", flush=True)
+    else:
+        for i, item in enumerate(work, 1):
+            key = _compile_one(item)
             if not args.quiet:
-                print(f"[{arch} {i}/{len(sources)}] {src.key}", flush=True)
+                print(f"[{i}/{len(work)}] {key}", flush=True)
     total = len(sources) * len(archs)
     print(f"precompiled {total} units into {kcompile.cache_dir()} in {time.perf_counter() - start:.1f}s")
     return 0
+
+
+def _compile_one(item: tuple) -> str:
+    from gputensor.backend.cuda import compile as kcompile
+
+    source, arch = item
+    kcompile.cached_cubin(source, arch)
+    return f"{arch} {source.key}"
 
 
 if __name__ == "__main__":
