@@ -18,7 +18,8 @@ import platform
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -126,7 +127,7 @@ def cpu_workloads(gt: Any, peers: dict[str, Any]) -> list[tuple[str, dict[str, C
     fns = {"gputensor": lambda: gt.nn.softmax(gs), "numpy": np_softmax}
     if torch:
         ts = torch.from_numpy(s)
-        fns["torch"] = lambda: torch.softmax(ts, -1)
+        fns["torch"] = lambda ts=ts: torch.softmax(ts, -1)
     if tf:
         fs = tf.constant(s)
         fns["tf"] = lambda: tf.nn.softmax(fs)
@@ -177,35 +178,57 @@ def _autodiff_fns(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> d
     return fns
 
 
-def gpu_workloads(gt: Any, peers: dict[str, Any]) -> list[tuple[str, dict[str, Callable]]]:
+def gpu_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
+    """Bandwidth-bound ops at 1e8 elements against the copy bandwidth; softmax and small ops against peers."""
     import cupy as cp
+    import cupyx.scipy.special
 
     sync = cp.cuda.Stream.null.synchronize
+    torch = peers.get("torch")
+    torch_gpu = torch is not None and torch.cuda.is_available()
     n = 100_000_000
     a = cp.random.standard_normal(n, dtype=cp.float32)
     b = cp.random.standard_normal(n, dtype=cp.float32)
     dst = cp.empty_like(a)
-    copy_s = _timeit(lambda: dst.set(a) if False else cp.copyto(dst, a), 1.0, sync)
-    copy_bw = 2 * a.nbytes / copy_s
+    copy_s = _timeit(lambda: cp.copyto(dst, a), min_time, sync)
+    copy_bw = 2 * a.nbytes / copy_s  # bytes read + written
     with gt.device("/GPU:0"):
         ga, gb = gt.constant(a.get()), gt.constant(b.get())
-        add_s = _timeit(lambda: ga + gb, 1.0, sync)
-        red_s = _timeit(lambda: gt.reduce_sum(ga), 1.0, sync)
-        s = gt.constant(np.random.default_rng(0).standard_normal((4096, 1000)).astype(np.float32))
-        soft_s = _timeit(lambda: gt.nn.softmax(s), 1.0, sync)
-    print(f"\nGPU: device-to-device copy {copy_bw / 1e9:.0f} GB/s")
-    print(f"GPU add 1e8 f32: {3 * a.nbytes / add_s / 1e9:.0f} GB/s = {3 * a.nbytes / add_s / copy_bw:.0%} of copy")
-    print(f"GPU reduce_sum 1e8 f32: {a.nbytes / red_s / 1e9:.0f} GB/s = {a.nbytes / red_s / (copy_bw / 2):.0%} of copy read")
-    cs = cp.asarray(s.numpy())
-    cupy_soft = _timeit(lambda: cp.exp(cs - cs.max(axis=-1, keepdims=True)) / cp.exp(cs - cs.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True), 1.0, sync)
-    line = f"GPU softmax (4096,1000): gputensor {soft_s * 1e6:.1f} us, CuPy {cupy_soft * 1e6:.1f} us"
-    torch = peers.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        ts = torch.as_tensor(s.numpy(), device="cuda")
-        t_soft = _timeit(lambda: torch.softmax(ts, -1), 1.0, torch.cuda.synchronize)
-        line += f", PyTorch {t_soft * 1e6:.1f} us"
-    print(line)
-    return []
+        add_s = _timeit(lambda: ga + gb, min_time, sync)
+        red_s = _timeit(lambda: gt.reduce_sum(ga), min_time, sync)
+        cupy_add = _timeit(lambda: a + b, min_time, sync)
+        cupy_red = _timeit(lambda: a.sum(), min_time, sync)
+        print(
+            f"\nGPU ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}): device-to-device copy {copy_bw / 1e9:.0f} GB/s (read + write)"
+        )
+        print(
+            f"GPU add 1e8 f32: {add_s * 1e6:.0f} us, {3 * a.nbytes / add_s / 1e9:.0f} GB/s = {3 * a.nbytes / add_s / copy_bw:.0%} of copy (CuPy {cupy_add * 1e6:.0f} us)"
+        )
+        print(
+            f"GPU reduce_sum 1e8 f32: {red_s * 1e6:.0f} us, {a.nbytes / red_s / 1e9:.0f} GB/s = {a.nbytes / red_s / copy_bw:.0%} of copy (CuPy {cupy_red * 1e6:.0f} us)"
+        )
+        for shape in ((128, 1000), (4096, 1000)):
+            x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+            s = gt.constant(x)
+            cs = cp.asarray(x)
+            soft_s = _timeit(lambda s=s: gt.nn.softmax(s), min_time, sync)
+            cupy_soft = _timeit(lambda cs=cs: cupyx.scipy.special.softmax(cs, axis=-1), min_time, sync)
+            line = f"GPU softmax {shape}: gputensor {soft_s * 1e6:.1f} us, CuPy {cupy_soft * 1e6:.1f} us"
+            best = cupy_soft
+            if torch_gpu:
+                ts = torch.as_tensor(x, device="cuda")
+                t_soft = _timeit(lambda ts=ts: torch.softmax(ts, -1), min_time, torch.cuda.synchronize)
+                line += f", PyTorch {t_soft * 1e6:.1f} us"
+                best = min(best, t_soft)
+            print(f"{line}; gputensor / best = {soft_s / best:.2f}")
+        x4 = np.ones(4, np.float32)
+        g4 = gt.constant(x4)
+        c4 = cp.asarray(x4)
+        line = f"GPU add of 4 elements (launch + dispatch): gputensor {_timeit(lambda: g4 + g4, min_time, sync) * 1e6:.1f} us, CuPy {_timeit(lambda: c4 + c4, min_time, sync) * 1e6:.1f} us"
+        if torch_gpu:
+            t4 = torch.as_tensor(x4, device="cuda")
+            line += f", PyTorch {_timeit(lambda: t4 + t4, min_time, torch.cuda.synchronize) * 1e6:.1f} us"
+        print(line)
 
 
 def main() -> int:
@@ -227,11 +250,14 @@ def main() -> int:
         for name, fns in cpu_workloads(gt, peers):
             times = {lib: _timeit(fn, min_time) for lib, fn in fns.items()}
             cells = "".join(f"{times[lib] * 1e6:10.2f}us" if lib in times else f"{'-':>12}" for lib in libs)
-            ratios = "  ".join(f"{times['gputensor'] / times[p]:6.2f}" if p in times else "     -" for p in ("numpy", "torch", "tf"))
+            ratios = "  ".join(
+                f"{times['gputensor'] / times[p]:6.2f}" if p in times else "     -"
+                for p in ("numpy", "torch", "tf")
+            )
             overhead = (times["gputensor"] - times["numpy"]) * 1e6
             print(f"{name:28}{cells}   {ratios}   (+{overhead:.2f}us over numpy)")
     if any(d.device_type == "GPU" for d in gt.config.list_logical_devices()):
-        gpu_workloads(gt, peers)
+        gpu_workloads(gt, peers, min_time)
     else:
         print("\nno GPU visible: GPU rows skipped")
     return 0

@@ -56,7 +56,11 @@ def main() -> int:
             for p, g in zip(params, grads):
                 p.assign_sub(args.lr * g)
             if step % 50 == 0:
-                accuracy = float(gt.reduce_mean(gt.cast(gt.equal(gt.argmax(logits, axis=1, output_type=gt.int32), y), gt.float32)))
+                accuracy = float(
+                    gt.reduce_mean(
+                        gt.cast(gt.equal(gt.argmax(logits, axis=1, output_type=gt.int32), y), gt.float32)
+                    )
+                )
                 print(f"step {step:4d}  loss {float(loss):.4f}  accuracy {accuracy:.3f}")
         print(f"done in {time.perf_counter() - start:.2f}s")
     return 0
