@@ -47,10 +47,18 @@ __device__ __forceinline__ double gt_gelu(double a, bool approximate) {
 // Floor division and modulo with Python/TF semantics (result takes the divisor's sign).
 // Integer division by zero yields 0 on the GPU (the CPU backend raises; a device
 // kernel cannot), as documented in README.md.
+// Below zero? Always false for unsigned types, spelled so that NVRTC 13's "pointless
+// comparison of unsigned integer with zero" warning (an error here) is not raised.
+template <typename T> __device__ __forceinline__ bool gt_below_zero(T a) { return a < T(0); }
+template <> __device__ __forceinline__ bool gt_below_zero(unsigned char) { return false; }
+template <> __device__ __forceinline__ bool gt_below_zero(unsigned short) { return false; }
+template <> __device__ __forceinline__ bool gt_below_zero(unsigned int) { return false; }
+template <> __device__ __forceinline__ bool gt_below_zero(unsigned long long) { return false; }
+
 template <typename T> __device__ __forceinline__ T gt_floordiv(T a, T b) {
   if (b == T(0)) return T(0);
   T q = a / b;
-  if ((a % b != T(0)) && ((a < T(0)) != (b < T(0)))) q -= T(1);
+  if ((a % b != T(0)) && (gt_below_zero(a) != gt_below_zero(b))) q -= T(1);
   return q;
 }
 __device__ __forceinline__ float gt_floordiv(float a, float b) { return floorf(a / b); }
@@ -59,7 +67,7 @@ __device__ __forceinline__ double gt_floordiv(double a, double b) { return floor
 template <typename T> __device__ __forceinline__ T gt_floormod(T a, T b) {
   if (b == T(0)) return T(0);
   T r = a % b;
-  if (r != T(0) && ((r < T(0)) != (b < T(0)))) r += b;
+  if (r != T(0) && (gt_below_zero(r) != gt_below_zero(b))) r += b;
   return r;
 }
 __device__ __forceinline__ float gt_floormod(float a, float b) {

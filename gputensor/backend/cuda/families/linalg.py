@@ -184,7 +184,7 @@ _FACTORISATIONS: dict[str, tuple[Callable, str | None]] = {
         None,
     ),
     "matrix_solve": (
-        lambda xp, m, rhs, adjoint: xp.linalg.solve(_adjoint(xp, m) if adjoint else m, rhs),
+        lambda xp, m, rhs, adjoint: _solve(xp, _adjoint(xp, m) if adjoint else m, rhs),
         "Input matrix is not invertible.",
     ),
     "svd": (_svd, "SVD did not converge."),
@@ -193,6 +193,18 @@ _FACTORISATIONS: dict[str, tuple[Callable, str | None]] = {
         "Self-adjoint eigen decomposition was not successful.",
     ),
 }
+
+
+def _solve(xp: Any, m: Any, rhs: Any) -> Any:
+    """Batched solve with broadcast batch dimensions (cupy.linalg.solve wants them equal)."""
+    batch = np.broadcast_shapes(m.shape[:-2], rhs.shape[:-2])
+    if m.shape[:-2] != batch:
+        m = xp.ascontiguousarray(xp.broadcast_to(m, batch + m.shape[-2:]))
+    if rhs.shape[:-2] != batch:
+        rhs = xp.ascontiguousarray(xp.broadcast_to(rhs, batch + rhs.shape[-2:]))
+    return xp.linalg.solve(m, rhs)
+
+
 _FACTOR_DTYPES = ("float16", "float32", "float64", "complex64", "complex128")
 
 
