@@ -17,6 +17,7 @@ import numpy as np
 from gputensor.errors import ResourceExhaustedError, UnimplementedError
 
 _MISSING = object()
+_COMPLEX = frozenset({np.dtype(np.complex64), np.dtype(np.complex128)})
 
 
 class CudaBackend:
@@ -75,8 +76,12 @@ class CudaBackend:
             return device_fn
 
         def run(*arrays: Any, **attrs: Any) -> Any:
-            if not (_any_complex(arrays) or _any_complex(attrs.values())):
-                return device_fn(*arrays, **attrs)
+            for a in arrays:
+                if getattr(a, "dtype", None) in _COMPLEX:
+                    break
+            else:
+                if not (attrs and _any_complex(attrs.values())):
+                    return device_fn(*arrays, **attrs)
             out = host_fn(*(self._to_host_arg(a) for a in arrays), **attrs)
             if isinstance(out, tuple):
                 return tuple(self._from_host_result(o) for o in out)

@@ -123,11 +123,26 @@ def _bcast_meta(out_shape: tuple, shapes: list[tuple], itemsizes: list[int] | No
     return np.asarray(rows, dtype=np.int64).reshape(-1)
 
 
+class _Plan:
+    """What a launch needs for one (input dtype, output dtype) pair, worked out once."""
+
+    __slots__ = ("names", "out_dtype", "scalar_type")
+
+    def __init__(self, op: Any, in_dtype: np.dtype, out_dtype: np.dtype, name_out: str | None) -> None:
+        dname = in_dtype.name
+        self.names = {lay: kernel_name(op, dname, lay, name_out) for lay in ("flat", "bcast", "sr", "sl")}
+        self.out_dtype = out_dtype
+        self.scalar_type = compute_np(dname).type
+
+
 def make(op: Any, backend: Any) -> Callable:
     """Builds the kernel function ``fn(*arrays, **attrs)`` for elementwise op ``op``."""
     src = source_for(op)
     n_in = _ARITY[op.kind]
     attr_names = [a for a in op.attrs if a != "dtype"]
+    plans: dict[Any, _Plan] = {}
+    launch, empty, device_array = backend.launch, backend.empty, backend.device_array
+    config = launch_config.elementwise
 
     def attr_args(attrs: dict) -> tuple:
         out = []
@@ -136,50 +151,52 @@ def make(op: Any, backend: Any) -> Callable:
             out.append(np.bool_(v) if _ATTR_C[a] == "bool" else np.float64(v))
         return tuple(out)
 
+    def plan_for(in_dtype: Any, attrs: dict) -> _Plan:
+        key = (in_dtype, attrs["dtype"]) if op.name == "cast" else in_dtype
+        p = plans.get(key)
+        if p is None:
+            in_dtype = np.dtype(in_dtype)
+            if op.name == "cast":
+                out_dtype = np.dtype(attrs["dtype"])
+                p = _Plan(op, in_dtype, out_dtype, out_dtype.name)
+            else:
+                out_dtype = np.dtype(op.out_dtype.np_dtype if op.out_dtype is not None else in_dtype)
+                p = _Plan(op, in_dtype, out_dtype, None)
+            plans[key] = p
+        return p
+
     def run(*arrays: Any, **attrs: Any) -> Any:
-        if op.name == "cast":
-            out_dtype = np.dtype(attrs["dtype"])
-            in_dtype = np.dtype(arrays[0].dtype)
-            name_out: str | None = out_dtype.name
+        p = plan_for(arrays[-1].dtype if op.name != "cast" else arrays[0].dtype, attrs)
+        extra = attr_args(attrs) if attr_names else ()
+        if n_in == 2:
+            x0, x1 = arrays
+            if isinstance(x1, np.generic) and not isinstance(x0, np.generic):
+                a = backend.contiguous(x0)
+                out = empty(a.shape, p.out_dtype)
+                args = (a, p.scalar_type(x1), out, np.int64(out.size)) + extra
+                launch(src, p.names["sr"], config(out.size), args)
+                return out
+            if isinstance(x0, np.generic) and not isinstance(x1, np.generic):
+                b = backend.contiguous(x1)
+                out = empty(b.shape, p.out_dtype)
+                args = (p.scalar_type(x0), b, out, np.int64(out.size)) + extra
+                launch(src, p.names["sl"], config(out.size), args)
+                return out
+        ins = [device_array(x) for x in arrays]
+        out_shape = ins[0].shape
+        same = all(x.shape == out_shape for x in ins)
+        if not same:
+            out_shape = np.broadcast_shapes(*(x.shape for x in ins))
+        out = empty(out_shape, p.out_dtype)
+        size = out.size
+        if size == 0:
+            return out
+        if same:
+            launch(src, p.names["flat"], config(size), (*ins, out, np.int64(size)) + extra)
         else:
-            in_dtype = np.dtype(arrays[-1].dtype)
-            name_out = None
-            out_dtype = np.dtype(op.out_dtype.np_dtype if op.out_dtype is not None else in_dtype)
-        dname = in_dtype.name
-        extra = attr_args(attrs)
-        if n_in == 2 and isinstance(arrays[1], np.generic) and not isinstance(arrays[0], np.generic):
-            a = backend.contiguous(arrays[0])
-            out = backend.empty(a.shape, out_dtype)
-            args = (a, compute_np(dname).type(arrays[1]), out, np.int64(out.size)) + extra
-            backend.launch(
-                src, kernel_name(op, dname, "sr", name_out), launch_config.elementwise(out.size), args
-            )
-            return out
-        if n_in == 2 and isinstance(arrays[0], np.generic) and not isinstance(arrays[1], np.generic):
-            b = backend.contiguous(arrays[1])
-            out = backend.empty(b.shape, out_dtype)
-            args = (compute_np(dname).type(arrays[0]), b, out, np.int64(out.size)) + extra
-            backend.launch(
-                src, kernel_name(op, dname, "sl", name_out), launch_config.elementwise(out.size), args
-            )
-            return out
-        ins = [backend.device_array(x) for x in arrays]
-        shapes = [tuple(x.shape) for x in ins]
-        out_shape = shapes[0] if all(s == shapes[0] for s in shapes) else np.broadcast_shapes(*shapes)
-        out = backend.empty(out_shape, out_dtype)
-        if out.size == 0:
-            return out
-        if all(s == out_shape for s in shapes):
-            args = (*ins, out, np.int64(out.size)) + extra
-            backend.launch(
-                src, kernel_name(op, dname, "flat", name_out), launch_config.elementwise(out.size), args
-            )
-        else:
-            meta = backend.constant_array(_bcast_meta(out_shape, shapes))
-            args = (*ins, meta, np.int32(len(out_shape)), out, np.int64(out.size)) + extra
-            backend.launch(
-                src, kernel_name(op, dname, "bcast", name_out), launch_config.elementwise(out.size), args
-            )
+            meta = backend.constant_array(_bcast_meta(out_shape, [tuple(x.shape) for x in ins]))
+            args = (*ins, meta, np.int32(len(out_shape)), out, np.int64(size)) + extra
+            launch(src, p.names["bcast"], config(size), args)
         return out
 
     return run

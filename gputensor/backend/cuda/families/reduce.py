@@ -48,6 +48,7 @@ _COMPLEX = {
     "complex64": ("gt::Complex<float>", np.float32),
     "complex128": ("gt::Complex<double>", np.float64),
 }
+_COMPLEX_VIEW = {np.dtype(name): real for name, (_, real) in _COMPLEX.items()}
 _NUMERIC = _REAL + tuple(_COMPLEX)
 # argmax/argmin output types the public functions accept.
 _INDEX_TYPES = ("int16", "int32", "int64", "uint8")
@@ -86,7 +87,8 @@ def _pointer_type(dtype: str) -> str:
 def _kernel_view(a: Any) -> Any:
     """``a`` as the kernels' pointer type sees it: complex arrays as their real parts' type."""
     # reshape(-1) first: NumPy cannot change the item size of a 0-d array's view.
-    return a.reshape(-1).view(_COMPLEX[a.dtype.name][1]) if a.dtype.name in _COMPLEX else a
+    real = _COMPLEX_VIEW.get(a.dtype)
+    return a if real is None else a.reshape(-1).view(real)
 
 
 # Pointers as the kernels use them: the element types of the program (T in, O out).
@@ -206,6 +208,7 @@ def sources(ops: list) -> list[KernelSource]:
 
 
 # ------------------------------------------------------------------- planning
+@functools.lru_cache(maxsize=4096)  # a training step reduces the same few shapes every step
 def plan(shape: tuple, axes: tuple) -> tuple[tuple | None, int, int, int]:
     """How to reduce axes ``axes`` of a C-contiguous array of shape ``shape``.
 
