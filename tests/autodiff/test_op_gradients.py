@@ -261,6 +261,8 @@ def _backward_primitive_cases():
                                                               "strides": (2, 2), "padding": ((0, 0), (0, 0))}),
              (normal(1, 2, 2, 1),)),
         Case("max_pool2d_grad_op", ("max_pool2d_grad",), _max_pool_grad_of_dy, (normal(1, 2, 2, 1),)),
+        Case("relu_grad_op", ("relu_grad",), lambda dy, y: execute(OPS["relu_grad"], (dy, y)),
+             (normal(2, 3), away_from_zero(2, 3))),
     ]  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import math
 
 from gputensor.autodiff.grads._util import conj, expand_reduced, shape, unbroadcast
 from gputensor.autodiff.registry import register_gradient, skip_input
+from gputensor.framework.op_table import OPS, execute
 from gputensor.ops import array_ops, math_ops
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -116,9 +117,14 @@ def _sigmoid(x, y, dy):
 
 @register_gradient("relu")
 def _relu(inputs, attrs, y, dy):
-    # sign(relu(x)) is the 0/1 mask of positive inputs in one op; it has no gradient itself,
-    # which is right: relu's second derivative is 0.
-    return (dy * math_ops.sign(y),)
+    return (execute(OPS["relu_grad"], (dy, y)),)
+
+
+@register_gradient("relu_grad")
+def _relu_grad(inputs, attrs, out, g):
+    # Linear in dy with the same mask; piecewise constant in y (relu's second derivative is 0).
+    dy, y = inputs
+    return execute(OPS["relu_grad"], (g, y)), None
 
 
 @_unary("relu6")

@@ -88,6 +88,10 @@ def _leaky_relu(x: Any, alpha: float) -> Any:
     return np.where(x > 0, x, x * x.dtype.type(alpha))
 
 
+def _relu_grad(dy: Any, y: Any) -> Any:
+    return np.where(y > 0, dy, dy.dtype.type(0))
+
+
 def _relu(x: Any) -> Any:
     return np.maximum(x, x.dtype.type(0))
 
@@ -145,6 +149,7 @@ KERNELS = {
     "conj": np.conj,
     # activations
     "relu": _relu,
+    "relu_grad": _relu_grad,
     "relu6": _relu6,
     "elu": _elu,
     "selu": _selu,
