@@ -207,7 +207,7 @@ def gpu_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
         print(
             f"GPU reduce_sum 1e8 f32: {red_s * 1e6:.0f} us, {a.nbytes / red_s / 1e9:.0f} GB/s = {a.nbytes / red_s / copy_bw:.0%} of copy (CuPy {cupy_red * 1e6:.0f} us)"
         )
-        for shape in ((128, 1000), (4096, 1000)):
+        for shape in ((128, 1000), (4096, 1000), (65536, 1000)):  # the last one: kernel-bound
             x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
             s = gt.constant(x)
             cs = cp.asarray(x)
