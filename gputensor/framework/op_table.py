@@ -175,7 +175,8 @@ def execute(op: OpDef, inputs: tuple, attrs: dict = _EMPTY) -> Any:
     The device is the innermost ``gt.device`` scope, else that of the first
     input, else the default; inputs elsewhere are copied to it.
     """
-    device = state.device
+    # The private fields, not the properties: this runs for every op under a tape.
+    device = state._device
     if device is None:
         device = inputs[0]._device if inputs else current_device()
     try:
@@ -188,7 +189,7 @@ def execute(op: OpDef, inputs: tuple, attrs: dict = _EMPTY) -> Any:
         result = wrap(out, device)
     else:
         result = tuple(wrap(o, device) for o in out)
-    if state.tapes and context.recorder is not None:
+    if state._tapes and context.recorder is not None:
         context.recorder(op, inputs, attrs, result)
     return result
 
@@ -264,9 +265,14 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
     """
     name = op.name
     allowed = op.dtypes
+    # ids of the allowed dtypes: `id(dt) in ...` hashes an int in C, `dt in allowed` calls
+    # DType.__hash__ in Python (the eager hot path counts every 50 ns).
+    allowed_ids = None if allowed is None else frozenset(map(id, allowed))
     tensor_cls = Tensor
     _state = state
     _wrap = wrap
+    _new = object.__new__
+    _from_np = dtypes._FROM_NUMPY
 
     def fn(x: Any, y: Any, name_: str | None = None) -> Tensor:
         if type(x) is tensor_cls and _state.fast:
@@ -286,14 +292,23 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
                     ok = False
             else:
                 ok = False
-            if ok and (allowed is None or dt in allowed):
+            if ok and (allowed_ids is None or id(dt) in allowed_ids):
                 kernel = device.kernels.get(name)
                 if kernel is not None:
                     try:
                         out = kernel(x._data, b)
                     except Exception as exc:
                         raise op_error(op, (x, y), None, exc) from exc
-                    return _wrap(out, device)
+                    # framework.tensor.wrap, inlined (no tidy scope is active on this path).
+                    t = _new(tensor_cls)
+                    t._data = out
+                    t._device = device
+                    t._dtype = _from_np[out.dtype]
+                    device.current_bytes += out.nbytes
+                    if device.current_bytes > device.peak_bytes:
+                        device.peak_bytes = device.current_bytes
+                    device.num_tensors += 1
+                    return t
         return binary(op, x, y)
 
     def reflected(y: Any, x: Any) -> Tensor:
@@ -324,13 +339,13 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
 def unary_function(op: OpDef) -> Callable[..., Tensor]:
     """Returns ``fn(x)`` running elementwise ``op``, with the same fast path as `binary_function`."""
     name = op.name
-    allowed = op.dtypes
+    allowed_ids = None if op.dtypes is None else frozenset(map(id, op.dtypes))  # see binary_function
     tensor_cls = Tensor
     _state = state
     _wrap = wrap
 
     def fn(x: Any, name_: str | None = None) -> Tensor:
-        if type(x) is tensor_cls and _state.fast and (allowed is None or x._dtype in allowed):
+        if type(x) is tensor_cls and _state.fast and (allowed_ids is None or id(x._dtype) in allowed_ids):
             device = x._device
             kernel = device.kernels.get(name)
             if kernel is not None:

@@ -106,8 +106,8 @@ _BINARY = {
     "bitwise_and": (INT_BOOL, "a & b", None, False),
     "bitwise_or": (INT_BOOL, "a | b", None, False),
     "bitwise_xor": (INT_BOOL, "a ^ b", None, False),
-    # relu's backward pass in one kernel, as TF's ReluGrad: relu_grad(dy, y) = dy where y > 0.
-    "relu_grad": (REAL, "b > T(0) ? a : T(0)", None, True),
+    # relu's backward pass in one kernel, as TF's ReluGrad: dy * (y > 0) (so a NaN dy stays NaN).
+    "relu_grad": (REAL, "a * T(b > T(0))", None, True),
 }
 for _name, (_types, _cuda, _out, _diff) in _BINARY.items():
     define(_name, kind="binary", dtypes=_types, cuda=_cuda, out_dtype=_out, differentiable=_diff)

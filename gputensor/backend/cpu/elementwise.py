@@ -89,7 +89,7 @@ def _leaky_relu(x: Any, alpha: float) -> Any:
 
 
 def _relu_grad(dy: Any, y: Any) -> Any:
-    return np.where(y > 0, dy, dy.dtype.type(0))
+    return np.multiply(dy, y > 0, dtype=dy.dtype)
 
 
 def _relu(x: Any) -> Any:
