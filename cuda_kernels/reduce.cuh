@@ -141,22 +141,25 @@ template <typename In, typename Out, bool IsMax> struct ArgR {
   __device__ Out finish(acc_t a, long long) const { return static_cast<Out>(a.i); }
 };
 
-// Folds elements begin, begin + step, ... < end of a thread's share with four loads in
-// flight: one dependent load at a time keeps too few bytes in flight per SM to cover HBM
-// latency (an H200 reduce_sum of 1e8 floats ran at 55% of the copy bandwidth so). Every
-// functor's combine is associative and commutative (ArgR breaks ties by index), so the
-// four partial accumulators may be merged in any order.
+// Folds elements begin, begin + step, ... < end of a thread's share with eight loads in
+// flight (into four accumulators): one dependent load at a time keeps too few bytes in
+// flight per SM to cover HBM latency (an H200 reduce_sum of 1e8 floats ran at 55% of the
+// copy bandwidth so). Every functor's combine is associative and commutative (ArgR
+// breaks ties by index), so the partial accumulators may be merged in any order.
 template <class F, class Get>
 __device__ __forceinline__ typename F::acc_t fold4(const F& f, const Get& get, long long r, long long end,
                                                    long long step) {
   typedef typename F::acc_t A;
   A a0 = f.identity(), a1 = f.identity(), a2 = f.identity(), a3 = f.identity();
-  for (; r + 3 * step < end; r += 4 * step) {
-    const typename F::in_t v0 = get(r), v1 = get(r + step), v2 = get(r + 2 * step), v3 = get(r + 3 * step);
-    a0 = f.combine(a0, f.load(v0, r));
-    a1 = f.combine(a1, f.load(v1, r + step));
-    a2 = f.combine(a2, f.load(v2, r + 2 * step));
-    a3 = f.combine(a3, f.load(v3, r + 3 * step));
+  // Eight loads issued before the first is used (two per accumulator).
+  for (; r + 7 * step < end; r += 8 * step) {
+    typename F::in_t v[8];
+#pragma unroll
+    for (int k = 0; k < 8; ++k) v[k] = get(r + k * step);
+    a0 = f.combine(f.combine(a0, f.load(v[0], r)), f.load(v[4], r + 4 * step));
+    a1 = f.combine(f.combine(a1, f.load(v[1], r + step)), f.load(v[5], r + 5 * step));
+    a2 = f.combine(f.combine(a2, f.load(v[2], r + 2 * step)), f.load(v[6], r + 6 * step));
+    a3 = f.combine(f.combine(a3, f.load(v[3], r + 3 * step)), f.load(v[7], r + 7 * step));
   }
   for (; r < end; r += step) a0 = f.combine(a0, f.load(get(r), r));
   return f.combine(f.combine(a0, a1), f.combine(a2, a3));
