@@ -14,18 +14,23 @@ from typing import Any
 
 class _State(threading.local):
     """Thread-local state. ``fast`` is True while no device scope, tape or tidy is
-    active, so the eager hot path reads one attribute instead of three."""
+    active, so the eager hot path reads one attribute instead of three; under a device
+    scope alone, ``fast_device`` names the scope's device."""
 
     def __init__(self) -> None:
         self._device = None  # Device forced by `with gt.device(...)`, else None
         self._tapes: tuple = ()  # active GradientTapes, innermost last
         self._tidy = None  # list of tensors made inside the innermost gt.tidy, else None
         self.fast = True
+        self.fast_device = None  # the `gt.device` scope's device while no tape or tidy is active
         self.name_scope = ""  # "outer/inner/" or ""
         self.graph = None  # the FuncGraph being traced, else None
 
     def _refresh(self) -> None:
-        self.fast = self._device is None and not self._tapes and self._tidy is None
+        plain = not self._tapes and self._tidy is None
+        self.fast = plain and self._device is None
+        # Ops on tensors already on the scope's device may take the hot path too.
+        self.fast_device = self._device if plain else None
 
     @property
     def device(self):

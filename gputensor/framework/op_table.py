@@ -275,7 +275,7 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
     _from_np = dtypes._FROM_NUMPY
 
     def fn(x: Any, y: Any, name_: str | None = None) -> Tensor:
-        if type(x) is tensor_cls and _state.fast:
+        if type(x) is tensor_cls and (_state.fast or _state.fast_device is x._device):
             device = x._device
             dt = x._dtype
             ty = type(y)
@@ -313,7 +313,7 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
 
     def reflected(y: Any, x: Any) -> Tensor:
         # `x <op> y` where only y (self) is a tensor: Python calls y.__radd__(x).
-        if type(y) is tensor_cls and _state.fast:
+        if type(y) is tensor_cls and (_state.fast or _state.fast_device is y._device):
             tx = type(x)
             dt = y._dtype
             if ((tx is float and dt.kind in "fc") or (tx is int and dt.kind in "fiu")) and (
@@ -345,7 +345,11 @@ def unary_function(op: OpDef) -> Callable[..., Tensor]:
     _wrap = wrap
 
     def fn(x: Any, name_: str | None = None) -> Tensor:
-        if type(x) is tensor_cls and _state.fast and (allowed_ids is None or id(x._dtype) in allowed_ids):
+        if (
+            type(x) is tensor_cls
+            and (_state.fast or _state.fast_device is x._device)
+            and (allowed_ids is None or id(x._dtype) in allowed_ids)
+        ):
             device = x._device
             kernel = device.kernels.get(name)
             if kernel is not None:
