@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -171,3 +172,34 @@ def all_sources(ops=None) -> list[KernelSource]:
     dup = {n for n in names if names.count(n) > 1}
     assert not dup, f"kernel names defined twice: {sorted(dup)}"
     return out
+
+
+_PTXAS_ENTRY = re.compile(r"Compiling entry function '(\w+)'")
+_PTXAS_FRAME = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads")
+_PTXAS_USED = re.compile(r"Used (\d+) registers(?:.*?(\d+) bytes smem)?")
+
+
+def resource_usage(source: KernelSource, arch: str) -> list[dict]:
+    """Per kernel of ``source``: registers, static shared memory, stack and spill bytes.
+
+    Compiles with the backend's NVRTC options plus ``--ptxas-options=-v`` (no GPU and no
+    cuobjdump needed) and parses ptxas's report from the program log.
+    """
+    from cupy_backends.cuda.libs import nvrtc
+
+    prog = nvrtc.createProgram(source.code, f"{source.key}.cu", [], [])
+    try:
+        nvrtc.compileProgram(prog, [*nvrtc_options(arch), "--ptxas-options=-v"])
+        log = nvrtc.getProgramLog(prog)
+    finally:
+        nvrtc.destroyProgram(prog)
+    rows: list[dict] = []
+    for line in log.splitlines():
+        if m := _PTXAS_ENTRY.search(line):
+            rows.append({"kernel": m.group(1), "registers": 0, "shared_bytes": 0, "stack_bytes": 0,
+                         "spill_store_bytes": 0, "spill_load_bytes": 0})  # fmt: skip
+        elif rows and (m := _PTXAS_FRAME.search(line)):
+            rows[-1].update(stack_bytes=int(m[1]), spill_store_bytes=int(m[2]), spill_load_bytes=int(m[3]))
+        elif rows and (m := _PTXAS_USED.search(line)):
+            rows[-1].update(registers=int(m[1]), shared_bytes=int(m[2] or 0))
+    return rows
