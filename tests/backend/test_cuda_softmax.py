@@ -55,6 +55,31 @@ def test_softmax_of_rows_with_infinities(device):
     assert np.all(np.isnan(p[1:]))  # inf - inf and -inf - (-inf), as NumPy and TF
 
 
+def _special_rows(rng, n: int) -> np.ndarray:
+    """Rows with one -inf, one +inf, only -inf, one NaN, and none, each of length n."""
+    x = rng.standard_normal((5, n)).astype(np.float32)
+    x[0, n // 2] = -np.inf
+    x[1, n // 3] = np.inf
+    x[2] = -np.inf
+    x[3, n - 1] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("n", [3, 700, 1500], ids=["warp_per_row", "warp_long_row", "block_per_row"])
+@pytest.mark.parametrize("axis", [1, 0], ids=["rows", "columns"])
+def test_softmax_special_values_follow_the_two_pass_formula_on_every_layout(device, rng, n, axis):
+    x = _special_rows(rng, n)
+    if axis == 0:
+        x = np.ascontiguousarray(x.T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = x.astype(np.float64) - np.max(x, axis=axis, keepdims=True)
+        log_p = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    p = gt.nn.softmax(gt.constant(x), axis=axis).numpy()
+    lp = gt.nn.log_softmax(gt.constant(x), axis=axis).numpy()
+    np.testing.assert_allclose(p, np.exp(log_p), rtol=1e-5, atol=1e-7, equal_nan=True)
+    np.testing.assert_allclose(lp, log_p, rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
 def test_softmax_of_an_empty_tensor_is_empty(device):
     assert gt.nn.softmax(gt.constant(np.zeros((0, 5), np.float32))).shape == (0, 5)
     assert gt.nn.softmax(gt.constant(np.zeros((3, 0), np.float32))).shape == (3, 0)
