@@ -50,6 +50,11 @@ MUTATIONS: dict[str, tuple[str, str, str] | None] = {
         "  if (lane == 0) partial[warp] = v;\n  __syncthreads();\n",
         "  if (lane == 0) partial[warp] = v;\n",
     ),
+    "M6_scan_missing_trailing_sync": (
+        "cuda_kernels/reduce.cuh",
+        "    carry = chunk_total;\n    __syncthreads();  // warp_total is rewritten by the next chunk\n",
+        "    carry = chunk_total;\n",
+    ),
 }
 
 
