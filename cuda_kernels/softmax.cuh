@@ -1,9 +1,8 @@
 // softmax.cuh: fused softmax, log-softmax and softmax cross-entropy (dense and sparse
 // labels), one row per group of threads (layouts of gt_reduce.cuh, 256 threads a block).
 //
-// Softmax reads each row twice (an online max-and-sum, then the outputs) and writes it
-// once; the cross-entropy programs read it three times (a max so exp never overflows, a
-// sum of exp(x - max), then the outputs). No intermediate array goes to global memory.
+// Each row is read three times and written once: a max (so exp never overflows), a
+// sum of exp(x - max), then the outputs; no intermediate array goes to global memory.
 // float16/bfloat16 compute in float. The family module is
 // gputensor/backend/cuda/families/softmax.py; it launches softmax over any axis
 // ((outer, R, inner) with the cols layout when inner > 1) and cross-entropy over the
@@ -34,75 +33,18 @@ __device__ __forceinline__ void row_log_normaliser(const G& g, const In* __restr
   *log_sum_out = log(s);
 }
 
-// The online normaliser (Milakov and Gimelshein, 2018): a thread folds its elements into
-// (running max m, sum of exp(x - m)), rescaling the sum when the max grows, and the pairs
-// of different threads combine the same way; so softmax reads each row twice (normaliser,
-// output) instead of three times. NaN anywhere makes the pair NaN; -inf elements add
-// nothing, so a row of only -inf keeps m = -inf, which (like +inf) the programs turn into
-// NaN outputs as the two-pass formula and the CPU backend give.
-template <typename A> struct MaxSum {
-  A m, s;
-};
-template <typename A> __device__ __forceinline__ MaxSum<A> shfl_down(MaxSum<A> a, int d) {
-  MaxSum<A> r;
-  r.m = shfl_down(a.m, d);
-  r.s = shfl_down(a.s, d);
-  return r;
-}
-template <typename A> __device__ __forceinline__ MaxSum<A> shfl_lane0(MaxSum<A> a) {
-  MaxSum<A> r;
-  r.m = shfl_lane0(a.m);
-  r.s = shfl_lane0(a.s);
-  return r;
-}
-template <typename A> struct OnlineNormaliser {
-  __device__ MaxSum<A> identity() const {
-    MaxSum<A> r;
-    r.m = -inf_of(A(0));
-    r.s = A(0);
-    return r;
-  }
-  __device__ MaxSum<A> combine(MaxSum<A> a, MaxSum<A> b) const {
-    if (a.m != a.m || b.m != b.m) {
-      MaxSum<A> r;
-      r.m = r.s = nan_of(A(0));
-      return r;
-    }
-    if (b.m == -inf_of(A(0))) return a;
-    if (a.m == -inf_of(A(0))) return b;
-    if (a.m < b.m) {
-      const MaxSum<A> t = a;
-      a = b;
-      b = t;
-    }
-    a.s += b.s * exp(b.m - a.m);
-    return a;
-  }
-  __device__ MaxSum<A> add(MaxSum<A> a, A v) const {
-    MaxSum<A> e;
-    e.m = v;
-    e.s = A(1);
-    return combine(a, e);
-  }
-};
-
 template <typename In, bool Log> struct Softmax {
-  typedef typename compute<In>::type T;
-  typedef MaxSum<T> acc_t;  // what the layouts' shared scratch holds
+  typedef typename compute<In>::type acc_t;
   const In* __restrict__ x;
   In* __restrict__ y;
   long long R;
   template <class G>
   __device__ void run(const G& g, long long base, long long stride, long long, acc_t* scratch) const {
     const long long n = g.extent(R);
-    const OnlineNormaliser<T> on;
-    acc_t a = on.identity();
-    for (long long r = g.rank; r < n; r += g.size) a = on.add(a, to_c(x[base + r * stride]));
-    a = g.allreduce(on, a, scratch);
-    const T m = a.m;
-    const T log_sum = (m - m == T(0)) ? log(a.s) : nan_of(T(0));
+    acc_t m, log_sum;
+    row_log_normaliser(g, x, base, stride, n, scratch, &m, &log_sum);
     for (long long r = g.rank; r < n; r += g.size) {
-      const T z = to_c(x[base + r * stride]) - m - log_sum;
+      const acc_t z = to_c(x[base + r * stride]) - m - log_sum;
       y[base + r * stride] = from_c<In>(Log ? z : exp(z));
     }
   }
