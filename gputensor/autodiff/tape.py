@@ -174,12 +174,22 @@ class GradientTape:
             self._watched.append(t)
 
     def _watch_variable_tensor(self, var: Variable, t: Tensor) -> None:
-        if not _trainable(t):
+        # Runs on every variable read under a tape: plain loops, no helper calls.
+        if t._dtype.kind not in _DIFFERENTIABLE_KINDS:
             return
-        reads = self._var_tensors.setdefault(var._unique_id, [])
-        if not any(r is t for r in reads):
-            reads.append(t)
-        self._watch_tensor(t)
+        reads = self._var_tensors.get(var._unique_id)
+        if reads is None:
+            self._var_tensors[var._unique_id] = [t]
+        else:
+            for r in reads:
+                if r is t:
+                    break
+            else:
+                reads.append(t)
+        k = id(t)
+        if k not in self._ids:
+            self._ids.add(k)
+            self._watched.append(t)
 
     def watched_variables(self) -> tuple:
         """The variables watched so far, in the order they were first watched."""
@@ -690,7 +700,7 @@ def _record(op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
         for tape in state.tapes:
             tape._note_break("stop_recording", op.name, inputs)
         return
-    for tape in state.tapes:
+    for tape in state._tapes:
         ids = tape._ids
         for t in inputs:
             if id(t) in ids:
@@ -705,7 +715,7 @@ def _read_variable(var: Variable, t: Tensor) -> None:
     if pause.depth or t._dtype.kind not in _DIFFERENTIABLE_KINDS:
         return
     vid = var._unique_id
-    for tape in state.tapes:
+    for tape in state._tapes:
         reads = tape._var_tensors.get(vid)
         if reads and reads[-1] is t:
             continue  # read again: already watched

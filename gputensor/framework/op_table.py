@@ -17,7 +17,13 @@ import numpy as np
 from gputensor import errors
 from gputensor.framework import context, dtypes
 from gputensor.framework.context import state
-from gputensor.framework.tensor import Tensor, convert_to_tensor, current_device, wrap
+from gputensor.framework.tensor import (
+    Tensor,
+    _conversion_functions,
+    convert_to_tensor,
+    current_device,
+    wrap,
+)
 
 _EMPTY: dict = {}
 
@@ -198,6 +204,9 @@ def _operand(value: Any, like: Tensor | None) -> Tensor:
     """Converts the non-tensor operand of an elementwise op; Python values take like's dtype."""
     if like is None:
         return convert_to_tensor(value)
+    conv = _conversion_functions.get(type(value))
+    if conv is not None:  # a Variable: its value (the caller checks the dtypes match)
+        return conv(value, None)
     if isinstance(value, (int, float, bool)) and not isinstance(value, np.generic):
         device = like._device if state.device is None else state.device
         try:

@@ -86,7 +86,7 @@ class Variable:
     def value(self) -> Tensor:
         """The current value as a Tensor (recorded for gradients when a tape is active)."""
         t = self._value
-        if state.tapes and variable_reader is not None:
+        if state._tapes and variable_reader is not None:
             variable_reader(self, t)
         return t
 
