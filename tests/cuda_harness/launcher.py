@@ -144,6 +144,10 @@ class EmulatedLauncher:
     def activate(self) -> None:
         """Nothing to select: there is one emulated device."""
 
+    def address(self, array: np.ndarray) -> int:
+        """The host address of an array's first element (what the kernel receives)."""
+        return array.ctypes.data
+
     def upload(self, host: np.ndarray) -> np.ndarray:
         # A copy, as a host-to-device transfer is: a kernel writing to it must not reach the caller's array.
         return np.array(host, copy=True, order="C")

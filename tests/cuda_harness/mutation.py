@@ -29,7 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # name -> (file, text before, text after)
 MUTATIONS: dict[str, tuple[str, str, str] | None] = {
     "baseline": None,
-    "M1_grid_stride_le": ("cuda_kernels/gt_common.cuh", "i < (n); \\", "i <= (n); \\"),
+    "M1_grid_stride_le": (
+        "cuda_kernels/gt_common.cuh",
+        "for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n);",
+        "for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i <= (n);",
+    ),
     "M2_reduce_block_missing_sync": (
         "cuda_kernels/gt_reduce.cuh",
         "    if (lane == 0) scratch[warp] = a;\n    __syncthreads();\n",
@@ -49,6 +53,11 @@ MUTATIONS: dict[str, tuple[str, str, str] | None] = {
         "cuda_kernels/gt_block.cuh",
         "  if (lane == 0) partial[warp] = v;\n  __syncthreads();\n",
         "  if (lane == 0) partial[warp] = v;\n",
+    ),
+    "M7_vec4_tail_le": (
+        "cuda_kernels/gt_common.cuh",
+        "for (long long i = (n) / 4 * 4 + (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n);",
+        "for (long long i = (n) / 4 * 4 + (long long)blockIdx.x * blockDim.x + threadIdx.x; i <= (n);",
     ),
     "M6_scan_missing_trailing_sync": (
         "cuda_kernels/reduce.cuh",

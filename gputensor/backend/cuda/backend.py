@@ -135,6 +135,11 @@ class CudaBackend:
                 free_bytes=info.get("free_bytes"),
             ) from None
 
+    def aligned(self, arrays: tuple, nbytes: int) -> bool:
+        """True when every array's data pointer is a multiple of ``nbytes``."""
+        address = self.launcher.address
+        return all(address(a) % nbytes == 0 for a in arrays)
+
     def contiguous(self, array: Any) -> Any:
         # RawKernel ignores strides (CuPy issue 9233): every kernel input is made C-contiguous.
         # (ascontiguousarray would also turn a 0-d array into 1-d, so it is called only when needed.)

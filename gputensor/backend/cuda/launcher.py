@@ -46,6 +46,10 @@ class CupyLauncher:
             self._functions[name] = fn
         return fn
 
+    def address(self, array: Any) -> int:
+        """The device address of an array's first element."""
+        return array.data.ptr
+
     def upload(self, host: np.ndarray) -> Any:
         with self._device:
             return self.cupy.asarray(host)

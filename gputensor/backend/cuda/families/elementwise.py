@@ -2,7 +2,9 @@
 
 One compilation unit per op; in it, one kernel per input dtype and layout:
 ``_flat`` (all operands the output's shape), ``_bcast`` (NumPy broadcasting via a
-shape/stride table), ``_sr``/``_sl`` (right/left operand a by-value scalar).
+shape/stride table), ``_sr``/``_sl`` (right/left operand a by-value scalar), and
+``_vflat``/``_vsr``/``_vsl``, the same with four elements per aligned vector load
+(gt_common.cuh, Vec4) for outputs of at least VEC_MIN elements.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import C_TYPE, GPU_DTYPES, c_compute, c_type, compute_np
 
 _ARITY = {"unary": 1, "binary": 2, "ternary": 3}
+# Outputs at least this long use the vectorised kernels (when aligned): below it, the
+# launch dominates and the alignment check is not worth its host time.
+VEC_MIN = 1024
 _ATTR_C = {"alpha": "double", "approximate": "bool"}
 _VARS = "abc"
 
@@ -75,6 +80,31 @@ def _kernels_for(op: Any, dtype: str, out: str, name_out: str | None) -> tuple[l
         cs = c_compute(dtype)
         emit("sr", f"const {s}* __restrict__ x0, {cs} s1", ["x0[i]", "s1"])
         emit("sl", f"{cs} s0, const {s}* __restrict__ x1", ["s0", "x1[i]"])
+
+    def emit_vec(layout: str, params: str, arrays: list[int], scalars: dict[int, str]) -> None:
+        # The vectorised twin of a layout: whole Vec4s, then the scalar tail.
+        name = kernel_name(op, dtype, layout, name_out)
+        vec_loads = [scalars.get(k, f"l{k}.v[k]") for k in range(n_in)]
+        tail_loads = [scalars.get(k, f"x{k}[i]") for k in range(n_in)]
+        vec_body = _body_ordered(op, dtype, out, var_order, vec_loads).replace("out[i] =", "r.v[k] =")
+        loads = " ".join(
+            f"const gt::Vec4<{s}> l{k} = *reinterpret_cast<const gt::Vec4<{s}>*>(x{k} + 4 * q);"
+            for k in arrays
+        )
+        codes.append(
+            f'extern "C" __global__ void {name}({params}, {o}* __restrict__ out, long long n{tail}) {{\n'
+            f"  GT_VEC4_STRIDE(q, n) {{\n    {loads}\n    gt::Vec4<{o}> r;\n#pragma unroll\n"
+            f"    for (int k = 0; k < 4; ++k) {{ {vec_body} }}\n"
+            f"    *reinterpret_cast<gt::Vec4<{o}>*>(out + 4 * q) = r;\n  }}\n"
+            f"  GT_VEC4_TAIL(i, n) {{ {_body_ordered(op, dtype, out, var_order, tail_loads)} }}\n}}\n"
+        )
+        names.append(name)
+
+    if op.kind != "ternary":
+        emit_vec("vflat", ptrs, list(range(n_in)), {})
+    if op.kind == "binary":
+        emit_vec("vsr", f"const {s}* __restrict__ x0, {cs} s1", [0], {1: "s1"})
+        emit_vec("vsl", f"{cs} s0, const {s}* __restrict__ x1", [1], {0: "s0"})
     return codes, names
 
 
@@ -126,11 +156,14 @@ def _bcast_meta(out_shape: tuple, shapes: list[tuple], itemsizes: list[int] | No
 class _Plan:
     """What a launch needs for one (input dtype, output dtype) pair, worked out once."""
 
-    __slots__ = ("names", "out_dtype", "scalar_type")
+    __slots__ = ("names", "out_dtype", "scalar_type", "vec_align")
 
     def __init__(self, op: Any, in_dtype: np.dtype, out_dtype: np.dtype, name_out: str | None) -> None:
         dname = in_dtype.name
-        self.names = {lay: kernel_name(op, dname, lay, name_out) for lay in ("flat", "bcast", "sr", "sl")}
+        layouts = ("flat", "bcast", "sr", "sl", "vflat", "vsr", "vsl")
+        self.names = {lay: kernel_name(op, dname, lay, name_out) for lay in layouts}
+        # Bytes every pointer must be aligned to for the vectorised kernels.
+        self.vec_align = 4 * max(in_dtype.itemsize, out_dtype.itemsize)
         self.out_dtype = out_dtype
         self.scalar_type = compute_np(dname).type
 
@@ -141,6 +174,7 @@ def make(op: Any, backend: Any) -> Callable:
     n_in = _ARITY[op.kind]
     attr_names = [a for a in op.attrs if a != "dtype"]
     plans: dict[Any, _Plan] = {}
+    vectorised = op.kind != "ternary"
     launch, empty, device_array = backend.launch, backend.empty, backend.device_array
     config = launch_config.elementwise
 
@@ -173,14 +207,22 @@ def make(op: Any, backend: Any) -> Callable:
             if isinstance(x1, np.generic) and not isinstance(x0, np.generic):
                 a = backend.contiguous(x0)
                 out = empty(a.shape, p.out_dtype)
-                args = (a, p.scalar_type(x1), out, np.int64(out.size)) + extra
-                launch(src, p.names["sr"], config(out.size), args)
+                size = out.size
+                args = (a, p.scalar_type(x1), out, np.int64(size)) + extra
+                if size >= VEC_MIN and backend.aligned((a, out), p.vec_align):
+                    launch(src, p.names["vsr"], config(-(-size // 4)), args)
+                else:
+                    launch(src, p.names["sr"], config(size), args)
                 return out
             if isinstance(x0, np.generic) and not isinstance(x1, np.generic):
                 b = backend.contiguous(x1)
                 out = empty(b.shape, p.out_dtype)
-                args = (p.scalar_type(x0), b, out, np.int64(out.size)) + extra
-                launch(src, p.names["sl"], config(out.size), args)
+                size = out.size
+                args = (p.scalar_type(x0), b, out, np.int64(size)) + extra
+                if size >= VEC_MIN and backend.aligned((b, out), p.vec_align):
+                    launch(src, p.names["vsl"], config(-(-size // 4)), args)
+                else:
+                    launch(src, p.names["sl"], config(size), args)
                 return out
         ins = [device_array(x) for x in arrays]
         out_shape = ins[0].shape
@@ -192,7 +234,11 @@ def make(op: Any, backend: Any) -> Callable:
         if size == 0:
             return out
         if same:
-            launch(src, p.names["flat"], config(size), (*ins, out, np.int64(size)) + extra)
+            args = (*ins, out, np.int64(size)) + extra
+            if vectorised and size >= VEC_MIN and backend.aligned((*ins, out), p.vec_align):
+                launch(src, p.names["vflat"], config(-(-size // 4)), args)
+            else:
+                launch(src, p.names["flat"], config(size), args)
         else:
             meta = backend.constant_array(_bcast_meta(out_shape, [tuple(x.shape) for x in ins]))
             args = (*ins, meta, np.int32(len(out_shape)), out, np.int64(size)) + extra
