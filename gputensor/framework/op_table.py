@@ -249,7 +249,7 @@ def binary(op: OpDef, x: Any, y: Any) -> Tensor:
         raise mixed_dtype_error(op, x, y)
     if op.dtypes is not None and dt not in op.dtypes:
         raise dtype_error(op, dt)
-    device = state.device
+    device = state._device
     if device is None:
         device = x._device
     try:
@@ -260,7 +260,7 @@ def binary(op: OpDef, x: Any, y: Any) -> Tensor:
     except Exception as exc:
         raise op_error(op, (x, y), None, exc) from exc
     t = wrap(out, device)
-    if state.tapes and context.recorder is not None:
+    if state._tapes and context.recorder is not None:
         context.recorder(op, (x, y), _EMPTY, t)
     return t
 

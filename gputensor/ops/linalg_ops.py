@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ _PRODUCT_TYPES = _dt.FLOATS | _dt.COMPLEX | {_dt.int32, _dt.int64}
 _DECOMP_TYPES = {_dt.float16, _dt.float32, _dt.float64, _dt.complex64, _dt.complex128}
 
 MATMUL = define("matmul", dtypes=_PRODUCT_TYPES, attrs=("transpose_a", "transpose_b"))
+_MATMUL_IDS = frozenset(map(id, MATMUL.dtypes))
+_NO_TRANSPOSE = MappingProxyType({"transpose_a": False, "transpose_b": False})  # shared: read-only
 EINSUM = define("einsum", attrs=("equation",))
 MATRIX_INVERSE = define("matrix_inverse", dtypes=_DECOMP_TYPES, attrs=("adjoint",))
 MATRIX_DETERMINANT = define("matrix_determinant", dtypes=_DECOMP_TYPES)
@@ -181,6 +184,17 @@ def matmul(
     >>> gt.matmul([[1.0, 2.0]], [[3.0], [4.0]]).numpy()
     array([[11.]], dtype=float32)
     """
+    # The layer's case, decided in a few comparisons: two matrices (or a variable's value)
+    # of one allowed dtype whose inner dimensions agree, no flags.
+    if not (transpose_a or transpose_b or adjoint_a or adjoint_b or output_type is not None):
+        if type(b) is Variable:
+            b = b.value()
+        if type(a) is Variable:
+            a = a.value()
+        if type(a) is Tensor and type(b) is Tensor and a._dtype is b._dtype and id(a._dtype) in _MATMUL_IDS:
+            sa, sb = a._data.shape, b._data.shape
+            if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:
+                return execute(MATMUL, (a, b), _NO_TRANSPOSE)
     if transpose_a and adjoint_a:
         raise ValueError("matmul: Only one of transpose_a and adjoint_a can be True.")
     if transpose_b and adjoint_b:

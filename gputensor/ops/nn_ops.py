@@ -43,7 +43,7 @@ import numpy as np
 
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
-from gputensor.framework.op_table import OPS, define, dtype_error, execute, unary
+from gputensor.framework.op_table import OPS, define, dtype_error, execute, unary, unary_function
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 from gputensor.ops import math_ops
 from gputensor.ops.math_ops import gelu, leaky_relu, sigmoid, tanh
@@ -113,11 +113,14 @@ Padding = tuple[Pair, Pair]
 def _activation(op_name: str, formula: str):
     op = OPS[op_name]
 
+    allowed_ids = None if op.dtypes is None else frozenset(map(id, op.dtypes))
+    run = unary_function(op)  # the eager fast path when no tape or scope is active
+
     def fn(features: Any, name: str | None = None) -> Tensor:
-        x = convert_to_tensor(features)
-        if op.dtypes is not None and x._dtype not in op.dtypes:
+        x = features if type(features) is Tensor else convert_to_tensor(features)
+        if allowed_ids is not None and id(x._dtype) not in allowed_ids:
             raise dtype_error(op, x._dtype, "features")
-        return unary(op, x)
+        return run(x)
 
     fn.__name__ = fn.__qualname__ = op_name
     fn.__doc__ = f"""Computes ``{formula}`` elementwise, as ``tf.nn.{op_name}``.
