@@ -185,10 +185,13 @@ template <class F> struct Reduce {
 // most of the GPU idle with a block per row, so they go in two stages: stage 1 gives
 // every (row, segment) pair a block and stores its accumulator (16 bytes a slot, the
 // largest accumulator, ArgAcc<double>); stage 2 combines each row's S partials with
-// Partials<F> under the block layout and finishes with the full row length.
+// Partials<F> under the block layout and finishes with the full row length. The scans'
+// stage 1 is the same pass over each row read from its end when `reverse` (segment k
+// then covers positions k*seg... counted from the end, and loads see those positions).
 template <class F>
 __device__ void reduce_segments(const typename F::in_t* __restrict__ x, unsigned char* __restrict__ partial,
-                                long long outer, long long R, long long seg, long long S) {
+                                long long outer, long long R, long long seg, long long S,
+                                bool reverse = false) {
   typedef typename F::acc_t A;
   __shared__ A scratch[GT_REDUCE_THREADS];
   const F f = F();
@@ -198,7 +201,7 @@ __device__ void reduce_segments(const typename F::in_t* __restrict__ x, unsigned
     const long long row = t / S, begin = (t % S) * seg;
     const long long end = begin + seg < R ? begin + seg : R;
     const typename F::in_t* __restrict__ xs = x + row * R;
-    A a = fold4(f, [=](long long r) { return xs[r]; }, begin + g.rank, end, g.size);
+    A a = fold4(f, [=](long long r) { return xs[reverse ? R - 1 - r : r]; }, begin + g.rank, end, g.size);
     a = g.allreduce(f, a, scratch);
     if (g.leader) out[t] = a;
   }
@@ -291,28 +294,9 @@ __device__ void scan_rows(const typename F::in_t* __restrict__ x, typename F::ou
     scan_range(x, y, row, R, 0LL, R, f.identity(), exclusive, reverse, f, warp_total);
 }
 
-// Few long rows scan in two stages, as the reductions do: stage 1 stores the total of
-// each (row, segment) in scan order; in stage 2 a block per segment starts from the
-// combined totals of the segments before its own.
-template <class F>
-__device__ void scan_segment_totals(const typename F::in_t* __restrict__ x, unsigned char* __restrict__ partial,
-                                    long long outer, long long R, long long seg, long long S, bool reverse) {
-  typedef typename F::acc_t A;
-  __shared__ A scratch[GT_REDUCE_THREADS];
-  const F f = F();
-  const BlockGroup g;
-  A* totals = reinterpret_cast<A*>(partial);
-  for (long long t = blockIdx.x; t < outer * S; t += gridDim.x) {
-    const long long row = t / S, begin = (t % S) * seg;
-    const long long end = begin + seg < R ? begin + seg : R;
-    A a = f.identity();
-    for (long long k = begin + g.rank; k < end; k += g.size)
-      a = f.combine(a, f.load(x[row * R + (reverse ? R - 1 - k : k)], k));
-    a = g.allreduce(f, a, scratch);
-    if (g.leader) totals[t] = a;
-  }
-}
-
+// Few long rows scan in two stages, as the reductions do: stage 1 (reduce_segments with
+// `reverse`) stores the total of each (row, segment) in scan order; in stage 2 a block
+// per segment starts from the combined totals of the segments before its own.
 template <class F>
 __device__ void scan_segments(const typename F::in_t* __restrict__ x, typename F::out_t* __restrict__ y,
                               const unsigned char* __restrict__ partial, long long outer, long long R,

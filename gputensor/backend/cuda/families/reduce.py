@@ -177,7 +177,7 @@ def source_for(op: str) -> KernelSource:
                 f"  gt::scan_cols(xs, ys, outer, R, inner, exclusive, reverse, {functor}());\n}}\n"
                 f'extern "C" __global__ void {_base(op, dt)}_totals(const {t}* __restrict__ x, '
                 f"unsigned char* __restrict__ partial, {split}"
-                "  gt::scan_segment_totals<F>(xs, partial, outer, R, seg, S, reverse);\n}\n"
+                "  gt::reduce_segments<F>(xs, partial, outer, R, seg, S, reverse);\n}\n"
                 f'extern "C" __global__ void {_base(op, dt)}_segments(const {t}* __restrict__ x, '
                 f"{t}* __restrict__ y, const unsigned char* __restrict__ partial, {split}"
                 "  gt::scan_segments<F>(xs, reinterpret_cast<O*>(y), partial, outer, R, seg, S, exclusive, reverse);\n}\n"
