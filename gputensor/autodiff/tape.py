@@ -174,22 +174,14 @@ class GradientTape:
             self._watched.append(t)
 
     def _watch_variable_tensor(self, var: Variable, t: Tensor) -> None:
-        # Runs on every variable read under a tape: plain loops, no helper calls.
-        if t._dtype.kind not in _DIFFERENTIABLE_KINDS:
+        if not _trainable(t):
             return
         reads = self._var_tensors.get(var._unique_id)
         if reads is None:
             self._var_tensors[var._unique_id] = [t]
-        else:
-            for r in reads:
-                if r is t:
-                    break
-            else:
-                reads.append(t)
-        k = id(t)
-        if k not in self._ids:
-            self._ids.add(k)
-            self._watched.append(t)
+        elif not any(r is t for r in reads):
+            reads.append(t)
+        self._watch_tensor(t)
 
     def watched_variables(self) -> tuple:
         """The variables watched so far, in the order they were first watched."""

@@ -35,6 +35,9 @@ class OpDef:
       name: the op's name, the key backends register kernels under.
       kind: "unary", "binary" (elementwise with broadcasting), "reduce" or "other".
       dtypes: input dtypes the op accepts (None: any).
+      dtype_ids: ``id()`` of each of ``dtypes`` (None: any), for the hot paths:
+        ``id(dt) in op.dtype_ids`` hashes an int in C where ``dt in op.dtypes`` calls
+        DType.__hash__ in Python.
       cuda: for elementwise ops, the CUDA expression over inputs ``a``/``b``
         (and ``alpha`` etc. for attributes), e.g. ``"a + b"``; the GPU backend
         turns it into a kernel.
@@ -51,6 +54,7 @@ class OpDef:
         "name",
         "kind",
         "dtypes",
+        "dtype_ids",
         "cuda",
         "out_dtype",
         "num_outputs",
@@ -73,6 +77,7 @@ class OpDef:
         self.name = name
         self.kind = kind
         self.dtypes = None if dtypes is None else frozenset(dtypes)
+        self.dtype_ids = None if dtypes is None else frozenset(map(id, self.dtypes))
         self.cuda = cuda
         self.out_dtype = out_dtype
         self.num_outputs = num_outputs
@@ -273,10 +278,7 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
     else falls back to `binary`, which converts, checks, copies and records.
     """
     name = op.name
-    allowed = op.dtypes
-    # ids of the allowed dtypes: `id(dt) in ...` hashes an int in C, `dt in allowed` calls
-    # DType.__hash__ in Python (the eager hot path counts every 50 ns).
-    allowed_ids = None if allowed is None else frozenset(map(id, allowed))
+    allowed_ids = op.dtype_ids
     tensor_cls = Tensor
     _state = state
     _wrap = wrap
@@ -326,7 +328,7 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
             tx = type(x)
             dt = y._dtype
             if ((tx is float and dt.kind in "fc") or (tx is int and dt.kind in "fiu")) and (
-                allowed is None or dt in allowed
+                allowed_ids is None or id(dt) in allowed_ids
             ):
                 kernel = y._device.kernels.get(name)
                 if kernel is not None:
@@ -348,7 +350,7 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
 def unary_function(op: OpDef) -> Callable[..., Tensor]:
     """Returns ``fn(x)`` running elementwise ``op``, with the same fast path as `binary_function`."""
     name = op.name
-    allowed_ids = None if op.dtypes is None else frozenset(map(id, op.dtypes))  # see binary_function
+    allowed_ids = op.dtype_ids
     tensor_cls = Tensor
     _state = state
     _wrap = wrap

@@ -38,7 +38,6 @@ _PRODUCT_TYPES = _dt.FLOATS | _dt.COMPLEX | {_dt.int32, _dt.int64}
 _DECOMP_TYPES = {_dt.float16, _dt.float32, _dt.float64, _dt.complex64, _dt.complex128}
 
 MATMUL = define("matmul", dtypes=_PRODUCT_TYPES, attrs=("transpose_a", "transpose_b"))
-_MATMUL_IDS = frozenset(map(id, MATMUL.dtypes))
 _NO_TRANSPOSE = MappingProxyType({"transpose_a": False, "transpose_b": False})  # shared: read-only
 EINSUM = define("einsum", attrs=("equation",))
 MATRIX_INVERSE = define("matrix_inverse", dtypes=_DECOMP_TYPES, attrs=("adjoint",))
@@ -191,7 +190,12 @@ def matmul(
             b = b.value()
         if type(a) is Variable:
             a = a.value()
-        if type(a) is Tensor and type(b) is Tensor and a._dtype is b._dtype and id(a._dtype) in _MATMUL_IDS:
+        if (
+            type(a) is Tensor
+            and type(b) is Tensor
+            and a._dtype is b._dtype
+            and id(a._dtype) in MATMUL.dtype_ids
+        ):
             sa, sb = a._data.shape, b._data.shape
             if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:
                 return execute(MATMUL, (a, b), _NO_TRANSPOSE)

@@ -458,13 +458,11 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple | None:
 def _reduce(name: str):
     op = _op(name)
 
-    allowed_ids = None if op.dtypes is None else frozenset(map(id, op.dtypes))
-
     def fn(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
         x = input_tensor if type(input_tensor) is Tensor else convert_to_tensor(input_tensor)
-        if allowed_ids is not None and id(x._dtype) not in allowed_ids:
+        if op.dtype_ids is not None and id(x._dtype) not in op.dtype_ids:
             raise dtype_error(op, x._dtype, "input_tensor")
-        axes = None if axis is None else normalize_axes(axis, x._data.ndim, name)
+        axes = normalize_axes(axis, x._data.ndim, name)
         return execute(op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
 
     fn.__name__ = fn.__qualname__ = name

@@ -113,12 +113,11 @@ Padding = tuple[Pair, Pair]
 def _activation(op_name: str, formula: str):
     op = OPS[op_name]
 
-    allowed_ids = None if op.dtypes is None else frozenset(map(id, op.dtypes))
     run = unary_function(op)  # the eager fast path when no tape or scope is active
 
     def fn(features: Any, name: str | None = None) -> Tensor:
         x = features if type(features) is Tensor else convert_to_tensor(features)
-        if allowed_ids is not None and id(x._dtype) not in allowed_ids:
+        if op.dtype_ids is not None and id(x._dtype) not in op.dtype_ids:
             raise dtype_error(op, x._dtype, "features")
         return run(x)
 

@@ -199,6 +199,13 @@ def make(op: Any, backend: Any) -> Callable:
             plans[key] = p
         return p
 
+    def run_layout(p: _Plan, layout: str, pointers: tuple, args: tuple, size: int) -> None:
+        # Its vectorised twin ("v" + layout) when the output is long and every pointer aligned.
+        if vectorised and size >= VEC_MIN and backend.aligned(pointers, p.vec_align):
+            launch(src, p.names["v" + layout], config(-(-size // 4)), args)
+        else:
+            launch(src, p.names[layout], config(size), args)
+
     def run(*arrays: Any, **attrs: Any) -> Any:
         p = plan_for(arrays[-1].dtype if op.name != "cast" else arrays[0].dtype, attrs)
         extra = attr_args(attrs) if attr_names else ()
@@ -208,21 +215,13 @@ def make(op: Any, backend: Any) -> Callable:
                 a = backend.contiguous(x0)
                 out = empty(a.shape, p.out_dtype)
                 size = out.size
-                args = (a, p.scalar_type(x1), out, np.int64(size)) + extra
-                if size >= VEC_MIN and backend.aligned((a, out), p.vec_align):
-                    launch(src, p.names["vsr"], config(-(-size // 4)), args)
-                else:
-                    launch(src, p.names["sr"], config(size), args)
+                run_layout(p, "sr", (a, out), (a, p.scalar_type(x1), out, np.int64(size)) + extra, size)
                 return out
             if isinstance(x0, np.generic) and not isinstance(x1, np.generic):
                 b = backend.contiguous(x1)
                 out = empty(b.shape, p.out_dtype)
                 size = out.size
-                args = (p.scalar_type(x0), b, out, np.int64(size)) + extra
-                if size >= VEC_MIN and backend.aligned((b, out), p.vec_align):
-                    launch(src, p.names["vsl"], config(-(-size // 4)), args)
-                else:
-                    launch(src, p.names["sl"], config(size), args)
+                run_layout(p, "sl", (b, out), (p.scalar_type(x0), b, out, np.int64(size)) + extra, size)
                 return out
         ins = [device_array(x) for x in arrays]
         out_shape = ins[0].shape
@@ -234,11 +233,7 @@ def make(op: Any, backend: Any) -> Callable:
         if size == 0:
             return out
         if same:
-            args = (*ins, out, np.int64(size)) + extra
-            if vectorised and size >= VEC_MIN and backend.aligned((*ins, out), p.vec_align):
-                launch(src, p.names["vflat"], config(-(-size // 4)), args)
-            else:
-                launch(src, p.names["flat"], config(size), args)
+            run_layout(p, "flat", (*ins, out), (*ins, out, np.int64(size)) + extra, size)
         else:
             meta = backend.constant_array(_bcast_meta(out_shape, [tuple(x.shape) for x in ins]))
             args = (*ins, meta, np.int32(len(out_shape)), out, np.int64(size)) + extra
