@@ -43,12 +43,13 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:
 class _CustomOp:
     """A tape record whose gradient is the user's function (quacks like OpDef for the tape)."""
 
-    __slots__ = ("name", "grad", "differentiable")
+    __slots__ = ("name", "grad", "differentiable", "replayable")
 
     def __init__(self, name: str, grad: Callable) -> None:
         self.name = name
         self.grad = grad
         self.differentiable = True
+        self.replayable = False  # the user's grad_fn is arbitrary Python
 
 
 def _accepts_variables(fn: Callable) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from gputensor.framework.op_table import OPS
 
 GRADIENTS: dict[str, Callable] = {}
+REPLAYABLE: set[str] = set()  # ops whose gradient depends only on shapes, dtypes, devices, attrs
 
 
 class _Skip(threading.local):
@@ -26,11 +27,16 @@ class _Skip(threading.local):
 skipping = _Skip()
 
 
-def register_gradient(op_name: str) -> Callable[[Callable], Callable]:
+def register_gradient(op_name: str, replayable: bool = False) -> Callable[[Callable], Callable]:
     """Decorator registering ``fn`` as the gradient of op ``op_name``.
 
     Args:
       op_name: the name the op was declared under with ``define``.
+      replayable: declare that ``fn`` computes only with ops, and that its Python
+        logic depends only on the shapes, dtypes, devices and attrs of its
+        arguments, never on tensor values read to the host. Backward passes
+        through such gradients are cached as plans and replayed
+        (gputensor.autodiff.replay); leave it False when in doubt.
 
     Returns:
       A decorator that stores the function and returns it unchanged.
@@ -43,9 +49,12 @@ def register_gradient(op_name: str) -> Callable[[Callable], Callable]:
         if op_name in GRADIENTS:
             raise KeyError(f"register_gradient: {op_name!r} already has a gradient")
         GRADIENTS[op_name] = fn
+        if replayable:
+            REPLAYABLE.add(op_name)
         op = OPS.get(op_name)
         if op is not None:
             op.grad = fn
+            op.replayable = replayable
         return fn
 
     return decorator
@@ -57,6 +66,7 @@ def attach() -> None:
         op = OPS.get(name)
         if op is not None and op.grad is None:
             op.grad = fn
+            op.replayable = name in REPLAYABLE
 
 
 def skip_input(i: int) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.autodiff import nest
+from gputensor.autodiff import nest, replay
 from gputensor.autodiff.indexed_slices import IndexedSlices, aggregate, densify
 from gputensor.autodiff.registry import run_gradient, skipping
 from gputensor.backend import registry
@@ -327,6 +327,28 @@ class GradientTape:
                 state.device = saved_device
         return grads
 
+    def _gradients(self, targets: list, target_grads: list, source_ids: set) -> dict[int, Any]:
+        """`_backward`, replayed from a plan when this pass was seen before (see replay.py).
+
+        Only a pass that nothing records (no tape active, as after a non-persistent
+        tape's exit) is replayed: an outer tape must see the gradient ops.
+        """
+        if replay.ENABLED and not state._tapes and not pause.depth and not skipping.indices:
+            sig = replay.signature(self._records, target_grads, targets, source_ids)
+            if sig is not None:
+                key, tensors = sig
+                entry = replay.lookup(key)
+                if replay.is_plan(entry):
+                    try:
+                        return replay.replay(entry, tensors)
+                    except Exception:  # noqa: BLE001 - the normal pass raises the op's own error
+                        pass
+                elif entry is None:
+                    return replay.capture(
+                        key, tensors, lambda: self._backward(targets, target_grads, source_ids)
+                    )
+        return self._backward(targets, target_grads, source_ids)
+
     def _result(self, grads: dict, ids: list, source: Any, unconnected: UnconnectedGradients) -> Any:
         found = None
         for k in ids:
@@ -422,7 +444,7 @@ class GradientTape:
         targets, seeds = self._targets(target, output_gradients)  # may watch a variable target
         groups = [self._source_ids(key) for key in keys]
         source_ids = {k for group in groups for k in group}
-        grads = self._backward(targets, seeds, source_ids) if source_ids and targets else {}
+        grads = self._gradients(targets, seeds, source_ids) if source_ids and targets else {}
         results, missing = [], []
         for s, group in zip(flat_sources, groups):
             g = None
@@ -546,7 +568,7 @@ class GradientTape:
         device = t._device
         for seed in seeds:
             og = wrap(device.backend.from_host(np.ascontiguousarray(seed)), device)
-            grads = self._backward([t], [og], source_ids)
+            grads = self._gradients([t], [og], source_ids)
             for j, (key, s) in enumerate(zip(keys, flat_sources)):
                 g = self._result(grads, self._source_ids(key), s, UnconnectedGradients.NONE)
                 rows[j].append(densify(g))
@@ -709,12 +731,18 @@ def _read_variable(var: Variable, t: Tensor) -> None:
     vid = var._unique_id
     for tape in state._tapes:
         reads = tape._var_tensors.get(vid)
-        if reads and reads[-1] is t:
+        if reads is None:
+            # First read of this variable on this tape (the common case, inlined).
+            if vid in tape._watched_vars or (var._trainable and tape._watch_accessed):
+                tape._watched_vars.setdefault(vid, var)
+                tape._var_tensors[vid] = [t]
+                k = id(t)
+                if k not in tape._ids:
+                    tape._ids.add(k)
+                    tape._watched.append(t)
+        elif reads[-1] is t:
             continue  # read again: already watched
-        if vid in tape._watched_vars:
-            tape._watch_variable_tensor(var, t)
-        elif var._trainable and tape._watch_accessed:
-            tape._watched_vars[vid] = var
+        elif vid in tape._watched_vars:
             tape._watch_variable_tensor(var, t)
 
 

@@ -48,6 +48,9 @@ class OpDef:
         returning one gradient (or None) per input; set by gputensor.autodiff.
       differentiable: False for ops whose gradient is zero or undefined
         (comparisons, argmax, integer ops); the tape then stops there.
+      replayable: True when ``grad`` depends only on shapes, dtypes, devices and
+        attrs, never on tensor values read to the host, so a backward pass through
+        it may be replayed from a cached plan (gputensor.autodiff.replay).
     """
 
     __slots__ = (
@@ -60,6 +63,7 @@ class OpDef:
         "num_outputs",
         "grad",
         "differentiable",
+        "replayable",
         "attrs",
     )
 
@@ -83,6 +87,7 @@ class OpDef:
         self.num_outputs = num_outputs
         self.grad: Callable | None = None
         self.differentiable = differentiable
+        self.replayable = False
         self.attrs = attrs
 
     def __repr__(self) -> str:
@@ -238,7 +243,7 @@ def unary(op: OpDef, x: Any) -> Tensor:
     """Fast path for a one-input elementwise op."""
     if type(x) is not Tensor:
         x = convert_to_tensor(x)
-    if op.dtypes is not None and x._dtype not in op.dtypes:
+    if op.dtype_ids is not None and id(x._dtype) not in op.dtype_ids:
         raise dtype_error(op, x._dtype)
     return execute(op, (x,))
 
@@ -252,7 +257,7 @@ def binary(op: OpDef, x: Any, y: Any) -> Tensor:
     dt = x._dtype
     if y._dtype is not dt:
         raise mixed_dtype_error(op, x, y)
-    if op.dtypes is not None and dt not in op.dtypes:
+    if op.dtype_ids is not None and id(dt) not in op.dtype_ids:
         raise dtype_error(op, dt)
     device = state._device
     if device is None:

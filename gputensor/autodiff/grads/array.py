@@ -76,17 +76,17 @@ def _selection_grad(op_name: str, x: Tensor, attrs: dict, dy: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------------------- layout
-@register_gradient("identity")
+@register_gradient("identity", replayable=True)
 def _identity(inputs, attrs, y, dy):
     return (dy,)
 
 
-@register_gradient("reshape")
+@register_gradient("reshape", replayable=True)
 def _reshape_grad(inputs, attrs, y, dy):
     return (_reshape(dy, shape(inputs[0])),)
 
 
-@register_gradient("transpose")
+@register_gradient("transpose", replayable=True)
 def _transpose(inputs, attrs, y, dy):
     perm = attrs["perm"]
     inverse = [0] * len(perm)
@@ -95,12 +95,12 @@ def _transpose(inputs, attrs, y, dy):
     return (execute(_TRANSPOSE, (dy,), {"perm": tuple(inverse)}),)
 
 
-@register_gradient("broadcast_to")
+@register_gradient("broadcast_to", replayable=True)
 def _broadcast_to(inputs, attrs, y, dy):
     return (unbroadcast(dy, inputs[0]),)
 
 
-@register_gradient("concat")
+@register_gradient("concat", replayable=True)
 def _concat(inputs, attrs, y, dy):
     axis = attrs["axis"]
     grads, start = [], 0
@@ -124,7 +124,7 @@ def _concat(inputs, attrs, y, dy):
 
 
 # ------------------------------------------------------------------ slicing
-@register_gradient("strided_slice")
+@register_gradient("strided_slice", replayable=True)
 def _strided_slice(inputs, attrs, y, dy):
     (x,) = inputs
     dims = shape(x)
@@ -140,7 +140,7 @@ def _strided_slice(inputs, attrs, y, dy):
     return (_selection_grad("strided_slice", x, attrs, dy),)
 
 
-@register_gradient("pad")
+@register_gradient("pad", replayable=True)
 def _pad(inputs, attrs, y, dy):
     (x,) = inputs
     if attrs["mode"] == "constant":
@@ -156,6 +156,7 @@ def _host(t: Tensor) -> np.ndarray:
     return np.asarray(t._device.backend.to_host(t._data))
 
 
+# Not replayable: outside the axis-0 case the positions come from the index values.
 @register_gradient("gather")
 def _gather(inputs, attrs, y, dy):
     params, indices = inputs
@@ -175,6 +176,7 @@ def _gather(inputs, attrs, y, dy):
     return _scatter_back(positions, dy, params), None
 
 
+# Not replayable: with batch dims the positions come from the index values.
 @register_gradient("gather_nd")
 def _gather_nd(inputs, attrs, y, dy):
     params, indices = inputs
@@ -194,7 +196,7 @@ def _gather_updates(dy: Tensor, indices: Tensor) -> Tensor:
     return execute(_GATHER_ND, (dy, indices), {"batch_dims": 0})
 
 
-@register_gradient("tensor_scatter_nd")
+@register_gradient("tensor_scatter_nd", replayable=True)
 def _tensor_scatter_nd(inputs, attrs, z, dy):
     tensor, indices, updates = inputs
     reduction = attrs["reduction"]
@@ -213,7 +215,7 @@ def _tensor_scatter_nd(inputs, attrs, z, dy):
 
 
 # ------------------------------------------------------------------- sorting
-@register_gradient("sort")
+@register_gradient("sort", replayable=True)
 def _sort(inputs, attrs, outputs, d_values, d_indices):
     values, indices = outputs
     if d_values is None:

@@ -31,7 +31,7 @@ _MATMUL_GRADS = {
 }
 
 
-@register_gradient("matmul")
+@register_gradient("matmul", replayable=True)
 def _matmul(inputs, attrs, z, dz):
     a, b = inputs
     operands = {"dz": dz, "a": conj(a), "b": conj(b)}
@@ -66,7 +66,7 @@ def _explicit(equation: str, ranks: list[int]) -> tuple[list[str], str]:
     return full, out
 
 
-@register_gradient("einsum")
+@register_gradient("einsum", replayable=True)
 def _einsum(inputs, attrs, z, dz):
     terms, out = _explicit(attrs["equation"], [len(shape(t)) for t in inputs])
     grads = []
@@ -115,7 +115,7 @@ def _expand2(t):
     return array_ops.expand_dims(array_ops.expand_dims(t, -1), -1)
 
 
-@register_gradient("matrix_inverse")
+@register_gradient("matrix_inverse", replayable=True)
 def _matrix_inverse(inputs, attrs, y, dy):
     # y = inv(x): dx = -y^H dy y^H; with adjoint=True the roles transpose.
     if attrs["adjoint"]:
@@ -123,13 +123,13 @@ def _matrix_inverse(inputs, attrs, y, dy):
     return (-linalg_ops.matmul(y, linalg_ops.matmul(dy, y, adjoint_b=True), adjoint_a=True),)
 
 
-@register_gradient("matrix_determinant")
+@register_gradient("matrix_determinant", replayable=True)
 def _matrix_determinant(inputs, attrs, det, g):
     (x,) = inputs
     return (_expand2(g * det) * linalg_ops.inv(x, adjoint=True),)
 
 
-@register_gradient("log_matrix_determinant")
+@register_gradient("log_matrix_determinant", replayable=True)
 def _log_matrix_determinant(inputs, attrs, outputs, g_sign, g_logdet):
     (x,) = inputs
     if g_logdet is None:
@@ -142,7 +142,7 @@ def _set_half_diag(m):
     return m - linalg_ops.diag(linalg_ops.diag_part(m) * 0.5)
 
 
-@register_gradient("cholesky")
+@register_gradient("cholesky", replayable=True)
 def _cholesky(inputs, attrs, chol, g):
     l_inv = linalg_ops.inv(chol)
     middle = linalg_ops.band_part(_set_half_diag(linalg_ops.matmul(chol, g, adjoint_a=True)), -1, 0)
@@ -150,7 +150,7 @@ def _cholesky(inputs, attrs, chol, g):
     return ((grad + _adj(grad)) * 0.5,)
 
 
-@register_gradient("matrix_solve")
+@register_gradient("matrix_solve", replayable=True)
 def _matrix_solve(inputs, attrs, c, g):
     a, _ = inputs
     adjoint = attrs["adjoint"]
@@ -177,7 +177,7 @@ def _qr_square_or_tall(q, r, dq, dr):
     return grad_a + grad_b
 
 
-@register_gradient("qr")
+@register_gradient("qr", replayable=True)
 def _qr(inputs, attrs, outputs, dq, dr):
     (a,) = inputs
     q, r = outputs
@@ -212,7 +212,7 @@ def _off_diagonal_inverse_gaps(e):
     return f - linalg_ops.diag(linalg_ops.diag_part(f))
 
 
-@register_gradient("self_adjoint_eig")
+@register_gradient("self_adjoint_eig", replayable=True)
 def _self_adjoint_eig(inputs, attrs, outputs, grad_e, grad_v):
     e, v = outputs
     inner = 0.0
@@ -227,7 +227,7 @@ def _self_adjoint_eig(inputs, attrs, outputs, grad_e, grad_v):
     return (_set_half_diag(grad_a),)
 
 
-@register_gradient("svd")
+@register_gradient("svd", replayable=True)
 def _svd(inputs, attrs, outputs, grad_s, grad_u, grad_v):
     (a,) = inputs
     s, u, v = outputs
@@ -274,12 +274,12 @@ def _svd(inputs, attrs, outputs, grad_s, grad_u, grad_v):
 
 
 # ---------------------------------------------------------------- structure
-@register_gradient("matrix_diag")
+@register_gradient("matrix_diag", replayable=True)
 def _matrix_diag(inputs, attrs, y, g):
     return (execute(OPS["matrix_diag_part"], (g,), {"k": attrs["k"]}),)
 
 
-@register_gradient("matrix_diag_part")
+@register_gradient("matrix_diag_part", replayable=True)
 def _matrix_diag_part(inputs, attrs, y, g):
     rows, cols = shape(inputs[0])[-2:]
     pad = g.dtype.np_dtype.type(0).item()
@@ -292,6 +292,6 @@ def _matrix_diag_part(inputs, attrs, y, g):
     )
 
 
-@register_gradient("matrix_band_part")
+@register_gradient("matrix_band_part", replayable=True)
 def _matrix_band_part(inputs, attrs, y, g):
     return (execute(OPS["matrix_band_part"], (g,), attrs),)

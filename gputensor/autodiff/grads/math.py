@@ -23,7 +23,7 @@ def _unary(name: str):
     """Registers ``fn(x, y, dy) -> dx`` as the gradient of a one-input op."""
 
     def decorator(fn):
-        @register_gradient(name)
+        @register_gradient(name, replayable=True)
         def grad(inputs, attrs, output, dy):
             return (fn(inputs[0], output, dy),)
 
@@ -115,12 +115,12 @@ def _sigmoid(x, y, dy):
     return dy * conj(y * (1.0 - y))
 
 
-@register_gradient("relu")
+@register_gradient("relu", replayable=True)
 def _relu(inputs, attrs, y, dy):
     return (execute(OPS["relu_grad"], (dy, y)),)
 
 
-@register_gradient("relu_grad")
+@register_gradient("relu_grad", replayable=True)
 def _relu_grad(inputs, attrs, out, g):
     # Linear in dy with the same mask; piecewise constant in y (relu's second derivative is 0).
     dy, y = inputs
@@ -153,7 +153,7 @@ def _silu(x, y, dy):
     return dy * (s * (x * (1.0 - s) + 1.0))
 
 
-@register_gradient("gelu")
+@register_gradient("gelu", replayable=True)
 def _gelu(inputs, attrs, y, dy):
     (x,) = inputs
     if attrs["approximate"]:
@@ -167,12 +167,12 @@ def _gelu(inputs, attrs, y, dy):
     return (dy * (cdf + x * pdf),)
 
 
-@register_gradient("leaky_relu")
+@register_gradient("leaky_relu", replayable=True)
 def _leaky_relu(inputs, attrs, y, dy):
     return (math_ops.select(math_ops.greater(inputs[0], 0), dy, dy * attrs["alpha"]),)
 
 
-@register_gradient("cast")
+@register_gradient("cast", replayable=True)
 def _cast(inputs, attrs, y, dy):
     x = inputs[0]
     if x._dtype.kind not in "fc" or y._dtype.kind not in "fc":
@@ -202,7 +202,7 @@ def _binary(name: str):
     """Registers ``fn(x, y, z, dz) -> (dx, dy)``; the results are un-broadcast to the inputs."""
 
     def decorator(fn):
-        @register_gradient(name)
+        @register_gradient(name, replayable=True)
         def grad(inputs, attrs, output, dz):
             x, y = inputs
             gx, gy = fn(x, y, output, dz)
@@ -214,7 +214,7 @@ def _binary(name: str):
     return decorator
 
 
-@register_gradient("add")
+@register_gradient("add", replayable=True)
 def _add(inputs, attrs, z, dz):
     return unbroadcast(dz, inputs[0]), unbroadcast(dz, inputs[1])
 
@@ -289,7 +289,7 @@ def _atan2(x, y, z, dz):
     return scale * y, -scale * x
 
 
-@register_gradient("select")
+@register_gradient("select", replayable=True)
 def _select(inputs, attrs, output, dz):
     c, x, y = inputs
     gx, gy = _pick(c, dz)
@@ -297,7 +297,7 @@ def _select(inputs, attrs, output, dz):
 
 
 # ----------------------------------------------------------------- reductions
-@register_gradient("reduce_sum")
+@register_gradient("reduce_sum", replayable=True)
 def _reduce_sum(inputs, attrs, y, dy):
     x = inputs[0]
     return (expand_reduced(dy, shape(x), attrs["axis"], attrs["keepdims"]),)
@@ -311,7 +311,7 @@ def _count(x, axis) -> int:
     return n
 
 
-@register_gradient("reduce_mean")
+@register_gradient("reduce_mean", replayable=True)
 def _reduce_mean(inputs, attrs, y, dy):
     x = inputs[0]
     n = max(_count(x, attrs["axis"]), 1)
@@ -328,11 +328,11 @@ def _extremum(inputs, attrs, y, dy):
     return (indicators / count * expand_reduced(dy, shape(x), axis, keepdims),)
 
 
-register_gradient("reduce_max")(_extremum)
-register_gradient("reduce_min")(_extremum)
+register_gradient("reduce_max", replayable=True)(_extremum)
+register_gradient("reduce_min", replayable=True)(_extremum)
 
 
-@register_gradient("reduce_logsumexp")
+@register_gradient("reduce_logsumexp", replayable=True)
 def _reduce_logsumexp(inputs, attrs, y, dy):
     x = inputs[0]
     axis, keepdims = attrs["axis"], attrs["keepdims"]
@@ -342,7 +342,7 @@ def _reduce_logsumexp(inputs, attrs, y, dy):
     )
 
 
-@register_gradient("reduce_prod")
+@register_gradient("reduce_prod", replayable=True)
 def _reduce_prod(inputs, attrs, y, dy):
     # Products of the other elements via exclusive cumulative products from both sides, so
     # zeros in the input are handled exactly (as TF's ProdGrad).
@@ -366,14 +366,14 @@ def _reduce_prod(inputs, attrs, y, dy):
     return (others * conj(expand_reduced(dy, s, attrs["axis"], attrs["keepdims"])),)
 
 
-@register_gradient("cumsum")
+@register_gradient("cumsum", replayable=True)
 def _cumsum(inputs, attrs, y, dy):
     return (
         math_ops.cumsum(dy, axis=attrs["axis"], exclusive=attrs["exclusive"], reverse=not attrs["reverse"]),
     )
 
 
-@register_gradient("cumprod")
+@register_gradient("cumprod", replayable=True)
 def _cumprod(inputs, attrs, y, dy):
     # As TF: exact where x has no zeros.
     x = inputs[0]

@@ -17,13 +17,13 @@ def _conv_attrs(attrs: dict) -> dict:
 
 
 # ---------------------------------------------------------------- softmax & co
-@register_gradient("softmax")
+@register_gradient("softmax", replayable=True)
 def _softmax(inputs, attrs, y, dy):
     axis = attrs["axis"]
     return ((dy - math_ops.reduce_sum(dy * y, axis=axis, keepdims=True)) * y,)
 
 
-@register_gradient("log_softmax")
+@register_gradient("log_softmax", replayable=True)
 def _log_softmax(inputs, attrs, y, dy):
     axis = attrs["axis"]
     return (dy - math_ops.exp(y) * math_ops.reduce_sum(dy, axis=axis, keepdims=True),)
@@ -42,7 +42,7 @@ def _xent_logits_grad(logits, backprop, grad_loss, grad_backprop):
     return g
 
 
-@register_gradient("softmax_xent")
+@register_gradient("softmax_xent", replayable=True)
 def _softmax_xent(inputs, attrs, outputs, grad_loss, grad_backprop):
     labels, logits = inputs
     _, backprop = outputs
@@ -59,7 +59,7 @@ def _softmax_xent(inputs, attrs, outputs, grad_loss, grad_backprop):
     return g_labels, g_logits
 
 
-@register_gradient("sparse_softmax_xent")
+@register_gradient("sparse_softmax_xent", replayable=True)
 def _sparse_softmax_xent(inputs, attrs, outputs, grad_loss, grad_backprop):
     labels, logits = inputs
     _, backprop = outputs
@@ -67,7 +67,7 @@ def _sparse_softmax_xent(inputs, attrs, outputs, grad_loss, grad_backprop):
 
 
 # ----------------------------------------------------------------- convolution
-@register_gradient("conv2d")
+@register_gradient("conv2d", replayable=True)
 def _conv2d(inputs, attrs, y, dy):
     x, w = inputs
     a = _conv_attrs(attrs)
@@ -84,7 +84,7 @@ def _conv2d(inputs, attrs, y, dy):
     return dx, dw
 
 
-@register_gradient("conv2d_backprop_input")
+@register_gradient("conv2d_backprop_input", replayable=True)
 def _conv2d_backprop_input(inputs, attrs, y, g):
     w, dy = inputs
     a = _conv_attrs(attrs)
@@ -97,7 +97,7 @@ def _conv2d_backprop_input(inputs, attrs, y, g):
     return dw, ddy
 
 
-@register_gradient("conv2d_backprop_filter")
+@register_gradient("conv2d_backprop_filter", replayable=True)
 def _conv2d_backprop_filter(inputs, attrs, y, g):
     x, dy = inputs
     a = _conv_attrs(attrs)
@@ -110,7 +110,7 @@ def _conv2d_backprop_filter(inputs, attrs, y, g):
     return dx, ddy
 
 
-@register_gradient("depthwise_conv2d")
+@register_gradient("depthwise_conv2d", replayable=True)
 def _depthwise_conv2d(inputs, attrs, y, dy):
     x, w = inputs
     a = _conv_attrs(attrs)
@@ -127,7 +127,7 @@ def _depthwise_conv2d(inputs, attrs, y, dy):
     return dx, dw
 
 
-@register_gradient("depthwise_conv2d_backprop_input")
+@register_gradient("depthwise_conv2d_backprop_input", replayable=True)
 def _depthwise_conv2d_backprop_input(inputs, attrs, y, g):
     w, dy = inputs
     a = _conv_attrs(attrs)
@@ -140,7 +140,7 @@ def _depthwise_conv2d_backprop_input(inputs, attrs, y, g):
     return dw, ddy
 
 
-@register_gradient("depthwise_conv2d_backprop_filter")
+@register_gradient("depthwise_conv2d_backprop_filter", replayable=True)
 def _depthwise_conv2d_backprop_filter(inputs, attrs, y, g):
     x, dy = inputs
     a = _conv_attrs(attrs)
@@ -158,25 +158,25 @@ def _pool_attrs(attrs: dict) -> dict:
     return {"ksize": attrs["ksize"], "strides": attrs["strides"], "padding": attrs["padding"]}
 
 
-@register_gradient("avg_pool2d")
+@register_gradient("avg_pool2d", replayable=True)
 def _avg_pool2d(inputs, attrs, y, dy):
     (x,) = inputs
     return (execute(OPS["avg_pool2d_grad"], (dy,), {"orig_input_shape": shape(x), **_pool_attrs(attrs)}),)
 
 
-@register_gradient("avg_pool2d_grad")
+@register_gradient("avg_pool2d_grad", replayable=True)
 def _avg_pool2d_grad(inputs, attrs, y, g):
     # avg_pool2d_grad is linear in its input and the transpose of avg_pool2d.
     return (execute(OPS["avg_pool2d"], (g,), _pool_attrs(attrs)),)
 
 
-@register_gradient("max_pool2d")
+@register_gradient("max_pool2d", replayable=True)
 def _max_pool2d(inputs, attrs, y, dy):
     (x,) = inputs
     return (execute(OPS["max_pool2d_grad"], (x, y, dy), _pool_attrs(attrs)),)
 
 
-@register_gradient("max_pool2d_grad")
+@register_gradient("max_pool2d_grad", replayable=True)
 def _max_pool2d_grad(inputs, attrs, y, g):
     # max_pool2d_grad(x, y, dy) scatters dy to each window's first maximum: linear in dy, and
     # piecewise constant in x and y. Its transpose picks g at each window's first maximum:

@@ -42,6 +42,12 @@ def _transpose(x: Any, perm: tuple) -> np.ndarray:
 
 
 def _broadcast_to(x: Any, shape: tuple) -> np.ndarray:
+    if x.size == 1 and x.ndim <= len(shape) and x.flags.c_contiguous:
+        # One element everywhere: a zero-stride view built directly (np.broadcast_to's
+        # checks cost ten times more; gradients of full reductions broadcast a scalar).
+        out = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return out
     return np.broadcast_to(x, shape)
 
 
