@@ -32,6 +32,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from gputensor.autodiff.matcher import compile_matcher
 from gputensor.framework.context import state
 from gputensor.framework.tensor import Tensor, wrap
 
@@ -39,14 +40,19 @@ ENABLED = os.environ.get("GPUTENSOR_GRADIENT_REPLAY", "1") != "0"
 MAX_PLANS = 256
 MAX_CONST_BYTES = 1 << 20  # constants baked into one plan (zeros, position tables, scalars)
 
+MAX_MATCHERS = 8  # compiled plans tried per sequence of ops
+
 _UNREPLAYABLE = object()  # cache value of a signature that must take the normal path
 _plans: dict[tuple, Any] = {}
+_matchers: dict[tuple, list] = {}  # (ops of the records, number of seeds, of targets) -> compiled plans
+_op_of = operator.itemgetter(0)
 stats = {"captured": 0, "replayed": 0, "refused": 0}
 
 
 def clear() -> None:
     """Forgets every plan (and the counters)."""
     _plans.clear()
+    _matchers.clear()
     for k in stats:
         stats[k] = 0
 
@@ -59,7 +65,7 @@ class _Plan:
     (``tail`` is that part of the slot list, with the constants in place). Each
     step is ``(kernel with its attrs bound, getter of its input arrays, whether
     it has one input, first output slot, number of outputs or 0 for a single
-    array, slots last used by this step)``.
+    array, slots last used by this step, input slots)``.
     """
 
     __slots__ = ("tail", "steps", "results", "peaks")
@@ -163,7 +169,7 @@ def replay(plan: _Plan, tensors: list) -> dict[int, Tensor]:
         # The intermediates' sizes are the capture's: count them as the normal pass would.
         if device.current_bytes + extra > device.peak_bytes:
             device.peak_bytes = device.current_bytes + extra
-    for call, get, single, first, n_out, free in plan.steps:
+    for call, get, single, first, n_out, free, _ in plan.steps:
         out = call(get(vals)) if single else call(*get(vals))
         if n_out:
             vals[first : first + n_out] = out
@@ -191,7 +197,8 @@ class _Capture:
     _watch_accessed = False
 
     def __init__(self, tensors: list) -> None:
-        self._ids = {id(t): i for i, t in enumerate(tensors)}  # tensor id -> slot
+        self._slot = {id(t): i for i, t in enumerate(tensors)}  # tensor id -> slot
+        self._ids = self._slot.keys()  # what `_record` tests inputs against
         self._keep = list(tensors)  # keeps every id above valid during the capture
         self._next = len(tensors)
         self._consts: list[tuple[int, Any]] = []
@@ -204,7 +211,7 @@ class _Capture:
         """A slot for a tensor no captured op made: a constant of the gradient functions."""
         s = self._next
         self._next += 1
-        self._ids[id(t)] = s
+        self._slot[id(t)] = s
         self._keep.append(t)
         self._consts.append((s, t._data))
         self._const_bytes += t._data.nbytes
@@ -212,13 +219,13 @@ class _Capture:
             self.ok = False
         return s
 
-    def _add(self, op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
+    def _add(self, op: Any, inputs: tuple, in_ids: tuple, attrs: dict, outputs: Any) -> None:
         multi = type(outputs) is tuple
         outs = outputs if multi else (outputs,)
         device = outs[0]._device
         ins = []
-        for t in inputs:
-            s = self._ids.get(id(t))
+        for t, k in zip(inputs, in_ids):
+            s = self._slot.get(k)
             if s is None:
                 s = self._const(t)
             if t._device is not device:
@@ -226,7 +233,7 @@ class _Capture:
             ins.append(s)
         first = self._next
         for o in outs:
-            self._ids[id(o)] = self._next
+            self._slot[id(o)] = self._next
             self._nbytes[self._next] = o._data.nbytes
             self._next += 1
             self._keep.append(o)
@@ -246,7 +253,7 @@ class _Capture:
                 continue
             if type(g) is not Tensor:
                 return None  # IndexedSlices: a structure the plan does not hold
-            r = self._ids.get(id(g))
+            r = self._slot.get(id(g))
             if r is None:
                 r = self._const(g)
             results.append((s, r, g._device))
@@ -279,12 +286,29 @@ class _Capture:
         steps = []
         for (fn, ins, attrs, first, n_out, _), free in zip(self._steps, frees):
             call = functools.partial(fn, **attrs) if attrs else fn
-            steps.append((call, operator.itemgetter(*ins), len(ins) == 1, first, n_out, tuple(free)))
+            steps.append((call, operator.itemgetter(*ins), len(ins) == 1, first, n_out, tuple(free), ins))
         return _Plan(tail, steps, results, list(peaks.items()))
 
 
-def capture(key: tuple, tensors: list, run: Callable[[], dict]) -> dict:
+def match(records: list, seeds: list, targets: list, source_ids: set) -> dict[int, Tensor] | None:
+    """The gradients by a compiled plan whose signature this pass has, else None."""
+    candidates = _matchers.get((tuple(map(_op_of, records)), len(seeds), len(targets)))
+    if candidates:
+        for fn in candidates:
+            grads = fn(records, seeds, targets, source_ids)
+            if grads is not None:
+                stats["replayed"] += 1
+                return grads
+    return None
+
+
+def capture(
+    key: tuple, tensors: list, run: Callable[[], dict], pass_: tuple[list, list, list, set] | None = None
+) -> dict:
     """Runs the normal backward pass ``run`` while capturing it; stores its plan under ``key``.
+
+    ``pass_`` is ``(records, seeds, targets, source_ids)`` of the pass, to compile the
+    plan into a matcher (matcher.py) as well.
 
     Returns what ``run`` returned: ``{id(tensor): gradient}``.
     """
@@ -300,4 +324,14 @@ def capture(key: tuple, tensors: list, run: Callable[[], dict]) -> dict:
         del _plans[next(iter(_plans))]  # the oldest
     _plans[key] = plan if plan is not None else _UNREPLAYABLE
     stats["captured" if plan is not None else "refused"] += 1
+    if plan is not None and pass_ is not None:
+        records, seeds, targets, source_ids = pass_
+        fn = compile_matcher(plan, records, seeds, targets, source_ids)
+        if fn is not None:
+            pre = (tuple(map(_op_of, records)), len(seeds), len(targets))
+            if pre not in _matchers and len(_matchers) >= MAX_PLANS:
+                del _matchers[next(iter(_matchers))]  # the oldest
+            candidates = _matchers.setdefault(pre, [])
+            candidates.insert(0, fn)  # the newest first: a changed shape tends to stay
+            del candidates[MAX_MATCHERS:]
     return grads

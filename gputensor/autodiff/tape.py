@@ -209,8 +209,7 @@ class GradientTape:
         self._recording = recording
 
     # ----------------------------------------------------------------- recording
-    def _add(self, op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
-        in_ids = tuple(map(id, inputs))
+    def _add(self, op: Any, inputs: tuple, in_ids: tuple, attrs: dict, outputs: Any) -> None:
         if not op.differentiable:
             self._breaks.append(("non_differentiable", op.name, in_ids))
             return
@@ -334,6 +333,12 @@ class GradientTape:
         tape's exit) is replayed: an outer tape must see the gradient ops.
         """
         if replay.ENABLED and not state._tapes and not pause.depth and not skipping.indices:
+            try:
+                grads = replay.match(self._records, target_grads, targets, source_ids)
+            except Exception:  # noqa: BLE001 - the normal pass raises the op's own error
+                grads = None
+            if grads is not None:
+                return grads
             sig = replay.signature(self._records, target_grads, targets, source_ids)
             if sig is not None:
                 key, tensors = sig
@@ -345,7 +350,10 @@ class GradientTape:
                         pass
                 elif entry is None:
                     return replay.capture(
-                        key, tensors, lambda: self._backward(targets, target_grads, source_ids)
+                        key,
+                        tensors,
+                        lambda: self._backward(targets, target_grads, source_ids),
+                        (self._records, target_grads, targets, source_ids),
                     )
         return self._backward(targets, target_grads, source_ids)
 
@@ -436,14 +444,24 @@ class GradientTape:
           ValueError: when a target or source is not a tensor or variable.
           LookupError: when a recorded op has no registered gradient.
         """
-        unconnected = _unconnected(unconnected_gradients)
+        unconnected = (
+            unconnected_gradients
+            if unconnected_gradients is UnconnectedGradients.NONE
+            else _unconnected(unconnected_gradients)
+        )
         if self._used or self._recording:
             self._check_usable("gradient")
         flat_sources = _flatten(sources)
-        keys = [self._source_key(s) for s in flat_sources]
+        keys = []
+        for s in flat_sources:
+            keys.append(self._source_key(s))
         targets, seeds = self._targets(target, output_gradients)  # may watch a variable target
-        groups = [self._source_ids(key) for key in keys]
-        source_ids = {k for group in groups for k in group}
+        groups = []
+        source_ids = set()
+        for key in keys:
+            group = self._source_ids(key)
+            groups.append(group)
+            source_ids.update(group)
         grads = self._gradients(targets, seeds, source_ids) if source_ids and targets else {}
         results, missing = [], []
         for s, group in zip(flat_sources, groups):
@@ -461,13 +479,16 @@ class GradientTape:
             self._remember_reasons(target, missing)
         if not self._persistent:
             self._release()
-        return _pack(sources, results)
+        return results if flat_sources is sources else _pack(sources, results)
 
     def _release(self) -> None:
         """Frees the records of a used non-persistent tape."""
-        post_mortem, watched_vars = self._post_mortem, self._watched_vars
-        self._clear()
-        self._post_mortem, self._watched_vars = post_mortem, watched_vars  # as TF, both stay readable
+        # As _clear, but the watched variables and the kept explanations stay readable (as TF).
+        self._ids = set()
+        self._watched = []
+        self._records = []
+        self._var_tensors = {}
+        self._breaks = []
         self._used = True
 
     def _remember_reasons(self, target: Any, sources: list) -> None:
@@ -663,7 +684,9 @@ def _size(t: Tensor) -> int:
 
 def _ones_like(t: Tensor) -> Tensor:
     dev = t._device
-    return wrap(dev.backend.from_host(np.ones(t._data.shape, t._data.dtype)), dev)
+    ones = np.empty(t._data.shape, t._data.dtype)
+    ones.fill(1)  # np.ones is a Python function: this seeds every gradient call
+    return wrap(dev.backend.from_host(ones), dev)
 
 
 def _zeros_like(source: Any) -> Tensor:
@@ -714,12 +737,10 @@ def _record(op: Any, inputs: tuple, attrs: dict, outputs: Any) -> None:
         for tape in state.tapes:
             tape._note_break("stop_recording", op.name, inputs)
         return
+    in_ids = tuple(map(id, inputs))
     for tape in state._tapes:
-        ids = tape._ids
-        for t in inputs:
-            if id(t) in ids:
-                tape._add(op, inputs, attrs, outputs)
-                break
+        if not tape._ids.isdisjoint(in_ids):
+            tape._add(op, inputs, in_ids, attrs, outputs)
 
 
 def _read_variable(var: Variable, t: Tensor) -> None:

@@ -272,3 +272,46 @@ def test_environment_variable_turns_plans_off():
     env = dict(os.environ, GPUTENSOR_GRADIENT_REPLAY="0", PYTHONPATH=root)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "0"]
+
+
+def test_a_constant_that_becomes_an_op_output_is_not_matched(plans):
+    """Same ops and shapes; the second input of the multiply is a constant, then the first's twin."""
+    x = gt.constant([1.0, 2.0, 3.0])
+    c = gt.constant([5.0, 6.0, 7.0])
+
+    def run(square):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            h = x * 2.0
+            y = gt.reduce_sum(h * (h if square else c))
+        return tape.gradient(y, x).numpy()
+
+    for _ in range(2):
+        np.testing.assert_allclose(run(False), 2.0 * c.numpy())
+    np.testing.assert_allclose(run(True), 8.0 * x.numpy())  # d/dx (2x)^2 = 8x
+    np.testing.assert_allclose(run(False), 2.0 * c.numpy())
+
+
+def test_the_usual_pass_is_compiled_and_a_pass_with_ops_off_the_path_is_replayed_generically(plans):
+    x = gt.constant([1.0, 2.0])
+    z = gt.constant([3.0, 4.0])
+
+    def run():
+        with gt.GradientTape() as tape:
+            tape.watch([x, z])
+            y = gt.reduce_sum(x * x)
+            gt.reduce_sum(gt.exp(z))  # recorded, but not on the path from x to y
+        return tape.gradient(y, x).numpy()
+
+    for _ in range(3):
+        np.testing.assert_allclose(run(), [2.0, 4.0])
+    assert replay.stats["replayed"] == 2 and not replay._matchers  # the generic plan
+
+    w = gt.Variable([1.0, -1.0, 0.5])  # not x's shape: x's generic plan would fit this pass
+    for _ in range(3):
+        with gt.GradientTape() as tape:
+            y = gt.reduce_sum(w * w)
+        np.testing.assert_allclose(tape.gradient(y, w).numpy(), [2.0, -2.0, 1.0])
+    assert len(replay._matchers) == 1
+    (fn,) = next(iter(replay._matchers.values()))
+    assert "def matched(R, S, T, src):" in fn.source
