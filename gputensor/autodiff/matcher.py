@@ -57,12 +57,20 @@ def compile_matcher(plan: Any, records: list, seeds: list, targets: list, source
             f"or {expr}._device is not {constant('DV', t._device)}: return None"
         )
 
-    n = 0
-    for k, s in enumerate(seeds):
-        origin[n] = f"S[{k}]"
-        check_meta(f"S[{k}]", s)
-        n += 1
     slot_of: dict[int, int] = {}
+
+    def new_slot(key: int, t: Any, tensor_expr: str, id_expr: str | None) -> None:
+        """A slot for ``t``, found at ``tensor_expr``; ids of ones no op made must all differ."""
+        s = len(origin)
+        slot_of[key] = s
+        origin[s] = tensor_expr
+        check_meta(tensor_expr, t)
+        if id_expr is not None:
+            ident[s] = id_expr
+            distinct.append(id_expr)
+
+    for k, t in enumerate(seeds):
+        new_slot(id(t), t, f"S[{k}]", None)  # seeds are new tensors: no record reads them
     reach = set(source_ids)
     for i, rec in enumerate(records):
         op, inputs, attrs, _, outs, in_ids, out_ids, float_ids = rec
@@ -79,32 +87,18 @@ def compile_matcher(plan: Any, records: list, seeds: list, targets: list, source
         for j, (t, k) in enumerate(zip(inputs, in_ids)):
             s = slot_of.get(k)
             if s is None:  # a tensor no recorded op made
-                s = slot_of[k] = n
-                n += 1
-                origin[s] = f"r{i}[1][{j}]"
-                ident[s] = f"r{i}[5][{j}]"
-                distinct.append(ident[s])
-                check_meta(origin[s], t)
+                new_slot(k, t, f"r{i}[1][{j}]", f"r{i}[5][{j}]")
             else:
                 checks.append(f"if r{i}[5][{j}] != {ident[s]}: return None")
         for q, (t, k) in enumerate(zip(outs, out_ids)):
-            s = slot_of[k] = n
-            n += 1
-            origin[s] = f"r{i}[4][{q}]"
-            ident[s] = f"r{i}[6][{q}]"
-            distinct.append(ident[s])
-            check_meta(origin[s], t)
+            new_slot(k, t, f"r{i}[4][{q}]", f"r{i}[6][{q}]")
     for k, t in enumerate(targets):
         s = slot_of.get(id(t))
-        if s is None:
-            s = slot_of[id(t)] = n
-            n += 1
-            origin[s] = f"T[{k}]"
-            ident[s] = f"id(T[{k}])"
-            distinct.append(ident[s])
-            check_meta(origin[s], t)
+        if s is None:  # a target no op made (a source itself)
+            new_slot(id(t), t, f"T[{k}]", f"id(T[{k}])")
         else:
             checks.append(f"if T[{k}] is not {origin[s]}: return None")
+    n = len(origin)
     if not source_ids.issubset(slot_of):
         return None  # a source the tape never saw: the generic path ignores it, this one cannot
     if distinct:
