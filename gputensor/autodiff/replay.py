@@ -39,6 +39,9 @@ from gputensor.framework.tensor import Tensor, wrap
 ENABLED = os.environ.get("GPUTENSOR_GRADIENT_REPLAY", "1") != "0"
 MAX_PLANS = 256
 MAX_CONST_BYTES = 1 << 20  # constants baked into one plan (zeros, position tables, scalars)
+# Constants of all plans together: they are arrays (on the plans' devices) that no Tensor
+# owns, so gt.memory() does not count them; the oldest plans go to stay under this.
+MAX_TOTAL_CONST_BYTES = 16 << 20
 
 MAX_MATCHERS = 8  # compiled plans tried per sequence of ops
 
@@ -46,13 +49,16 @@ _UNREPLAYABLE = object()  # cache value of a signature that must take the normal
 _plans: dict[tuple, Any] = {}
 _matchers: dict[tuple, list] = {}  # (ops of the records, number of seeds, of targets) -> compiled plans
 _op_of = operator.itemgetter(0)
+_const_total = 0  # bytes of the constants of the plans in _plans
 stats = {"captured": 0, "replayed": 0, "refused": 0}
 
 
 def clear() -> None:
     """Forgets every plan (and the counters)."""
+    global _const_total
     _plans.clear()
     _matchers.clear()
+    _const_total = 0
     for k in stats:
         stats[k] = 0
 
@@ -68,13 +74,16 @@ class _Plan:
     array, slots last used by this step, input slots)``.
     """
 
-    __slots__ = ("tail", "steps", "results", "peaks")
+    __slots__ = ("tail", "steps", "results", "peaks", "const_bytes", "matcher", "ops")
 
-    def __init__(self, tail: list, steps: list, results: list, peaks: list) -> None:
+    def __init__(self, tail: list, steps: list, results: list, peaks: list, const_bytes: int) -> None:
         self.tail = tail
         self.steps = steps
         self.results = results  # (source slot, result slot, device)
         self.peaks = peaks  # (device, most bytes of intermediates alive at once)
+        self.const_bytes = const_bytes
+        self.matcher: Callable | None = None  # the compiled plan (matcher.py), if any
+        self.ops: tuple | None = None  # its key in _matchers
 
 
 def _attrs_key(attrs: dict) -> tuple:
@@ -287,7 +296,7 @@ class _Capture:
         for (fn, ins, attrs, first, n_out, _), free in zip(self._steps, frees):
             call = functools.partial(fn, **attrs) if attrs else fn
             steps.append((call, operator.itemgetter(*ins), len(ins) == 1, first, n_out, tuple(free), ins))
-        return _Plan(tail, steps, results, list(peaks.items()))
+        return _Plan(tail, steps, results, list(peaks.items()), self._const_bytes)
 
 
 def match(records: list, seeds: list, targets: list, source_ids: set) -> dict[int, Tensor] | None:
@@ -320,18 +329,35 @@ def capture(
     finally:
         state.tapes = saved
     plan = cap.plan(grads, tensors, key[-1])
-    if len(_plans) >= MAX_PLANS:
-        del _plans[next(iter(_plans))]  # the oldest
-    _plans[key] = plan if plan is not None else _UNREPLAYABLE
     stats["captured" if plan is not None else "refused"] += 1
-    if plan is not None and pass_ is not None:
+    if plan is None:
+        _store(key, _UNREPLAYABLE)
+        return grads
+    _store(key, plan)
+    if pass_ is not None:
         records, seeds, targets, source_ids = pass_
         fn = compile_matcher(plan, records, seeds, targets, source_ids)
         if fn is not None:
-            pre = (tuple(map(_op_of, records)), len(seeds), len(targets))
-            if pre not in _matchers and len(_matchers) >= MAX_PLANS:
-                del _matchers[next(iter(_matchers))]  # the oldest
-            candidates = _matchers.setdefault(pre, [])
+            plan.matcher = fn
+            plan.ops = (tuple(map(_op_of, records)), len(seeds), len(targets))
+            candidates = _matchers.setdefault(plan.ops, [])
             candidates.insert(0, fn)  # the newest first: a changed shape tends to stay
             del candidates[MAX_MATCHERS:]
     return grads
+
+
+def _store(key: tuple, entry: Any) -> None:
+    """Keeps ``entry`` under ``key``, forgetting the oldest plans beyond the limits."""
+    global _const_total
+    extra = entry.const_bytes if is_plan(entry) else 0
+    while _plans and (len(_plans) >= MAX_PLANS or _const_total + extra > MAX_TOTAL_CONST_BYTES):
+        old = _plans.pop(next(iter(_plans)))
+        if is_plan(old):
+            _const_total -= old.const_bytes
+            candidates = _matchers.get(old.ops)
+            if candidates and old.matcher in candidates:
+                candidates.remove(old.matcher)
+                if not candidates:
+                    del _matchers[old.ops]
+    _plans[key] = entry
+    _const_total += extra

@@ -316,3 +316,20 @@ def test_the_usual_pass_is_compiled_and_a_pass_with_ops_off_the_path_is_replayed
     assert len(replay._matchers) == 1
     (fn,) = next(iter(replay._matchers.values()))
     assert "def matched(R, S, T, src):" in fn.source
+
+
+def test_plans_beyond_the_constant_budget_are_forgotten_with_their_compiled_form(monkeypatch, plans):
+    monkeypatch.setattr(replay, "MAX_TOTAL_CONST_BYTES", 200)
+    for n in (10, 11, 12):
+        x = gt.constant(np.arange(n, dtype=np.float64))
+        for _ in range(2):
+            with gt.GradientTape() as tape:
+                tape.watch(x)
+                y = gt.reduce_sum(x[1::3] * 3.0)  # a strided slice's gradient bakes a position table
+            want = np.where(np.arange(n) % 3 == 1, 3.0, 0.0)
+            np.testing.assert_allclose(tape.gradient(y, x).numpy(), want)
+    kept = [p for p in replay._plans.values() if replay.is_plan(p)]
+    assert sum(p.const_bytes for p in kept) <= 200 and replay._const_total <= 200
+    assert len(kept) < 3  # the first plans were forgotten
+    compiled = [fn for fns in replay._matchers.values() for fn in fns]
+    assert len(compiled) == sum(p.matcher is not None for p in kept)
