@@ -29,6 +29,7 @@ import functools
 import math
 import operator
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -50,15 +51,17 @@ _plans: dict[tuple, Any] = {}
 _matchers: dict[tuple, list] = {}  # (ops of the records, number of seeds, of targets) -> compiled plans
 _op_of = operator.itemgetter(0)
 _const_total = 0  # bytes of the constants of the plans in _plans
+_lock = threading.Lock()  # stores and evictions (training threads share the plans)
 stats = {"captured": 0, "replayed": 0, "refused": 0}
 
 
 def clear() -> None:
     """Forgets every plan (and the counters)."""
     global _const_total
-    _plans.clear()
-    _matchers.clear()
-    _const_total = 0
+    with _lock:
+        _plans.clear()
+        _matchers.clear()
+        _const_total = 0
     for k in stats:
         stats[k] = 0
 
@@ -333,16 +336,11 @@ def capture(
     if plan is None:
         _store(key, _UNREPLAYABLE)
         return grads
-    _store(key, plan)
     if pass_ is not None:
         records, seeds, targets, source_ids = pass_
-        fn = compile_matcher(plan, records, seeds, targets, source_ids)
-        if fn is not None:
-            plan.matcher = fn
-            plan.ops = (tuple(map(_op_of, records)), len(seeds), len(targets))
-            candidates = _matchers.setdefault(plan.ops, [])
-            candidates.insert(0, fn)  # the newest first: a changed shape tends to stay
-            del candidates[MAX_MATCHERS:]
+        plan.matcher = compile_matcher(plan, records, seeds, targets, source_ids)
+        plan.ops = (tuple(map(_op_of, records)), len(seeds), len(targets))
+    _store(key, plan)
     return grads
 
 
@@ -350,14 +348,19 @@ def _store(key: tuple, entry: Any) -> None:
     """Keeps ``entry`` under ``key``, forgetting the oldest plans beyond the limits."""
     global _const_total
     extra = entry.const_bytes if is_plan(entry) else 0
-    while _plans and (len(_plans) >= MAX_PLANS or _const_total + extra > MAX_TOTAL_CONST_BYTES):
-        old = _plans.pop(next(iter(_plans)))
-        if is_plan(old):
-            _const_total -= old.const_bytes
-            candidates = _matchers.get(old.ops)
-            if candidates and old.matcher in candidates:
-                candidates.remove(old.matcher)
-                if not candidates:
-                    del _matchers[old.ops]
-    _plans[key] = entry
-    _const_total += extra
+    with _lock:
+        while _plans and (len(_plans) >= MAX_PLANS or _const_total + extra > MAX_TOTAL_CONST_BYTES):
+            old = _plans.pop(next(iter(_plans)))
+            if is_plan(old):
+                _const_total -= old.const_bytes
+                candidates = _matchers.get(old.ops)
+                if candidates and old.matcher in candidates:
+                    candidates.remove(old.matcher)
+                    if not candidates:
+                        del _matchers[old.ops]
+        _plans[key] = entry
+        _const_total += extra
+        if is_plan(entry) and entry.matcher is not None:
+            candidates = _matchers.setdefault(entry.ops, [])
+            candidates.insert(0, entry.matcher)  # the newest first: a changed shape tends to stay
+            del candidates[MAX_MATCHERS:]

@@ -333,3 +333,29 @@ def test_plans_beyond_the_constant_budget_are_forgotten_with_their_compiled_form
     assert len(kept) < 3  # the first plans were forgotten
     compiled = [fn for fns in replay._matchers.values() for fn in fns]
     assert len(compiled) == sum(p.matcher is not None for p in kept)
+
+
+def test_threads_training_at_once_share_plans_safely(monkeypatch, plans):
+    import threading
+
+    monkeypatch.setattr(replay, "MAX_PLANS", 3)  # evictions race with lookups too
+    errors = []
+
+    def worker(n):
+        try:
+            w = gt.Variable(np.linspace(-1.0, 1.0, n))
+            for _ in range(40):
+                with gt.GradientTape() as tape:
+                    y = gt.reduce_sum(gt.nn.relu(w) * w)
+                g = tape.gradient(y, w).numpy()
+                np.testing.assert_allclose(g, np.where(w.numpy() > 0, 2 * w.numpy(), 0.0))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (5, 6, 7, 8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(replay._plans) <= 3
