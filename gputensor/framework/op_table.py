@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from gputensor import errors
-from gputensor.framework import context, dtypes
+from gputensor.framework import context, dtypes, shape_inference
 from gputensor.framework.context import state
 from gputensor.framework.tensor import (
     Tensor,
@@ -48,6 +48,9 @@ class OpDef:
         returning one gradient (or None) per input; set by gputensor.autodiff.
       differentiable: False for ops whose gradient is zero or undefined
         (comparisons, argmax, integer ops); the tape then stops there.
+      infer: ``infer(op, specs, attrs)`` -> the output `shape_inference.Spec` (a tuple
+        of them for several outputs) from the inputs' Specs, without running the op;
+        the elementwise, reduction and scan kinds get their family's rule.
       replayable: True when ``grad`` depends only on shapes, dtypes, devices and
         attrs, never on tensor values read to the host, so a backward pass through
         it may be replayed from a cached plan (gputensor.autodiff.replay).
@@ -64,6 +67,7 @@ class OpDef:
         "grad",
         "differentiable",
         "replayable",
+        "infer",
         "attrs",
     )
 
@@ -77,6 +81,7 @@ class OpDef:
         num_outputs: int,
         differentiable: bool,
         attrs: tuple,
+        infer: Callable | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -88,6 +93,7 @@ class OpDef:
         self.grad: Callable | None = None
         self.differentiable = differentiable
         self.replayable = False
+        self.infer = infer if infer is not None else shape_inference.FAMILIES.get(kind)
         self.attrs = attrs
 
     def __repr__(self) -> str:
@@ -107,11 +113,18 @@ def define(
     num_outputs: int = 1,
     differentiable: bool = True,
     attrs: tuple = (),
+    infer: Callable | None = None,
 ) -> OpDef:
-    """Declares an op in the table and returns its OpDef. Each name once."""
+    """Declares an op in the table and returns its OpDef. Each name once.
+
+    ``infer`` is the op's shape and dtype rule (see framework/shape_inference.py);
+    ops of kind "other" must give one.
+    """
     if name in OPS:
         raise errors.AlreadyExistsError(f"op {name!r} is declared twice", name)
-    op = OpDef(name, kind, dtypes, cuda, out_dtype, num_outputs, differentiable, attrs)
+    if infer is None and kind not in shape_inference.FAMILIES:
+        raise ValueError(f"define({name!r}): an op of kind {kind!r} needs infer=, its shape and dtype rule")
+    op = OpDef(name, kind, dtypes, cuda, out_dtype, num_outputs, differentiable, attrs, infer)
     OPS[name] = op
     return op
 

@@ -39,8 +39,10 @@ import numpy as np
 
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
+from gputensor.framework import shape_inference as si
 from gputensor.framework.context import state
 from gputensor.framework.op_table import define, dtype_error, execute
+from gputensor.framework.shape_inference import Spec
 from gputensor.framework.tensor import Tensor, convert_to_tensor, wrap
 from gputensor.framework.tensor_shape import TensorShape
 from gputensor.framework.variable import Variable
@@ -51,21 +53,122 @@ _slice = builtins.slice
 
 _INDEX_DTYPES = frozenset((_dt.int32, _dt.int64))
 
-_FILL = define("fill", attrs=("shape", "value", "dtype"), differentiable=False)
-_RANGE = define("range", attrs=("start", "delta", "size", "dtype"), differentiable=False)
-_IDENTITY = define("identity")
-_RESHAPE = define("reshape", attrs=("shape",))
-_TRANSPOSE = define("transpose", attrs=("perm",))
-_BROADCAST_TO = define("broadcast_to", attrs=("shape",))
-_CONCAT = define("concat", attrs=("axis",))
-_STRIDED_SLICE = define("strided_slice", attrs=("begin", "size", "strides", "shape"))
-_PAD = define("pad", attrs=("paddings", "mode", "constant_values"))
-_GATHER = define("gather", attrs=("axis", "batch_dims"))
-_GATHER_ND = define("gather_nd", attrs=("batch_dims",))
-_SCATTER = define("tensor_scatter_nd", attrs=("reduction",))
-_WHERE = define("where", dtypes={_dt.bool_}, differentiable=False)
-_SORT = define("sort", dtypes=_dt.REAL, attrs=("descending",), num_outputs=2)
-_UNIQUE = define("unique", attrs=("out_idx",), num_outputs=2, differentiable=False)
+
+# ------------------------------------------------------- shape and dtype rules
+def _infer_created(op, specs, attrs):  # fill: the shape and dtype are attrs
+    return Spec(tuple(attrs["shape"]), si.dtype_of(attrs["dtype"]))
+
+
+def _infer_range(op, specs, attrs):
+    return Spec((attrs["size"],), si.dtype_of(attrs["dtype"]))
+
+
+def _infer_reshape(op, specs, attrs):
+    (x,) = specs
+    shape = list(attrs["shape"])
+    if -1 in shape:  # the public function resolves -1 when the input's size is known
+        rest = si.product(d for d in shape if d != -1)
+        size = None if x.shape is None else si.product(x.shape)
+        shape[shape.index(-1)] = None if size is None or not rest else size // rest
+    return Spec(tuple(shape), x.dtype)
+
+
+def _infer_transpose(op, specs, attrs):
+    (x,) = specs
+    return Spec(None if x.shape is None else tuple(x.shape[p] for p in attrs["perm"]), x.dtype)
+
+
+def _infer_broadcast_to(op, specs, attrs):
+    (x,) = specs
+    target = tuple(attrs["shape"])
+    si.broadcast(x.shape, target)  # raises when they do not broadcast
+    return Spec(target, x.dtype)
+
+
+def _infer_concat(op, specs, attrs):
+    known = [s.shape for s in specs if s.shape is not None]
+    if not known:
+        return Spec(None, specs[0].dtype)
+    rank = len(known[0])
+    axis = si.normalize_axis(attrs["axis"], rank)
+    out = list(known[0])
+    total: int | None = 0  # the concatenated axis: the sum of the inputs' lengths
+    for shape in (s.shape for s in specs):
+        if shape is None:
+            total = None
+            continue
+        for i, d in enumerate(shape):
+            if i == axis:
+                total = None if total is None or d is None else total + d
+            else:
+                out[i] = si.merge_dim(out[i], d, "concat")
+    out[axis] = total
+    return Spec(tuple(out), specs[0].dtype)
+
+
+def _infer_strided_slice(op, specs, attrs):  # the public function resolved the output shape
+    return Spec(tuple(attrs["shape"]), specs[0].dtype)
+
+
+def _infer_pad(op, specs, attrs):
+    (x,) = specs
+    if x.shape is None:
+        return Spec(None, x.dtype)
+    return Spec(
+        tuple(None if d is None else d + a + b for d, (a, b) in zip(x.shape, attrs["paddings"])), x.dtype
+    )
+
+
+def _infer_gather(op, specs, attrs):
+    params, indices = specs
+    if params.shape is None or indices.shape is None:
+        return Spec(None, params.dtype)
+    axis, b = si.normalize_axis(attrs["axis"], len(params.shape)), attrs["batch_dims"]
+    return Spec(params.shape[:axis] + indices.shape[b:] + params.shape[axis + 1 :], params.dtype)
+
+
+def _infer_gather_nd(op, specs, attrs):
+    params, indices = specs
+    if params.shape is None or indices.shape is None or indices.shape[-1] is None:
+        return Spec(None, params.dtype)
+    b, k = attrs["batch_dims"], indices.shape[-1]
+    return Spec(params.shape[:b] + indices.shape[b:-1] + params.shape[b + k :], params.dtype)
+
+
+def _infer_where(op, specs, attrs):  # one row per true element: a count known only at run time
+    (c,) = specs
+    return Spec((None, None if c.shape is None else len(c.shape)), _dt.int64)
+
+
+def _infer_sort(op, specs, attrs):
+    (x,) = specs
+    return x, Spec(x.shape, _dt.int32)
+
+
+def _infer_unique(op, specs, attrs):
+    (x,) = specs
+    return Spec((None,), x.dtype), Spec(
+        None if x.shape is None else (si.product(x.shape),), si.dtype_of(attrs["out_idx"])
+    )
+
+
+_FILL = define("fill", attrs=("shape", "value", "dtype"), differentiable=False, infer=_infer_created)
+_RANGE = define("range", attrs=("start", "delta", "size", "dtype"), differentiable=False, infer=_infer_range)
+_IDENTITY = define("identity", infer=si.same)
+_RESHAPE = define("reshape", attrs=("shape",), infer=_infer_reshape)
+_TRANSPOSE = define("transpose", attrs=("perm",), infer=_infer_transpose)
+_BROADCAST_TO = define("broadcast_to", attrs=("shape",), infer=_infer_broadcast_to)
+_CONCAT = define("concat", attrs=("axis",), infer=_infer_concat)
+_STRIDED_SLICE = define(
+    "strided_slice", attrs=("begin", "size", "strides", "shape"), infer=_infer_strided_slice
+)
+_PAD = define("pad", attrs=("paddings", "mode", "constant_values"), infer=_infer_pad)
+_GATHER = define("gather", attrs=("axis", "batch_dims"), infer=_infer_gather)
+_GATHER_ND = define("gather_nd", attrs=("batch_dims",), infer=_infer_gather_nd)
+_SCATTER = define("tensor_scatter_nd", attrs=("reduction",), infer=si.same)
+_WHERE = define("where", dtypes={_dt.bool_}, differentiable=False, infer=_infer_where)
+_SORT = define("sort", dtypes=_dt.REAL, attrs=("descending",), num_outputs=2, infer=_infer_sort)
+_UNIQUE = define("unique", attrs=("out_idx",), num_outputs=2, differentiable=False, infer=_infer_unique)
 
 __all__ = [
     "zeros", "ones", "fill", "zeros_like", "ones_like", "eye", "range", "linspace", "one_hot",

@@ -28,7 +28,9 @@ import numpy as np
 
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
+from gputensor.framework import shape_inference as si
 from gputensor.framework.op_table import define, dtype_error, execute
+from gputensor.framework.shape_inference import Spec
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 from gputensor.framework.variable import Variable
 from gputensor.ops import array_ops, math_ops
@@ -37,20 +39,136 @@ from gputensor.ops.array_ops import eye  # tf.linalg.eye is tf.eye
 _PRODUCT_TYPES = _dt.FLOATS | _dt.COMPLEX | {_dt.int32, _dt.int64}
 _DECOMP_TYPES = {_dt.float16, _dt.float32, _dt.float64, _dt.complex64, _dt.complex128}
 
-MATMUL = define("matmul", dtypes=_PRODUCT_TYPES, attrs=("transpose_a", "transpose_b"))
+
+# ------------------------------------------------------- shape and dtype rules
+def _infer_matmul(op, specs, attrs):
+    a, b = specs
+    (ba, m, ka), (bb, kb, n) = si.matrix(a.shape), si.matrix(b.shape)
+    if attrs["transpose_a"]:
+        m, ka = ka, m
+    if attrs["transpose_b"]:
+        kb, n = n, kb
+    si.merge_dim(ka, kb, "matmul (inner dimensions)")
+    batch = None if ba is None or bb is None else si.broadcast(ba, bb)
+    return Spec(None if batch is None else batch + (m, n), a.dtype)
+
+
+def _infer_einsum(op, specs, attrs):
+    terms, out = _explicit_equation(attrs["equation"], [s.shape for s in specs])
+    if terms is None:
+        return Spec(None, specs[0].dtype)
+    sizes: dict[str, int | None] = {}
+    for term, spec in zip(terms, specs):
+        for ch, d in zip(term, spec.shape):
+            if ch not in sizes or sizes[ch] == 1:
+                sizes[ch] = d
+            elif d != 1:  # a 1 broadcasts (ellipsis dims)
+                sizes[ch] = si.merge_dim(sizes[ch], d, "einsum")
+    return Spec(tuple(sizes[ch] for ch in out), specs[0].dtype)
+
+
+def _explicit_equation(equation: str, shapes: list) -> tuple[list | None, str]:
+    """Input terms and output of ``equation``, ``...`` spelled out (None for unknown ranks)."""
+    if any(s is None for s in shapes):
+        return None, ""
+    lhs, arrow, out = equation.replace(" ", "").partition("->")
+    terms = lhs.split(",")
+    spare = [ch for ch in string.ascii_uppercase if ch not in equation]
+    n_ell = max((len(s) - len(t.replace("...", "")) for t, s in zip(terms, shapes) if "..." in t), default=0)
+    ell = "".join(spare[:n_ell])
+    full = [
+        t.replace("...", ell[n_ell - (len(s) - len(t.replace("...", ""))) :]) for t, s in zip(terms, shapes)
+    ]
+    if not arrow:
+        counts: dict[str, int] = {}
+        for ch in "".join(full):
+            counts[ch] = counts.get(ch, 0) + 1
+        out = ell + "".join(sorted(ch for ch, c in counts.items() if c == 1 and ch not in ell))
+    return full, out.replace("...", ell)
+
+
+def _infer_square(op, specs, attrs):  # inverse, cholesky: the input's shape
+    return specs[0]
+
+
+def _infer_determinant(op, specs, attrs):
+    (x,) = specs
+    batch, _, _ = si.matrix(x.shape)
+    return Spec(batch, x.dtype)
+
+
+def _infer_log_determinant(op, specs, attrs):
+    d = _infer_determinant(op, specs, attrs)
+    return d, d
+
+
+def _infer_qr(op, specs, attrs):
+    (x,) = specs
+    batch, m, n = si.matrix(x.shape)
+    if batch is None:
+        return Spec(None, x.dtype), Spec(None, x.dtype)
+    k = m if attrs["full_matrices"] else (None if m is None or n is None else min(m, n))
+    return Spec(batch + (m, k), x.dtype), Spec(batch + (k, n), x.dtype)
+
+
+def _infer_solve(op, specs, attrs):
+    _, rhs = specs
+    return rhs
+
+
+def _infer_svd(op, specs, attrs):
+    (x,) = specs
+    batch, m, n = si.matrix(x.shape)
+    real = x.dtype.real_dtype
+    if batch is None:
+        return Spec(None, real), Spec(None, x.dtype), Spec(None, x.dtype)
+    k = None if m is None or n is None else min(m, n)
+    full = attrs["full_matrices"]
+    return (
+        Spec(batch + (k,), real),
+        Spec(batch + (m, m if full else k), x.dtype),
+        Spec(batch + (n, n if full else k), x.dtype),
+    )
+
+
+def _infer_eig(op, specs, attrs):
+    (x,) = specs
+    batch, n, _ = si.matrix(x.shape)
+    return Spec(None if batch is None else batch + (n,), x.dtype.real_dtype), x
+
+
+def _infer_diag(op, specs, attrs):
+    (d,) = specs
+    rows_cols = (attrs["num_rows"], attrs["num_cols"])
+    return Spec(None if d.shape is None else d.shape[:-1] + rows_cols, d.dtype)
+
+
+def _infer_diag_part(op, specs, attrs):
+    (x,) = specs
+    batch, m, n = si.matrix(x.shape)
+    if batch is None:
+        return Spec(None, x.dtype)
+    k = attrs["k"]
+    length = None if m is None or n is None else max(0, min(m + min(k, 0), n - max(k, 0)))
+    return Spec(batch + (length,), x.dtype)
+
+
+MATMUL = define("matmul", dtypes=_PRODUCT_TYPES, attrs=("transpose_a", "transpose_b"), infer=_infer_matmul)
 _NO_TRANSPOSE = MappingProxyType({"transpose_a": False, "transpose_b": False})  # shared: read-only
-EINSUM = define("einsum", attrs=("equation",))
-MATRIX_INVERSE = define("matrix_inverse", dtypes=_DECOMP_TYPES, attrs=("adjoint",))
-MATRIX_DETERMINANT = define("matrix_determinant", dtypes=_DECOMP_TYPES)
-LOG_MATRIX_DETERMINANT = define("log_matrix_determinant", dtypes=_DECOMP_TYPES, num_outputs=2)
-CHOLESKY = define("cholesky", dtypes=_DECOMP_TYPES)
-QR = define("qr", dtypes=_DECOMP_TYPES, num_outputs=2, attrs=("full_matrices",))
-MATRIX_SOLVE = define("matrix_solve", dtypes=_DECOMP_TYPES, attrs=("adjoint",))
-SVD = define("svd", dtypes=_DECOMP_TYPES, num_outputs=3, attrs=("full_matrices",))
-SELF_ADJOINT_EIG = define("self_adjoint_eig", dtypes=_DECOMP_TYPES, num_outputs=2)
-MATRIX_DIAG = define("matrix_diag", attrs=("k", "num_rows", "num_cols", "padding_value"))
-MATRIX_DIAG_PART = define("matrix_diag_part", attrs=("k",))
-MATRIX_BAND_PART = define("matrix_band_part", attrs=("num_lower", "num_upper"))
+EINSUM = define("einsum", attrs=("equation",), infer=_infer_einsum)
+MATRIX_INVERSE = define("matrix_inverse", dtypes=_DECOMP_TYPES, attrs=("adjoint",), infer=_infer_square)
+MATRIX_DETERMINANT = define("matrix_determinant", dtypes=_DECOMP_TYPES, infer=_infer_determinant)
+LOG_MATRIX_DETERMINANT = define(
+    "log_matrix_determinant", dtypes=_DECOMP_TYPES, num_outputs=2, infer=_infer_log_determinant
+)
+CHOLESKY = define("cholesky", dtypes=_DECOMP_TYPES, infer=_infer_square)
+QR = define("qr", dtypes=_DECOMP_TYPES, num_outputs=2, attrs=("full_matrices",), infer=_infer_qr)
+MATRIX_SOLVE = define("matrix_solve", dtypes=_DECOMP_TYPES, attrs=("adjoint",), infer=_infer_solve)
+SVD = define("svd", dtypes=_DECOMP_TYPES, num_outputs=3, attrs=("full_matrices",), infer=_infer_svd)
+SELF_ADJOINT_EIG = define("self_adjoint_eig", dtypes=_DECOMP_TYPES, num_outputs=2, infer=_infer_eig)
+MATRIX_DIAG = define("matrix_diag", attrs=("k", "num_rows", "num_cols", "padding_value"), infer=_infer_diag)
+MATRIX_DIAG_PART = define("matrix_diag_part", attrs=("k",), infer=_infer_diag_part)
+MATRIX_BAND_PART = define("matrix_band_part", attrs=("num_lower", "num_upper"), infer=si.same)
 
 # What TensorFlow also has at the top level; gputensor/linalg.py exports the rest.
 __all__ = ["matmul", "tensordot", "einsum", "norm"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
+from gputensor.framework import shape_inference as si
 from gputensor.framework.op_table import (
     OPS,
     binary,
@@ -73,12 +74,14 @@ _UNARY = {
     "silu": (F, "a * gt_sigmoid(a)", None, True),
 }
 for _name, (_types, _cuda, _out, _diff) in _UNARY.items():
-    define(_name, kind="unary", dtypes=_types, cuda=_cuda, out_dtype=_out, differentiable=_diff)
+    # |z| of a complex z is real: abs takes the real-part rule of real/imag.
+    _infer = si.to_real if _name == "abs" else None
+    define(_name, kind="unary", dtypes=_types, cuda=_cuda, out_dtype=_out, differentiable=_diff, infer=_infer)
 define("gelu", kind="unary", dtypes=F, cuda="gt_gelu(a, approximate)", attrs=("approximate",))
 define("leaky_relu", kind="unary", dtypes=F, cuda="a > T(0) ? a : T(a * alpha)", attrs=("alpha",))
 define("cast", kind="unary", cuda="a", attrs=("dtype",))  # from_c<Out> converts
-define("real", kind="unary", dtypes=_dt.COMPLEX, cuda="a.real()")
-define("imag", kind="unary", dtypes=_dt.COMPLEX, cuda="a.imag()")
+define("real", kind="unary", dtypes=_dt.COMPLEX, cuda="a.real()", infer=si.to_real)
+define("imag", kind="unary", dtypes=_dt.COMPLEX, cuda="a.imag()", infer=si.to_real)
 define("conj", kind="unary", dtypes=_dt.COMPLEX, cuda="conj(a)")
 
 # ----------------------------------------------------------------------- binary

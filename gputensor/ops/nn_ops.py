@@ -43,7 +43,9 @@ import numpy as np
 
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
+from gputensor.framework import shape_inference as si
 from gputensor.framework.op_table import OPS, define, dtype_error, execute, unary, unary_function
+from gputensor.framework.shape_inference import Spec
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 from gputensor.ops import math_ops
 from gputensor.ops.math_ops import gelu, leaky_relu, sigmoid, tanh
@@ -52,24 +54,88 @@ F = _dt.FLOATS
 _CONV_ATTRS = ("strides", "padding", "dilations")
 _POOL_ATTRS = ("ksize", "strides", "padding")
 
-SOFTMAX = define("softmax", dtypes=F, attrs=("axis",))
-LOG_SOFTMAX = define("log_softmax", dtypes=F, attrs=("axis",))
-SOFTMAX_XENT = define("softmax_xent", dtypes=F, num_outputs=2)
-SPARSE_SOFTMAX_XENT = define("sparse_softmax_xent", dtypes=F, num_outputs=2)
-CONV2D = define("conv2d", dtypes=F, attrs=_CONV_ATTRS)
-CONV2D_BACKPROP_INPUT = define("conv2d_backprop_input", dtypes=F, attrs=("input_sizes", *_CONV_ATTRS))
-CONV2D_BACKPROP_FILTER = define("conv2d_backprop_filter", dtypes=F, attrs=("filter_sizes", *_CONV_ATTRS))
-DEPTHWISE_CONV2D = define("depthwise_conv2d", dtypes=F, attrs=_CONV_ATTRS)
+
+# ------------------------------------------------------- shape and dtype rules
+def _infer_xent(op, specs, attrs):
+    """(loss, backprop): the loss drops the class axis of the logits."""
+    logits = specs[1]
+    loss = None if logits.shape is None else logits.shape[:-1]
+    return Spec(loss, logits.dtype), logits
+
+
+def _windowed(x: Spec, window: tuple, channels: int | None, attrs: dict) -> Spec:
+    """NHWC output of a window of ``window`` (kh, kw) over NHWC ``x``."""
+    if x.shape is None:
+        return Spec(None, x.dtype)
+    n, h, w, _ = x.shape
+    dh, dw = attrs.get("dilations", (1, 1))
+    (sh, sw), (ph, pw) = attrs["strides"], attrs["padding"]
+    ho = si.conv_output(h, window[0], sh, dh, ph)
+    wo = si.conv_output(w, window[1], sw, dw, pw)
+    return Spec((n, ho, wo, channels), x.dtype)
+
+
+def _infer_conv(op, specs, attrs):
+    x, f = specs
+    kh, kw, c, o = (None,) * 4 if f.shape is None else f.shape
+    if x.shape is not None:
+        si.merge_dim(x.shape[3], c, "conv2d (input channels and filter in_channels)")
+    return _windowed(x, (kh, kw), o, attrs)
+
+
+def _infer_depthwise(op, specs, attrs):
+    x, f = specs
+    kh, kw, c, m = (None,) * 4 if f.shape is None else f.shape
+    return _windowed(x, (kh, kw), None if c is None or m is None else c * m, attrs)
+
+
+def _infer_backprop_input(op, specs, attrs):  # (filters, dy) -> the input's shape
+    return Spec(tuple(attrs["input_sizes"]), specs[1].dtype)
+
+
+def _infer_backprop_filter(op, specs, attrs):  # (x, dy) -> the filters' shape
+    return Spec(tuple(attrs["filter_sizes"]), specs[0].dtype)
+
+
+def _infer_pool(op, specs, attrs):
+    x = specs[0]
+    return _windowed(x, attrs["ksize"], None if x.shape is None else x.shape[3], attrs)
+
+
+def _infer_avg_pool_grad(op, specs, attrs):  # dy -> the pooled input's shape
+    return Spec(tuple(attrs["orig_input_shape"]), specs[0].dtype)
+
+
+SOFTMAX = define("softmax", dtypes=F, attrs=("axis",), infer=si.same)
+LOG_SOFTMAX = define("log_softmax", dtypes=F, attrs=("axis",), infer=si.same)
+SOFTMAX_XENT = define("softmax_xent", dtypes=F, num_outputs=2, infer=_infer_xent)
+SPARSE_SOFTMAX_XENT = define("sparse_softmax_xent", dtypes=F, num_outputs=2, infer=_infer_xent)
+CONV2D = define("conv2d", dtypes=F, attrs=_CONV_ATTRS, infer=_infer_conv)
+CONV2D_BACKPROP_INPUT = define(
+    "conv2d_backprop_input", dtypes=F, attrs=("input_sizes", *_CONV_ATTRS), infer=_infer_backprop_input
+)
+CONV2D_BACKPROP_FILTER = define(
+    "conv2d_backprop_filter", dtypes=F, attrs=("filter_sizes", *_CONV_ATTRS), infer=_infer_backprop_filter
+)
+DEPTHWISE_CONV2D = define("depthwise_conv2d", dtypes=F, attrs=_CONV_ATTRS, infer=_infer_depthwise)
 DEPTHWISE_CONV2D_BACKPROP_INPUT = define(
-    "depthwise_conv2d_backprop_input", dtypes=F, attrs=("input_sizes", *_CONV_ATTRS)
+    "depthwise_conv2d_backprop_input",
+    dtypes=F,
+    attrs=("input_sizes", *_CONV_ATTRS),
+    infer=_infer_backprop_input,
 )
 DEPTHWISE_CONV2D_BACKPROP_FILTER = define(
-    "depthwise_conv2d_backprop_filter", dtypes=F, attrs=("filter_sizes", *_CONV_ATTRS)
+    "depthwise_conv2d_backprop_filter",
+    dtypes=F,
+    attrs=("filter_sizes", *_CONV_ATTRS),
+    infer=_infer_backprop_filter,
 )
-MAX_POOL2D = define("max_pool2d", dtypes=_dt.REAL, attrs=_POOL_ATTRS)
-MAX_POOL2D_GRAD = define("max_pool2d_grad", dtypes=_dt.REAL, attrs=_POOL_ATTRS)
-AVG_POOL2D = define("avg_pool2d", dtypes=F, attrs=_POOL_ATTRS)
-AVG_POOL2D_GRAD = define("avg_pool2d_grad", dtypes=F, attrs=("orig_input_shape", *_POOL_ATTRS))
+MAX_POOL2D = define("max_pool2d", dtypes=_dt.REAL, attrs=_POOL_ATTRS, infer=_infer_pool)
+MAX_POOL2D_GRAD = define("max_pool2d_grad", dtypes=_dt.REAL, attrs=_POOL_ATTRS, infer=si.same)
+AVG_POOL2D = define("avg_pool2d", dtypes=F, attrs=_POOL_ATTRS, infer=_infer_pool)
+AVG_POOL2D_GRAD = define(
+    "avg_pool2d_grad", dtypes=F, attrs=("orig_input_shape", *_POOL_ATTRS), infer=_infer_avg_pool_grad
+)
 
 __all__ = [
     "relu",

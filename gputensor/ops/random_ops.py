@@ -37,21 +37,34 @@ import numpy as np
 from gputensor.backend.cpu.random import philox4x32_10
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
+from gputensor.framework import shape_inference as si
 from gputensor.framework.device_scope import device as _device_scope
 from gputensor.framework.op_table import define, execute
+from gputensor.framework.shape_inference import Spec
 from gputensor.framework.tensor import Tensor, convert_to_tensor
 from gputensor.framework.tensor_shape import TensorShape
 from gputensor.framework.variable import Variable
 from gputensor.ops import math_ops
 
 _SAMPLE_ATTRS = ("key", "offset", "shape", "dtype")
-RANDOM_UNIFORM = define("random_uniform", attrs=_SAMPLE_ATTRS, differentiable=False)
-RANDOM_NORMAL = define("random_normal", attrs=_SAMPLE_ATTRS, differentiable=False)
-RANDOM_TRUNCATED_NORMAL = define("random_truncated_normal", attrs=_SAMPLE_ATTRS, differentiable=False)
-RANDOM_UNIFORM_INT = define(
-    "random_uniform_int", attrs=_SAMPLE_ATTRS + ("minval", "maxval"), differentiable=False
+
+
+def _infer_sample(op, specs, attrs):  # the shape and dtype are attrs
+    return Spec(tuple(attrs["shape"]), si.dtype_of(attrs["dtype"]))
+
+
+RANDOM_UNIFORM = define("random_uniform", attrs=_SAMPLE_ATTRS, differentiable=False, infer=_infer_sample)
+RANDOM_NORMAL = define("random_normal", attrs=_SAMPLE_ATTRS, differentiable=False, infer=_infer_sample)
+RANDOM_TRUNCATED_NORMAL = define(
+    "random_truncated_normal", attrs=_SAMPLE_ATTRS, differentiable=False, infer=_infer_sample
 )
-RANDOM_BITS = define("random_bits", attrs=_SAMPLE_ATTRS, differentiable=False)
+RANDOM_UNIFORM_INT = define(
+    "random_uniform_int",
+    attrs=_SAMPLE_ATTRS + ("minval", "maxval"),
+    differentiable=False,
+    infer=_infer_sample,
+)
+RANDOM_BITS = define("random_bits", attrs=_SAMPLE_ATTRS, differentiable=False, infer=_infer_sample)
 
 # Nothing of gt.random goes to the top level (TF 2 has no tf.normal); gputensor/random.py
 # re-exports the names below.
