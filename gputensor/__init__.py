@@ -64,4 +64,5 @@ from gputensor.autodiff import (  # noqa: E402
     recompute_grad,
     stop_gradient,
 )
+from gputensor.graph import TensorSpec, function  # noqa: E402
 from gputensor.module import Module  # noqa: E402

@@ -86,6 +86,20 @@ def _get_memory_growth(device: PhysicalDevice) -> bool:
     return _memory_growth.get(device.name, True)
 
 
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Makes every gt.function call its Python function directly instead of a graph (for debugging)."""
+    from gputensor.graph import polymorphic_function as function
+
+    function.run_functions_eagerly(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    """Whether ``run_functions_eagerly(True)`` is in effect."""
+    from gputensor.graph import polymorphic_function as function
+
+    return function.functions_run_eagerly()
+
+
 experimental = types.SimpleNamespace(
     get_memory_info=_get_memory_info,
     reset_memory_stats=_reset_memory_stats,

@@ -332,7 +332,13 @@ class GradientTape:
         Only a pass that nothing records (no tape active, as after a non-persistent
         tape's exit) is replayed: an outer tape must see the gradient ops.
         """
-        if replay.ENABLED and not state._tapes and not pause.depth and not skipping.indices:
+        if (
+            replay.ENABLED
+            and not state._tapes
+            and not pause.depth
+            and not skipping.indices
+            and state.graph is None  # while tracing, the backward ops must become graph nodes
+        ):
             try:
                 grads = replay.match(self._records, target_grads, targets, source_ids)
             except Exception:  # noqa: BLE001 - the normal pass raises the op's own error

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -62,8 +64,18 @@ class Variable:
     ) -> None:
         if initial_value is None:
             raise ValueError("Variable: initial_value must be given")
+        graph = state.graph
+        if graph is not None:
+            graph.created_variables.append(self)
         if callable(initial_value):
-            initial_value = initial_value()
+            with _outside_graph():  # an initializer runs once, eagerly, as in TF's init_scope
+                initial_value = initial_value()
+        if graph is not None and isinstance(initial_value, Tensor) and initial_value._device is graph.device:
+            raise ValueError(
+                "Variable: the initial value was computed inside a gt.function from its inputs, so it "
+                "is not known until the function runs; create the variable outside the function, or "
+                "pass a callable initial value (e.g. lambda: gt.zeros([3]))"
+            )
         if isinstance(initial_value, Variable):
             initial_value = initial_value.read_value()
         value = convert_to_tensor(initial_value, dtype=dtype) if dtype is None else _as(initial_value, dtype)
@@ -86,6 +98,9 @@ class Variable:
     def value(self) -> Tensor:
         """The current value as a Tensor (recorded for gradients when a tape is active)."""
         t = self._value
+        if state.graph is not None:  # inside gt.function: a read when the graph runs
+            graph = state.graph
+            t = wrap(graph.read_variable(self), graph.device)
         if state._tapes and variable_reader is not None:
             variable_reader(self, t)
         return t
@@ -119,6 +134,8 @@ class Variable:
 
     def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
         """Sets the variable to ``value`` (same shape and dtype); returns the variable."""
+        if state.graph is not None:
+            return self._assign_in_graph(value, None, "assign", read_value)
         new = self._checked(value, "assign")
         if self._constraint is not None:
             new = convert_to_tensor(self._constraint(new))
@@ -127,14 +144,43 @@ class Variable:
 
     def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
         """Adds ``delta`` to the variable; returns the variable."""
+        if state.graph is not None:
+            return self._assign_in_graph(delta, "add", "assign_add", read_value)
         d = self._checked(delta, "assign_add")
         self._value = self._combine(d, "add")
         return self if read_value else None
 
     def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
         """Subtracts ``delta`` from the variable; returns the variable."""
+        if state.graph is not None:
+            return self._assign_in_graph(delta, "subtract", "assign_sub", read_value)
         d = self._checked(delta, "assign_sub")
         self._value = self._combine(d, "subtract")
+        return self if read_value else None
+
+    def _assign_in_graph(self, value: Any, op_name: str | None, what: str, read_value: bool):
+        """Inside gt.function: an AssignVariable node, run in order when the graph runs."""
+        from gputensor.framework.op_table import OPS, execute
+
+        graph = state.graph
+        t = convert_to_tensor(value, dtype=self._dtype)
+        if not self._shape.is_compatible_with(tuple(t._data.shape)):
+            raise InvalidArgumentError(
+                f"{what}: shape {tuple(t._data.shape)} does not match variable {self._name!r} of "
+                f"shape {self._shape}; reshape the value first (gt.reshape)"
+            )
+        tapes = state.tapes
+        state.tapes = ()  # an assignment is not part of any gradient
+        try:
+            if op_name is not None:
+                t = execute(OPS[op_name], (self.value(), t))
+            elif self._constraint is not None:
+                t = convert_to_tensor(self._constraint(t))
+            if t._device is not graph.device:
+                t = wrap(graph.transfer(t._data, t._device.backend), graph.device)
+        finally:
+            state.tapes = tapes
+        graph.assign_variable(self, t._data)
         return self if read_value else None
 
     def _combine(self, delta: Tensor, op_name: str) -> Tensor:
@@ -223,6 +269,21 @@ class Variable:
 
     def __deepcopy__(self, memo: dict) -> Variable:
         return Variable(self._value, trainable=self._trainable, name=self._name.split("/")[-1][:-2])
+
+
+@contextlib.contextmanager
+def _outside_graph() -> Iterator[None]:
+    """Runs eagerly while a gt.function is traced (TF's init_scope)."""
+    graph, device = state.graph, state.device
+    if graph is None:
+        yield
+        return
+    state.graph = None
+    state.device = None if device is graph.device else device
+    try:
+        yield
+    finally:
+        state.graph, state.device = graph, device
 
 
 def _as(value: Any, dtype: Any) -> Tensor:

@@ -35,9 +35,10 @@ from typing import Any
 import numpy as np
 
 from gputensor.backend.cpu.random import philox4x32_10
-from gputensor.errors import InvalidArgumentError
+from gputensor.errors import InvalidArgumentError, UnimplementedError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
+from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as _device_scope
 from gputensor.framework.op_table import define, execute
 from gputensor.framework.shape_inference import Spec
@@ -242,6 +243,14 @@ KeySource = Callable[[], tuple[int, int]]
 
 
 def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: Any) -> Tensor:
+    if state.graph is not None and keys.__name__ != _STATELESS:
+        # The key and counter are drawn here, in Python: a graph would replay one draw forever.
+        raise UnimplementedError(
+            f"{op.name}: a stateful random op inside gt.function would give the same numbers on "
+            "every call, so it is refused. Draw the numbers outside the function and pass them in, "
+            "or use a stateless op (gt.random.stateless_uniform / stateless_normal) with a seed argument",
+            op.name,
+        )
     key, offset = keys()
     attrs = {"key": key, "offset": offset, "shape": shape, "dtype": dtype.np_dtype, **extra}
     return execute(op, (), attrs)
@@ -296,9 +305,16 @@ def _stateful(seed: Any, fn: str) -> KeySource:
     return lambda: _seeds.key_offset(seed, fn)
 
 
+_STATELESS = "stateless_keys"
+
+
 def _stateless(seed: Any, fn: str) -> KeySource:
     key_offset = _stateless_key(seed, fn)
-    return lambda: key_offset
+
+    def stateless_keys() -> tuple[int, int]:  # the same numbers for the same seed: graphs may keep it
+        return key_offset
+
+    return stateless_keys
 
 
 # ----------------------------------------------------------------- public ops

@@ -1,0 +1,167 @@
+"""Runs a traced graph: each node's kernel on arrays, with no per-op dispatch logic.
+
+`run` is the fast path: array slots, the kernels the nodes recorded at trace time,
+intermediates dropped after their last use, compiled to straight-line Python. `run_recorded` runs the same nodes
+through the op table's `execute` instead, on Tensors, so that active tapes record
+them (a tape around a function call differentiates through it, op by op).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from gputensor.framework.op_table import execute
+from gputensor.framework.tensor import Tensor, wrap
+from gputensor.graph.graph import Graph
+
+
+class Program:
+    """A graph lowered for running: a slot per symbol, the steps in order, last uses."""
+
+    __slots__ = ("graph", "slot", "steps", "n_slots", "outputs", "compiled")
+
+    def __init__(self, graph: Graph, operations: list | None = None, outputs: list | None = None) -> None:
+        """Lowers ``operations`` (the graph's, or an optimised list) computing ``outputs``."""
+        operations = graph.operations if operations is None else operations
+        outputs = graph.outputs if outputs is None else outputs
+        self.graph = graph
+        self.compiled: Callable[[list], list] | None = None
+        self.slot: dict[int, int] = {}
+        for node in operations:
+            for sym in node.outputs:
+                self.slot[id(sym)] = len(self.slot)
+        self.n_slots = len(self.slot)
+        last: dict[int, int] = {}
+        for i, node in enumerate(operations):
+            for sym in node.inputs:
+                last[self.slot[id(sym)]] = i
+        keep = {self.slot[id(s)] for s in outputs}
+        frees: list[list[int]] = [[] for _ in operations]
+        for s, i in last.items():
+            if s not in keep:
+                frees[i].append(s)
+        self.steps = []
+        inputs = {id(s): k for k, s in enumerate(graph.inputs)}
+        for node, free in zip(operations, frees):
+            ins = tuple(self.slot[id(s)] for s in node.inputs)
+            outs = tuple(self.slot[id(s)] for s in node.outputs)
+            extra = inputs.get(id(node.outputs[0])) if node.type == "Placeholder" else None
+            self.steps.append((node, ins, outs, tuple(free), extra))
+        self.outputs = tuple(self.slot[id(s)] for s in outputs)
+
+
+def run(program: Program, args: list) -> list:
+    """Runs ``program`` on the arrays ``args`` (one per placeholder); returns the output Tensors.
+
+    The first run compiles the program to straight-line Python (`compile_program`).
+    """
+    fn = program.compiled
+    if fn is None:
+        fn = program.compiled = compile_program(program)
+    return fn(args)
+
+
+def compile_program(program: Program) -> Callable[[list], list]:
+    """The program as one Python function: a local per slot, one line per node.
+
+    Python runs such code faster than the interpreting loop of `interpret`: no
+    per-node branching, list indexing or argument packing (the same idea as the
+    compiled backward plans of autodiff/matcher.py).
+    """
+    env: dict[str, Any] = {"wrap": wrap, "_variable_array": _variable_array}
+
+    def name(prefix: str, value: Any) -> str:
+        key = f"{prefix}{len(env)}"
+        env[key] = value
+        return key
+
+    target = name("T", program.graph.target)
+    lines = ["def run(args):"]
+    for node, ins, outs, free, arg in program.steps:
+        kind = node.type
+        if node.kernel is not None:
+            call = functools.partial(node.kernel, **node.attrs) if node.attrs else node.kernel
+            lhs = ", ".join(f"v{s}" for s in outs) + ("," if len(outs) > 1 else "")
+            lines.append(f"    {lhs} = {name('K', call)}({', '.join(f'v{i}' for i in ins)})")
+        elif kind == "Placeholder":
+            lines.append(f"    v{outs[0]} = args[{arg}]")
+        elif kind == "Const":
+            lines.append(f"    v{outs[0]} = {name('C', node.value)}")
+        elif kind == "ReadVariable":
+            lines.append(f"    v{outs[0]} = _variable_array({name('V', node.value)}, {target})")
+        else:  # AssignVariable
+            lines.append(f"    {name('V', node.value)}._value = wrap(v{ins[0]}, {target})")
+        lines += [f"    v{i} = None" for i in free]
+    lines.append(f"    return [{', '.join(f'wrap(v{s}, {target})' for s in program.outputs)}]")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<gputensor graph {program.graph.name}>", "exec"), env)  # noqa: S102 - generated here
+    fn = env["run"]
+    fn.source = source
+    return fn
+
+
+def _walk(
+    program: Program, args: list, call: Callable, const: Callable, read: Callable, assign: Callable
+) -> list:
+    """Runs the program's nodes in order; how values are made is the caller's (arrays or Tensors)."""
+    vals: list[Any] = [None] * program.n_slots
+    for node, ins, outs, free, arg in program.steps:
+        kind = node.type
+        if node.op is not None:
+            out = call(node, [vals[i] for i in ins])
+            if len(outs) == 1:
+                vals[outs[0]] = out
+            else:
+                for s, o in zip(outs, out):
+                    vals[s] = o
+        elif kind == "Placeholder":
+            vals[outs[0]] = args[arg]
+        elif kind == "Const":
+            vals[outs[0]] = const(node.value)
+        elif kind == "ReadVariable":
+            vals[outs[0]] = read(node.value)
+        else:  # AssignVariable
+            assign(node.value, vals[ins[0]])
+        for i in free:
+            vals[i] = None
+    return [vals[s] for s in program.outputs]
+
+
+def interpret(program: Program, args: list) -> list:
+    """`run` without compiling: the reference the compiled form is tested against."""
+    target = program.graph.target
+
+    def assign(var: Any, array: Any) -> None:
+        var._value = wrap(array, target)
+
+    out = _walk(
+        program,
+        args,
+        call=lambda node, arrays: node.kernel(*arrays, **node.attrs),
+        const=lambda value: value,
+        read=lambda var: _variable_array(var, target),
+        assign=assign,
+    )
+    return [wrap(a, target) for a in out]
+
+
+def _variable_array(var: Any, target: Any) -> Any:
+    t = var._value
+    if t._device is target:
+        return t._data
+    return target.backend.transfer(t._data, t._device.backend)
+
+
+def run_recorded(program: Program, args: list[Tensor]) -> list[Tensor]:
+    """Runs ``program`` op by op through `execute`, so that active tapes record every op."""
+    target = program.graph.target
+    return _walk(
+        program,
+        args,
+        call=lambda node, tensors: execute(node.op, tuple(tensors), node.attrs),
+        const=lambda value: wrap(value, target),
+        read=lambda var: var.value(),  # a tape watches the read
+        assign=lambda var, tensor: var.assign(tensor),
+    )

@@ -1,0 +1,245 @@
+"""The graph IR and how ops reach it: tracing is running on a device whose kernels add nodes.
+
+A function is traced by calling it with tensors that live on a *tracing device*:
+a `Device` (the same class every tensor lives on) whose backend is a `Graph`.
+Every op then dispatches through the same op table and public functions as in
+eager mode, and the kernel it finds adds an `Operation` to the graph instead of
+computing: its outputs are `Symbol`s, arrays that carry a shape and dtype (from
+the op's ``infer`` rule) and no values. Tensors from elsewhere that ops read (a
+constant made inside the function, a captured tensor) arrive through the
+backend's ``transfer`` and become ``Const`` nodes; reading a symbol's value
+(``.numpy()``, ``float()``, ``bool()``) raises, as it does in TF.
+
+Each node records the kernel of the real device the graph will run on, so the
+executor (executor.py) calls kernels without any dispatch logic.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from gputensor.backend.device import Device
+from gputensor.errors import InvalidArgumentError
+from gputensor.framework import dtypes
+from gputensor.framework.op_table import OPS
+from gputensor.framework.shape_inference import Spec
+
+
+class Symbol:
+    """An output of a graph node: the shape and dtype of a value known only when the graph runs."""
+
+    __slots__ = ("shape", "dtype", "node", "index")
+    nbytes = 0  # a symbol holds no memory; tensors wrapping it count nothing
+
+    def __init__(self, shape: tuple, dtype: np.dtype, node: Operation, index: int) -> None:
+        self.shape = shape
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int | None:
+        n = 1
+        for d in self.shape:
+            if d is None:
+                return None
+            n *= d
+        return n
+
+    @property
+    def name(self) -> str:
+        return f"{self.node.name}:{self.index}"
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise _value_error(self)
+
+    def __repr__(self) -> str:
+        return f"<Symbol {self.name} shape={self.shape} dtype={self.dtype}>"
+
+
+def _value_error(symbol: Symbol) -> TypeError:
+    return TypeError(
+        f"gt.function: the value of symbolic tensor {symbol.name} (shape {symbol.shape}) is not known "
+        "while the function is traced, so Python cannot read it (numpy(), float(), bool(), "
+        "a Python `if` on it). Compute with gt ops instead (gt.where for a choice), or run the "
+        "function eagerly with gt.config.run_functions_eagerly(True)"
+    )
+
+
+class Operation:
+    """A node of a graph: an op of the op table (or Placeholder, Const, ReadVariable, AssignVariable)."""
+
+    __slots__ = ("type", "name", "op", "inputs", "attrs", "outputs", "kernel", "value")
+
+    def __init__(self, type_: str, name: str, op: Any, inputs: tuple, attrs: dict) -> None:
+        self.type = type_
+        self.name = name
+        self.op = op  # the OpDef; None for the graph's own node types
+        self.inputs = inputs  # Symbols
+        self.attrs = attrs
+        self.outputs: tuple = ()
+        self.kernel: Any = None  # the real device's kernel
+        self.value: Any = None  # a Const's array, a ReadVariable's or AssignVariable's variable
+
+    def __repr__(self) -> str:
+        return f"<gt.Operation {self.name!r} type={self.type}>"
+
+    def describe(self) -> str:
+        """One line of the text dump: outputs = type(inputs) {attrs}."""
+        outs = ", ".join(f"{o.name}: {dtypes.from_numpy(o.dtype).name}{list(o.shape)}" for o in self.outputs)
+        ins = ", ".join(s.name for s in self.inputs)
+        attrs = "" if not self.attrs else " " + ", ".join(f"{k}={v!r}" for k, v in self.attrs.items())
+        return f"{outs or '()'} = {self.type}({ins}){attrs}"
+
+
+class Graph:
+    """The nodes a traced function ran, in order, plus its inputs and outputs.
+
+    It is also the backend of the tracing device, so ops made while tracing land
+    here (see the module docstring).
+    """
+
+    xp = np
+
+    def __init__(self, device: Device, name: str = "graph") -> None:
+        self.name = name
+        self.target = device  # where the graph runs
+        self.operations: list[Operation] = []
+        self.inputs: list[Symbol] = []
+        self.outputs: list[Symbol] = []
+        self.variables: list[Any] = []  # read or written, in first-use order
+        self.created_variables: list[Any] = []
+        self._names = itertools.count()
+        self._consts: dict[int, Symbol] = {}
+        self.device = Device(device.device_type, device.index, device.physical_index, self)
+        self.device.name = f"{device.name} (tracing {name})"
+
+    # ------------------------------------------------------------- building
+    def _node(self, type_: str, op: Any, inputs: tuple, attrs: dict, specs: list) -> Operation:
+        node = Operation(type_, f"{type_}_{next(self._names)}", op, inputs, attrs)
+        node.outputs = tuple(Symbol(s.shape, s.dtype.np_dtype, node, i) for i, s in enumerate(specs))
+        self.operations.append(node)
+        return node
+
+    def placeholder(self, shape: tuple, dtype: dtypes.DType) -> Symbol:
+        node = self._node("Placeholder", None, (), {}, [Spec(tuple(shape), dtype)])
+        self.inputs.append(node.outputs[0])
+        return node.outputs[0]
+
+    def constant(self, array: Any) -> Symbol:
+        """A Const node for an array of the target device (one node per array)."""
+        key = id(array)
+        sym = self._consts.get(key)
+        if sym is None:
+            spec = Spec(tuple(np.shape(array)), dtypes.from_numpy(np.dtype(array.dtype)))
+            node = self._node("Const", None, (), {}, [spec])
+            node.value = array
+            sym = self._consts[key] = node.outputs[0]
+        return sym
+
+    def read_variable(self, var: Any) -> Symbol:
+        node = self._node("ReadVariable", None, (), {}, [Spec(tuple(var.shape), var.dtype)])
+        node.value = var
+        self._use(var)
+        return node.outputs[0]
+
+    def assign_variable(self, var: Any, value: Symbol) -> None:
+        node = self._node("AssignVariable", None, (value,), {}, [])
+        node.value = var
+        self._use(var)
+
+    def _use(self, var: Any) -> None:
+        if not any(v is var for v in self.variables):
+            self.variables.append(var)
+
+    def apply(self, op: Any, arrays: tuple, attrs: dict) -> Any:
+        """The kernel of every op while tracing: adds its node, returns its output symbols."""
+        inputs = tuple(a if type(a) is Symbol else self.constant(self._on_target(a)) for a in arrays)
+        specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in inputs]
+        try:
+            out = op.infer(op, specs, attrs)
+        except ValueError as exc:
+            raise InvalidArgumentError(
+                f"{op.name}: {exc} (inputs: {[s.shape for s in specs]})", op.name
+            ) from None
+        node = self._node(op.name, op, inputs, dict(attrs), list(out) if op.num_outputs > 1 else [out])
+        target = self.target
+        node.kernel = target.kernels.get(op.name) or target.kernel(op)
+        return node.outputs if op.num_outputs > 1 else node.outputs[0]
+
+    def _on_target(self, value: Any) -> Any:
+        if isinstance(value, (np.generic, int, float, bool)):
+            return value if isinstance(value, np.generic) else np.asarray(value)
+        return value
+
+    # ------------------------------------------------ the tracing backend API
+    def kernel_table(self) -> _Kernels:
+        return _Kernels(self)
+
+    def make_kernel(self, op: Any) -> Any:
+        return _Kernels(self).get(op.name)
+
+    def transfer(self, array: Any, source_backend: Any) -> Any:
+        """A tensor made outside the graph and read inside it: a constant of the graph."""
+        if type(array) is Symbol:
+            return array
+        return self.constant(self.target.backend.transfer(array, source_backend))
+
+    def from_host(self, array: np.ndarray) -> Symbol:
+        return self.constant(self.target.backend.from_host(array))
+
+    def to_host(self, array: Any) -> Any:
+        if type(array) is Symbol:
+            raise _value_error(array)
+        return self.target.backend.to_host(array)
+
+    def scalar(self, value: Any, np_dtype: np.dtype) -> Any:
+        return self.target.backend.scalar(value, np_dtype)
+
+    def __getattr__(self, name: str) -> Any:
+        # Backend services a public function may ask for (an empty array, a dtype check)
+        # come from the target's backend.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.target.backend, name)
+
+    # -------------------------------------------------------------- inspecting
+    def get_operations(self) -> list[Operation]:
+        """The nodes, in the order the function made them."""
+        return list(self.operations)
+
+    def as_text(self) -> str:
+        """A readable dump of the graph, one node a line (TF's as_graph_def, as text)."""
+        lines = [f"graph {self.name} on {self.target.name}"]
+        lines += [f"  {node.describe()}" for node in self.operations]
+        lines.append(f"  return {', '.join(s.name for s in self.outputs)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<gt.Graph {self.name!r}: {len(self.operations)} operations>"
+
+
+class _Kernels(dict):
+    """The tracing device's kernel table: every op name gives a node builder."""
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__()
+        self._graph = graph
+
+    def get(self, name: str, default: Any = None) -> Any:
+        op = OPS.get(name)
+        if op is None:
+            return default
+        graph = self._graph
+
+        def build(*arrays: Any, **attrs: Any) -> Any:
+            return graph.apply(op, arrays, attrs)
+
+        return build

@@ -1,0 +1,127 @@
+"""Graph optimisation passes, run once per concrete function before its program is built.
+
+Each pass takes the node list and the output symbols and returns new ones; the traced
+`Graph` itself stays as the function made it (``graph.get_operations()`` shows the
+user's ops, as TF shows its graphs before Grappler). `optimize` runs them in order:
+
+- `fold_constants`: a node whose inputs are all constants runs now, once, and becomes
+  constants (results up to `FOLD_MAX_BYTES`).
+- `eliminate_common_subexpressions`: a node of the same type, inputs and attrs as an
+  earlier one (or a small constant with the same bytes) is dropped and its outputs
+  read the earlier node's.
+- `eliminate_dead_code`: nodes nothing needs (not an output, no side effect) go.
+
+Graphs hold only pure ops besides the variable nodes: stateful random ops are refused
+while tracing, so folding and merging never change what a call computes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gputensor.graph.graph import Operation, Symbol
+
+FOLD_MAX_BYTES = 1 << 20
+_STATEFUL = ("Placeholder", "ReadVariable", "AssignVariable")
+
+
+def optimize(operations: list, outputs: list) -> tuple[list, list]:
+    """All the passes, in order."""
+    operations, outputs = fold_constants(operations, outputs)
+    operations, outputs = eliminate_common_subexpressions(operations, outputs)
+    return eliminate_dead_code(operations, outputs)
+
+
+def _rewired(node: Operation, inputs: tuple) -> Operation:
+    """``node`` reading ``inputs`` instead (a copy: the traced graph keeps the original)."""
+    if all(a is b for a, b in zip(inputs, node.inputs)):
+        return node
+    copy = Operation(node.type, node.name, node.op, inputs, node.attrs)
+    copy.outputs, copy.kernel, copy.value = node.outputs, node.kernel, node.value
+    return copy
+
+
+def _const(symbol: Symbol, value: Any) -> Operation:
+    node = Operation("Const", f"{symbol.node.name}/folded_{symbol.index}", None, (), {})
+    node.outputs = (symbol,)
+    node.value = value
+    return node
+
+
+def fold_constants(operations: list, outputs: list) -> tuple[list, list]:
+    """Runs the nodes whose inputs are all constants, keeping their results as constants."""
+    known: dict[int, Any] = {}  # id(symbol) -> value
+    out = []
+    for node in operations:
+        if node.type == "Const":
+            known[id(node.outputs[0])] = node.value
+        elif node.kernel is not None and node.inputs and all(id(s) in known for s in node.inputs):
+            result = node.kernel(*[known[id(s)] for s in node.inputs], **node.attrs)
+            values = tuple(result) if len(node.outputs) > 1 else (result,)
+            if sum(getattr(v, "nbytes", 0) for v in values) <= FOLD_MAX_BYTES:
+                for sym, value in zip(node.outputs, values):
+                    known[id(sym)] = value
+                    out.append(_const(sym, value))
+                continue
+        out.append(node)
+    return out, outputs
+
+
+def _attrs_key(attrs: dict) -> tuple:
+    # 0.0 == -0.0 but an attr scaling a result keeps its sign of zero: tell them apart.
+    return tuple(
+        (k, (v, math.copysign(1.0, v)) if type(v) is float and v == 0.0 else v) for k, v in attrs.items()
+    )
+
+
+def _const_key(value: Any) -> tuple | None:
+    """Small host constants (the scalars of ``x * 2.0``) are equal when their bytes are."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.nbytes <= 1024:
+        return ("Const", value.dtype.str, np.shape(value), np.asarray(value).tobytes())
+    return None
+
+
+def eliminate_common_subexpressions(operations: list, outputs: list) -> tuple[list, list]:
+    """Drops nodes that repeat an earlier node; their readers read the earlier one."""
+    seen: dict[tuple, Operation] = {}
+    same: dict[int, Symbol] = {}  # id(dropped output) -> the output it repeats
+    out = []
+    for node in operations:
+        node = _rewired(node, tuple(same.get(id(s), s) for s in node.inputs))
+        if node.type in _STATEFUL:
+            out.append(node)
+            continue
+        if node.type == "Const":
+            key = _const_key(node.value)
+            if key is None:  # a large or device-resident constant: compared by identity only
+                out.append(node)
+                continue
+        else:
+            key = (node.type, tuple(id(s) for s in node.inputs), _attrs_key(node.attrs))
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable attr: keep the node
+            out.append(node)
+            continue
+        if first is None:
+            seen[key] = node
+            out.append(node)
+        else:
+            for mine, theirs in zip(node.outputs, first.outputs):
+                same[id(mine)] = theirs
+    return out, [same.get(id(s), s) for s in outputs]
+
+
+def eliminate_dead_code(operations: list, outputs: list) -> tuple[list, list]:
+    """Drops nodes whose outputs nothing reads; placeholders and variable writes stay."""
+    needed = {id(s) for s in outputs}
+    kept = []
+    for node in reversed(operations):
+        if node.type in ("Placeholder", "AssignVariable") or any(id(o) in needed for o in node.outputs):
+            kept.append(node)
+            needed.update(id(s) for s in node.inputs)
+    kept.reverse()
+    return kept, outputs

@@ -1,0 +1,308 @@
+"""gt.function: tracing per signature, the graph IR, variables, tapes, errors. References: the
+same Python run eagerly (NumPy for the plain math)."""
+
+from __future__ import annotations
+
+import gc
+import warnings
+
+import numpy as np
+import pytest
+
+import gputensor as gt
+
+
+def _f32(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def test_a_traced_function_computes_what_it_computes_eagerly(device, rng):
+    a, b = _f32(rng, 3, 4), _f32(rng, 4, 2)
+
+    @gt.function
+    def f(x, y):
+        return gt.nn.relu(gt.matmul(x, y) + 1.0), gt.reduce_sum(x, axis=0)
+
+    out, s = f(gt.constant(a), gt.constant(b))
+    np.testing.assert_allclose(out.numpy(), np.maximum(a @ b + 1.0, 0.0), rtol=1e-5)
+    np.testing.assert_allclose(s.numpy(), a.sum(0), rtol=1e-5)
+    assert out.backing_device == device.name
+
+
+def test_one_trace_per_signature(rng):
+    calls = []
+
+    @gt.function
+    def f(x, scale):
+        calls.append(1)  # a Python side effect: runs at trace time only
+        return x * scale
+
+    x3, x4 = gt.constant(_f32(rng, 3)), gt.constant(_f32(rng, 4))
+    f(x3, 2.0)
+    f(x3 + 1.0, 2.0)  # same shape and dtype, same Python value
+    assert f.experimental_get_tracing_count() == 1 and len(calls) == 1
+    f(x4, 2.0)  # a new shape
+    f(x3, 3.0)  # a new Python value
+    f(gt.cast(x3, gt.float64), 2.0)  # a new dtype
+    assert f.experimental_get_tracing_count() == 4 and len(calls) == 4
+    np.testing.assert_allclose(f(x3, 3.0).numpy(), x3.numpy() * 3.0)
+    assert f.experimental_get_tracing_count() == 4
+
+
+def test_the_graph_can_be_inspected(rng):
+    @gt.function
+    def f(x):
+        return gt.exp(x) * 2.0 + x
+
+    concrete = f.get_concrete_function(gt.TensorSpec([2, 3], gt.float32))
+    types = [op.type for op in concrete.graph.get_operations()]
+    assert types == ["Placeholder", "exp", "Const", "multiply", "add"]
+    text = concrete.graph.as_text()
+    assert "exp(Placeholder_0:0)" in text and "float32[2, 3]" in text
+    x = _f32(rng, 2, 3)
+    np.testing.assert_allclose(concrete(gt.constant(x)).numpy(), np.exp(x) * 2.0 + x, rtol=1e-6)
+
+
+def test_variables_are_captured_by_reference_and_assigned_in_order(rng):
+    v = gt.Variable([1.0, 2.0])
+
+    @gt.function
+    def f(x):
+        before = v * 1.0
+        v.assign_add(x)
+        return before, v.read_value()
+
+    before, after = f(gt.constant([0.5, 0.5]))
+    np.testing.assert_allclose(before.numpy(), [1.0, 2.0])
+    np.testing.assert_allclose(after.numpy(), [1.5, 2.5])
+    v.assign([10.0, 20.0])  # changed outside: the graph reads the new value
+    before, after = f(gt.constant([1.0, 1.0]))
+    np.testing.assert_allclose(before.numpy(), [10.0, 20.0])
+    np.testing.assert_allclose(v.numpy(), [11.0, 21.0])
+    assert f.experimental_get_tracing_count() == 1
+
+
+def _train_step(x, w, b):
+    with gt.GradientTape() as tape:
+        loss = gt.reduce_mean(gt.square(gt.nn.relu(gt.matmul(x, w) + b) - 1.0))
+    gw, gb = tape.gradient(loss, [w, b])
+    w.assign_sub(0.1 * gw)
+    b.assign_sub(0.1 * gb)
+    return loss
+
+
+def test_a_training_step_with_a_tape_inside_matches_the_eager_step(device, rng):
+    x = gt.constant(_f32(rng, 8, 5))
+    w0, b0 = _f32(rng, 5, 3), _f32(rng, 3)
+    w, b = gt.Variable(w0), gt.Variable(b0)
+    we, be = gt.Variable(w0), gt.Variable(b0)
+    step = gt.function(_train_step)
+    for _ in range(5):
+        np.testing.assert_allclose(float(step(x, w, b)), float(_train_step(x, we, be)), rtol=1e-5)
+    np.testing.assert_allclose(w.numpy(), we.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b.numpy(), be.numpy(), rtol=1e-5, atol=1e-6)
+    assert step.experimental_get_tracing_count() == 1
+
+
+def test_a_tape_around_a_function_differentiates_through_it(rng):
+    w = gt.Variable(_f32(rng, 3))
+    xv = _f32(rng, 3)
+
+    @gt.function
+    def f(x):
+        return gt.reduce_sum(gt.sin(x) * w)
+
+    x = gt.constant(xv)
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    gx, gw = tape.gradient(y, [x, w])
+    np.testing.assert_allclose(gx.numpy(), np.cos(xv) * w.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(gw.numpy(), np.sin(xv), rtol=1e-6)
+
+
+def test_module_methods_trace_with_their_variables(rng):
+    class Dense(gt.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = gt.Variable(_f32(rng, 4, 2))
+
+        @gt.function
+        def __call__(self, x):
+            return gt.matmul(x, self.w)
+
+    layer, other = Dense(), Dense()
+    x = gt.constant(_f32(rng, 3, 4))
+    np.testing.assert_allclose(layer(x).numpy(), x.numpy() @ layer.w.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(other(x).numpy(), x.numpy() @ other.w.numpy(), rtol=1e-5)
+    layer.w.assign(layer.w * 2.0)
+    np.testing.assert_allclose(layer(x).numpy(), x.numpy() @ layer.w.numpy(), rtol=1e-5)
+
+
+def test_input_signature_checks_and_accepts_any_size_for_none_dims(rng):
+    @gt.function(input_signature=[gt.TensorSpec([None, 2], gt.float32)])
+    def f(x):
+        return x * 2.0
+
+    np.testing.assert_allclose(f([[1.0, 2.0]]).numpy(), [[2.0, 4.0]])  # converted to the spec's dtype
+    np.testing.assert_allclose(f(gt.zeros([3, 2])).numpy(), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="does not match its input_signature"):
+        f(gt.zeros([3, 3]))
+    with pytest.raises(ValueError, match="does not match its input_signature"):
+        f(gt.zeros([3, 2], gt.float64))
+    with pytest.raises(TypeError, match="input_signature has 1"):
+        f(gt.zeros([1, 2]), gt.zeros([1, 2]))
+
+
+def test_reading_a_symbolic_value_in_python_is_a_clear_error():
+    @gt.function
+    def f(x):
+        if gt.reduce_sum(x) > 0:  # a Python `if` on a tensor
+            return x
+        return -x
+
+    with pytest.raises(TypeError, match="is not known while the function is traced"):
+        f(gt.constant([1.0, 2.0]))
+
+
+def test_variables_may_be_created_on_the_first_trace_only():
+    made = []
+
+    @gt.function
+    def f(x, scale):
+        v = gt.Variable(lambda: gt.ones([2]) * scale)  # an initializer runs eagerly, once
+        made.append(v)
+        return x * v
+
+    np.testing.assert_allclose(f(gt.constant([2.0, 3.0]), 1.0).numpy(), [2.0, 3.0])
+    assert isinstance(made[0].numpy(), np.ndarray)  # a concrete variable, not a symbolic one
+    with pytest.raises(ValueError, match="only variables created on the first call"):
+        f(gt.constant([2.0, 3.0]), 2.0)
+
+    @gt.function
+    def g(x):
+        return gt.Variable(x * 2.0)
+
+    with pytest.raises(ValueError, match="not known until the function runs"):
+        g(gt.constant([1.0]))
+
+
+def test_stateful_random_ops_are_refused_and_stateless_ones_replay_their_seed():
+    @gt.function
+    def noisy(x):
+        return x + gt.random.normal([2])
+
+    with pytest.raises(gt.errors.UnimplementedError, match="same numbers on every call"):
+        noisy(gt.constant([0.0, 0.0]))
+
+    @gt.function
+    def seeded(x):
+        return x + gt.random.stateless_normal([2], seed=[1, 2])
+
+    want = gt.random.stateless_normal([2], seed=[1, 2]).numpy()
+    np.testing.assert_allclose(seeded(gt.constant([0.0, 0.0])).numpy(), want)
+
+
+def test_a_concrete_function_refuses_another_signature():
+    @gt.function
+    def f(x):
+        return x + 1.0
+
+    concrete = f.get_concrete_function(gt.constant([1.0, 2.0]))
+    with pytest.raises(ValueError, match="traced for shape"):
+        concrete(gt.constant([1.0, 2.0, 3.0]))
+
+
+def test_run_functions_eagerly_runs_the_python_every_call():
+    calls = []
+
+    @gt.function
+    def f(x):
+        calls.append(1)
+        return x + 1.0
+
+    gt.config.run_functions_eagerly(True)
+    try:
+        assert gt.config.functions_run_eagerly()
+        f(gt.constant(1.0))
+        f(gt.constant(1.0))
+    finally:
+        gt.config.run_functions_eagerly(False)
+    assert len(calls) == 2 and f.experimental_get_tracing_count() == 0
+
+
+def test_frequent_retracing_warns_naming_the_argument():
+    @gt.function
+    def f(x, n):
+        return x * n
+
+    x = gt.constant([1.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(7):
+            f(x, n)
+    messages = [str(w.message) for w in caught if "traced" in str(w.message)]
+    assert len(messages) == 1
+    assert "argument 1 (4 -> 5)" in messages[0] and "input_signature" in messages[0]
+
+
+def test_outputs_keep_their_structure_and_python_values():
+    @gt.function
+    def f(x):
+        return {"double": x * 2.0, "pair": (x, 7), "name": "f"}
+
+    out = f(gt.constant([1.0]))
+    assert set(out) == {"double", "pair", "name"} and out["name"] == "f" and out["pair"][1] == 7
+    np.testing.assert_allclose(out["double"].numpy(), [2.0])
+    np.testing.assert_allclose(out["pair"][0].numpy(), [1.0])
+
+
+def test_repeated_calls_do_not_grow_memory(rng):
+    w = gt.Variable(_f32(rng, 4, 4))
+    x = gt.constant(_f32(rng, 2, 4))
+    step = gt.function(lambda x: gt.reduce_sum(gt.matmul(x, w)))
+    for _ in range(3):
+        step(x)
+    gc.collect()
+    before = gt.memory()["num_tensors"], gt.memory()["num_bytes"]
+    for _ in range(50):
+        step(x)
+    gc.collect()
+    assert (gt.memory()["num_tensors"], gt.memory()["num_bytes"]) == before
+
+
+def test_tensor_spec():
+    spec = gt.TensorSpec([None, 3], gt.float32, name="x")
+    assert repr(spec) == "TensorSpec(shape=(None, 3), dtype=gt.float32, name='x')"
+    assert spec.is_compatible_with(gt.zeros([5, 3]))
+    assert not spec.is_compatible_with(gt.zeros([5, 4]))
+    assert not spec.is_compatible_with(gt.zeros([5, 3], gt.int32))
+    assert gt.TensorSpec.from_tensor(gt.zeros([2, 3])) == gt.TensorSpec([2, 3], gt.float32)
+    assert gt.TensorSpec([2], gt.float32) != gt.TensorSpec([2], gt.float64)
+    assert len({gt.TensorSpec([2]), gt.TensorSpec([2])}) == 1
+    common = gt.TensorSpec([2, 3]).most_specific_common_supertype([gt.TensorSpec([4, 3])])
+    assert common == gt.TensorSpec([None, 3])
+
+
+def test_the_compiled_program_matches_the_interpreted_one(rng):
+    from gputensor.graph import executor
+
+    v = gt.Variable(_f32(rng, 3))
+
+    @gt.function
+    def f(x):
+        values, indices = gt.math.top_k(x * v, k=2)
+        v.assign_add(gt.ones([3]))
+        q, r = gt.linalg.qr(gt.reshape(gt.concat([x, v.read_value(), x * 2.0], 0), [3, 3]))
+        return values, indices, gt.reduce_sum(q @ r)
+
+    x = gt.constant(_f32(rng, 3))
+    concrete = f.get_concrete_function(x)
+    v.assign(np.zeros(3, np.float32))
+    compiled = executor.run(concrete._program, [x._data])
+    v.assign(np.zeros(3, np.float32))
+    interpreted = executor.interpret(concrete._program, [x._data])
+    for c, i in zip(compiled, interpreted):
+        np.testing.assert_array_equal(c.numpy(), i.numpy())
+    source = concrete._program.compiled.source
+    assert source.count("\n") >= len(concrete.graph.get_operations())
