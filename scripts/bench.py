@@ -231,6 +231,119 @@ def gpu_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
         print(line)
 
 
+def _mlp(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str, Callable]:
+    """One SGD step of a 784-256-10 relu MLP with sparse softmax cross-entropy, batch 128."""
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, 128).astype(np.int32)
+    w1 = (rng.standard_normal((784, 256)) * 0.05).astype(np.float32)
+    w2 = (rng.standard_normal((256, 10)) * 0.05).astype(np.float32)
+    b1, b2 = np.zeros(256, np.float32), np.zeros(10, np.float32)
+
+    def make_gt_step(mod: Any) -> Callable:
+        params = [mod.Variable(w1), mod.Variable(b1), mod.Variable(w2), mod.Variable(b2)]
+
+        def step(x: Any, y: Any) -> Any:
+            a, b, c, d = params
+            with mod.GradientTape() as tape:
+                h = mod.nn.relu(mod.matmul(x, a) + b)
+                logits = mod.matmul(h, c) + d
+                loss = mod.reduce_mean(mod.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+            for v, g in zip(params, tape.gradient(loss, params)):
+                v.assign_sub(0.1 * g)
+            return loss
+
+        return step
+
+    gx, gy = gt.constant(x), gt.constant(labels)
+    eager, graph = make_gt_step(gt), gt.function(make_gt_step(gt))
+    fns = {"gt eager": lambda: eager(gx, gy), "gt.function": lambda: graph(gx, gy)}
+    p = [w1.copy(), b1.copy(), w2.copy(), b2.copy()]
+
+    def np_step() -> Any:
+        a, b, c, d = p
+        z = x @ a + b
+        h = np.maximum(z, 0)
+        logits = h @ c + d
+        e = np.exp(logits - logits.max(1, keepdims=True))
+        prob = e / e.sum(1, keepdims=True)
+        loss = -np.log(prob[np.arange(128), labels]).mean()
+        g = prob
+        g[np.arange(128), labels] -= 1.0
+        g /= 128
+        gc, gd = h.T @ g, g.sum(0)
+        gh = (g @ c.T) * (z > 0)
+        ga, gb = x.T @ gh, gh.sum(0)
+        for v, grad in zip(p, (ga, gb, gc, gd)):
+            v -= 0.1 * grad
+        return loss
+
+    fns["numpy"] = np_step
+    tf, torch = peers.get("tf"), peers.get("torch")
+    if tf:
+        tx, ty = tf.constant(x), tf.constant(labels)
+        tf_eager, tf_graph = make_gt_step(tf), tf.function(make_gt_step(tf))
+        fns["tf eager"] = lambda: tf_eager(tx, ty)
+        fns["tf.function"] = lambda: tf_graph(tx, ty)
+    if torch:
+        params = [torch.tensor(v, requires_grad=True) for v in (w1, b1, w2, b2)]
+        px, py = torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64))
+
+        def torch_step() -> Any:
+            a, b, c, d = params
+            logits = torch.relu(px @ a + b) @ c + d
+            loss = torch.nn.functional.cross_entropy(logits, py)
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for v, g in zip(params, grads):
+                    v -= 0.1 * g
+            return loss
+
+        fns["torch eager"] = torch_step
+    return fns
+
+
+def _chain(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str, Callable]:
+    """Eight elementwise ops on 1e6 float32."""
+    x = rng.standard_normal(1_000_000).astype(np.float32)
+
+    def chain(mod: Any, v: Any) -> Any:
+        t = v * 1.5 + 0.5
+        t = t * v - 0.25
+        return mod.exp(-(t * t)) + v
+
+    gx = gt.constant(x)
+    graph = gt.function(lambda v: chain(gt, v))
+    fns = {"gt eager": lambda: chain(gt, gx), "gt.function": lambda: graph(gx), "numpy": lambda: chain(np, x)}
+    tf = peers.get("tf")
+    if tf:
+        tx = tf.constant(x)
+        tf_graph = tf.function(lambda v: chain(tf, v))
+        fns["tf eager"] = lambda: chain(tf, tx)
+        fns["tf.function"] = lambda: tf_graph(tx)
+    return fns
+
+
+def graph_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
+    """gt.function against gputensor eager and the peers' eager and graph modes (CPU)."""
+    rng = np.random.default_rng(0)
+    libs = ["gt eager", "gt.function", "numpy", "torch eager", "tf eager", "tf.function"]
+    print(f"\n{'graph workload (CPU)':28}" + "".join(f"{lib:>13}" for lib in libs) + "   eager/fn  fn/tf.fn")
+    with gt.device("/CPU:0"):
+        for name, fns in (
+            ("MLP 784-256-10 step, b128", _mlp(gt, peers, rng)),
+            ("8 elementwise ops, 1e6", _chain(gt, peers, rng)),
+        ):
+            times = {lib: _timeit(fn, min_time) for lib, fn in fns.items()}
+            cells = "".join(f"{times[lib] * 1e6:11.1f}us" if lib in times else f"{'-':>13}" for lib in libs)
+            speedup = times["gt eager"] / times["gt.function"]
+            vs_tf = (
+                f"{times['gt.function'] / times['tf.function']:8.2f}"
+                if "tf.function" in times
+                else "       -"
+            )
+            print(f"{name:28}{cells}   {speedup:8.2f}  {vs_tf}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timing runs")
@@ -256,6 +369,7 @@ def main() -> int:
             )
             overhead = (times["gputensor"] - times["numpy"]) * 1e6
             print(f"{name:28}{cells}   {ratios}   (+{overhead:.2f}us over numpy)")
+    graph_workloads(gt, peers, min_time)
     if any(d.device_type == "GPU" for d in gt.config.list_logical_devices()):
         gpu_workloads(gt, peers, min_time)
     else:
