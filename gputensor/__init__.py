@@ -51,6 +51,7 @@ from gputensor.ops.array_ops import *  # noqa: E402, F403
 from gputensor.ops.linalg_ops import *  # noqa: E402, F403
 from gputensor.ops.math_ops import *  # noqa: E402, F403
 from gputensor.ops.random_ops import *  # noqa: E402, F403
+from gputensor.ops.logging_ops import print  # noqa: E402, A004 - TF's tf.print
 
 newaxis = None
 

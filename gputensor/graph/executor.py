@@ -70,7 +70,7 @@ def compile_program(program: Program) -> Callable[[list], list]:
     per-node branching, list indexing or argument packing (the same idea as the
     compiled backward plans of autodiff/matcher.py).
     """
-    env: dict[str, Any] = {"wrap": wrap, "_variable_array": _variable_array}
+    env: dict[str, Any] = {"wrap": wrap, "_variable_array": _variable_array, "_print": _print}
 
     def name(prefix: str, value: Any) -> str:
         key = f"{prefix}{len(env)}"
@@ -91,6 +91,10 @@ def compile_program(program: Program) -> Callable[[list], list]:
             lines.append(f"    v{outs[0]} = {name('C', node.value)}")
         elif kind == "ReadVariable":
             lines.append(f"    v{outs[0]} = _variable_array({name('V', node.value)}, {target})")
+        elif kind == "Print":
+            lines.append(
+                f"    _print({name('P', node.value)}, [{''.join(f'v{i}, ' for i in ins)}], {target})"
+            )
         else:  # AssignVariable
             lines.append(f"    {name('V', node.value)}._value = wrap(v{ins[0]}, {target})")
         lines += [f"    v{i} = None" for i in free]
@@ -103,7 +107,13 @@ def compile_program(program: Program) -> Callable[[list], list]:
 
 
 def _walk(
-    program: Program, args: list, call: Callable, const: Callable, read: Callable, assign: Callable
+    program: Program,
+    args: list,
+    call: Callable,
+    const: Callable,
+    read: Callable,
+    assign: Callable,
+    show: Callable,
 ) -> list:
     """Runs the program's nodes in order; how values are made is the caller's (arrays or Tensors)."""
     vals: list[Any] = [None] * program.n_slots
@@ -122,6 +132,8 @@ def _walk(
             vals[outs[0]] = const(node.value)
         elif kind == "ReadVariable":
             vals[outs[0]] = read(node.value)
+        elif kind == "Print":
+            show(node.value, [vals[i] for i in ins])
         else:  # AssignVariable
             assign(node.value, vals[ins[0]])
         for i in free:
@@ -143,8 +155,15 @@ def interpret(program: Program, args: list) -> list:
         const=lambda value: value,
         read=lambda var: _variable_array(var, target),
         assign=assign,
+        show=lambda spec, arrays: _print(spec, arrays, target),
     )
     return [wrap(a, target) for a in out]
+
+
+def _print(spec: tuple, arrays: list, target: Any) -> None:
+    """Runs a Print node: its writer gets the printed values, tensors as Tensors."""
+    parts, write = spec
+    write([wrap(arrays[i], target) if kind == "tensor" else i for kind, i in parts])
 
 
 def _variable_array(var: Any, target: Any) -> Any:
@@ -164,4 +183,5 @@ def run_recorded(program: Program, args: list[Tensor]) -> list[Tensor]:
         const=lambda value: wrap(value, target),
         read=lambda var: var.value(),  # a tape watches the read
         assign=lambda var, tensor: var.assign(tensor),
+        show=lambda spec, tensors: spec[1]([tensors[i] if k == "tensor" else i for k, i in spec[0]]),
     )

@@ -74,7 +74,7 @@ def _value_error(symbol: Symbol) -> TypeError:
 
 
 class Operation:
-    """A node of a graph: an op of the op table (or Placeholder, Const, ReadVariable, AssignVariable)."""
+    """A node of a graph: an op of the op table, or Placeholder, Const, ReadVariable, AssignVariable, Print."""
 
     __slots__ = ("type", "name", "op", "inputs", "attrs", "outputs", "kernel", "value")
 
@@ -154,6 +154,27 @@ class Graph:
         node = self._node("AssignVariable", None, (value,), {}, [])
         node.value = var
         self._use(var)
+
+    def print_node(self, values: list, write: Any) -> None:
+        """A Print node (gt.print): ``write(values)`` at every run, each tensor by its value then.
+
+        ``node.value`` is ``(parts, write)``: per printed value ``("tensor", i)`` for the
+        node's input i, or ``("python", value)``.
+        """
+        from gputensor.framework.tensor import Tensor
+
+        inputs, parts = [], []
+        for v in values:
+            if hasattr(v, "read_value"):  # a variable: its value when the graph runs
+                v = v.value()
+            if isinstance(v, Tensor):
+                data = v._data if v._device is self.device else self.transfer(v._data, v._device.backend)
+                parts.append(("tensor", len(inputs)))
+                inputs.append(data)
+            else:
+                parts.append(("python", v))
+        node = self._node("Print", None, tuple(inputs), {}, [])
+        node.value = (parts, write)
 
     def _use(self, var: Any) -> None:
         if not any(v is var for v in self.variables):

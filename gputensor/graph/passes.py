@@ -25,7 +25,8 @@ import numpy as np
 from gputensor.graph.graph import Operation, Symbol
 
 FOLD_MAX_BYTES = 1 << 20
-_STATEFUL = ("Placeholder", "ReadVariable", "AssignVariable")
+_STATEFUL = ("Placeholder", "ReadVariable", "AssignVariable", "Print")
+_SIDE_EFFECTS = ("Placeholder", "AssignVariable", "Print")
 
 
 def optimize(operations: list, outputs: list) -> tuple[list, list]:
@@ -116,11 +117,11 @@ def eliminate_common_subexpressions(operations: list, outputs: list) -> tuple[li
 
 
 def eliminate_dead_code(operations: list, outputs: list) -> tuple[list, list]:
-    """Drops nodes whose outputs nothing reads; placeholders and variable writes stay."""
+    """Drops nodes whose outputs nothing reads; placeholders, variable writes and prints stay."""
     needed = {id(s) for s in outputs}
     kept = []
     for node in reversed(operations):
-        if node.type in ("Placeholder", "AssignVariable") or any(id(o) in needed for o in node.outputs):
+        if node.type in _SIDE_EFFECTS or any(id(o) in needed for o in node.outputs):
             kept.append(node)
             needed.update(id(s) for s in node.inputs)
     kept.reverse()
