@@ -65,5 +65,21 @@ from gputensor.autodiff import (  # noqa: E402
     recompute_grad,
     stop_gradient,
 )
-from gputensor.graph import TensorSpec, function  # noqa: E402
 from gputensor.module import Module  # noqa: E402
+
+
+_LAZY = {"saved_model": ("gputensor.saved_model", None), "function": ("gputensor.graph", "function"),
+         "TensorSpec": ("gputensor.graph", "TensorSpec")}  # fmt: skip
+
+
+def __getattr__(name: str):
+    # Graphs and saved models load on first use: eager code never pays for their imports.
+    if name in _LAZY:
+        import importlib
+
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(module_name)
+        value = module if attr is None else getattr(module, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gputensor' has no attribute {name!r}")

@@ -48,6 +48,10 @@ class UnknownError(OpError):
     """An error that fits no other class."""
 
 
+class DataLossError(OpError):
+    """Stored data (a saved model, a checkpoint) is corrupted or unreadable."""
+
+
 class ResourceExhaustedError(OpError):
     """A device ran out of memory.
 
@@ -79,4 +83,5 @@ __all__ = [
     "InternalError",
     "UnknownError",
     "ResourceExhaustedError",
+    "DataLossError",
 ]

@@ -33,7 +33,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from gputensor.autodiff.matcher import compile_matcher
 from gputensor.framework.context import state
 from gputensor.framework.tensor import Tensor, wrap
 
@@ -337,6 +336,8 @@ def capture(
         _store(key, _UNREPLAYABLE)
         return grads
     if pass_ is not None:
+        from gputensor.autodiff.matcher import compile_matcher  # on the first capture only
+
         records, seeds, targets, source_ids = pass_
         plan.matcher = compile_matcher(plan, records, seeds, targets, source_ids)
         plan.ops = (tuple(map(_op_of, records)), len(seeds), len(targets))

@@ -20,7 +20,7 @@ from gputensor.graph.graph import Graph
 class Program:
     """A graph lowered for running: a slot per symbol, the steps in order, last uses."""
 
-    __slots__ = ("graph", "slot", "steps", "n_slots", "outputs", "compiled")
+    __slots__ = ("graph", "slot", "steps", "n_slots", "outputs", "output_symbols", "compiled")
 
     def __init__(self, graph: Graph, operations: list | None = None, outputs: list | None = None) -> None:
         """Lowers ``operations`` (the graph's, or an optimised list) computing ``outputs``."""
@@ -50,6 +50,7 @@ class Program:
             extra = inputs.get(id(node.outputs[0])) if node.type == "Placeholder" else None
             self.steps.append((node, ins, outs, tuple(free), extra))
         self.outputs = tuple(self.slot[id(s)] for s in outputs)
+        self.output_symbols = list(outputs)  # the graph's outputs after the passes
 
 
 def run(program: Program, args: list) -> list:

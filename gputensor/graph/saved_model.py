@@ -1,0 +1,410 @@
+"""``gt.saved_model``: write traced graphs and variables to a directory; load and run them anywhere.
+
+The format (version 1) is data only, no pickled code, so a fresh process without
+the original Python source runs the loaded functions:
+
+- ``saved_model.json``: ``{"format": "gputensor.saved_model", "version": 1,
+  "functions": {name: [concrete, ...]}, "variables": [{"name", "dtype", "shape",
+  "trainable"}]}``. A concrete function is ``{"structure": <repr of its arguments'
+  nesting>, "signature": [per flat argument {"tensor": {"shape", "dtype"}} or
+  {"python": value}], "nodes": [...], "outputs": [[node, index]], "structured_outputs":
+  value}``; a node is ``{"type", "inputs": [[node, index]], "attrs", "outputs":
+  [{"shape", "dtype"}]}`` plus ``"arg"`` (Placeholder), ``"const"`` (Const) or
+  ``"variable"`` (ReadVariable, AssignVariable). Op types are the op table's names.
+- ``variables.npz``: ``v0, v1, ...``, the variables' values; ``constants.npz``:
+  ``c0, c1, ...``, the graphs' constants.
+
+Attr values and Python values are JSON with tags for what JSON lacks: ``{"tuple":
+[...]}``, ``{"dtype": "float32"}``, ``{"scalar": value, "dtype": name}``, ``{"float":
+"nan"}``. A model is written to a temporary directory that replaces ``export_dir``
+only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from gputensor.autodiff import nest
+from gputensor.backend import registry
+from gputensor.errors import DataLossError, NotFoundError, UnimplementedError
+from gputensor.framework import dtypes
+from gputensor.framework.op_table import OPS
+from gputensor.framework.tensor import Tensor, convert_to_tensor
+from gputensor.framework.variable import Variable
+from gputensor.graph import executor
+from gputensor.graph.graph import Graph, Operation, Symbol
+from gputensor.graph.polymorphic_function import PolymorphicFunction
+
+FORMAT = "gputensor.saved_model"
+VERSION = 1
+
+
+# ------------------------------------------------------------------ values
+def _encode(value: Any) -> Any:
+    """A JSON value for an attr or Python value (tagged where JSON has no such type)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: _encode(v) for k, v in value.items()}}
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return {"dtype": np.dtype(value).name if np.dtype(value).kind != "V" else "bfloat16"}
+    if isinstance(value, dtypes.DType):
+        return {"gt_dtype": value.name}
+    if isinstance(value, np.generic):
+        return {"scalar": _encode(value.item()), "dtype": dtypes.from_numpy(value.dtype).name}
+    raise UnimplementedError(
+        f"gt.saved_model.save: a value of type {type(value).__name__} ({value!r}) cannot be saved; "
+        "graphs may keep ints, floats, bools, strings, None, tuples, lists, dicts and dtypes"
+    )
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "tuple" in value:
+        return tuple(_decode(v) for v in value["tuple"])
+    if "dict" in value:
+        return {k: _decode(v) for k, v in value["dict"].items()}
+    if "float" in value:
+        return float(value["float"])
+    if "dtype" in value and "scalar" not in value:
+        return dtypes.as_dtype(value["dtype"]).np_dtype
+    if "gt_dtype" in value:
+        return dtypes.as_dtype(value["gt_dtype"])
+    if "scalar" in value:
+        return dtypes.as_dtype(value["dtype"]).np_dtype.type(_decode(value["scalar"]))
+    raise DataLossError(f"gt.saved_model.load: unknown tagged value {value!r}")
+
+
+def _spec(shape: Any, np_dtype: Any) -> dict:
+    return {"shape": list(shape), "dtype": dtypes.from_numpy(np.dtype(np_dtype)).name}
+
+
+# -------------------------------------------------------------------- save
+def _functions_of(obj: Any) -> dict[str, PolymorphicFunction]:
+    """The gt.functions of ``obj``: itself, or its attributes (methods included)."""
+    if isinstance(obj, PolymorphicFunction):
+        return {"__call__": obj}
+    found = {}
+    for name in sorted(set(dir(type(obj))) | set(vars(obj) if hasattr(obj, "__dict__") else ())):
+        if name.startswith("__") and name != "__call__":
+            continue
+        attr = getattr(type(obj), name, None)
+        if isinstance(attr, PolymorphicFunction) or isinstance(vars(obj).get(name), PolymorphicFunction):
+            found[name] = getattr(obj, name)
+    return found
+
+
+def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None) -> None:
+    """Writes ``obj``'s traced gt.functions and the variables they use to ``export_dir``.
+
+    Every concrete function traced so far is saved (call the function, or
+    ``get_concrete_function``, for each signature to keep). Variables are saved
+    with their values; the loaded functions read and write the loaded copies.
+
+    Args:
+      obj: a gt.function, or a Module (or any object) with gt.function attributes.
+      export_dir: the directory to write (replaced if it exists).
+      signatures, options: accepted for TF compatibility.
+
+    Raises:
+      ValueError: when ``obj`` has no traced gt.function.
+      UnimplementedError: for graphs this format cannot hold (gt.print nodes,
+        attrs of other types).
+    """
+    functions = {name: fn for name, fn in _functions_of(obj).items() if fn._concrete}
+    if not functions:
+        raise ValueError(
+            f"gt.saved_model.save: {type(obj).__name__} has no traced gt.function; call it (or "
+            "get_concrete_function) once for each input signature to save"
+        )
+    variables: list[Variable] = []
+    constants: list[np.ndarray] = []
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "functions": {
+            name: [_save_concrete(c, key, variables, constants) for key, c in fn._concrete.items()]
+            for name, fn in functions.items()
+        },
+        "variables": [
+            {"name": v.name, "dtype": v.dtype.name, "shape": list(v.shape), "trainable": v.trainable}
+            for v in variables
+        ],
+    }
+    _write(export_dir, meta, variables, constants)
+
+
+def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) -> dict:
+    program = concrete._program
+    target = program.graph.target
+    where: dict[int, list] = {}
+    nodes = []
+    for k, (node, _, _, _, arg) in enumerate(program.steps):
+        for j, sym in enumerate(node.outputs):
+            where[id(sym)] = [k, j]
+        entry: dict[str, Any] = {
+            "type": node.type,
+            "inputs": [where[id(s)] for s in node.inputs],
+            "attrs": {name: _encode(v) for name, v in node.attrs.items()},
+            "outputs": [_spec(s.shape, s.dtype) for s in node.outputs],
+        }
+        if node.type == "Placeholder":
+            entry["arg"] = arg
+        elif node.type == "Const":
+            entry["const"] = len(constants)
+            constants.append(np.asarray(target.backend.to_host(node.value)))
+        elif node.type in ("ReadVariable", "AssignVariable"):
+            entry["variable"] = _index(variables, node.value)
+        elif node.type == "Print":
+            raise UnimplementedError(
+                f"gt.saved_model.save: {program.graph.name} calls gt.print, which this format cannot "
+                "hold yet; save a version of the function without it"
+            )
+        nodes.append(entry)
+    flat_signature = []
+    for part in key[1]:
+        if part[0] == "tensor":
+            flat_signature.append({"tensor": {"shape": list(part[1]), "dtype": part[2].name}})
+        elif part[0] == "python":
+            flat_signature.append({"python": _encode(part[2])})
+        else:
+            raise UnimplementedError(
+                "gt.saved_model.save: a variable passed as an argument cannot be saved yet"
+            )
+    outputs = {id(s): i for i, s in enumerate(program.graph.outputs)}
+    return {
+        "structure": key[0],
+        "signature": flat_signature,
+        "nodes": nodes,
+        "outputs": [where[id(s)] for s in program.output_symbols],
+        "structured_outputs": _encode_outputs(concrete.structured_outputs, outputs),
+    }
+
+
+def _encode_outputs(value: Any, outputs: dict) -> Any:
+    """The returned structure: containers tagged, a graph output as {"output": i}, else {"value": v}."""
+    if isinstance(value, Tensor) and id(value._data) in outputs:
+        return {"output": outputs[id(value._data)]}
+    if isinstance(value, (list, tuple)):
+        items = [_encode_outputs(v, outputs) for v in value]
+        return {"tuple": items} if isinstance(value, tuple) else {"list": items}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _encode_outputs(v, outputs) for k, v in value.items()}}
+    return {"value": _encode(value)}
+
+
+def _index(variables: list, var: Variable) -> int:
+    for i, v in enumerate(variables):
+        if v is var:
+            return i
+    variables.append(var)
+    return len(variables) - 1
+
+
+def _write(export_dir: str, meta: dict, variables: list, constants: list) -> None:
+    """Writes into a sibling temporary directory, then swaps it in: never a half-written model."""
+    export_dir = os.path.abspath(os.fspath(export_dir))
+    parent = os.path.dirname(export_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".saved_model-", dir=parent)
+    try:
+        with open(os.path.join(tmp, "saved_model.json"), "w", encoding="utf-8") as f:
+            json.dump(meta, f)
+        np.savez(os.path.join(tmp, "variables.npz"), **{f"v{i}": v.numpy() for i, v in enumerate(variables)})
+        np.savez(os.path.join(tmp, "constants.npz"), **{f"c{i}": c for i, c in enumerate(constants)})
+        if os.path.exists(export_dir):
+            old = tempfile.mkdtemp(prefix=".saved_model-old-", dir=parent)
+            os.replace(export_dir, os.path.join(old, "model"))
+            os.replace(tmp, export_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, export_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# -------------------------------------------------------------------- load
+class _LoadedFunction:
+    """A saved gt.function: runs the saved concrete function whose signature a call matches."""
+
+    def __init__(self, name: str, concretes: list) -> None:
+        self._name = name
+        self._concretes = concretes
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        flat = nest.flatten((args, kwargs))
+        structure = repr(nest.pack_sequence_as((args, kwargs), [None] * len(flat)))
+        for c in self._concretes:
+            tensors = c.match(structure, flat)
+            if tensors is not None:
+                return c.run(tensors)
+        saved = "; ".join(c.describe() for c in self._concretes)
+        raise ValueError(
+            f"loaded function {self._name}: no saved signature matches these arguments; saved: {saved}. "
+            "Trace the function for this signature before saving"
+        )
+
+
+class _LoadedConcrete:
+    def __init__(self, entry: dict, variables: list, constants: Any, target: Any) -> None:
+        self.structure = entry["structure"]
+        self.signature = entry["signature"]
+        graph = Graph(target, name="loaded")
+        symbols: list[list[Symbol]] = []
+        ops: list[Operation] = []
+        for k, n in enumerate(entry["nodes"]):
+            kind = n["type"]
+            op = None if kind in ("Placeholder", "Const", "ReadVariable", "AssignVariable") else OPS.get(kind)
+            if op is None and kind not in ("Placeholder", "Const", "ReadVariable", "AssignVariable"):
+                raise DataLossError(f"gt.saved_model.load: unknown op type {kind!r} in the saved graph")
+            node = Operation(kind, f"{kind}_{k}", op, tuple(symbols[i][j] for i, j in n["inputs"]), {})
+            node.attrs = {name: _decode(v) for name, v in n["attrs"].items()}
+            node.outputs = tuple(
+                Symbol(tuple(o["shape"]), dtypes.as_dtype(o["dtype"]).np_dtype, node, j)
+                for j, o in enumerate(n["outputs"])
+            )
+            if op is not None:
+                node.kernel = target.kernels.get(op.name) or target.kernel(op)
+            elif kind == "Const":
+                node.value = target.backend.from_host(np.asarray(constants[f"c{n['const']}"]))
+            elif kind in ("ReadVariable", "AssignVariable"):
+                node.value = variables[n["variable"]]
+            if kind == "Placeholder":
+                graph.inputs.append(node.outputs[0])
+            symbols.append(list(node.outputs))
+            ops.append(node)
+        graph.operations = ops
+        graph.outputs = [symbols[i][j] for i, j in entry["outputs"]]
+        self.program = executor.Program(graph)
+        self.structured_outputs = entry["structured_outputs"]
+        self.target = target
+
+    def match(self, structure: str, flat: list) -> list | None:
+        if structure != self.structure or len(flat) != len(self.signature):
+            return None
+        tensors = []
+        for x, part in zip(flat, self.signature):
+            if "tensor" in part:
+                spec = part["tensor"]
+                t = x if isinstance(x, Tensor) else convert_to_tensor(x, dtype=spec["dtype"])
+                if list(t._data.shape) != spec["shape"] or t.dtype.name != spec["dtype"]:
+                    return None
+                tensors.append(t)
+            elif _decode(part["python"]) != x:
+                return None
+        return tensors
+
+    def run(self, tensors: list) -> Any:
+        target = self.target
+        arrays = [
+            t._data if t._device is target else target.backend.transfer(t._data, t._device.backend)
+            for t in tensors
+        ]
+        results = executor.run(self.program, arrays)
+        return _fill(self.structured_outputs, results)
+
+    def describe(self) -> str:
+        return ", ".join(
+            f"{p['tensor']['dtype']}{p['tensor']['shape']}" if "tensor" in p else repr(_decode(p["python"]))
+            for p in self.signature
+        )
+
+
+def _fill(value: dict, results: list) -> Any:
+    """The returned structure of `_encode_outputs`, with this call's results."""
+    if "output" in value:
+        return results[value["output"]]
+    if "tuple" in value:
+        return tuple(_fill(v, results) for v in value["tuple"])
+    if "list" in value:
+        return [_fill(v, results) for v in value["list"]]
+    if "dict" in value:
+        return {k: _fill(v, results) for k, v in value["dict"].items()}
+    return _decode(value["value"])
+
+
+class _Loaded:
+    """What `load` returns: the saved functions as attributes (and as the call), and the variables."""
+
+    def __init__(self, functions: dict, variables: list) -> None:
+        self._functions = functions
+        self.variables = variables
+        self.trainable_variables = [v for v in variables if v.trainable]
+        for name, fn in functions.items():
+            if name != "__call__":
+                setattr(self, name, fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = self._functions.get("__call__")
+        if fn is None:
+            raise TypeError(f"the loaded object is not callable; its functions: {sorted(self._functions)}")
+        return fn(*args, **kwargs)
+
+
+def load(export_dir: str, tags: Any = None, options: Any = None) -> Any:
+    """Loads a model written by `save`; its functions run without the original Python source.
+
+    Returns:
+      An object whose attributes are the saved functions (calling it calls the
+      saved ``__call__``), with ``variables`` and ``trainable_variables``.
+
+    Raises:
+      NotFoundError: when ``export_dir`` holds no saved model.
+      ValueError: for a model written by a newer version of the format.
+      DataLossError: when the files are corrupted.
+    """
+    path = os.path.join(os.fspath(export_dir), "saved_model.json")
+    if not os.path.exists(path):
+        raise NotFoundError(
+            f"gt.saved_model.load: no saved model at {export_dir!r} (missing saved_model.json)"
+        )
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise DataLossError(f"gt.saved_model.load: {path} is not a readable saved model ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise DataLossError(f"gt.saved_model.load: {path} is not a gputensor saved model")
+    if not isinstance(meta.get("version"), int) or meta["version"] > VERSION:
+        raise ValueError(
+            f"gt.saved_model.load: {export_dir!r} was written in format version {meta.get('version')}, "
+            f"newer than this gputensor reads (version {VERSION}); upgrade gputensor to load it"
+        )
+    target = registry.default_device()
+    try:
+        with np.load(os.path.join(export_dir, "variables.npz")) as saved_vars:
+            variables = [
+                Variable(
+                    np.asarray(saved_vars[f"v{i}"]), trainable=v["trainable"], name=v["name"].split(":")[0]
+                )
+                for i, v in enumerate(meta["variables"])
+            ]
+        with np.load(os.path.join(export_dir, "constants.npz")) as constants:
+            functions = {
+                name: _LoadedFunction(
+                    name, [_LoadedConcrete(c, variables, constants, target) for c in entries]
+                )
+                for name, entries in meta["functions"].items()
+            }
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise DataLossError(
+            f"gt.saved_model.load: {export_dir!r} is corrupted ({type(exc).__name__}: {exc})"
+        ) from None
+    return _Loaded(functions, variables)

@@ -1,0 +1,7 @@
+"""``gt.saved_model``: save traced gt.functions and their variables; load and run them without the source."""
+
+from __future__ import annotations
+
+from gputensor.graph.saved_model import load, save
+
+__all__ = ["load", "save"]
