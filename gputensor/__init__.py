@@ -68,8 +68,8 @@ from gputensor.autodiff import (  # noqa: E402
 from gputensor.module import Module  # noqa: E402
 
 
-_LAZY = {"saved_model": ("gputensor.saved_model", None), "function": ("gputensor.graph", "function"),
-         "TensorSpec": ("gputensor.graph", "TensorSpec")}  # fmt: skip
+_LAZY = {"saved_model": ("gputensor.saved_model", None), "onnx": ("gputensor.onnx", None),
+         "function": ("gputensor.graph", "function"), "TensorSpec": ("gputensor.graph", "TensorSpec")}  # fmt: skip
 
 
 def __getattr__(name: str):

@@ -1,0 +1,299 @@
+"""``gt.onnx.export``: a traced graph as an ONNX model (opset 20), for the ops ONNX has.
+
+The function is traced for the given TensorSpecs (every dim known: a gputensor
+graph is specialised on its shapes), optimised by the graph passes, and each node
+is written as ONNX nodes: most ops map one to one (Add, MatMul, Softmax, ...);
+some take a few (rsqrt is Sqrt then Reciprocal, NHWC convolutions transpose to
+ONNX's NCHW and back). Variables are frozen into initializers with their values at
+export time. An op without an ONNX form raises UnimplementedError naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gputensor.errors import UnimplementedError
+from gputensor.graph import passes
+from gputensor.graph.polymorphic_function import PolymorphicFunction, function
+from gputensor.graph.tensor_spec import TensorSpec
+
+OPSET = 20
+IR_VERSION = 10  # what opset 20 needs; newer onnx packages default higher than onnxruntime reads
+
+_UNARY = {
+    "negative": "Neg", "abs": "Abs", "exp": "Exp", "log": "Log", "sqrt": "Sqrt", "reciprocal": "Reciprocal",
+    "sin": "Sin", "cos": "Cos", "tan": "Tan", "tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu", "erf": "Erf",
+    "floor": "Floor", "ceil": "Ceil", "round": "Round", "sign": "Sign", "logical_not": "Not", "is_nan": "IsNaN",
+    "is_inf": "IsInf", "softplus": "Softplus", "elu": "Elu", "selu": "Selu", "identity": "Identity",
+}  # fmt: skip
+_BINARY = {
+    "add": "Add", "subtract": "Sub", "multiply": "Mul", "div": "Div", "maximum": "Max", "minimum": "Min",
+    "pow": "Pow", "equal": "Equal", "less": "Less", "less_equal": "LessOrEqual", "greater": "Greater",
+    "greater_equal": "GreaterOrEqual", "logical_and": "And", "logical_or": "Or", "logical_xor": "Xor",
+}  # fmt: skip
+_REDUCE = {
+    "reduce_sum": "ReduceSum", "reduce_mean": "ReduceMean", "reduce_max": "ReduceMax", "reduce_min": "ReduceMin",
+    "reduce_prod": "ReduceProd", "reduce_logsumexp": "ReduceLogSumExp",
+}  # fmt: skip
+_NHWC_TO_NCHW, _NCHW_TO_NHWC, _HWIO_TO_OIHW = [0, 3, 1, 2], [0, 2, 3, 1], [3, 2, 0, 1]
+
+
+def _onnx_dtype(dtype: Any) -> int:
+    import onnx
+
+    return onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
+
+class _Writer:
+    """Collects the ONNX nodes and initializers of one graph."""
+
+    def __init__(self) -> None:
+        self.nodes: list = []
+        self.initializers: list = []
+        self._serial = 0
+
+    def fresh(self, hint: str) -> str:
+        self._serial += 1
+        return f"{hint}_{self._serial}"
+
+    def constant(self, value: Any, hint: str = "const") -> str:
+        import onnx
+
+        name = self.fresh(hint)
+        self.initializers.append(onnx.numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def ints(self, values: Any) -> str:
+        return self.constant(np.asarray(list(values), np.int64), "ints")
+
+    def node(self, op_type: str, inputs: list, n_out: int = 1, **attrs: Any) -> list[str]:
+        import onnx
+
+        outs = [self.fresh(op_type.lower()) for _ in range(n_out)]
+        self.nodes.append(onnx.helper.make_node(op_type, inputs, outs, **attrs))
+        return outs
+
+    def one(self, op_type: str, inputs: list, **attrs: Any) -> str:
+        return self.node(op_type, inputs, **attrs)[0]
+
+
+def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
+    """The ONNX names of ``node``'s outputs, after writing the ONNX nodes computing them."""
+    t, a = node.type, node.attrs
+    if t in _UNARY:
+        extra = {"alpha": 1.0} if t == "elu" else {}
+        return [w.one(_UNARY[t], ins, **extra)]
+    if t in _BINARY:
+        return [w.one(_BINARY[t], ins)]
+    if t == "not_equal":
+        return [w.one("Not", [w.one("Equal", ins)])]
+    if t == "square":
+        return [w.one("Mul", [ins[0], ins[0]])]
+    if t == "rsqrt":
+        return [w.one("Reciprocal", [w.one("Sqrt", ins)])]
+    if t == "expm1":
+        return [w.one("Sub", [w.one("Exp", ins), w.constant(np.ones((), in_dtypes[0]))])]
+    if t == "log1p":
+        return [w.one("Log", [w.one("Add", [ins[0], w.constant(np.ones((), in_dtypes[0]))])])]
+    if t == "relu6":
+        zero, six = w.constant(np.zeros((), in_dtypes[0])), w.constant(np.full((), 6, in_dtypes[0]))
+        return [w.one("Clip", [ins[0], zero, six])]
+    if t == "leaky_relu":
+        return [w.one("LeakyRelu", ins, alpha=float(a["alpha"]))]
+    if t == "gelu":
+        return [w.one("Gelu", ins, approximate="tanh" if a["approximate"] else "none")]
+    if t == "silu":
+        return [w.one("Mul", [ins[0], w.one("Sigmoid", ins)])]
+    if t == "is_finite":
+        return [w.one("Not", [w.one("Or", [w.one("IsNaN", ins), w.one("IsInf", ins)])])]
+    if t == "squared_difference":
+        d = w.one("Sub", ins)
+        return [w.one("Mul", [d, d])]
+    if t == "relu_grad":
+        mask = w.one(
+            "Cast",
+            [w.one("Greater", [ins[1], w.constant(np.zeros((), in_dtypes[1]))])],
+            to=_onnx_dtype(in_dtypes[0]),
+        )
+        return [w.one("Mul", [ins[0], mask])]
+    if t == "cast":
+        return [w.one("Cast", ins, to=_onnx_dtype(a["dtype"]))]
+    if t == "select":
+        return [w.one("Where", ins)]
+    if t in _REDUCE:
+        axes = [] if a["axis"] is None else [w.ints(a["axis"])]
+        return [w.one(_REDUCE[t], ins + axes, keepdims=int(bool(a["keepdims"])))]
+    if t in ("argmax", "argmin"):
+        index = w.one("ArgMax" if t == "argmax" else "ArgMin", ins, axis=int(a["axis"]), keepdims=0)
+        return [w.one("Cast", [index], to=_onnx_dtype(a["output_type"]))]
+    if t == "cumsum":
+        return [
+            w.one(
+                "CumSum",
+                [ins[0], w.ints([a["axis"]])],
+                exclusive=int(a["exclusive"]),
+                reverse=int(a["reverse"]),
+            )
+        ]
+    if t in ("softmax", "log_softmax"):
+        return [w.one("Softmax" if t == "softmax" else "LogSoftmax", ins, axis=int(a["axis"]))]
+    if t == "matmul":
+        x, y = ins
+        if a["transpose_a"]:
+            x = w.one("Transpose", [x], perm=_swap_last(node.inputs[0].ndim))
+        if a["transpose_b"]:
+            y = w.one("Transpose", [y], perm=_swap_last(node.inputs[1].ndim))
+        return [w.one("MatMul", [x, y])]
+    if t == "reshape":
+        return [w.one("Reshape", [ins[0], w.ints(node.outputs[0].shape)])]
+    if t == "transpose":
+        return [w.one("Transpose", ins, perm=list(a["perm"]))]
+    if t == "broadcast_to":
+        return [w.one("Expand", [ins[0], w.ints(a["shape"])])]
+    if t == "concat":
+        return [w.one("Concat", ins, axis=int(a["axis"]))]
+    if t == "strided_slice":
+        begin, size, strides = a["begin"], a["size"], a["strides"]
+        ends = [b + n * s if b + n * s >= 0 else -(2**63) for b, n, s in zip(begin, size, strides)]
+        sliced = w.one(
+            "Slice", [ins[0], w.ints(begin), w.ints(ends), w.ints(range(len(begin))), w.ints(strides)]
+        )
+        return [w.one("Reshape", [sliced, w.ints(a["shape"])])]
+    if t == "pad" and a["mode"] in ("constant", "reflect"):
+        pads = [p[0] for p in a["paddings"]] + [p[1] for p in a["paddings"]]
+        extra = (
+            [w.constant(np.asarray(a["constant_values"], in_dtypes[0]))] if a["mode"] == "constant" else []
+        )
+        return [w.one("Pad", [ins[0], w.ints(pads)] + extra, mode=a["mode"])]
+    if t == "gather" and a["batch_dims"] == 0:
+        return [w.one("Gather", ins, axis=int(a["axis"]))]
+    if t == "gather_nd":
+        return [
+            w.one(
+                "GatherND",
+                [ins[0], w.one("Cast", [ins[1]], to=_onnx_dtype(np.int64))],
+                batch_dims=int(a["batch_dims"]),
+            )
+        ]
+    if t in ("conv2d", "max_pool2d", "avg_pool2d"):
+        return [_windowed(w, t, ins, a)]
+    raise UnimplementedError(
+        f"gt.onnx.export: op {t!r} has no ONNX form in this exporter yet; the graph cannot be exported",
+        t,
+    )
+
+
+def _swap_last(rank: int) -> list[int]:
+    return list(range(rank - 2)) + [rank - 1, rank - 2]
+
+
+def _windowed(w: _Writer, t: str, ins: list[str], a: dict) -> str:
+    """NHWC conv/pool as ONNX's NCHW op between transposes."""
+    (top, bottom), (left, right) = a["padding"]
+    pads = [top, left, bottom, right]
+    x = w.one("Transpose", [ins[0]], perm=_NHWC_TO_NCHW)
+    if t == "conv2d":
+        f = w.one("Transpose", [ins[1]], perm=_HWIO_TO_OIHW)
+        y = w.one("Conv", [x, f], pads=pads, strides=list(a["strides"]), dilations=list(a["dilations"]))
+    elif t == "max_pool2d":
+        y = w.one("MaxPool", [x], kernel_shape=list(a["ksize"]), pads=pads, strides=list(a["strides"]))
+    else:  # TF's average ignores the padding: count_include_pad=0
+        y = w.one("AveragePool", [x], kernel_shape=list(a["ksize"]), pads=pads, strides=list(a["strides"]))
+    return w.one("Transpose", [y], perm=_NCHW_TO_NHWC)
+
+
+def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list) -> Any:
+    """Writes ``fn``, traced for ``input_signature``, as an ONNX model at ``path``.
+
+    Args:
+      fn: a gt.function or a Python function of tensors.
+      path: the .onnx file to write (written to a temporary name, then renamed).
+      input_signature: one TensorSpec per positional argument, every dim known.
+
+    Returns:
+      The ``onnx.ModelProto`` written.
+
+    Raises:
+      ValueError: for a spec with unknown dims.
+      UnimplementedError: for an op without an ONNX form, or a function that
+        assigns variables.
+    """
+    import onnx
+
+    specs = list(input_signature)
+    for spec in specs:
+        if not isinstance(spec, TensorSpec) or not spec.shape.is_fully_defined():
+            raise ValueError(
+                f"gt.onnx.export: {spec} must be a TensorSpec with every dim known; gputensor traces one "
+                "graph per shape"
+            )
+    poly = fn if isinstance(fn, PolymorphicFunction) else function(fn)
+    concrete = poly.get_concrete_function(*specs)
+    graph = concrete.graph
+    operations, outputs = passes.optimize(graph.operations, graph.outputs)
+    w = _Writer()
+    names: dict[int, str] = {}
+    inputs = []
+    for node in operations:
+        out_syms = node.outputs
+        if node.type == "Placeholder":
+            name = f"input_{len(inputs)}"
+            spec = specs[len(inputs)] if len(inputs) < len(specs) else None
+            inputs.append(
+                onnx.helper.make_tensor_value_info(
+                    spec.name or name if spec is not None else name,
+                    _onnx_dtype(out_syms[0].dtype),
+                    list(out_syms[0].shape),
+                )
+            )
+            names[id(out_syms[0])] = inputs[-1].name
+            continue
+        if node.type == "Const":
+            names[id(out_syms[0])] = w.constant(graph.target.backend.to_host(node.value))
+            continue
+        if node.type == "ReadVariable":  # frozen: the value at export time
+            names[id(out_syms[0])] = w.constant(node.value.numpy(), "variable")
+            continue
+        if node.type in ("AssignVariable", "Print"):
+            raise UnimplementedError(
+                f"gt.onnx.export: the function {'assigns a variable' if node.type == 'AssignVariable' else 'prints'}; "
+                "ONNX models are stateless: export a function that only computes",
+                node.type,
+            )
+        if not node.inputs:  # a creation op (fill, range): its value now
+            value = node.kernel(**node.attrs)
+            names[id(out_syms[0])] = w.constant(graph.target.backend.to_host(value))
+            continue
+        outs = _emit(w, node, [names[id(s)] for s in node.inputs], [s.dtype for s in node.inputs])
+        for sym, name in zip(out_syms, outs):
+            names[id(sym)] = name
+    graph_outputs = []
+    for i, sym in enumerate(outputs):
+        name = f"output_{i}"
+        w.nodes.append(onnx.helper.make_node("Identity", [names[id(sym)]], [name]))
+        graph_outputs.append(
+            onnx.helper.make_tensor_value_info(name, _onnx_dtype(sym.dtype), list(sym.shape))
+        )
+    model = onnx.helper.make_model(
+        onnx.helper.make_graph(w.nodes, graph.name, inputs, graph_outputs, w.initializers),
+        opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+        producer_name="gputensor",
+        ir_version=IR_VERSION,
+    )
+    onnx.checker.check_model(model)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".onnx-", dir=directory)
+    os.close(fd)
+    try:
+        onnx.save(model, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return model

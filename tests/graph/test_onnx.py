@@ -1,0 +1,96 @@
+"""gt.onnx.export: onnxruntime runs the exported model and gives what gputensor gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+
+import gputensor as gt
+
+RNG = np.random.default_rng(7)
+W1 = gt.Variable(RNG.standard_normal((8, 16)).astype(np.float32))
+W2 = gt.Variable(RNG.standard_normal((4, 16)).astype(np.float32))
+K = gt.Variable(RNG.standard_normal((3, 3, 2, 4)).astype(np.float32) * 0.3)
+
+
+def mlp(x):
+    h = gt.nn.relu(gt.matmul(x, W1) + 0.1)
+    return gt.nn.softmax(gt.matmul(h, W2, transpose_b=True)), gt.reduce_mean(h, axis=1)
+
+
+def cnn(x):
+    y = gt.nn.conv2d(x, K, strides=2, padding="SAME")
+    y = gt.nn.max_pool2d(gt.nn.relu(y), 2, 1, "VALID")
+    z = gt.nn.avg_pool2d(x, 3, 2, "SAME")
+    return gt.nn.log_softmax(gt.reshape(y, [2, -1])), z
+
+
+def elementwise(x, p):
+    return [
+        gt.exp(x), gt.math.log1p(p), gt.math.expm1(x), gt.math.rsqrt(p), gt.square(x), gt.nn.relu6(x * 4.0),
+        gt.nn.leaky_relu(x, 0.2), gt.nn.gelu(x), gt.nn.gelu(x, approximate=True), gt.nn.silu(x), gt.sigmoid(x),
+        gt.tanh(x), gt.math.erf(x), gt.where(x > 0.0, x, p), gt.cast(x * 3.0, gt.int32), gt.abs(x),
+        gt.math.squared_difference(x, p), gt.maximum(x, p), gt.minimum(x, 0.5), gt.floor(x * 2.0),
+        gt.math.ceil(x), gt.round(x * 3.0), gt.math.is_finite(x / p), gt.cast(gt.not_equal(x, p), gt.float32),
+        gt.math.reciprocal(p), gt.sqrt(p), gt.math.log(p), gt.sin(x) - gt.cos(x),
+    ]  # fmt: skip
+
+
+def arrays(x):
+    return [
+        gt.transpose(x, [1, 0]), gt.concat([x, x * 2.0], axis=0), x[::2, ::-1], x[1:, 1],
+        gt.pad(x, [[1, 0], [0, 2]], constant_values=3.0), gt.pad(x, [[1, 1], [1, 0]], mode="REFLECT"),
+        gt.gather(x, [2, 0], axis=1), gt.broadcast_to(x[:1], [3, 4]), gt.cumsum(x, axis=1, exclusive=True, reverse=True),
+        gt.argmax(x, axis=1), gt.reduce_max(x, axis=0, keepdims=True), gt.reduce_logsumexp(x, axis=1),
+        gt.reduce_sum(x), gt.math.reduce_prod(x, axis=0), gt.gather_nd(x, [[0, 1], [2, 3]]),
+    ]  # fmt: skip
+
+
+CASES = [
+    ("mlp", mlp, [((5, 8), "normal")]),
+    ("cnn", cnn, [((2, 8, 6, 2), "normal")]),  # SAME pads (0, 1) on both axes: order matters
+    ("elementwise", elementwise, [((3, 5), "normal"), ((3, 5), "positive")]),
+    ("arrays", arrays, [((3, 4), "normal")]),
+]
+
+
+def _value(shape, kind):
+    x = RNG.standard_normal(shape).astype(np.float32)
+    return np.abs(x) + 0.3 if kind == "positive" else x
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_onnxruntime_gives_what_gputensor_gives(case, tmp_path):
+    _, fn, inputs = case
+    values = [_value(shape, kind) for shape, kind in inputs]
+    path = str(tmp_path / "model.onnx")
+    model = gt.onnx.export(fn, path, [gt.TensorSpec(shape, gt.float32) for shape, _ in inputs])
+    onnx.checker.check_model(onnx.load(path))
+    assert model.opset_import[0].version == gt.onnx.OPSET
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = session.run(None, {i.name: v for i, v in zip(session.get_inputs(), values)})
+    want = gt.function(fn)(*[gt.constant(v) for v in values])
+    want = want if isinstance(want, (list, tuple)) else [want]
+    assert len(got) == len(want)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.numpy().dtype, f"output {k}"
+        np.testing.assert_allclose(g, w.numpy(), rtol=2e-5, atol=2e-6, err_msg=f"output {k}")
+
+
+def test_what_cannot_be_exported_is_refused_clearly(tmp_path):
+    path = str(tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="every dim known"):
+        gt.onnx.export(mlp, path, [gt.TensorSpec([None, 8], gt.float32)])
+    v = gt.Variable(0.0)
+
+    def stateful(x):
+        v.assign_add(gt.reduce_sum(x))
+        return x
+
+    with pytest.raises(gt.errors.UnimplementedError, match="assigns a variable"):
+        gt.onnx.export(stateful, path, [gt.TensorSpec([2], gt.float32)])
+    with pytest.raises(gt.errors.UnimplementedError, match="'svd' has no ONNX form"):
+        gt.onnx.export(lambda x: gt.linalg.svd(x)[0], path, [gt.TensorSpec([3, 3], gt.float32)])
+    assert not (tmp_path / "m.onnx").exists() and not list(tmp_path.iterdir())
