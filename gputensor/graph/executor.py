@@ -12,6 +12,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from gputensor.framework.op_table import execute
 from gputensor.framework.tensor import Tensor, wrap
 from gputensor.graph.graph import Graph
@@ -20,7 +22,7 @@ from gputensor.graph.graph import Graph
 class Program:
     """A graph lowered for running: a slot per symbol, the steps in order, last uses."""
 
-    __slots__ = ("graph", "slot", "steps", "n_slots", "outputs", "output_symbols", "compiled")
+    __slots__ = ("graph", "slot", "steps", "n_slots", "outputs", "output_symbols", "compiled", "reuse")
 
     def __init__(self, graph: Graph, operations: list | None = None, outputs: list | None = None) -> None:
         """Lowers ``operations`` (the graph's, or an optimised list) computing ``outputs``."""
@@ -51,6 +53,40 @@ class Program:
             self.steps.append((node, ins, outs, tuple(free), extra))
         self.outputs = tuple(self.slot[id(s)] for s in outputs)
         self.output_symbols = list(outputs)  # the graph's outputs after the passes
+        self.reuse = _buffer_reuse(self.steps)
+
+
+def _buffer_reuse(steps: list) -> list:
+    """Per step, the input position whose buffer a NumPy ufunc may write its result into, or None.
+
+    A ufunc node may compute in place (``out=``) into an input that dies at this node, was
+    made by an earlier ufunc node (so the program owns it: no view of a variable, constant
+    or argument), and has the output's shape and dtype. Chains of elementwise ops on the CPU
+    then run in one buffer instead of allocating one per op.
+    """
+    owned: set[int] = set()
+    reuse: list = []
+    for node, ins, outs, free, _ in steps:
+        choice = None
+        # Rank 0 stays out: ufuncs return NumPy scalars there, which have no buffer to write.
+        if (
+            isinstance(node.kernel, np.ufunc)
+            and node.kernel.nout == 1
+            and not node.attrs
+            and node.outputs[0].shape
+        ):
+            out_sym = node.outputs[0]
+            for j, (s, sym) in enumerate(zip(ins, node.inputs)):
+                if s in owned and s in free and sym.shape == out_sym.shape and sym.dtype == out_sym.dtype:
+                    choice = j
+                    break
+            owned.add(outs[0])
+        else:
+            # Any other node may keep a view of its inputs (reshape, identity, a variable's
+            # new value): their buffers are not the program's to overwrite any more.
+            owned.difference_update(ins)
+        reuse.append(choice)
+    return reuse
 
 
 def run(program: Program, args: list) -> list:
@@ -80,12 +116,13 @@ def compile_program(program: Program) -> Callable[[list], list]:
 
     target = name("T", program.graph.target)
     lines = ["def run(args):"]
-    for node, ins, outs, free, arg in program.steps:
+    for (node, ins, outs, free, arg), reuse in zip(program.steps, program.reuse):
         kind = node.type
         if node.kernel is not None:
             call = functools.partial(node.kernel, **node.attrs) if node.attrs else node.kernel
             lhs = ", ".join(f"v{s}" for s in outs) + ("," if len(outs) > 1 else "")
-            lines.append(f"    {lhs} = {name('K', call)}({', '.join(f'v{i}' for i in ins)})")
+            out = "" if reuse is None else f", out=v{ins[reuse]}"
+            lines.append(f"    {lhs} = {name('K', call)}({', '.join(f'v{i}' for i in ins)}{out})")
         elif kind == "Placeholder":
             lines.append(f"    v{outs[0]} = args[{arg}]")
         elif kind == "Const":

@@ -306,3 +306,27 @@ def test_the_compiled_program_matches_the_interpreted_one(rng):
         np.testing.assert_array_equal(c.numpy(), i.numpy())
     source = concrete._program.compiled.source
     assert source.count("\n") >= len(concrete.graph.get_operations())
+
+
+def test_elementwise_chains_reuse_their_buffers_without_touching_views_or_variables(rng):
+    v = gt.Variable(np.ones(6, np.float32))
+    xv = _f32(rng, 6)
+
+    @gt.function
+    def f(x):
+        t = x * 2.0 + 1.0  # the add may write into the multiply's buffer
+        kept = gt.reshape(t, [2, 3])  # a view of t: t's buffer is no longer free to overwrite
+        v.assign(t * 1.0)  # the variable keeps this buffer
+        u = gt.exp(t) - 1.0
+        return kept, u, gt.reshape(v.read_value(), [3, 2])
+
+    x = gt.constant(xv)
+    concrete = f.get_concrete_function(x)
+    assert "out=" in concrete._program.compiled.source if concrete._program.compiled else True
+    kept, u, var_view = f(x)
+    t = xv * 2.0 + 1.0
+    np.testing.assert_allclose(kept.numpy(), t.reshape(2, 3), rtol=1e-6)
+    np.testing.assert_allclose(u.numpy(), np.exp(t) - 1.0, rtol=1e-5)
+    np.testing.assert_allclose(v.numpy(), t, rtol=1e-6)
+    np.testing.assert_allclose(var_view.numpy(), t.reshape(3, 2), rtol=1e-6)
+    assert "out=" in concrete._program.compiled.source
