@@ -49,6 +49,7 @@ class Device:
         physical_index: int,
         backend: Any,
         memory_limit: int | None = None,
+        register: bool = True,
     ) -> None:
         self.device_type = device_type
         self.index = index
@@ -61,7 +62,8 @@ class Device:
         self.current_bytes = 0
         self.peak_bytes = 0
         self.num_tensors = 0
-        _alive[next(_serial)] = self
+        if register:  # a graph's tracing device holds no memory: gt.memory() does not list it
+            _alive[next(_serial)] = self
 
     def kernel(self, op: Any) -> Callable:
         """Returns the kernel for op declaration ``op``, building it on first use."""

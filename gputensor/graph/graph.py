@@ -118,7 +118,7 @@ class Graph:
         self.created_variables: list[Any] = []
         self._names = itertools.count()
         self._consts: dict[int, Symbol] = {}
-        self.device = Device(device.device_type, device.index, device.physical_index, self)
+        self.device = Device(device.device_type, device.index, device.physical_index, self, register=False)
         self.device.name = f"{device.name} (tracing {name})"
 
     # ------------------------------------------------------------- building

@@ -330,3 +330,12 @@ def test_elementwise_chains_reuse_their_buffers_without_touching_views_or_variab
     np.testing.assert_allclose(v.numpy(), t, rtol=1e-6)
     np.testing.assert_allclose(var_view.numpy(), t.reshape(3, 2), rtol=1e-6)
     assert "out=" in concrete._program.compiled.source
+
+
+def test_tracing_devices_do_not_show_in_memory_reports():
+    @gt.function
+    def f(x):
+        return x + 1.0
+
+    f(gt.constant([1.0]))
+    assert not [name for name in gt.memory()["devices"] if "tracing" in name]
