@@ -144,7 +144,8 @@ class PolymorphicFunction:
         return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _eager["on"]:
+        if _eager["on"] or state.graph is not None:
+            # Eagerly when asked; inside another function's trace, inlined into that graph.
             return self._python_function(*args, **kwargs)
         args, kwargs = self._checked(args, kwargs)
         concrete, flat = self._concrete_for(args, kwargs)

@@ -339,3 +339,22 @@ def test_tracing_devices_do_not_show_in_memory_reports():
 
     f(gt.constant([1.0]))
     assert not [name for name in gt.memory()["devices"] if "tracing" in name]
+
+
+def test_a_function_called_inside_another_is_inlined_and_reads_variables_at_run_time():
+    v = gt.Variable(2.0)
+
+    @gt.function
+    def inner(x):
+        return x * v
+
+    @gt.function
+    def outer(x):
+        return inner(x) + 1.0
+
+    x = gt.constant([1.0, 2.0])
+    np.testing.assert_allclose(outer(x).numpy(), [3.0, 5.0])
+    v.assign(10.0)
+    np.testing.assert_allclose(outer(x).numpy(), [11.0, 21.0])
+    types = [op.type for op in outer.get_concrete_function(x).graph.get_operations()]
+    assert "ReadVariable" in types and outer.experimental_get_tracing_count() == 1
