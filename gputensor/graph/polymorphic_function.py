@@ -134,13 +134,20 @@ class PolymorphicFunction:
         # A method: one PolymorphicFunction per instance, tracing with ``self`` bound.
         if instance is None:
             return self
-        bound = self._bound.get(instance)
+        # Kept on the instance: the bound function holds the instance (its method), so a
+        # cache here would keep every instance alive.
+        store = getattr(instance, "__dict__", None)
+        key = f"_gt_function_{id(self)}"
+        bound = store.get(key) if store is not None else self._bound.get(instance)
         if bound is None:
             method = self._python_function.__get__(instance, owner)
             bound = PolymorphicFunction(
                 method, self._input_signature, self._reduce_retracing, name=self._name
             )
-            self._bound[instance] = bound
+            if store is not None:
+                store[key] = bound
+            else:
+                self._bound[instance] = bound
         return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -358,3 +358,23 @@ def test_a_function_called_inside_another_is_inlined_and_reads_variables_at_run_
     np.testing.assert_allclose(outer(x).numpy(), [11.0, 21.0])
     types = [op.type for op in outer.get_concrete_function(x).graph.get_operations()]
     assert "ReadVariable" in types and outer.experimental_get_tracing_count() == 1
+
+
+def test_instances_with_traced_methods_are_freed():
+    import weakref
+
+    class Layer(gt.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = gt.Variable(2.0)
+
+        @gt.function
+        def __call__(self, x):
+            return x * self.w
+
+    layer = Layer()
+    assert float(layer(gt.constant(3.0))) == 6.0
+    ref = weakref.ref(layer)
+    del layer
+    gc.collect()
+    assert ref() is None
