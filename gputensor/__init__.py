@@ -69,7 +69,9 @@ from gputensor.module import Module  # noqa: E402
 
 
 _LAZY = {"saved_model": ("gputensor.saved_model", None), "onnx": ("gputensor.onnx", None),
-         "function": ("gputensor.graph", "function"), "TensorSpec": ("gputensor.graph", "TensorSpec")}  # fmt: skip
+         "function": ("gputensor.graph", "function"), "TensorSpec": ("gputensor.graph", "TensorSpec"),
+         "cond": ("gputensor.graph.control_flow", "cond"),
+         "while_loop": ("gputensor.graph.control_flow", "while_loop")}  # fmt: skip
 
 
 def __getattr__(name: str):

@@ -18,6 +18,8 @@ from gputensor.framework.op_table import execute
 from gputensor.framework.tensor import Tensor, wrap
 from gputensor.graph.graph import Graph
 
+CONTROL_FLOW = ("If", "While")  # nodes whose kernel runs sub-programs (graph/control_flow.py)
+
 
 class Program:
     """A graph lowered for running: a slot per symbol, the steps in order, last uses."""
@@ -94,6 +96,12 @@ def run(program: Program, args: list) -> list:
 
     The first run compiles the program to straight-line Python (`compile_program`).
     """
+    target = program.graph.target
+    return [wrap(a, target) for a in run_arrays(program, args)]
+
+
+def run_arrays(program: Program, args: list) -> list:
+    """`run`, returning the output arrays (a control-flow node runs its branches this way)."""
     fn = program.compiled
     if fn is None:
         fn = program.compiled = compile_program(program)
@@ -101,7 +109,8 @@ def run(program: Program, args: list) -> list:
 
 
 def compile_program(program: Program) -> Callable[[list], list]:
-    """The program as one Python function: a local per slot, one line per node.
+    """The program as one Python function (arrays in, output arrays out): a local per slot,
+    one line per node.
 
     Python runs such code faster than the interpreting loop of `interpret`: no
     per-node branching, list indexing or argument packing (the same idea as the
@@ -122,7 +131,8 @@ def compile_program(program: Program) -> Callable[[list], list]:
             call = functools.partial(node.kernel, **node.attrs) if node.attrs else node.kernel
             lhs = ", ".join(f"v{s}" for s in outs) + ("," if len(outs) > 1 else "")
             out = "" if reuse is None else f", out=v{ins[reuse]}"
-            lines.append(f"    {lhs} = {name('K', call)}({', '.join(f'v{i}' for i in ins)}{out})")
+            expr = f"{name('K', call)}({', '.join(f'v{i}' for i in ins)}{out})"
+            lines.append(f"    {lhs} = {expr}" if outs else f"    {expr}")
         elif kind == "Placeholder":
             lines.append(f"    v{outs[0]} = args[{arg}]")
         elif kind == "Const":
@@ -136,7 +146,7 @@ def compile_program(program: Program) -> Callable[[list], list]:
         else:  # AssignVariable
             lines.append(f"    {name('V', node.value)}._value = wrap(v{ins[0]}, {target})")
         lines += [f"    v{i} = None" for i in free]
-    lines.append(f"    return [{', '.join(f'wrap(v{s}, {target})' for s in program.outputs)}]")
+    lines.append(f"    return [{', '.join(f'v{s}' for s in program.outputs)}]")
     source = "\n".join(lines) + "\n"
     exec(compile(source, f"<gputensor graph {program.graph.name}>", "exec"), env)  # noqa: S102 - generated here
     fn = env["run"]
@@ -157,11 +167,11 @@ def _walk(
     vals: list[Any] = [None] * program.n_slots
     for node, ins, outs, free, arg in program.steps:
         kind = node.type
-        if node.op is not None:
+        if node.op is not None or kind in CONTROL_FLOW:
             out = call(node, [vals[i] for i in ins])
             if len(outs) == 1:
                 vals[outs[0]] = out
-            else:
+            elif outs:
                 for s, o in zip(outs, out):
                     vals[s] = o
         elif kind == "Placeholder":
@@ -217,7 +227,11 @@ def run_recorded(program: Program, args: list[Tensor]) -> list[Tensor]:
     return _walk(
         program,
         args,
-        call=lambda node, tensors: execute(node.op, tuple(tensors), node.attrs),
+        call=lambda node, tensors: (
+            execute(node.op, tuple(tensors), node.attrs)
+            if node.op is not None
+            else node.value.run_tensors(tensors)
+        ),
         const=lambda value: wrap(value, target),
         read=lambda var: var.value(),  # a tape watches the read
         assign=lambda var, tensor: var.assign(tensor),

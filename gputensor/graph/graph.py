@@ -118,6 +118,9 @@ class Graph:
         self.created_variables: list[Any] = []
         self._names = itertools.count()
         self._consts: dict[int, Symbol] = {}
+        self.parent: Graph | None = None  # the graph a branch or loop body is traced inside
+        self.captures: list[tuple[Symbol, Symbol]] = []  # (outer symbol, its placeholder here)
+        self._captured: dict[int, Symbol] = {}
         self.device = Device(device.device_type, device.index, device.physical_index, self, register=False)
         self.device.name = f"{device.name} (tracing {name})"
 
@@ -208,10 +211,29 @@ class Graph:
         return _Kernels(self).get(op.name)
 
     def transfer(self, array: Any, source_backend: Any) -> Any:
-        """A tensor made outside the graph and read inside it: a constant of the graph."""
+        """A tensor made outside the graph and read inside it: a constant of the graph, or,
+        for a symbol of an enclosing graph, a captured input."""
         if type(array) is Symbol:
-            return array
+            if source_backend is self or not isinstance(source_backend, Graph):
+                return array
+            return self.capture(array, source_backend)
         return self.constant(self.target.backend.transfer(array, source_backend))
+
+    def capture(self, symbol: Symbol, owner: Graph) -> Symbol:
+        """The placeholder standing here for ``symbol`` of the enclosing graph ``owner``."""
+        if self.parent is None:
+            raise InvalidArgumentError(
+                "gt.function: a tensor of another function's graph was used here; pass it as an argument",
+                None,
+            )
+        if owner is not self.parent:
+            symbol = self.parent.capture(symbol, owner)
+        inner = self._captured.get(id(symbol))
+        if inner is None:
+            inner = self.placeholder(symbol.shape, dtypes.from_numpy(symbol.dtype))
+            self._captured[id(symbol)] = inner
+            self.captures.append((symbol, inner))
+        return inner
 
     def from_host(self, array: np.ndarray) -> Symbol:
         return self.constant(self.target.backend.from_host(array))

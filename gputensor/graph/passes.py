@@ -25,8 +25,9 @@ import numpy as np
 from gputensor.graph.graph import Operation, Symbol
 
 FOLD_MAX_BYTES = 1 << 20
-_STATEFUL = ("Placeholder", "ReadVariable", "AssignVariable", "Print")
-_SIDE_EFFECTS = ("Placeholder", "AssignVariable", "Print")
+# Control flow may assign variables or print in its branches: kept, never merged or folded.
+_STATEFUL = ("Placeholder", "ReadVariable", "AssignVariable", "Print", "If", "While")
+_SIDE_EFFECTS = ("Placeholder", "AssignVariable", "Print", "If", "While")
 
 
 def optimize(operations: list, outputs: list) -> tuple[list, list]:
@@ -59,7 +60,7 @@ def fold_constants(operations: list, outputs: list) -> tuple[list, list]:
     for node in operations:
         if node.type == "Const":
             known[id(node.outputs[0])] = node.value
-        elif node.kernel is not None and node.inputs and all(id(s) in known for s in node.inputs):
+        elif node.op is not None and node.inputs and all(id(s) in known for s in node.inputs):
             result = node.kernel(*[known[id(s)] for s in node.inputs], **node.attrs)
             values = tuple(result) if len(node.outputs) > 1 else (result,)
             if sum(getattr(v, "nbytes", 0) for v in values) <= FOLD_MAX_BYTES:

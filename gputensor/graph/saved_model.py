@@ -171,6 +171,11 @@ def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) 
             constants.append(np.asarray(target.backend.to_host(node.value)))
         elif node.type in ("ReadVariable", "AssignVariable"):
             entry["variable"] = _index(variables, node.value)
+        elif node.type in ("If", "While"):
+            raise UnimplementedError(
+                f"gt.saved_model.save: {program.graph.name} uses gt.cond / gt.while_loop on tensors, which "
+                "this format cannot hold yet"
+            )
         elif node.type == "Print":
             raise UnimplementedError(
                 f"gt.saved_model.save: {program.graph.name} calls gt.print, which this format cannot "

@@ -19,3 +19,9 @@ def test_docstring_examples(name):
     result = doctest.testmod(mod, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+def test_control_flow_docstring_examples():
+    mod = importlib.import_module("gputensor.graph.control_flow")
+    result = doctest.testmod(mod, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
