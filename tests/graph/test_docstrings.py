@@ -12,16 +12,15 @@ import gputensor as gt
 
 @pytest.mark.parametrize(
     "name",
-    ["gputensor.graph.polymorphic_function", "gputensor.graph.tensor_spec", "gputensor.ops.logging_ops"],
+    [
+        "gputensor.graph.polymorphic_function",
+        "gputensor.graph.tensor_spec",
+        "gputensor.graph.control_flow",
+        "gputensor.ops.logging_ops",
+    ],
 )
 def test_docstring_examples(name):
     mod = importlib.import_module(name)
     result = doctest.testmod(mod, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
     assert result.attempted > 0
-
-
-def test_control_flow_docstring_examples():
-    mod = importlib.import_module("gputensor.graph.control_flow")
-    result = doctest.testmod(mod, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0
