@@ -26,7 +26,6 @@ gradient function) leaves that signature on the normal path for good.
 from __future__ import annotations
 
 import functools
-import math
 import operator
 import os
 import threading
@@ -34,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gputensor.framework.context import state
+from gputensor.framework.op_table import attrs_key
 from gputensor.framework.tensor import Tensor, wrap
 
 ENABLED = os.environ.get("GPUTENSOR_GRADIENT_REPLAY", "1") != "0"
@@ -88,15 +88,6 @@ class _Plan:
         self.ops: tuple | None = None  # its key in _matchers
 
 
-def _attrs_key(attrs: dict) -> tuple:
-    key = tuple(attrs.items())
-    for _, v in key:
-        if type(v) is float and v == 0.0:
-            # 0.0 == -0.0, but a gradient scaled by the attr keeps its sign of zero.
-            return tuple((k, (v, math.copysign(1.0, v)) if type(v) is float else v) for k, v in key)
-    return key
-
-
 def signature(records: list, seeds: list, targets: list, source_ids: set) -> tuple[tuple, list] | None:
     """The key of a backward pass and its tensors in slot order, or None when a
     recorded op on the path has no replayable gradient.
@@ -119,7 +110,7 @@ def signature(records: list, seeds: list, targets: list, source_ids: set) -> tup
         reach.update(rec[7])
         attrs = rec[2]
         flat.append(op)
-        flat.append(_attrs_key(attrs) if attrs else None)
+        flat.append(attrs_key(attrs) if attrs else None)
         flat.append(len(in_ids))
         for t, k in zip(rec[1], in_ids):
             s = slot_of.get(k)

@@ -9,6 +9,7 @@ through `execute`, so no other module keeps a list of ops.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -187,6 +188,21 @@ def mixed_dtype_error(op: OpDef, x: Tensor, y: Tensor) -> errors.InvalidArgument
         f"the same dtype, as in TensorFlow. Cast one, e.g. gt.cast(y, gt.{x._dtype.name})",
         op.name,
     )
+
+
+def attrs_key(attrs: dict) -> tuple:
+    """``attrs`` as a hashable key (raises TypeError for unhashable values).
+
+    Float attrs equal to zero carry their sign: 0.0 == -0.0, but a result scaled by
+    the attr keeps its sign of zero, so caches of plans and graphs tell them apart.
+    """
+    key = tuple(attrs.items())
+    for _, v in key:
+        if type(v) is float and v == 0.0:
+            return tuple(
+                (k, (v, math.copysign(1.0, v)) if type(v) is float and v == 0.0 else v) for k, v in key
+            )
+    return key
 
 
 # ----------------------------------------------------------------- execute

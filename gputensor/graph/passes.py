@@ -17,11 +17,11 @@ while tracing, so folding and merging never change what a call computes.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from gputensor.framework.op_table import attrs_key
 from gputensor.graph.graph import Operation, Symbol
 
 FOLD_MAX_BYTES = 1 << 20
@@ -72,13 +72,6 @@ def fold_constants(operations: list, outputs: list) -> tuple[list, list]:
     return out, outputs
 
 
-def _attrs_key(attrs: dict) -> tuple:
-    # 0.0 == -0.0 but an attr scaling a result keeps its sign of zero: tell them apart.
-    return tuple(
-        (k, (v, math.copysign(1.0, v)) if type(v) is float and v == 0.0 else v) for k, v in attrs.items()
-    )
-
-
 def _const_key(value: Any) -> tuple | None:
     """Small host constants (the scalars of ``x * 2.0``) are equal when their bytes are."""
     if isinstance(value, (np.ndarray, np.generic)) and value.nbytes <= 1024:
@@ -102,7 +95,7 @@ def eliminate_common_subexpressions(operations: list, outputs: list) -> tuple[li
                 out.append(node)
                 continue
         else:
-            key = (node.type, tuple(id(s) for s in node.inputs), _attrs_key(node.attrs))
+            key = (node.type, tuple(id(s) for s in node.inputs), attrs_key(node.attrs))
         try:
             first = seen.get(key)
         except TypeError:  # an unhashable attr: keep the node
