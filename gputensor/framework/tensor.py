@@ -245,6 +245,11 @@ def wrap(data: Any, device: Any) -> Tensor:
     return t
 
 
+def array_on(t: Tensor, device: Any) -> Any:
+    """The array of ``t`` on ``device``: its own, or a copy the device's backend makes."""
+    return t._data if t._device is device else device.backend.transfer(t._data, t._device.backend)
+
+
 def current_device() -> Any:
     """The device ops without tensor inputs run on: the `gt.device` scope, else the default."""
     return state.device or registry.default_device()

@@ -15,6 +15,7 @@ from gputensor.framework.context import state
 from gputensor.framework.tensor import (
     Tensor,
     TensorShape,
+    array_on,
     convert_to_tensor,
     register_tensor_conversion_function,
     wrap,
@@ -129,7 +130,7 @@ class Variable:
                 f"shape {self._shape}; reshape the value first (gt.reshape)"
             )
         if t._device is not self._value._device:
-            t = wrap(self._value._device.backend.transfer(t._data, t._device.backend), self._value._device)
+            t = wrap(array_on(t, self._value._device), self._value._device)
         return t
 
     def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
@@ -177,7 +178,7 @@ class Variable:
             elif self._constraint is not None:
                 t = convert_to_tensor(self._constraint(t))
             if t._device is not graph.device:
-                t = wrap(graph.transfer(t._data, t._device.backend), graph.device)
+                t = wrap(array_on(t, graph.device), graph.device)
         finally:
             state.tapes = tapes
         graph.assign_variable(self, t._data)

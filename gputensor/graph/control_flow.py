@@ -20,7 +20,7 @@ from gputensor.errors import InvalidArgumentError, UnimplementedError
 from gputensor.framework import dtypes
 from gputensor.framework.context import state
 from gputensor.framework.shape_inference import Spec
-from gputensor.framework.tensor import Tensor, convert_to_tensor, wrap
+from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
 from gputensor.graph import executor, passes
 from gputensor.graph.graph import Graph, Symbol
 
@@ -63,10 +63,7 @@ class _Branch:
     def _as_symbol(sub: Graph, value: Any, name: str) -> Symbol:
         if value is None:
             raise ValueError(f"{name}: returned None; return tensors (the same structure in every branch)")
-        t = value if isinstance(value, Tensor) else convert_to_tensor(value)
-        if t._device is sub.device:
-            return t._data
-        return sub.transfer(t._data, t._device.backend)
+        return array_on(value if isinstance(value, Tensor) else convert_to_tensor(value), sub.device)
 
 
 def _outer_captures(*branches: _Branch) -> list:
@@ -237,10 +234,7 @@ def while_loop(
     _refuse_tapes("while_loop")
     structure = values
     flat = [convert_to_tensor(v) for v in nest.flatten(structure)]
-    flat = [
-        t if t._device is graph.device else wrap(graph.transfer(t._data, t._device.backend), graph.device)
-        for t in flat
-    ]
+    flat = [t if t._device is graph.device else wrap(array_on(t, graph.device), graph.device) for t in flat]
     specs = [(tuple(t._data.shape), t.dtype) for t in flat]
 
     def unflat(fn: Callable) -> Callable:

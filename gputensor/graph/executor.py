@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from gputensor.framework.op_table import execute
-from gputensor.framework.tensor import Tensor, wrap
+from gputensor.framework.tensor import Tensor, array_on, wrap
 from gputensor.graph.graph import Graph
 
 CONTROL_FLOW = ("If", "While")  # nodes whose kernel runs sub-programs (graph/control_flow.py)
@@ -116,7 +116,7 @@ def compile_program(program: Program) -> Callable[[list], list]:
     per-node branching, list indexing or argument packing (the same idea as the
     compiled backward plans of autodiff/matcher.py).
     """
-    env: dict[str, Any] = {"wrap": wrap, "_variable_array": _variable_array, "_print": _print}
+    env: dict[str, Any] = {"wrap": wrap, "array_on": array_on, "_print": _print}
 
     def name(prefix: str, value: Any) -> str:
         key = f"{prefix}{len(env)}"
@@ -138,7 +138,7 @@ def compile_program(program: Program) -> Callable[[list], list]:
         elif kind == "Const":
             lines.append(f"    v{outs[0]} = {name('C', node.value)}")
         elif kind == "ReadVariable":
-            lines.append(f"    v{outs[0]} = _variable_array({name('V', node.value)}, {target})")
+            lines.append(f"    v{outs[0]} = array_on({name('V', node.value)}._value, {target})")
         elif kind == "Print":
             lines.append(
                 f"    _print({name('P', node.value)}, [{''.join(f'v{i}, ' for i in ins)}], {target})"
@@ -201,7 +201,7 @@ def interpret(program: Program, args: list) -> list:
         args,
         call=lambda node, arrays: node.kernel(*arrays, **node.attrs),
         const=lambda value: value,
-        read=lambda var: _variable_array(var, target),
+        read=lambda var: array_on(var._value, target),
         assign=assign,
         show=lambda spec, arrays: _print(spec, arrays, target),
     )
@@ -212,13 +212,6 @@ def _print(spec: tuple, arrays: list, target: Any) -> None:
     """Runs a Print node: its writer gets the printed values, tensors as Tensors."""
     parts, write = spec
     write([wrap(arrays[i], target) if kind == "tensor" else i for kind, i in parts])
-
-
-def _variable_array(var: Any, target: Any) -> Any:
-    t = var._value
-    if t._device is target:
-        return t._data
-    return target.backend.transfer(t._data, t._device.backend)
 
 
 def run_recorded(program: Program, args: list[Tensor]) -> list[Tensor]:

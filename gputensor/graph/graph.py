@@ -164,14 +164,14 @@ class Graph:
         ``node.value`` is ``(parts, write)``: per printed value ``("tensor", i)`` for the
         node's input i, or ``("python", value)``.
         """
-        from gputensor.framework.tensor import Tensor
+        from gputensor.framework.tensor import Tensor, array_on
 
         inputs, parts = [], []
         for v in values:
             if hasattr(v, "read_value"):  # a variable: its value when the graph runs
                 v = v.value()
             if isinstance(v, Tensor):
-                data = v._data if v._device is self.device else self.transfer(v._data, v._device.backend)
+                data = array_on(v, self.device)
                 parts.append(("tensor", len(inputs)))
                 inputs.append(data)
             else:

@@ -24,7 +24,7 @@ from gputensor.autodiff import nest
 from gputensor.backend import registry
 from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as device_scope
-from gputensor.framework.tensor import Tensor, convert_to_tensor, wrap
+from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
 from gputensor.framework.variable import Variable
 from gputensor.graph import executor, passes
 from gputensor.graph.graph import Graph
@@ -78,7 +78,7 @@ class ConcreteFunction:
                     f"dtype {spec.dtype}. Call the gt.function instead, which traces again"
                 )
             if t._device is not target:
-                tensors[i] = wrap(target.backend.transfer(t._data, t._device.backend), target)
+                tensors[i] = wrap(array_on(t, target), target)
         if state.tapes:
             with device_scope(target):
                 results = executor.run_recorded(self._program, tensors)

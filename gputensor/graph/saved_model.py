@@ -36,7 +36,7 @@ from gputensor.backend import registry
 from gputensor.errors import DataLossError, NotFoundError, UnimplementedError
 from gputensor.framework import dtypes
 from gputensor.framework.op_table import OPS
-from gputensor.framework.tensor import Tensor, convert_to_tensor
+from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor
 from gputensor.framework.variable import Variable
 from gputensor.graph import executor
 from gputensor.graph.graph import Graph, Operation, Symbol
@@ -318,10 +318,7 @@ class _LoadedConcrete:
 
     def run(self, tensors: list) -> Any:
         target = self.target
-        arrays = [
-            t._data if t._device is target else target.backend.transfer(t._data, t._device.backend)
-            for t in tensors
-        ]
+        arrays = [array_on(t, target) for t in tensors]
         results = executor.run(self.program, arrays)
         return _fill(self.structured_outputs, results)
 
