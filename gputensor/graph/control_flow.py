@@ -22,7 +22,7 @@ from gputensor.framework.context import state
 from gputensor.framework.shape_inference import Spec
 from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
 from gputensor.graph import executor, passes
-from gputensor.graph.graph import Graph, Symbol
+from gputensor.graph.graph import Graph, Symbol, index_adding
 
 
 def _symbolic(value: Any, graph: Graph | None) -> bool:
@@ -70,8 +70,7 @@ def _outer_captures(*branches: _Branch) -> list:
     seen: list[Symbol] = []
     for b in branches:
         for outer, _ in b.graph.captures:
-            if not any(o is outer for o in seen):
-                seen.append(outer)
+            index_adding(seen, outer)
     return seen
 
 

@@ -28,6 +28,16 @@ from gputensor.framework.op_table import OPS
 from gputensor.framework.shape_inference import Spec
 
 
+def index_adding(seq: list, item: Any) -> int:
+    """The position of ``item`` in ``seq`` by identity (variables and symbols may define
+    ``==`` elementwise), appending it when absent."""
+    for i, x in enumerate(seq):
+        if x is item:
+            return i
+    seq.append(item)
+    return len(seq) - 1
+
+
 class Symbol:
     """An output of a graph node: the shape and dtype of a value known only when the graph runs."""
 
@@ -180,8 +190,7 @@ class Graph:
         node.value = (parts, write)
 
     def _use(self, var: Any) -> None:
-        if not any(v is var for v in self.variables):
-            self.variables.append(var)
+        index_adding(self.variables, var)
 
     def apply(self, op: Any, arrays: tuple, attrs: dict) -> Any:
         """The kernel of every op while tracing: adds its node, returns its output symbols."""

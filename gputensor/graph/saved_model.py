@@ -39,7 +39,7 @@ from gputensor.framework.op_table import OPS
 from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor
 from gputensor.framework.variable import Variable
 from gputensor.graph import executor
-from gputensor.graph.graph import Graph, Operation, Symbol
+from gputensor.graph.graph import Graph, Operation, Symbol, index_adding
 from gputensor.graph.polymorphic_function import PolymorphicFunction
 
 FORMAT = "gputensor.saved_model"
@@ -170,7 +170,7 @@ def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) 
             entry["const"] = len(constants)
             constants.append(np.asarray(target.backend.to_host(node.value)))
         elif node.type in ("ReadVariable", "AssignVariable"):
-            entry["variable"] = _index(variables, node.value)
+            entry["variable"] = index_adding(variables, node.value)
         elif node.type in ("If", "While"):
             raise UnimplementedError(
                 f"gt.saved_model.save: {program.graph.name} uses gt.cond / gt.while_loop on tensors, which "
@@ -212,14 +212,6 @@ def _encode_outputs(value: Any, outputs: dict) -> Any:
     if isinstance(value, dict):
         return {"dict": {str(k): _encode_outputs(v, outputs) for k, v in value.items()}}
     return {"value": _encode(value)}
-
-
-def _index(variables: list, var: Variable) -> int:
-    for i, v in enumerate(variables):
-        if v is var:
-            return i
-    variables.append(var)
-    return len(variables) - 1
 
 
 def _write(export_dir: str, meta: dict, variables: list, constants: list) -> None:
