@@ -45,13 +45,9 @@ class _Branch:
         sub = Graph(outer.target, name=name)
         sub.parent = outer
         args = [wrap(sub.placeholder(shape, dtype), sub.device) for shape, dtype in specs]
-        saved_graph, saved_device = state.graph, state.device
-        state.graph, state.device = sub, sub.device
-        try:
+        with sub.building():
             result = fn(*args)
             flat = [self._as_symbol(sub, x, name) for x in nest.flatten(result)]
-        finally:
-            state.graph, state.device = saved_graph, saved_device
         sub.outputs = flat
         self.structure = result
         self.outputs = flat

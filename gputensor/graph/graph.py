@@ -16,7 +16,9 @@ executor (executor.py) calls kernels without any dispatch logic.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,7 @@ import numpy as np
 from gputensor.backend.device import Device
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes
+from gputensor.framework.context import state
 from gputensor.framework.op_table import OPS
 from gputensor.framework.shape_inference import Spec
 
@@ -135,6 +138,19 @@ class Graph:
         self.device.name = f"{device.name} (tracing {name})"
 
     # ------------------------------------------------------------- building
+    @contextlib.contextmanager
+    def building(self) -> Iterator[None]:
+        """Runs Python with this graph active: its ops become nodes here.
+
+        Tapes outside see a function's call, not its tracing, so they are set aside.
+        """
+        saved = state.graph, state.device, state.tapes
+        state.graph, state.device, state.tapes = self, self.device, ()
+        try:
+            yield
+        finally:
+            state.graph, state.device, state.tapes = saved
+
     def _node(self, type_: str, op: Any, inputs: tuple, attrs: dict, specs: list) -> Operation:
         node = Operation(type_, f"{type_}_{next(self._names)}", op, inputs, attrs)
         node.outputs = tuple(Symbol(s.shape, s.dtype.np_dtype, node, i) for i, s in enumerate(specs))

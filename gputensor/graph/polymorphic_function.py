@@ -216,16 +216,8 @@ class PolymorphicFunction:
         for i in tensors:
             symbolic[i] = wrap(graph.placeholder(tuple(flat[i]._data.shape), flat[i].dtype), graph.device)
         sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
-        saved_graph, saved_device, saved_tapes = state.graph, state.device, state.tapes
-        state.graph = graph
-        state.device = graph.device
-        state.tapes = ()  # tapes outside the function see its call, not its tracing
-        try:
+        with graph.building():
             outputs = self._python_function(*sym_args, **sym_kwargs)
-        finally:
-            state.graph = saved_graph
-            state.device = saved_device
-            state.tapes = saved_tapes
         self._tracing_count += 1
         if graph.created_variables and self._variables_made:
             raise ValueError(
