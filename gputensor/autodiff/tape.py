@@ -103,6 +103,12 @@ class GradientTape:
         self._clear()
 
     def _clear(self) -> None:
+        self._drop_records()
+        self._watched_vars: dict[int, Variable] = {}  # variable uid -> variable, watch order
+        self._used = False
+        self._post_mortem: dict[int, Any] | None = None  # reasons kept after records are freed
+
+    def _drop_records(self) -> None:
         self._ids: set[int] = set()  # ids of watched tensors and of recorded outputs
         self._watched: list[Tensor] = []  # keeps watched tensors (and so their ids) alive
         # One tuple per recorded op (plain tuples: this is the hot path), fields in order:
@@ -110,10 +116,7 @@ class GradientTape:
         # input ids, output ids, ids of the floating outputs (those gradients flow through).
         self._records: list[tuple] = []
         self._var_tensors: dict[int, list[Tensor]] = {}  # variable uid -> tensors read from it
-        self._watched_vars: dict[int, Variable] = {}  # variable uid -> variable, watch order
         self._breaks: list[tuple] = []  # (kind, op name, input ids) where watched values stopped
-        self._used = False
-        self._post_mortem: dict[int, Any] | None = None  # reasons kept after records are freed
 
     # ------------------------------------------------------------ context protocol
     def __enter__(self) -> GradientTape:
@@ -489,12 +492,7 @@ class GradientTape:
 
     def _release(self) -> None:
         """Frees the records of a used non-persistent tape."""
-        # As _clear, but the watched variables and the kept explanations stay readable (as TF).
-        self._ids = set()
-        self._watched = []
-        self._records = []
-        self._var_tensors = {}
-        self._breaks = []
+        self._drop_records()  # the watched variables and kept explanations stay readable (as TF)
         self._used = True
 
     def _remember_reasons(self, target: Any, sources: list) -> None:
