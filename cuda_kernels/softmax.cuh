@@ -50,6 +50,69 @@ template <typename In, bool Log> struct Softmax {
   }
 };
 
+// Softmax of contiguous rows of R <= 32 * K * V elements, one warp per row, the row held
+// in registers: one read and one write per element, where Softmax above reads three
+// times (PyTorch's persistent warp softmax does the same). Lane l holds K groups of V
+// consecutive elements, group k at (l + 32 * k) * V, so each group load is coalesced
+// across the warp; V = 4 moves them as one aligned Vec4 (the glue checks R % 4 == 0
+// and the pointers' alignment). K and V are template arguments so every loop unrolls
+// and v[] stays in registers (an index known only at run time would put it in local
+// memory). Indices within a row are int: R <= 1024.
+template <typename In, bool Log, int K, int V>
+__device__ void softmax_rows_in_registers(const In* __restrict__ x, In* __restrict__ y, long long rows, int R) {
+  typedef typename compute<In>::type A;
+  const int lane = threadIdx.x % GT_WARP;
+  const long long warps = blockDim.x / GT_WARP;
+  const MaxOf<A> mx;
+  for (long long row = blockIdx.x * warps + threadIdx.x / GT_WARP; row < rows; row += gridDim.x * warps) {
+    const In* __restrict__ xr = x + row * R;
+    In* __restrict__ yr = y + row * R;
+    A v[K][V];
+    A m = mx.identity();
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int c = (lane + GT_WARP * k) * V;
+      if (V == 4 && c < R) {
+        const Vec4<In> q = *reinterpret_cast<const Vec4<In>*>(xr + c);
+#pragma unroll
+        for (int j = 0; j < V; ++j) v[k][j] = to_c(q.v[j]);
+      } else {
+#pragma unroll
+        for (int j = 0; j < V; ++j) v[k][j] = c + j < R ? to_c(xr[c + j]) : mx.identity();
+      }
+#pragma unroll
+      for (int j = 0; j < V; ++j) m = mx.combine(m, v[k][j]);
+    }
+    m = warp_allreduce(mx, m);
+    A s = A(0);
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+#pragma unroll
+      for (int j = 0; j < V; ++j)
+        if ((lane + GT_WARP * k) * V + j < R) s += exp(v[k][j] - m);
+    s = warp_allreduce(SumOf<A>(), s);
+    const A log_sum = log(s);
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int c = (lane + GT_WARP * k) * V;
+      if (c >= R) continue;
+      Vec4<In> q;
+#pragma unroll
+      for (int j = 0; j < V; ++j) {
+        const A z = v[k][j] - m - log_sum;
+        q.v[j] = from_c<In>(Log ? z : exp(z));
+      }
+      if (V == 4) {
+        *reinterpret_cast<Vec4<In>*>(yr + c) = q;
+      } else {
+#pragma unroll
+        for (int j = 0; j < V; ++j)
+          if (c + j < R) yr[c + j] = q.v[j];
+      }
+    }
+  }
+}
+
 // loss = -sum(labels * log_softmax(logits)), backprop = softmax(logits) - labels.
 template <typename In> struct SoftmaxXent {
   typedef typename compute<In>::type acc_t;

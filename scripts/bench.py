@@ -221,6 +221,7 @@ def gpu_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
                 line += f", PyTorch {t_soft * 1e6:.1f} us"
                 best = min(best, t_soft)
             print(f"{line}; gputensor / best = {soft_s / best:.2f}")
+            print(f"  kernels alone (launched directly): {_softmax_kernels(gt, s, min_time, sync)}")
         x4 = np.ones(4, np.float32)
         g4 = gt.constant(x4)
         c4 = cp.asarray(x4)
@@ -229,6 +230,36 @@ def gpu_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
             t4 = torch.as_tensor(x4, device="cuda")
             line += f", PyTorch {_timeit(lambda: t4 + t4, min_time, torch.cuda.synchronize) * 1e6:.1f} us"
         print(line)
+
+
+def _softmax_kernels(gt: Any, s: Any, min_time: float, sync: Callable) -> str:
+    """The register-resident softmax kernel against the three-pass warp/block kernel it
+    replaced for rows up to 1024, same input, launched without the op's dispatch."""
+    from gputensor.backend.cuda import launch_config
+    from gputensor.backend.cuda.families import softmax as fam
+
+    backend = s._device.backend
+    x = s._data
+    out = backend.empty(x.shape, x.dtype)
+    rows, r = x.shape
+    src = fam.source_for("softmax")
+    k, v = fam.register_shape(r, True)
+    regs = (
+        f"gt_softmax_float32_regs{k}x{v}",
+        launch_config.reduction("warp", rows, r, 1),
+        (x, out, np.int64(rows), np.int32(r)),
+    )
+    layout = "warp" if r <= launch_config.WARP_ROW_LIMIT else "block"
+    three = (
+        f"gt_softmax_float32_{layout}",
+        launch_config.reduction(layout, rows, r, 1),
+        (x, out, np.int64(rows), np.int64(r), np.int64(1)),
+    )
+    cells = []
+    for label, (name, config, args) in (("registers", regs), ("three-pass", three)):
+        t = _timeit(lambda n=name, c=config, a=args: backend.launch(src, n, c, a), min_time, sync)
+        cells.append(f"{label} {t * 1e6:.1f} us ({2 * x.nbytes / t / 1e9:.0f} GB/s)")
+    return ", ".join(cells)
 
 
 def _mlp(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str, Callable]:
@@ -347,7 +378,11 @@ def graph_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timing runs")
+    parser.add_argument(
+        "--only", choices=("cpu", "graph", "gpu"), action="append", help="run only these parts (repeatable)"
+    )
     args = parser.parse_args()
+    parts = set(args.only or ("cpu", "graph", "gpu"))
     min_time = 0.2 if args.quick else 1.0
 
     import gputensor as gt
@@ -358,9 +393,10 @@ def main() -> int:
           f"torch {getattr(peers.get('torch'), '__version__', '-')} | tf {getattr(peers.get('tf'), '__version__', '-')}")  # fmt: skip
     print(f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
     libs = ["gputensor", "numpy", "torch", "tf"]
-    print(f"{'workload (CPU)':28}" + "".join(f"{lib:>12}" for lib in libs) + "   gt/np  gt/torch  gt/tf")
+    if "cpu" in parts:
+        print(f"{'workload (CPU)':28}" + "".join(f"{lib:>12}" for lib in libs) + "   gt/np  gt/torch  gt/tf")
     with gt.device("/CPU:0"):
-        for name, fns in cpu_workloads(gt, peers):
+        for name, fns in cpu_workloads(gt, peers) if "cpu" in parts else ():
             times = {lib: _timeit(fn, min_time) for lib, fn in fns.items()}
             cells = "".join(f"{times[lib] * 1e6:10.2f}us" if lib in times else f"{'-':>12}" for lib in libs)
             ratios = "  ".join(
@@ -369,8 +405,11 @@ def main() -> int:
             )
             overhead = (times["gputensor"] - times["numpy"]) * 1e6
             print(f"{name:28}{cells}   {ratios}   (+{overhead:.2f}us over numpy)")
-    graph_workloads(gt, peers, min_time)
-    if any(d.device_type == "GPU" for d in gt.config.list_logical_devices()):
+    if "graph" in parts:
+        graph_workloads(gt, peers, min_time)
+    if "gpu" not in parts:
+        pass
+    elif any(d.device_type == "GPU" for d in gt.config.list_logical_devices()):
         gpu_workloads(gt, peers, min_time)
     else:
         print("\nno GPU visible: GPU rows skipped")

@@ -1,7 +1,8 @@
 """The softmax family's fused kernels on every layout, against float64 NumPy formulas.
 
 Rows longer than launch_config.WARP_ROW_LIMIT take a block each, shorter ones a
-warp, and softmax over a leading axis runs on 32-column tiles; the cases below
+warp (softmax: a warp holding the row in registers, in every elements-per-lane bucket
+of register_shape, scalar and Vec4), and softmax over a leading axis runs on 32-column tiles; the cases below
 hit each with sizes that are not multiples of 32. On "/EMU_GPU:0" (and a real
 GPU) these run cuda_kernels/softmax.cuh; on the CPU, the NumPy kernels.
 """
@@ -18,6 +19,15 @@ from gputensor.framework.op_table import OPS, execute
 SOFTMAX_CASES = {
     "block_per_row": ((3, 2500), -1),
     "warp_per_row": ((45, 37), -1),
+    # Register-resident rows: each elements-per-lane bucket, scalar and Vec4 groups.
+    "regs_1x1": ((5, 4), -1),
+    "regs_2x1": ((9, 33), -1),
+    "regs_4x1": ((6, 127), -1),
+    "regs_1x4": ((7, 128), -1),
+    "regs_2x4": ((3, 196), -1),
+    "regs_8x4": ((11, 1000), -1),
+    "regs_8x4_full": ((2, 1024), -1),
+    "regs_32x1": ((4, 999), -1),
     "one_class": ((4, 1), -1),
     "column_tiles": ((50, 33), 0),
     "middle_axis": ((3, 40, 70), 1),
@@ -65,7 +75,9 @@ def _special_rows(rng, n: int) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("n", [3, 700, 1500], ids=["warp_per_row", "warp_long_row", "block_per_row"])
+@pytest.mark.parametrize(
+    "n", [3, 700, 1000, 1500], ids=["warp_per_row", "warp_long_row", "vec4_row", "block_per_row"]
+)
 @pytest.mark.parametrize("axis", [1, 0], ids=["rows", "columns"])
 def test_softmax_special_values_follow_the_two_pass_formula_on_every_layout(device, rng, n, axis):
     x = _special_rows(rng, n)
@@ -133,3 +145,24 @@ def test_xent_of_an_empty_batch_is_empty(device):
         np.zeros((0,), np.int32), np.zeros((0, 4), np.float32)
     )
     assert loss.shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "r, aligned, shape",
+    [
+        (1, True, (1, 1)),
+        (32, True, (1, 1)),
+        (33, True, (2, 1)),
+        (128, True, (1, 4)),
+        (128, False, (4, 1)),
+        (130, True, (8, 1)),
+        (1000, True, (8, 4)),
+        (1024, True, (8, 4)),
+        (999, True, (32, 1)),
+    ],
+)
+def test_register_shape_holds_the_row_in_the_fewest_registers(r, aligned, shape):
+    from gputensor.backend.cuda.families.softmax import register_shape
+
+    k, v = register_shape(r, aligned)
+    assert (k, v) == shape and 32 * k * v >= r

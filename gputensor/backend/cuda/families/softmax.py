@@ -3,6 +3,8 @@
 Each row is handled by one block (long rows), one warp (rows up to
 ``launch_config.WARP_ROW_LIMIT``) or, for softmax over an inner axis, a 32-column
 tile; the layouts and their launch shapes are shared with the reduce family.
+Softmax and log-softmax of contiguous rows up to that limit use the register-resident
+kernels (``softmax_rows_in_registers``): the row is read once instead of three times.
 
 Sparse cross-entropy with a label outside ``[0, num_classes)`` writes NaN to that
 row (as TF's GPU kernel) and sets a device flag; the glue reads the flag back (a
@@ -33,6 +35,9 @@ _CALLS = {
     "cols": "gt::cols(p, outer, inner);",
 }
 _OPS = ("softmax", "log_softmax", "softmax_xent", "sparse_softmax_xent")
+# (groups per lane, elements per group) of the register-resident row kernels: 32 * k * v
+# elements a row, in powers of two up to WARP_ROW_LIMIT; v = 4 are the aligned Vec4 twins.
+_REGISTER_SHAPES = ((1, 1), (2, 1), (4, 1), (8, 1), (16, 1), (32, 1), (1, 4), (2, 4), (4, 4), (8, 4))
 
 
 def _wrapper(name: str, params: str, program: str, init: str, layout: str) -> str:
@@ -55,6 +60,15 @@ def source_for(op: str) -> KernelSource:
             for layout in (*_ROW_LAYOUTS, "cols"):
                 code.append(_wrapper(f"gt_{op}_{dt}", params, program, "{x, y, R}", layout))
                 names.append(f"gt_{op}_{dt}_{layout}")
+            log = "true" if op == "log_softmax" else "false"
+            for k, v in _REGISTER_SHAPES:
+                name = f"gt_{op}_{dt}_regs{k}x{v}"
+                code.append(
+                    f'extern "C" __global__ void {name}(const {t}* __restrict__ x, {t}* __restrict__ y, '
+                    f"long long rows, int R) {{\n"
+                    f"  gt::softmax_rows_in_registers<{t}, {log}, {k}, {v}>(x, y, rows, R);\n}}\n"
+                )
+                names.append(name)
         elif op == "softmax_xent":
             params = (
                 f"const {t}* __restrict__ labels, const {t}* __restrict__ x, {t}* __restrict__ loss, "
@@ -83,6 +97,18 @@ def sources(ops: list) -> list[KernelSource]:
     return [source_for(name) for name in _OPS if name in declared]
 
 
+def register_shape(r: int, aligned: bool) -> tuple[int, int]:
+    """(k, v) of the register-resident kernel for rows of ``r`` <= WARP_ROW_LIMIT elements:
+    the fewest elements per lane, in Vec4 groups when rows stay aligned (r % 4 == 0) and a
+    lane holds at least four."""
+    per_lane = 1
+    while 32 * per_lane < r:
+        per_lane *= 2
+    if per_lane >= 4 and r % 4 == 0 and aligned:
+        return per_lane // 4, 4
+    return per_lane, 1
+
+
 def _extents(outer: int, r: int, inner: int) -> tuple:
     return np.int64(outer), np.int64(r), np.int64(inner)
 
@@ -98,6 +124,15 @@ def _softmax_factory(op: str) -> Callable:
                 return out
             shape = tuple(x.shape)
             outer, r, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
+            if inner == 1 and r <= launch_config.WARP_ROW_LIMIT:
+                k, v = register_shape(r, backend.aligned((x, out), 4 * x.dtype.itemsize))
+                backend.launch(
+                    source_for(op),
+                    f"gt_{op}_{dtype}_regs{k}x{v}",
+                    launch_config.reduction("warp", outer, r, 1),
+                    (x, out, np.int64(outer), np.int32(r)),
+                )
+                return out
             layout = launch_config.reduction_layout(r, inner)
             backend.launch(
                 source_for(op),
