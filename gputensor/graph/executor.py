@@ -16,9 +16,12 @@ import numpy as np
 
 from gputensor.framework.op_table import execute
 from gputensor.framework.tensor import Tensor, array_on, wrap
+from gputensor.graph import fusion
 from gputensor.graph.graph import Graph
 
 CONTROL_FLOW = ("If", "While")  # nodes whose kernel runs sub-programs (graph/control_flow.py)
+# Nodes without an op whose ``value`` runs them on Tensors (``run_tensors``) for a recording tape.
+SUBPROGRAMS = (*CONTROL_FLOW, "Fused")
 
 
 class Program:
@@ -26,10 +29,15 @@ class Program:
 
     __slots__ = ("graph", "slot", "steps", "n_slots", "outputs", "output_symbols", "compiled", "reuse")
 
-    def __init__(self, graph: Graph, operations: list | None = None, outputs: list | None = None) -> None:
-        """Lowers ``operations`` (the graph's, or an optimised list) computing ``outputs``."""
+    def __init__(
+        self, graph: Graph, operations: list | None = None, outputs: list | None = None, fuse: bool = True
+    ) -> None:
+        """Lowers ``operations`` (the graph's, or an optimised list) computing ``outputs``;
+        ``fuse``: with chains of elementwise nodes fused for the graph's target (fusion.py)."""
         operations = graph.operations if operations is None else operations
         outputs = graph.outputs if outputs is None else outputs
+        if fuse:
+            operations, outputs = fusion.fuse_elementwise(operations, outputs, graph.target)
         self.graph = graph
         self.compiled: Callable[[list], list] | None = None
         self.slot: dict[int, int] = {}
@@ -167,7 +175,7 @@ def _walk(
     vals: list[Any] = [None] * program.n_slots
     for node, ins, outs, free, arg in program.steps:
         kind = node.type
-        if node.op is not None or kind in CONTROL_FLOW:
+        if node.op is not None or kind in SUBPROGRAMS:
             out = call(node, [vals[i] for i in ins])
             if len(outs) == 1:
                 vals[outs[0]] = out

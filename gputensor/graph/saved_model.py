@@ -150,12 +150,22 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
     _write(export_dir, meta, variables, constants)
 
 
+def _unfused(steps: list) -> Any:
+    """(node, placeholder index) per step, a Fused node as its members: the file holds the
+    graph before fusion, which the loading process redoes for its own device."""
+    for node, _, _, _, arg in steps:
+        if node.type == "Fused":
+            yield from ((member, None) for member in node.value.members)
+        else:
+            yield node, arg
+
+
 def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) -> dict:
     program = concrete._program
     target = program.graph.target
     where: dict[int, list] = {}
     nodes = []
-    for k, (node, _, _, _, arg) in enumerate(program.steps):
+    for k, (node, arg) in enumerate(_unfused(program.steps)):
         for j, sym in enumerate(node.outputs):
             where[id(sym)] = [k, j]
         entry: dict[str, Any] = {

@@ -308,7 +308,9 @@ def test_the_compiled_program_matches_the_interpreted_one(rng):
     assert source.count("\n") >= len(concrete.graph.get_operations())
 
 
-def test_elementwise_chains_reuse_their_buffers_without_touching_views_or_variables(rng):
+@pytest.mark.parametrize("fusion", ["1", "0"], ids=["fused", "unfused"])
+def test_elementwise_chains_reuse_their_buffers_without_touching_views_or_variables(rng, monkeypatch, fusion):
+    monkeypatch.setenv("GPUTENSOR_FUSION", fusion)
     v = gt.Variable(np.ones(6, np.float32))
     xv = _f32(rng, 6)
 
@@ -328,7 +330,12 @@ def test_elementwise_chains_reuse_their_buffers_without_touching_views_or_variab
     np.testing.assert_allclose(u.numpy(), np.exp(t) - 1.0, rtol=1e-5)
     np.testing.assert_allclose(v.numpy(), t, rtol=1e-6)
     np.testing.assert_allclose(var_view.numpy(), t.reshape(3, 2), rtol=1e-6)
-    assert "out=" in concrete._program.compiled.source
+    types = [step[0].type for step in concrete._program.steps]
+    if fusion == "1":  # x * 2.0 + 1.0 and exp(t) - 1.0 are chains
+        assert types.count("Fused") == 2
+    else:  # the add and the subtract write into the buffers of their first inputs
+        assert "Fused" not in types
+        assert concrete._program.compiled.source.count("out=") == 2
 
 
 def test_tracing_devices_do_not_show_in_memory_reports():

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import gputensor as gt
 from gputensor.graph import passes
+
+
+@pytest.fixture(autouse=True)
+def _without_fusion(monkeypatch):
+    # Each pass alone: fusion (tests/graph/test_fusion.py) would merge the nodes these count.
+    monkeypatch.setenv("GPUTENSOR_FUSION", "0")
 
 
 def _program_types(fn, *args):

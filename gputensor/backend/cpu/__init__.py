@@ -54,5 +54,17 @@ class CpuBackend:
     def memory_info(self, physical_index: int) -> dict[str, int]:
         return {}
 
+    def fusable(self, node: Any) -> bool:
+        """Whether graph node ``node`` may join a fused elementwise chain (graph/fusion.py)."""
+        from gputensor.backend.cpu import fused
+
+        return fused.fusable(node)
+
+    def fused_kernel(self, chain: Any) -> Callable:
+        """The function running a fused chain (graph/fusion.py FusedChain) on host arrays."""
+        from gputensor.backend.cpu import fused
+
+        return fused.fused_kernel(chain)
+
 
 CPU = CpuBackend()

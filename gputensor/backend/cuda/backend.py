@@ -188,6 +188,19 @@ class CudaBackend:
     def memory_info(self, physical_index: int) -> dict[str, int]:
         return self.launcher.memory_info()
 
+    # ------------------------------------------------------------------ fusion
+    def fusable(self, node: Any) -> bool:
+        """Whether graph node ``node`` may join a fused elementwise chain (graph/fusion.py)."""
+        from gputensor.backend.cuda.families import fused
+
+        return fused.fusable(node)
+
+    def fused_kernel(self, chain: Any) -> Callable:
+        """One generated kernel running a fused chain (graph/fusion.py FusedChain)."""
+        from gputensor.backend.cuda.families import fused
+
+        return fused.fused_kernel(self, chain)
+
 
 def _any_complex(values: Any) -> bool:
     """True when an array among ``values`` is complex, or a dtype attribute names a complex type."""
