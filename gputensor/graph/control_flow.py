@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gputensor.autodiff import nest
-from gputensor.errors import InvalidArgumentError
+from gputensor.errors import InvalidArgumentError, UnimplementedError
 from gputensor.framework import context, dtypes
 from gputensor.framework.context import state
 from gputensor.framework.op_table import OpDef, execute
@@ -257,7 +257,9 @@ class _If:
     """What an If node runs: per branch its program and where its inputs are in the node's
     captured inputs (the node's inputs are ``(pred, *captures)``)."""
 
-    def __init__(self, true: executor.Program, false: executor.Program, true_at: list, false_at: list) -> None:
+    def __init__(
+        self, true: executor.Program, false: executor.Program, true_at: list, false_at: list
+    ) -> None:
         self.true, self.false = true, false
         self.true_at, self.false_at = list(true_at), list(false_at)
         self.n_out = len(true.output_symbols)
@@ -267,9 +269,14 @@ class _If:
     def pure(self) -> _If:
         if self._pure is None:
             t, f = pure(self.true), pure(self.false)
-            self._pure = self if t is self.true and f is self.false else _If(t, f, self.true_at, self.false_at)
+            self._pure = (
+                self if t is self.true and f is self.false else _If(t, f, self.true_at, self.false_at)
+            )
             self._pure._pure = self._pure
         return self._pure
+
+    def programs(self) -> list:
+        return [self.true, self.false]
 
     def run_arrays(self, pred: Any, *caps: Any) -> Any:
         branch, at = (self.true, self.true_at) if bool(pred) else (self.false, self.false_at)
@@ -365,11 +372,12 @@ class _While:
         if self._pure is None:
             c, b = pure(self.cond), pure(self.body)
             same = c is self.cond and b is self.body
-            self._pure = (
-                self if same else _While(c, b, self.cond_at, self.body_at, self.n_vars, self.maximum)
-            )
+            self._pure = self if same else _While(c, b, self.cond_at, self.body_at, self.n_vars, self.maximum)
             self._pure._pure = self._pure
         return self._pure
+
+    def programs(self) -> list:
+        return [self.cond, self.body]
 
     def _loop(self, values: list, caps: list, run: Callable) -> Any:
         cond_caps = [caps[i] for i in self.cond_at]
@@ -521,13 +529,45 @@ def _vjp(fn: Callable, args: list, watch: list, outs_at: list, seeds: list, sour
         for t in watch:
             tape.watch(t)
         outs = fn(*args)
-    grads = tape.gradient([outs[k] for k in outs_at], sources, output_gradients=seeds, unconnected_gradients="zero")
+    grads = tape.gradient(
+        [outs[k] for k in outs_at], sources, output_gradients=seeds, unconnected_gradients="zero"
+    )
     return [densify(g) for g in grads]
+
+
+def _variables(program: executor.Program, kind: str, found: dict) -> dict:
+    """The variables ``program`` (and the control flow inside it) reads or writes, by uid."""
+    for node, *_ in program.steps:
+        if node.type == kind:
+            found[node.value._unique_id] = node.value
+        elif node.type in executor.CONTROL_FLOW:
+            for inner in node.value.programs():
+                _variables(inner, kind, found)
+    return found
+
+
+def _refuse_written_reads(what: str, programs: list) -> None:
+    """A gradient recomputes the node's ops without its variable writes, so a value read from a
+    variable the node itself writes cannot be recomputed: refused rather than wrong."""
+    read: dict = {}
+    written: dict = {}
+    for p in programs:
+        _variables(p, "ReadVariable", read)
+        _variables(p, "AssignVariable", written)
+    both = [read[k].name for k in read if k in written]
+    if both:
+        raise UnimplementedError(
+            f"{what}: cannot differentiate through a {what} that writes variable(s) {both} and reads them "
+            "again inside (the gradient recomputes its ops, which would see other values); carry the value "
+            f"as a loop variable or branch output instead, or move the write out of the {what}",
+            what,
+        )
 
 
 def _if_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
     from gputensor.autodiff.registry import skip_input
 
+    _refuse_written_reads("cond", attrs["cf"].programs())
     value: _If = attrs["cf"].pure()
     pred, caps = inputs[0], list(inputs[1:])
     want = [i for i, c in enumerate(caps) if _floating(c) and not skip_input(i + 1)]
@@ -563,6 +603,7 @@ def _if_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
 def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
     from gputensor.autodiff.registry import skip_input
 
+    _refuse_written_reads("while_loop", attrs["cf"].programs())
     value: _While = attrs["cf"].pure()
     n = value.n_vars
     init, caps = list(inputs[:n]), list(inputs[n:])
@@ -596,9 +637,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
         got = _vjp(step, list(at_k), sources, fv, g, sources)
         return (k - 1, *got[:nf], *[a + b for a, b in zip(acc, got[nf:])])
 
-    out = while_loop(
-        lambda k, *rest: k >= 0, backward, (count - 1, *seeds, *[_zeros(caps[j]) for j in want])
-    )
+    out = while_loop(lambda k, *rest: k >= 0, backward, (count - 1, *seeds, *[_zeros(caps[j]) for j in want]))
     for i, g in zip(fv, out[1 : 1 + nf]):
         result[i] = g
     for j, g in zip(want, out[1 + nf :]):
