@@ -122,13 +122,22 @@ def test_clear_errors():
         )
 
 
-def test_exports_refuse_control_flow_clearly(tmp_path):
-    f = gt.function(lambda x: gt.cond(gt.reduce_sum(x) > 0.0, lambda: x, lambda: -x))
-    f(gt.constant([1.0]))
-    with pytest.raises(gt.errors.UnimplementedError, match="gt.cond / gt.while_loop"):
-        gt.saved_model.save(f, str(tmp_path / "m"))
-    with pytest.raises(gt.errors.UnimplementedError, match="'If' has no ONNX form"):
-        gt.onnx.export(f, str(tmp_path / "m.onnx"), [gt.TensorSpec([1], gt.float32)])
+def test_onnx_export_refuses_control_flow_it_cannot_express(tmp_path):
+    v = gt.Variable(0.0)
+
+    def writes(x):
+        return gt.cond(gt.reduce_sum(x) > 0.0, lambda: x + v.assign_add(1.0), lambda: -x)
+
+    with pytest.raises(gt.errors.UnimplementedError, match="assigns a variable"):
+        gt.onnx.export(writes, str(tmp_path / "m.onnx"), [gt.TensorSpec([1], gt.float32)])
+
+    def empty(x):
+        gt.cond(gt.reduce_sum(x) > 0.0, lambda: (), lambda: ())
+        return x
+
+    with pytest.raises(gt.errors.UnimplementedError, match="branches return nothing has no ONNX form"):
+        gt.onnx.export(empty, str(tmp_path / "m.onnx"), [gt.TensorSpec([1], gt.float32)])
+    assert not list(tmp_path.iterdir())
 
 
 # ------------------------------------------------------------------ gradients
