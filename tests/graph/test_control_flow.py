@@ -182,7 +182,7 @@ def _cond_loss(x, y):
 
 
 @pytest.mark.parametrize("xv", [[1.0, 2.0], [-1.0, -2.0]])
-def test_a_tape_inside_a_function_differentiates_cond_by_its_branches_gradients(xv):
+def test_a_tape_inside_a_function_differentiates_cond_by_its_branches_gradients(xv, device):
     graph_fn, eager_fn = _inside_and_eager(_cond_loss, lambda: [W])
     x, y = gt.constant(np.array(xv)), gt.constant(np.array([0.3, 0.7]))
     got = graph_fn(x, y)
@@ -207,7 +207,7 @@ def _loop_loss(x, n):
 
 
 @pytest.mark.parametrize("n", [0, 1, 3, 10])  # 10 stops at maximum_iterations=6
-def test_a_tape_inside_a_function_differentiates_while_loop(n):
+def test_a_tape_inside_a_function_differentiates_while_loop(n, device):
     def loss(x):
         return _loop_loss(x, gt.constant(n))
 
