@@ -8,42 +8,117 @@ enclosing graph become captured inputs (`Graph.capture`); the If or While node r
 the chosen branch, or the loop, at every call. Branches must return the same
 structure, shapes and dtypes; a loop body must return its variables with their
 shapes and dtypes unchanged.
+
+Gradients. A tape around a function call differentiates through the branch taken
+and the iterations run: the recorded executor runs the branch programs op by op
+(`run_tensors`). A tape *inside* a function records the If or While node itself as
+one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow,
+by recomputation rather than by keeping intermediates:
+
+- If: an If node on the same condition whose branches are the gradients of the
+  branches. Each gradient branch recomputes its branch's forward ops (replayed from
+  the branch's program, variable writes and prints left out) under a tape, then
+  differentiates them. Every captured tensor (and every variable read in a branch,
+  which is read before the node and captured while a tape records) gets a gradient.
+- While: the number of iterations is counted by running the loop again, then a
+  While node runs backwards over the iterations k = n-1 .. 0; iteration k
+  recomputes the loop variables of step k from the initial ones (k body steps) and
+  applies the body's gradient there. That is O(n^2) body evaluations for n
+  iterations and O(1) extra memory; TF keeps every iteration's values on stacks
+  instead (O(n) time, O(n) memory).
+
+Both are built of gt.cond, gt.while_loop and GradientTape, so they differentiate
+again (higher-order gradients) and save and export like any other control flow.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
 from gputensor.autodiff import nest
 from gputensor.errors import InvalidArgumentError, UnimplementedError
-from gputensor.framework import dtypes
+from gputensor.framework import context, dtypes
 from gputensor.framework.context import state
+from gputensor.framework.op_table import OpDef, execute
 from gputensor.framework.shape_inference import Spec
 from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
 from gputensor.graph import executor, passes
-from gputensor.graph.graph import Graph, Symbol, index_adding
+from gputensor.graph.graph import Graph, Operation, Symbol, index_adding
 
 
 def _symbolic(value: Any, graph: Graph | None) -> bool:
     return graph is not None and isinstance(value, Tensor) and value._device is graph.device
 
 
-def _refuse_tapes(what: str) -> None:
-    if state.tapes:
-        raise UnimplementedError(
-            f"{what}: gradients through a {what} with a tensor condition inside gt.function are not "
-            "supported yet; compute the gradient outside the function, or use gt.where",
-            what,
-        )
+def _is_symbol(t: Any) -> bool:
+    return isinstance(t, Tensor) and type(t._data) is Symbol
+
+
+def _floating(t: Any) -> bool:
+    return t._dtype.kind in "fc"
+
+
+def _no_infer(op: Any, specs: list, attrs: dict) -> Any:
+    raise TypeError(f"{op.name} nodes are made by gt.cond / gt.while_loop, not through execute")
+
+
+# The tape's view of an If or While node: one op with a gradient (set at the end of this
+# module). They are not in the op table: only gt.cond and gt.while_loop make these nodes.
+IF_OP = OpDef("If", "other", None, None, None, 1, True, (), _no_infer)
+WHILE_OP = OpDef("While", "other", None, None, None, 1, True, (), _no_infer)
+
+
+class _BranchGraph(Graph):
+    """The graph of a branch, loop condition or body.
+
+    While a tape records around the gt.cond / gt.while_loop call, a variable read in
+    the branch is read in the enclosing graph before the node instead, and captured:
+    the tape then sees the read, and the node's gradient reaches the variable. A read
+    after the branch itself assigned the variable stays inside (it must see the write).
+    """
+
+    def __init__(self, outer: Graph, name: str, hoist: bool, tapes: tuple, no_hoist: frozenset) -> None:
+        super().__init__(outer.target, name=name)
+        self.parent = outer
+        self.hoist = hoist
+        self.outer_tapes = tapes  # active where the node is made: they watch hoisted reads
+        self.no_hoist = no_hoist  # variables (by uid) read inside even so
+        self.hoisted: dict[int, Symbol] = {}
+        self.assigned: set[int] = set()
+
+    def read_variable(self, var: Any) -> Symbol:
+        uid = var._unique_id
+        if not self.hoist or uid in self.no_hoist or uid in self.assigned:
+            return super().read_variable(var)
+        sym = self.hoisted.get(uid)
+        if sym is None:
+            saved = state.graph, state.device, state.tapes
+            state.graph, state.device, state.tapes = self.parent, self.parent.device, self.outer_tapes
+            try:
+                outer = var.value()
+            finally:
+                state.graph, state.device, state.tapes = saved
+            sym = self.hoisted[uid] = self.capture(outer._data, self.parent)
+        return sym
+
+    def assign_variable(self, var: Any, value: Symbol) -> None:
+        g: Graph | None = self
+        while isinstance(g, _BranchGraph):  # later reads, here and in enclosing branches, stay inside
+            g.assigned.add(var._unique_id)
+            g = g.parent
+        super().assign_variable(var, value)
 
 
 class _Branch:
-    """A traced branch, loop condition or body: its program and where its captures come from."""
+    """A traced branch, loop condition or body: its graph and program."""
 
-    def __init__(self, outer: Graph, fn: Callable, specs: list, name: str) -> None:
-        sub = Graph(outer.target, name=name)
-        sub.parent = outer
+    def __init__(
+        self, outer: Graph, fn: Callable, specs: list, name: str, no_hoist: frozenset = frozenset()
+    ) -> None:
+        hoist = bool(state.tapes) or (isinstance(outer, _BranchGraph) and outer.hoist)
+        sub = _BranchGraph(outer, name, hoist, state.tapes, no_hoist)
         args = [wrap(sub.placeholder(shape, dtype), sub.device) for shape, dtype in specs]
         with sub.building():
             result = fn(*args)
@@ -53,7 +128,6 @@ class _Branch:
         self.outputs = flat
         self.graph = sub
         self.program = executor.Program(sub, *passes.optimize(sub.operations, sub.outputs))
-        self.n_args = len(specs)
 
     @staticmethod
     def _as_symbol(sub: Graph, value: Any, name: str) -> Symbol:
@@ -70,6 +144,12 @@ def _outer_captures(*branches: _Branch) -> list:
     return seen
 
 
+def _positions(program: executor.Program, captures: list, skip: int = 0) -> list[int]:
+    """Per input of ``program`` after the first ``skip``, its position in ``captures``."""
+    where = {id(inner): outer for outer, inner in program.graph.captures}
+    return [_index(captures, where[id(s)]) for s in program.graph.inputs[skip:]]
+
+
 def _index(seq: list, item: Any) -> int:
     for i, x in enumerate(seq):
         if x is item:
@@ -77,29 +157,140 @@ def _index(seq: list, item: Any) -> int:
     raise ValueError("capture not found")
 
 
-# ----------------------------------------------------------------------- cond
-class _If:
-    def __init__(self, true: _Branch, false: _Branch, captures: list) -> None:
-        self.true, self.false = true, false
-        self.true_at = [_index(captures, o) for o, _ in true.graph.captures]
-        self.false_at = [_index(captures, o) for o, _ in false.graph.captures]
-        self.n_out = len(true.outputs)
-
-    def run_arrays(self, pred: Any, *caps: Any) -> Any:
-        branch, at = (self.true, self.true_at) if bool(pred) else (self.false, self.false_at)
-        out = executor.run_arrays(branch.program, [caps[i] for i in at])
-        return _result(out, self.n_out)
-
-    def run_tensors(self, tensors: list) -> Any:
-        pred, caps = tensors[0], tensors[1:]
-        branch, at = (self.true, self.true_at) if bool(pred) else (self.false, self.false_at)
-        return _result(executor.run_recorded(branch.program, [caps[i] for i in at]), self.n_out)
-
-
 def _result(out: list, n: int) -> Any:
     if n == 0:
         return None
     return out[0] if n == 1 else tuple(out)
+
+
+# ------------------------------------------------------------------- replaying
+def pure(program: executor.Program) -> executor.Program:
+    """``program`` without its variable writes and prints (nested control flow too): what a
+    gradient recomputes must not write or print a second time."""
+    ops = []
+    changed = False
+    for node, *_ in program.steps:
+        if node.type in ("AssignVariable", "Print"):
+            changed = True
+            continue
+        if node.type in executor.CONTROL_FLOW:
+            inner = node.value.pure()
+            if inner is not node.value:
+                copy = Operation(node.type, node.name, None, node.inputs, node.attrs)
+                copy.outputs, copy.value, copy.kernel = node.outputs, inner, inner.run_arrays
+                node, changed = copy, True
+        ops.append(node)
+    return executor.Program(program.graph, ops, program.output_symbols) if changed else program
+
+
+def replay(program: executor.Program, args: list) -> list:
+    """Runs ``program``'s nodes again through `execute` on tensors (symbolic ones while tracing
+    add the nodes to the graph being built; active tapes record them), without writing
+    variables or printing. A nested If or While on a symbolic condition becomes a node."""
+    target = program.graph.target
+    return executor._walk(
+        program,
+        args,
+        call=lambda node, tensors: (
+            execute(node.op, tuple(tensors), node.attrs)
+            if node.op is not None
+            else node.value.run_tensors(tensors, replaying=True)
+        ),
+        const=lambda value: wrap(value, target),
+        read=lambda var: var.value(),
+        assign=lambda var, tensor: None,
+        show=lambda spec, tensors: None,
+    )
+
+
+def _emit(kind: str, value: Any, tensors: list, specs: list, recorded: list | None = None) -> list:
+    """Adds an If or While node running ``value`` on ``tensors`` to the graph being built and
+    records it on the active tapes; returns its output tensors.
+
+    ``recorded`` maps each input to the tensor the tapes know (gt.cond and gt.while_loop
+    see captured symbols only), per tape; by default ``tensors`` themselves.
+    """
+    graph = state.graph
+    node = graph._node(kind, None, tuple(array_on(t, graph.device) for t in tensors), {}, specs)
+    node.value = value
+    node.kernel = value.run_arrays
+    outs = tuple(wrap(s, graph.device) for s in node.outputs)
+    _record(IF_OP if kind == "If" else WHILE_OP, tensors, {"cf": value}, outs, recorded)
+    return list(outs)
+
+
+def _record(op: OpDef, tensors: list, attrs: dict, outs: tuple, recorded: list | None) -> None:
+    if not state.tapes or not outs or context.recorder is None:
+        return
+    from gputensor.autodiff.tape import pause
+
+    if pause.depth:
+        context.recorder(op, tuple(tensors), attrs, outs)  # notes the stop_recording break
+        return
+    for k, tape in enumerate(state.tapes):
+        ins = tuple(tensors) if recorded is None else recorded[k]
+        in_ids = tuple(map(id, ins))
+        if not tape._ids.isdisjoint(in_ids):
+            tape._add(op, ins, in_ids, attrs, outs)
+
+
+def _known_tensors(captures: list, fallback: list) -> list:
+    """Per active tape, the tensors it knows for ``captures`` (symbols of the graph being
+    built), else the ``fallback`` tensor: the tape records the node on those."""
+    per_tape = []
+    wanted = {id(s) for s in captures}
+    for tape in state.tapes:
+        found: dict[int, Tensor] = {}
+        for t in tape._watched:
+            if id(t._data) in wanted:
+                found.setdefault(id(t._data), t)
+        for rec in tape._records:
+            for t in rec[4]:
+                if id(t._data) in wanted:
+                    found.setdefault(id(t._data), t)
+        per_tape.append([found.get(id(s), f) for s, f in zip(captures, fallback)])
+    return per_tape
+
+
+# ----------------------------------------------------------------------- cond
+class _If:
+    """What an If node runs: per branch its program and where its inputs are in the node's
+    captured inputs (the node's inputs are ``(pred, *captures)``)."""
+
+    def __init__(
+        self, true: executor.Program, false: executor.Program, true_at: list, false_at: list
+    ) -> None:
+        self.true, self.false = true, false
+        self.true_at, self.false_at = list(true_at), list(false_at)
+        self.n_out = len(true.output_symbols)
+        self.specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in true.output_symbols]
+        self._pure: _If | None = None
+
+    def pure(self) -> _If:
+        if self._pure is None:
+            t, f = pure(self.true), pure(self.false)
+            self._pure = (
+                self if t is self.true and f is self.false else _If(t, f, self.true_at, self.false_at)
+            )
+            self._pure._pure = self._pure
+        return self._pure
+
+    def programs(self) -> list:
+        return [self.true, self.false]
+
+    def run_arrays(self, pred: Any, *caps: Any) -> Any:
+        branch, at = (self.true, self.true_at) if bool(pred) else (self.false, self.false_at)
+        out = executor.run_arrays(branch, [caps[i] for i in at])
+        return _result(out, self.n_out)
+
+    def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
+        pred, caps = tensors[0], tensors[1:]
+        if _is_symbol(pred):  # a gradient recomputing a branch that holds this node
+            node_value = self.pure() if replaying else self
+            return _result(_emit("If", node_value, tensors, self.specs), self.n_out)
+        branch, at = (self.true, self.true_at) if bool(pred) else (self.false, self.false_at)
+        run = replay if replaying else executor.run_recorded
+        return _result(run(branch, [caps[i] for i in at]), self.n_out)
 
 
 def cond(
@@ -109,7 +300,8 @@ def cond(
 
     Inside a gt.function with a symbolic ``pred`` both branches are traced and the
     graph runs the one ``pred`` picks at each call; they must return the same
-    structure, shapes and dtypes.
+    structure, shapes and dtypes. A GradientTape inside the function differentiates
+    through it (the gradient is an If over the branches' gradients).
 
     Args:
       pred: a scalar bool tensor or Python bool.
@@ -132,7 +324,6 @@ def cond(
             f"cond: pred must be a scalar bool tensor, got {pred.dtype.name} of shape {tuple(pred._data.shape)}",
             "cond",
         )
-    _refuse_tapes("cond")
     true = _Branch(graph, lambda: true_fn(), [], "cond_true")
     false = _Branch(graph, lambda: false_fn(), [], "cond_false")
     if repr(nest.pack_sequence_as(true.structure, [None] * len(true.outputs))) != repr(
@@ -146,43 +337,72 @@ def cond(
                 "false_fn; both branches must return the same shapes and dtypes"
             )
     captures = _outer_captures(true, false)
-    specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in true.outputs]
-    node = graph._node("If", None, (pred._data, *captures), {}, specs)
-    node.value = _If(true, false, captures)
-    node.kernel = node.value.run_arrays
-    outs = [wrap(s, graph.device) for s in node.outputs]
+    value = _If(
+        true.program, false.program, _positions(true.program, captures), _positions(false.program, captures)
+    )
+    cap_tensors = [wrap(s, graph.device) for s in captures]
+    recorded = [[pred, *caps] for caps in _known_tensors(captures, cap_tensors)]
+    outs = _emit("If", value, [pred, *cap_tensors], value.specs, recorded)
     return nest.pack_sequence_as(true.structure, outs)
 
 
 # ----------------------------------------------------------------- while_loop
 class _While:
+    """What a While node runs: the condition's and body's programs, where their captured
+    inputs are among the node's (the node's inputs are ``(*loop_vars, *captures)``), and
+    the bound on iterations."""
+
     def __init__(
-        self, cond_b: _Branch, body_b: _Branch, captures: list, n_vars: int, maximum: int | None
+        self,
+        cond_p: executor.Program,
+        body_p: executor.Program,
+        cond_at: list,
+        body_at: list,
+        n_vars: int,
+        maximum: int | None,
     ) -> None:
-        self.cond, self.body = cond_b, body_b
-        self.cond_at = [_index(captures, o) for o, _ in cond_b.graph.captures]
-        self.body_at = [_index(captures, o) for o, _ in body_b.graph.captures]
+        self.cond, self.body = cond_p, body_p
+        self.cond_at, self.body_at = list(cond_at), list(body_at)
         self.n_vars = n_vars
         self.maximum = maximum
+        self.specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in body_p.output_symbols]
+        self._pure: _While | None = None
 
-    def _loop(self, values: list, caps: list, run: Callable, truth: Callable) -> Any:
+    def pure(self) -> _While:
+        if self._pure is None:
+            c, b = pure(self.cond), pure(self.body)
+            same = c is self.cond and b is self.body
+            self._pure = self if same else _While(c, b, self.cond_at, self.body_at, self.n_vars, self.maximum)
+            self._pure._pure = self._pure
+        return self._pure
+
+    def programs(self) -> list:
+        return [self.cond, self.body]
+
+    def _loop(self, values: list, caps: list, run: Callable) -> Any:
         cond_caps = [caps[i] for i in self.cond_at]
         body_caps = [caps[i] for i in self.body_at]
         i = 0
-        while (self.maximum is None or i < self.maximum) and truth(
-            run(self.cond.program, values + cond_caps)[0]
-        ):
-            values = list(run(self.body.program, values + body_caps))
+        while (self.maximum is None or i < self.maximum) and bool(run(self.cond, values + cond_caps)[0]):
+            values = list(run(self.body, values + body_caps))
             i += 1
         return _result(values, self.n_vars)
 
     def run_arrays(self, *arrays: Any) -> Any:
         n = self.n_vars
-        return self._loop(list(arrays[:n]), list(arrays[n:]), executor.run_arrays, bool)
+        return self._loop(list(arrays[:n]), list(arrays[n:]), executor.run_arrays)
 
-    def run_tensors(self, tensors: list) -> Any:
+    def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
+        if any(_is_symbol(t) for t in tensors):  # a gradient recomputing a graph holding this node
+            node_value = self.pure() if replaying else self
+            return _result(_emit("While", node_value, tensors, self.specs), self.n_vars)
         n = self.n_vars
-        return self._loop(list(tensors[:n]), list(tensors[n:]), executor.run_recorded, bool)
+        run = replay if replaying else executor.run_recorded
+        return self._loop(list(tensors[:n]), list(tensors[n:]), run)
+
+
+def _assigned(graph: Graph) -> set[int]:
+    return graph.assigned if isinstance(graph, _BranchGraph) else set()
 
 
 def while_loop(
@@ -200,6 +420,8 @@ def while_loop(
 
     Inside a gt.function the loop is a While node (its condition and body traced
     once); the body must return the loop variables with unchanged shapes and dtypes.
+    A GradientTape inside the function differentiates through it (by recomputation:
+    O(n^2) body evaluations for n iterations; see the module docstring).
 
     Args:
       cond: a function of the loop variables returning a scalar bool.
@@ -226,7 +448,16 @@ def while_loop(
             values = [out] if single else list(out)
             i += 1
         return values[0] if single else type(loop_vars)(values)
-    _refuse_tapes("while_loop")
+    if maximum_iterations is not None:
+        if isinstance(maximum_iterations, Tensor) and not _is_symbol(maximum_iterations):
+            maximum_iterations = int(maximum_iterations)
+        try:
+            maximum_iterations = operator.index(maximum_iterations)
+        except TypeError:
+            raise TypeError(
+                f"while_loop: maximum_iterations must be a Python int inside gt.function, got "
+                f"{type(maximum_iterations).__name__}; bound the loop in cond with a tensor instead"
+            ) from None
     structure = values
     flat = [convert_to_tensor(v) for v in nest.flatten(structure)]
     flat = [t if t._device is graph.device else wrap(array_on(t, graph.device), graph.device) for t in flat]
@@ -235,14 +466,23 @@ def while_loop(
     def unflat(fn: Callable) -> Callable:
         return lambda *args: fn(*nest.pack_sequence_as(structure, list(args)))
 
-    cond_b = _Branch(graph, unflat(cond), specs, "while_cond")
-    if (
-        len(cond_b.outputs) != 1
-        or cond_b.outputs[0].shape != ()
-        or cond_b.outputs[0].dtype != dtypes.bool_.np_dtype
-    ):
-        raise InvalidArgumentError("while_loop: cond must return one scalar bool tensor", "while_loop")
-    body_b = _Branch(graph, unflat(body), specs, "while_body")
+    no_hoist: frozenset = frozenset()
+    while True:
+        cond_b = _Branch(graph, unflat(cond), specs, "while_cond", no_hoist)
+        if (
+            len(cond_b.outputs) != 1
+            or cond_b.outputs[0].shape != ()
+            or cond_b.outputs[0].dtype != dtypes.bool_.np_dtype
+        ):
+            raise InvalidArgumentError("while_loop: cond must return one scalar bool tensor", "while_loop")
+        body_b = _Branch(graph, unflat(body), specs, "while_body", no_hoist)
+        # A variable the loop writes must be read inside at every iteration, not once before
+        # the node: trace again reading those inside (their reads then get no gradient).
+        written = _assigned(cond_b.graph) | _assigned(body_b.graph)
+        stale = written & (set(cond_b.graph.hoisted) | set(body_b.graph.hoisted))
+        if not stale:
+            break
+        no_hoist = no_hoist | stale
     if len(body_b.outputs) != len(specs):
         raise ValueError(
             f"while_loop: body returned {len(body_b.outputs)} tensors for {len(specs)} loop variables; "
@@ -256,10 +496,154 @@ def while_loop(
                 "and dtype (reshape or cast it in the body)"
             )
     captures = _outer_captures(cond_b, body_b)
-    node = graph._node(
-        "While", None, (*[t._data for t in flat], *captures), {}, [Spec(s, d) for s, d in specs]
+    n = len(specs)
+    value = _While(
+        cond_b.program,
+        body_b.program,
+        _positions(cond_b.program, captures, n),
+        _positions(body_b.program, captures, n),
+        n,
+        maximum_iterations,
     )
-    node.value = _While(cond_b, body_b, captures, len(specs), maximum_iterations)
-    node.kernel = node.value.run_arrays
-    outs = nest.pack_sequence_as(structure, [wrap(s, graph.device) for s in node.outputs])
+    cap_tensors = [wrap(s, graph.device) for s in captures]
+    recorded = [[*flat, *caps] for caps in _known_tensors(captures, cap_tensors)]
+    outs = _emit("While", value, [*flat, *cap_tensors], value.specs, recorded)
+    outs = nest.pack_sequence_as(structure, outs)
     return outs[0] if single else type(loop_vars)(outs)
+
+
+# ------------------------------------------------------------------- gradients
+def _zeros(t: Tensor) -> Tensor:
+    from gputensor.ops import array_ops
+
+    return array_ops.zeros_like(t)
+
+
+def _vjp(fn: Callable, args: list, watch: list, outs_at: list, seeds: list, sources: list) -> list:
+    """Gradients of ``fn(*args)``'s outputs ``outs_at`` (seeded with ``seeds``) with respect to
+    ``sources``, recomputing ``fn`` under a tape; zeros where unconnected."""
+    from gputensor.autodiff.indexed_slices import densify
+    from gputensor.autodiff.tape import GradientTape
+
+    with GradientTape(watch_accessed_variables=False) as tape:
+        for t in watch:
+            tape.watch(t)
+        outs = fn(*args)
+    grads = tape.gradient(
+        [outs[k] for k in outs_at], sources, output_gradients=seeds, unconnected_gradients="zero"
+    )
+    return [densify(g) for g in grads]
+
+
+def _variables(program: executor.Program, kind: str, found: dict) -> dict:
+    """The variables ``program`` (and the control flow inside it) reads or writes, by uid."""
+    for node, *_ in program.steps:
+        if node.type == kind:
+            found[node.value._unique_id] = node.value
+        elif node.type in executor.CONTROL_FLOW:
+            for inner in node.value.programs():
+                _variables(inner, kind, found)
+    return found
+
+
+def _refuse_written_reads(what: str, programs: list) -> None:
+    """A gradient recomputes the node's ops without its variable writes, so a value read from a
+    variable the node itself writes cannot be recomputed: refused rather than wrong."""
+    read: dict = {}
+    written: dict = {}
+    for p in programs:
+        _variables(p, "ReadVariable", read)
+        _variables(p, "AssignVariable", written)
+    both = [read[k].name for k in read if k in written]
+    if both:
+        raise UnimplementedError(
+            f"{what}: cannot differentiate through a {what} that writes variable(s) {both} and reads them "
+            "again inside (the gradient recomputes its ops, which would see other values); carry the value "
+            f"as a loop variable or branch output instead, or move the write out of the {what}",
+            what,
+        )
+
+
+def _if_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
+    from gputensor.autodiff.registry import skip_input
+
+    _refuse_written_reads("cond", attrs["cf"].programs())
+    value: _If = attrs["cf"].pure()
+    pred, caps = inputs[0], list(inputs[1:])
+    want = [i for i, c in enumerate(caps) if _floating(c) and not skip_input(i + 1)]
+    outs_at = [k for k, o in enumerate(outputs) if _floating(o)]
+    result: list = [None] * len(inputs)
+    if not want or not outs_at:
+        return result
+    seeds = [grads[k] if grads[k] is not None else _zeros(outputs[k]) for k in outs_at]
+
+    def branch_grad(program: executor.Program, at: list) -> Callable:
+        def gradient_branch() -> list:
+            args = [caps[i] for i in at]
+            mine = [i for i in want if i in at]
+            got = _vjp(
+                lambda *a: replay(program, list(a)),
+                args,
+                [caps[i] for i in mine],
+                outs_at,
+                seeds,
+                [caps[i] for i in mine],
+            )
+            by_input = dict(zip(mine, got))
+            return [by_input[i] if i in by_input else _zeros(caps[i]) for i in want]
+
+        return gradient_branch
+
+    got = cond(pred, branch_grad(value.true, value.true_at), branch_grad(value.false, value.false_at))
+    for i, g in zip(want, got):
+        result[i + 1] = g
+    return result
+
+
+def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
+    from gputensor.autodiff.registry import skip_input
+
+    _refuse_written_reads("while_loop", attrs["cf"].programs())
+    value: _While = attrs["cf"].pure()
+    n = value.n_vars
+    init, caps = list(inputs[:n]), list(inputs[n:])
+    fv = [i for i in range(n) if _floating(init[i])]
+    want = [j for j, c in enumerate(caps) if _floating(c) and not skip_input(n + j)]
+    result: list = [None] * len(inputs)
+    if not fv:
+        return result
+    seeds = [grads[i] if grads[i] is not None else _zeros(outputs[i]) for i in fv]
+
+    def step(*vals: Tensor) -> list:
+        return replay(value.body, list(vals) + [caps[i] for i in value.body_at])
+
+    def test(*vals: Tensor) -> Tensor:
+        return replay(value.cond, list(vals) + [caps[i] for i in value.cond_at])[0]
+
+    # How many iterations the forward loop ran: the loop again, counting.
+    count = while_loop(
+        lambda c, *v: test(*v),
+        lambda c, *v: (c + 1, *step(*v)),
+        (0, *init),
+        maximum_iterations=value.maximum,
+    )[0]
+    nf = len(fv)
+
+    def backward(k: Tensor, *rest: Tensor) -> tuple:
+        g, acc = list(rest[:nf]), list(rest[nf:])
+        # The loop variables entering iteration k: k body steps from the initial ones.
+        at_k = while_loop(lambda j, *v: j < k, lambda j, *v: (j + 1, *step(*v)), (0, *init))[1:]
+        sources = [at_k[i] for i in fv] + [caps[j] for j in want]
+        got = _vjp(step, list(at_k), sources, fv, g, sources)
+        return (k - 1, *got[:nf], *[a + b for a, b in zip(acc, got[nf:])])
+
+    out = while_loop(lambda k, *rest: k >= 0, backward, (count - 1, *seeds, *[_zeros(caps[j]) for j in want]))
+    for i, g in zip(fv, out[1 : 1 + nf]):
+        result[i] = g
+    for j, g in zip(want, out[1 + nf :]):
+        result[n + j] = g
+    return result
+
+
+IF_OP.grad = _if_grad
+WHILE_OP.grad = _while_grad

@@ -69,8 +69,10 @@ class FusedChain:
             lines.append(f"t{j} = {m.type}({args})")
         return "; ".join(lines)
 
-    def run_tensors(self, tensors: list) -> Any:
-        """The members through the op table, one by one (so that tapes record them)."""
+    def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
+        """The members through the op table, one by one (so that tapes record them; on
+        symbolic tensors, into the graph being traced). ``replaying`` (a control-flow
+        gradient recomputing a branch) changes nothing: members have no side effects."""
         values: list = []
         for m, refs in zip(self.members, self.operands):
             args = tuple(tensors[i] if kind == "x" else values[i] for kind, i in refs)

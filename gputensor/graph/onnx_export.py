@@ -52,14 +52,21 @@ def _onnx_dtype(dtype: Any) -> int:
 class _Writer:
     """Collects the ONNX nodes and initializers of one graph."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: _Writer | None = None) -> None:
         self.nodes: list = []
-        self.initializers: list = []
+        # A sub-graph (an If branch, a Loop body) reads the outer graph's names, so its
+        # constants go with the outer graph's and every name comes from one counter.
+        self.root: _Writer = self if parent is None else parent.root
+        self.initializers: list = self.root.initializers if parent is not None else []
         self._serial = 0
 
+    def child(self) -> _Writer:
+        return _Writer(self)
+
     def fresh(self, hint: str) -> str:
-        self._serial += 1
-        return f"{hint}_{self._serial}"
+        root = self.root
+        root._serial += 1
+        return f"{hint}_{root._serial}"
 
     def constant(self, value: Any, hint: str = "const") -> str:
         import onnx
@@ -207,6 +214,118 @@ def _windowed(w: _Writer, t: str, ins: list[str], a: dict) -> str:
     return w.one("Transpose", [y], perm=_NCHW_TO_NHWC)
 
 
+def _emit_nodes(w: _Writer, operations: list, names: dict, target: Any) -> None:
+    """Writes ``operations`` (placeholders already named in ``names``), naming their outputs."""
+    for node in operations:
+        out_syms = node.outputs
+        if node.type == "Placeholder":
+            continue
+        if node.type == "Const":
+            names[id(out_syms[0])] = w.constant(target.backend.to_host(node.value))
+            continue
+        if node.type == "ReadVariable":  # frozen: the value at export time
+            names[id(out_syms[0])] = w.constant(node.value.numpy(), "variable")
+            continue
+        if node.type in ("AssignVariable", "Print"):
+            raise UnimplementedError(
+                f"gt.onnx.export: the function {'assigns a variable' if node.type == 'AssignVariable' else 'prints'}; "
+                "ONNX models are stateless: export a function that only computes",
+                node.type,
+            )
+        ins = [names[id(s)] for s in node.inputs]
+        if node.type == "If":
+            outs = _emit_if(w, node, ins, target)
+        elif node.type == "While":
+            outs = _emit_while(w, node, ins, target)
+        elif not node.inputs:  # a creation op (fill, range): its value now
+            outs = [w.constant(target.backend.to_host(node.kernel(**node.attrs)))]
+        else:
+            outs = _emit(w, node, ins, [s.dtype for s in node.inputs])
+        for sym, name in zip(out_syms, outs):
+            names[id(sym)] = name
+
+
+def _value_info(name: str, sym: Any) -> Any:
+    import onnx
+
+    return onnx.helper.make_tensor_value_info(name, _onnx_dtype(sym.dtype), list(sym.shape))
+
+
+def _subgraph(w: _Writer, results: list, label: str, inputs: list) -> Any:
+    """The ONNX graph of the nodes ``w`` (a child writer) wrote, returning ``results``
+    (pairs of an ONNX name and the symbol giving its type); ``inputs`` are its value infos."""
+    import onnx
+
+    outputs = []
+    for src, sym in results:
+        out = w.fresh(f"{label}_out")
+        w.nodes.append(onnx.helper.make_node("Identity", [src], [out]))
+        outputs.append(_value_info(out, sym))
+    return onnx.helper.make_graph(w.nodes, w.fresh(label), inputs, outputs)
+
+
+def _program_nodes(program: Any) -> list:
+    """A sub-program's nodes, a Fused node as its members (ONNX has no fused op; runtimes fuse)."""
+    nodes = []
+    for node, *_ in program.steps:
+        nodes.extend(node.value.members if node.type == "Fused" else (node,))
+    return nodes
+
+
+def _emit_if(w: _Writer, node: Any, ins: list[str], target: Any) -> list[str]:
+    """ONNX If: each branch a sub-graph without inputs that reads the captured tensors by name."""
+    value = node.value
+    if not node.outputs:
+        raise UnimplementedError(
+            "gt.onnx.export: a gt.cond whose branches return nothing has no ONNX form (ONNX If needs an "
+            "output); return a tensor from both branches",
+            "If",
+        )
+    caps = ins[1:]
+    graphs = []
+    for program, at, label in ((value.true, value.true_at, "then"), (value.false, value.false_at, "else")):
+        sub = w.child()
+        names = {id(s): caps[i] for s, i in zip(program.graph.inputs, at)}
+        _emit_nodes(sub, _program_nodes(program), names, target)
+        results = [(names[id(s)], s) for s in program.output_symbols]
+        graphs.append(_subgraph(sub, results, label, []))
+    return w.node("If", [ins[0]], len(node.outputs), then_branch=graphs[0], else_branch=graphs[1])
+
+
+def _emit_while(w: _Writer, node: Any, ins: list[str], target: Any) -> list[str]:
+    """ONNX Loop: the condition runs once before the loop, then at the end of every body
+    (ONNX's body returns the next iteration's condition); maximum_iterations is its trip count."""
+    import onnx
+
+    value = node.value
+    n = value.n_vars
+    loop_vars, caps = ins[:n], ins[n:]
+
+    def run(writer: _Writer, program: Any, at: list, vars_: list[str]) -> list[str]:
+        """Writes ``program`` on loop variables ``vars_``; the ONNX names of its outputs."""
+        inputs = program.graph.inputs
+        names = {id(s): v for s, v in zip(inputs[:n], vars_)}
+        names.update({id(s): caps[i] for s, i in zip(inputs[n:], at)})
+        _emit_nodes(writer, _program_nodes(program), names, target)
+        return [names[id(s)] for s in program.output_symbols]
+
+    (keep_going,) = run(w, value.cond, value.cond_at, loop_vars)
+    body_w = w.child()
+    iteration, cond_in = body_w.fresh("iteration"), body_w.fresh("cond_in")
+    carried = [body_w.fresh("loop_var") for _ in range(n)]
+    new_vars = run(body_w, value.body, value.body_at, carried)
+    (again,) = run(body_w, value.cond, value.cond_at, new_vars)
+    specs = value.body.output_symbols
+    graph_inputs = [
+        onnx.helper.make_tensor_value_info(iteration, onnx.TensorProto.INT64, []),
+        onnx.helper.make_tensor_value_info(cond_in, onnx.TensorProto.BOOL, []),
+    ] + [_value_info(v, s) for v, s in zip(carried, specs)]
+    results = [(again, value.cond.output_symbols[0])] + list(zip(new_vars, specs))
+    body = _subgraph(body_w, results, "loop_body", graph_inputs)
+    trip = "" if value.maximum is None else w.constant(np.asarray(value.maximum, np.int64), "trip_count")
+    return w.node("Loop", [trip, keep_going, *loop_vars], n, body=body)
+
+
 def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list) -> Any:
     """Writes ``fn``, traced for ``input_signature``, as an ONNX model at ``path``.
 
@@ -240,38 +359,17 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
     names: dict[int, str] = {}
     inputs = []
     for node in operations:
-        out_syms = node.outputs
         if node.type == "Placeholder":
+            sym = node.outputs[0]
             name = f"input_{len(inputs)}"
             spec = specs[len(inputs)] if len(inputs) < len(specs) else None
             inputs.append(
                 onnx.helper.make_tensor_value_info(
-                    spec.name or name if spec is not None else name,
-                    _onnx_dtype(out_syms[0].dtype),
-                    list(out_syms[0].shape),
+                    spec.name or name if spec is not None else name, _onnx_dtype(sym.dtype), list(sym.shape)
                 )
             )
-            names[id(out_syms[0])] = inputs[-1].name
-            continue
-        if node.type == "Const":
-            names[id(out_syms[0])] = w.constant(graph.target.backend.to_host(node.value))
-            continue
-        if node.type == "ReadVariable":  # frozen: the value at export time
-            names[id(out_syms[0])] = w.constant(node.value.numpy(), "variable")
-            continue
-        if node.type in ("AssignVariable", "Print"):
-            raise UnimplementedError(
-                f"gt.onnx.export: the function {'assigns a variable' if node.type == 'AssignVariable' else 'prints'}; "
-                "ONNX models are stateless: export a function that only computes",
-                node.type,
-            )
-        if not node.inputs:  # a creation op (fill, range): its value now
-            value = node.kernel(**node.attrs)
-            names[id(out_syms[0])] = w.constant(graph.target.backend.to_host(value))
-            continue
-        outs = _emit(w, node, [names[id(s)] for s in node.inputs], [s.dtype for s in node.inputs])
-        for sym, name in zip(out_syms, outs):
-            names[id(sym)] = name
+            names[id(sym)] = inputs[-1].name
+    _emit_nodes(w, operations, names, graph.target)
     graph_outputs = []
     for i, sym in enumerate(outputs):
         name = f"output_{i}"

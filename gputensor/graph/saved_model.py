@@ -1,7 +1,8 @@
 """``gt.saved_model``: write traced graphs and variables to a directory; load and run them anywhere.
 
-The format (version 1) is data only, no pickled code, so a fresh process without
-the original Python source runs the loaded functions:
+The format (version 2; version 1 lacked If and While nodes and still loads) is data
+only, no pickled code, so a fresh process without the original Python source runs
+the loaded functions:
 
 - ``saved_model.json``: ``{"format": "gputensor.saved_model", "version": 1,
   "functions": {name: [concrete, ...]}, "variables": [{"name", "dtype", "shape",
@@ -9,8 +10,16 @@ the original Python source runs the loaded functions:
   nesting>, "signature": [per flat argument {"tensor": {"shape", "dtype"}} or
   {"python": value}], "nodes": [...], "outputs": [[node, index]], "structured_outputs":
   value}``; a node is ``{"type", "inputs": [[node, index]], "attrs", "outputs":
-  [{"shape", "dtype"}]}`` plus ``"arg"`` (Placeholder), ``"const"`` (Const) or
-  ``"variable"`` (ReadVariable, AssignVariable). Op types are the op table's names.
+  [{"shape", "dtype"}]}`` plus ``"arg"`` (Placeholder: its argument position),
+  ``"const"`` (Const) or ``"variable"`` (ReadVariable, AssignVariable). An ``If`` node
+  (inputs: the condition, then the captured tensors) adds ``"then"`` and ``"else"``,
+  each a sub-graph ``{"nodes", "outputs"}`` whose placeholders are captured inputs,
+  and ``"then_at"``/``"else_at"``: per placeholder of that branch, its position among
+  the node's captured inputs. A ``While`` node (inputs: the loop variables, then the
+  captured tensors) adds ``"cond"`` and ``"body"`` (sub-graphs whose first
+  placeholders are the loop variables), ``"cond_at"``/``"body_at"`` (per further
+  placeholder, its position among the captured inputs) and ``"maximum_iterations"``
+  (an int or null). Op types are the op table's names.
 - ``variables.npz``: ``v0, v1, ...``, the variables' values; ``constants.npz``:
   ``c0, c1, ...``, the graphs' constants.
 
@@ -43,7 +52,7 @@ from gputensor.graph.graph import Graph, Operation, Symbol, index_adding
 from gputensor.graph.polymorphic_function import PolymorphicFunction
 
 FORMAT = "gputensor.saved_model"
-VERSION = 1
+VERSION = 2  # 2: If and While nodes; version 1 models load unchanged
 
 
 # ------------------------------------------------------------------ values
@@ -160,8 +169,8 @@ def _unfused(steps: list) -> Any:
             yield node, arg
 
 
-def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) -> dict:
-    program = concrete._program
+def _save_program(program: executor.Program, variables: list, constants: list) -> dict:
+    """``{"nodes", "outputs"}`` of a program (an If or While node holds its sub-programs)."""
     target = program.graph.target
     where: dict[int, list] = {}
     nodes = []
@@ -181,17 +190,29 @@ def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) 
             constants.append(np.asarray(target.backend.to_host(node.value)))
         elif node.type in ("ReadVariable", "AssignVariable"):
             entry["variable"] = index_adding(variables, node.value)
-        elif node.type in ("If", "While"):
-            raise UnimplementedError(
-                f"gt.saved_model.save: {program.graph.name} uses gt.cond / gt.while_loop on tensors, which "
-                "this format cannot hold yet"
-            )
+        elif node.type == "If":
+            v = node.value
+            entry["then"] = _save_program(v.true, variables, constants)
+            entry["else"] = _save_program(v.false, variables, constants)
+            entry["then_at"], entry["else_at"] = v.true_at, v.false_at
+        elif node.type == "While":
+            v = node.value
+            entry["cond"] = _save_program(v.cond, variables, constants)
+            entry["body"] = _save_program(v.body, variables, constants)
+            entry["cond_at"], entry["body_at"] = v.cond_at, v.body_at
+            entry["maximum_iterations"] = v.maximum
         elif node.type == "Print":
             raise UnimplementedError(
                 f"gt.saved_model.save: {program.graph.name} calls gt.print, which this format cannot "
                 "hold yet; save a version of the function without it"
             )
         nodes.append(entry)
+    return {"nodes": nodes, "outputs": [where[id(s)] for s in program.output_symbols]}
+
+
+def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) -> dict:
+    program = concrete._program
+    saved = _save_program(program, variables, constants)
     flat_signature = []
     for part in key[1]:
         if part[0] == "tensor":
@@ -206,8 +227,8 @@ def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) 
     return {
         "structure": key[0],
         "signature": flat_signature,
-        "nodes": nodes,
-        "outputs": [where[id(s)] for s in program.output_symbols],
+        "nodes": saved["nodes"],
+        "outputs": saved["outputs"],
         "structured_outputs": _encode_outputs(concrete.structured_outputs, outputs),
     }
 
@@ -269,37 +290,67 @@ class _LoadedFunction:
         )
 
 
+_GRAPH_NODES = ("Placeholder", "Const", "ReadVariable", "AssignVariable", "If", "While")
+
+
+def _load_program(entry: dict, variables: list, constants: Any, target: Any, name: str) -> executor.Program:
+    """The program `_save_program` wrote (If and While nodes with their sub-programs)."""
+    from gputensor.graph import control_flow
+
+    graph = Graph(target, name=name)
+    symbols: list[list[Symbol]] = []
+    ops: list[Operation] = []
+    args: dict[int, Symbol] = {}
+    for k, n in enumerate(entry["nodes"]):
+        kind = n["type"]
+        op = None if kind in _GRAPH_NODES else OPS.get(kind)
+        if op is None and kind not in _GRAPH_NODES:
+            raise DataLossError(f"gt.saved_model.load: unknown op type {kind!r} in the saved graph")
+        node = Operation(kind, f"{kind}_{k}", op, tuple(symbols[i][j] for i, j in n["inputs"]), {})
+        node.attrs = {name: _decode(v) for name, v in n["attrs"].items()}
+        node.outputs = tuple(
+            Symbol(tuple(o["shape"]), dtypes.as_dtype(o["dtype"]).np_dtype, node, j)
+            for j, o in enumerate(n["outputs"])
+        )
+        if op is not None:
+            node.kernel = target.kernels.get(op.name) or target.kernel(op)
+        elif kind == "Const":
+            node.value = target.backend.from_host(np.asarray(constants[f"c{n['const']}"]))
+        elif kind in ("ReadVariable", "AssignVariable"):
+            node.value = variables[n["variable"]]
+        elif kind == "If":
+            node.value = control_flow._If(
+                _load_program(n["then"], variables, constants, target, "loaded_then"),
+                _load_program(n["else"], variables, constants, target, "loaded_else"),
+                n["then_at"],
+                n["else_at"],
+            )
+            node.kernel = node.value.run_arrays
+        elif kind == "While":
+            node.value = control_flow._While(
+                _load_program(n["cond"], variables, constants, target, "loaded_cond"),
+                _load_program(n["body"], variables, constants, target, "loaded_body"),
+                n["cond_at"],
+                n["body_at"],
+                len(n["outputs"]),
+                n["maximum_iterations"],
+            )
+            node.kernel = node.value.run_arrays
+        if kind == "Placeholder":
+            args[n.get("arg", len(args))] = node.outputs[0]
+        symbols.append(list(node.outputs))
+        ops.append(node)
+    graph.operations = ops
+    graph.inputs = [args[i] for i in range(len(args))]
+    graph.outputs = [symbols[i][j] for i, j in entry["outputs"]]
+    return executor.Program(graph)
+
+
 class _LoadedConcrete:
     def __init__(self, entry: dict, variables: list, constants: Any, target: Any) -> None:
         self.structure = entry["structure"]
         self.signature = entry["signature"]
-        graph = Graph(target, name="loaded")
-        symbols: list[list[Symbol]] = []
-        ops: list[Operation] = []
-        for k, n in enumerate(entry["nodes"]):
-            kind = n["type"]
-            op = None if kind in ("Placeholder", "Const", "ReadVariable", "AssignVariable") else OPS.get(kind)
-            if op is None and kind not in ("Placeholder", "Const", "ReadVariable", "AssignVariable"):
-                raise DataLossError(f"gt.saved_model.load: unknown op type {kind!r} in the saved graph")
-            node = Operation(kind, f"{kind}_{k}", op, tuple(symbols[i][j] for i, j in n["inputs"]), {})
-            node.attrs = {name: _decode(v) for name, v in n["attrs"].items()}
-            node.outputs = tuple(
-                Symbol(tuple(o["shape"]), dtypes.as_dtype(o["dtype"]).np_dtype, node, j)
-                for j, o in enumerate(n["outputs"])
-            )
-            if op is not None:
-                node.kernel = target.kernels.get(op.name) or target.kernel(op)
-            elif kind == "Const":
-                node.value = target.backend.from_host(np.asarray(constants[f"c{n['const']}"]))
-            elif kind in ("ReadVariable", "AssignVariable"):
-                node.value = variables[n["variable"]]
-            if kind == "Placeholder":
-                graph.inputs.append(node.outputs[0])
-            symbols.append(list(node.outputs))
-            ops.append(node)
-        graph.operations = ops
-        graph.outputs = [symbols[i][j] for i, j in entry["outputs"]]
-        self.program = executor.Program(graph)
+        self.program = _load_program(entry, variables, constants, target, "loaded")
         self.structured_outputs = entry["structured_outputs"]
         self.target = target
 

@@ -116,22 +116,215 @@ def test_clear_errors():
         gt.function(
             lambda n: gt.while_loop(lambda i: i < n, lambda i: gt.cast(i, gt.float32) + 1.0, [gt.constant(0)])
         )(gt.constant(3))
+    with pytest.raises(TypeError, match="maximum_iterations must be a Python int"):
+        gt.function(lambda x: gt.while_loop(lambda v: v < 9.0, lambda v: v + 1.0, [x], maximum_iterations=x))(
+            gt.constant(1.0)
+        )
 
+
+def test_onnx_export_refuses_control_flow_it_cannot_express(tmp_path):
+    v = gt.Variable(0.0)
+
+    def writes(x):
+        return gt.cond(gt.reduce_sum(x) > 0.0, lambda: x + v.assign_add(1.0), lambda: -x)
+
+    with pytest.raises(gt.errors.UnimplementedError, match="assigns a variable"):
+        gt.onnx.export(writes, str(tmp_path / "m.onnx"), [gt.TensorSpec([1], gt.float32)])
+
+    def empty(x):
+        gt.cond(gt.reduce_sum(x) > 0.0, lambda: (), lambda: ())
+        return x
+
+    with pytest.raises(gt.errors.UnimplementedError, match="branches return nothing has no ONNX form"):
+        gt.onnx.export(empty, str(tmp_path / "m.onnx"), [gt.TensorSpec([1], gt.float32)])
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ gradients
+def _numeric(fn, args, i, delta=1e-6):
+    """Central differences of the scalar ``fn(*args)`` with respect to ``args[i]``."""
+    x = np.array(args[i].numpy(), dtype=np.float64)
+    grad = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        values = []
+        for sign in (1.0, -1.0):
+            moved = x.copy()
+            moved[k] += sign * delta
+            shifted = list(args)
+            shifted[i] = gt.constant(moved)
+            values.append(float(fn(*shifted)))
+        grad[k] = (values[0] - values[1]) / (2 * delta)
+    return grad
+
+
+def _inside_and_eager(loss, sources_of):
+    """``loss``'s gradients from a tape inside a gt.function, and from the same Python eagerly."""
+
+    def grads(*args):
+        with gt.GradientTape() as tape:
+            tape.watch(list(args))
+            y = loss(*args)
+        return tape.gradient(y, list(args) + sources_of())
+
+    return gt.function(grads), grads
+
+
+W = gt.Variable(np.array([0.5, -1.5]))
+
+
+def _cond_loss(x, y):
+    z = gt.cond(
+        gt.reduce_sum(x) > 0.0,
+        lambda: x * y * W,  # captures x, y and reads the variable W
+        lambda: gt.sin(x) + y * 3.0,
+    )
+    return gt.reduce_sum(z * z)
+
+
+@pytest.mark.parametrize("xv", [[1.0, 2.0], [-1.0, -2.0]])
+def test_a_tape_inside_a_function_differentiates_cond_by_its_branches_gradients(xv, device):
+    graph_fn, eager_fn = _inside_and_eager(_cond_loss, lambda: [W])
+    x, y = gt.constant(np.array(xv)), gt.constant(np.array([0.3, 0.7]))
+    got = graph_fn(x, y)
+    want = eager_fn(x, y)
+    for g, e in zip(got, want):
+        if e is None:  # W is not read in the false branch
+            np.testing.assert_allclose(g.numpy(), 0.0)
+        else:
+            np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got[0].numpy(), _numeric(_cond_loss, [x, y], 0), rtol=1e-6)
+    np.testing.assert_allclose(got[1].numpy(), _numeric(_cond_loss, [x, y], 1), rtol=1e-6)
+    ops = graph_fn.get_concrete_function(x, y).graph.get_operations()
+    assert [op.type for op in ops].count("If") == 2  # the forward node and its gradient
+
+
+def _loop_loss(x, n):
+    def body(i, s):
+        return i + 1, s * x + W
+
+    _, s = gt.while_loop(lambda i, s: i < n, body, (gt.constant(0), x), maximum_iterations=6)
+    return gt.reduce_sum(s * s)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 10])  # 10 stops at maximum_iterations=6
+def test_a_tape_inside_a_function_differentiates_while_loop(n, device):
+    def loss(x):
+        return _loop_loss(x, gt.constant(n))
+
+    graph_fn, eager_fn = _inside_and_eager(loss, lambda: [W])
+    x = gt.constant(np.array([0.7, 1.1]))
+    got, want = graph_fn(x), eager_fn(x)
+    np.testing.assert_allclose(got[0].numpy(), want[0].numpy(), rtol=1e-12)
+    if n == 0:
+        np.testing.assert_allclose(got[1].numpy(), 0.0)
+    else:
+        np.testing.assert_allclose(got[1].numpy(), want[1].numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got[0].numpy(), _numeric(loss, [x], 0), rtol=1e-6)
+
+
+def test_gradients_through_nested_cond_and_while_inside_a_function():
+    def loss(x, limit):
+        def body(i, acc):
+            # a cond inside a loop body; the false branch holds a loop of its own
+            step = gt.cond(
+                i % 2 == 0,
+                lambda: acc * x + W,
+                lambda: gt.while_loop(lambda v: gt.reduce_sum(v) < 50.0, lambda v: [v * 1.5], [acc + 1.0])[0],
+            )
+            return i + 1, step
+
+        _, acc = gt.while_loop(lambda i, acc: i < limit, body, (gt.constant(0), gt.ones_like(x)))
+        return gt.reduce_sum(gt.sin(acc))
+
+    graph_fn, eager_fn = _inside_and_eager(lambda x: loss(x, gt.constant(4)), lambda: [W])
+    x = gt.constant(np.array([0.9, 0.4]))
+    got, want = graph_fn(x), eager_fn(x)
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(got[0].numpy(), _numeric(lambda x: loss(x, gt.constant(4)), [x], 0), rtol=1e-5)
+
+
+def test_second_order_gradients_through_control_flow_inside_a_function():
     @gt.function
-    def inside(x):
+    def second(x):
+        with gt.GradientTape() as outer:
+            outer.watch(x)
+            with gt.GradientTape() as inner:
+                inner.watch(x)
+                y = gt.cond(gt.reduce_sum(x) > 0.0, lambda: x * x * x, lambda: gt.sin(x))
+                _, z = gt.while_loop(lambda i, z: i < 2, lambda i, z: (i + 1, z * x), (0, y))
+                total = gt.reduce_sum(z)
+            g = inner.gradient(total, x)
+        return outer.gradient(g, x)
+
+    for xv in ([0.5, 1.5], [-0.5, -1.5]):
+        x = np.array(xv)
+        # total = sum(x^5) (true branch) or sum(sin(x) x^2): their second derivatives
+        want = 20 * x**3 if x.sum() > 0 else (-np.sin(x) * x**2 + 4 * np.cos(x) * x + 2 * np.sin(x))
+        np.testing.assert_allclose(second(gt.constant(x)).numpy(), want, rtol=1e-10)
+
+
+def test_cond_gradients_with_integer_outputs_and_unused_captures():
+    @gt.function
+    def f(x, k):
         with gt.GradientTape() as tape:
             tape.watch(x)
-            y = gt.cond(gt.reduce_sum(x) > 0.0, lambda: x * 2.0, lambda: x)
-        return tape.gradient(y, x)
+            y, j = gt.cond(k > 2, lambda: (x * 2.0, k + 1), lambda: (x * x, k - 1))
+            loss = gt.reduce_sum(y) * gt.cast(j, gt.float64)
+        return tape.gradient(loss, x)
 
-    with pytest.raises(gt.errors.UnimplementedError, match="gradients through a cond"):
-        inside(gt.constant([1.0]))
+    x = gt.constant(np.array([1.0, 3.0]))
+    np.testing.assert_allclose(f(x, gt.constant(5)).numpy(), [12.0, 12.0])
+    np.testing.assert_allclose(f(x, gt.constant(1)).numpy(), [0.0, 0.0])  # j = 0
+    np.testing.assert_allclose(f(x, gt.constant(2)).numpy(), [2.0, 6.0])  # j = 1, d(x^2) = 2x
 
 
-def test_exports_refuse_control_flow_clearly(tmp_path):
-    f = gt.function(lambda x: gt.cond(gt.reduce_sum(x) > 0.0, lambda: x, lambda: -x))
-    f(gt.constant([1.0]))
-    with pytest.raises(gt.errors.UnimplementedError, match="gt.cond / gt.while_loop"):
-        gt.saved_model.save(f, str(tmp_path / "m"))
-    with pytest.raises(gt.errors.UnimplementedError, match="'If' has no ONNX form"):
-        gt.onnx.export(f, str(tmp_path / "m.onnx"), [gt.TensorSpec([1], gt.float32)])
+def test_a_loop_that_writes_a_variable_it_reads_runs_under_a_tape_and_refuses_its_gradient():
+    v = gt.Variable(1.0)
+
+    @gt.function
+    def f(x, differentiate):
+        v.assign(1.0)
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+
+            def body(i, s):
+                v.assign_add(1.0)  # the read below must see this write at every iteration
+                return i + 1, s * v
+
+            _, s = gt.while_loop(lambda i, s: i < 3, body, (0, x))
+        return s, (tape.gradient(s, x) if differentiate else None)
+
+    s, _ = f(gt.constant(2.0), False)
+    assert float(s) == 2.0 * 2.0 * 3.0 * 4.0
+    with pytest.raises(gt.errors.UnimplementedError, match=r"writes variable\(s\) \['Variable:0'\]"):
+        f(gt.constant(2.0), True)
+
+
+def test_a_tape_around_a_function_with_loops_and_branches_matches_eager_and_finite_differences():
+    def loss(x):
+        def body(i, acc):
+            step = gt.cond(gt.reduce_sum(acc) > 1.0, lambda: acc * 0.5 + x, lambda: acc * x * W)
+            return i + 1, step
+
+        _, acc = gt.while_loop(lambda i, acc: i < 5, body, (0, x), maximum_iterations=4)
+        return gt.reduce_sum(acc * acc)
+
+    f = gt.function(loss)
+    x = gt.constant(np.array([0.8, -0.6]))
+
+    def tape_grads():
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        return tape.gradient(y, [x, W])
+
+    got = tape_grads()
+    gt.config.run_functions_eagerly(True)
+    try:
+        want = tape_grads()
+    finally:
+        gt.config.run_functions_eagerly(False)
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got[0].numpy(), _numeric(loss, [x], 0), rtol=1e-6)

@@ -94,3 +94,54 @@ def test_what_cannot_be_exported_is_refused_clearly(tmp_path):
     with pytest.raises(gt.errors.UnimplementedError, match="'svd' has no ONNX form"):
         gt.onnx.export(lambda x: gt.linalg.svd(x)[0], path, [gt.TensorSpec([3, 3], gt.float32)])
     assert not (tmp_path / "m.onnx").exists() and not list(tmp_path.iterdir())
+
+
+def branchy(x):
+    def positive():
+        return gt.cond(gt.reduce_max(x) > 1.0, lambda: gt.matmul(x, W1)[:, :4] * 2.0, lambda: x[:, :4] + 1.0)
+
+    return gt.cond(gt.reduce_sum(x) > 0.0, positive, lambda: gt.exp(x[:, 4:]))
+
+
+def loops(x):
+    def body(i, s):
+        grown = gt.cond(gt.reduce_sum(s) < 5.0, lambda: s * 1.5 + gt.abs(x), lambda: s + 0.25)
+        return i + 1, grown
+
+    i, s = gt.while_loop(lambda i, s: gt.reduce_sum(s) < 30.0, body, (0, gt.abs(x) + 0.1))
+    j, t = gt.while_loop(lambda j, t: j < 100, lambda j, t: (j + 1, t * 0.5), (0, x), maximum_iterations=3)
+    return i, s, j, t
+
+
+def differentiated(x):
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        _, s = gt.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * x), (0, x))
+        y = gt.cond(gt.reduce_sum(s) > 0.0, lambda: gt.reduce_sum(s * s), lambda: gt.reduce_sum(gt.sin(s)))
+    return y, tape.gradient(y, x)
+
+
+@pytest.mark.parametrize(
+    "fn, shape",
+    [(branchy, (2, 8)), (loops, (2, 3)), (differentiated, (3,))],
+    ids=["cond_as_If", "while_as_Loop", "their_gradients"],
+)
+def test_control_flow_exports_as_onnx_if_and_loop(fn, shape, tmp_path):
+    path = str(tmp_path / "cf.onnx")
+    model = gt.onnx.export(fn, path, [gt.TensorSpec(shape, gt.float32)])
+    types = {n.op_type for n in model.graph.node}
+    assert types & {"If", "Loop"}
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    graph_fn = gt.function(fn)
+    # signs and sizes that take every branch and run the loops for different counts
+    for scale in (1.0, -1.0, 0.05, 3.0):
+        x = (RNG.standard_normal(shape) * scale).astype(np.float32)
+        got = session.run(None, {session.get_inputs()[0].name: x})
+        want = graph_fn(gt.constant(x))
+        want = want if isinstance(want, (list, tuple)) else [want]
+        assert len(got) == len(want)
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert g.dtype == w.numpy().dtype, f"output {k}"
+            np.testing.assert_allclose(
+                g, w.numpy(), rtol=2e-5, atol=2e-6, err_msg=f"output {k}, scale {scale}"
+            )

@@ -117,6 +117,78 @@ def test_saving_over_a_model_replaces_it_and_a_failed_save_leaves_it(tmp_path, m
     assert sorted(os.listdir(tmp_path)) == ["model"]  # no temporary directory left
 
 
+class Looper(gt.Module):
+    """Control flow: a cond that writes a variable, a while loop, and their gradients inside."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = gt.Variable(np.array([0.5, -1.5], np.float32))
+        self.calls = gt.Variable(0.0, trainable=False)
+
+    @gt.function
+    def __call__(self, x, n):
+        def body(i, s):
+            return i + 1, gt.cond(gt.reduce_sum(s) > 4.0, lambda: s * 0.5, lambda: s * x + self.w)
+
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            _, s = gt.while_loop(lambda i, s: i < n, body, (0, x), maximum_iterations=8)
+            loss = gt.reduce_sum(s * s)
+        dx, dw = tape.gradient(loss, [x, self.w])
+        y = gt.cond(loss > 3.0, lambda: self._count(loss), lambda: -loss)
+        return y, dx, dw
+
+    def _count(self, loss):
+        self.calls.assign_add(1.0)  # a write inside a branch: only when it runs
+        return loss
+
+
+CF_CODE = (
+    "import sys, numpy as np, gputensor as gt\n"
+    "m = gt.saved_model.load(sys.argv[1])\n"
+    "for n in (0, 2, 5, 20):\n"
+    "    y, dx, dw = m(gt.constant(np.array([0.9, 1.3], np.float32)), gt.constant(n))\n"
+    "    print(repr([float(y)] + dx.numpy().tolist() + dw.numpy().tolist()))\n"
+    "print(float(m.variables[1].numpy()))\n"
+)
+
+
+def test_control_flow_and_its_gradients_save_and_run_in_a_fresh_process(tmp_path):
+    m = Looper()
+    x = gt.constant(np.array([0.9, 1.3], np.float32))
+    m(x, gt.constant(3))
+    path = str(tmp_path / "looper")
+    gt.saved_model.save(m, path)
+    meta = json.load(open(os.path.join(path, "saved_model.json")))
+    assert meta["version"] == 2
+    assert {"If", "While"} <= {n["type"] for n in meta["functions"]["__call__"][0]["nodes"]}
+    saved_calls = float(m.calls.numpy())
+    m.calls.assign(0.0)
+    want = []
+    for n in (0, 2, 5, 20):
+        y, dx, dw = m(x, gt.constant(n))
+        want.append([float(y)] + dx.numpy().tolist() + dw.numpy().tolist())
+    loaded = gt.saved_model.load(path)
+    for n, row in zip((0, 2, 5, 20), want):
+        y, dx, dw = loaded(x, gt.constant(n))
+        np.testing.assert_allclose([float(y)] + dx.numpy().tolist() + dw.numpy().tolist(), row, rtol=1e-5)
+    ran = sum(row[0] > 0 for row in want)  # y = loss where the writing branch ran, else -loss
+    assert 0 < ran < 4 and float(m.calls.numpy()) == ran
+    assert float(loaded.variables[1].numpy()) == saved_calls + ran
+    out = subprocess.run(
+        [sys.executable, "-c", CF_CODE, path],
+        env=dict(os.environ, PYTHONPATH=ROOT),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(tmp_path),
+    )
+    lines = out.stdout.strip().splitlines()
+    for line, row in zip(lines, want):
+        np.testing.assert_allclose(eval(line), row, rtol=1e-5)  # noqa: S307 - our own repr
+    assert float(lines[-1]) == saved_calls + ran
+
+
 def test_refusals_and_damaged_files(tmp_path):
     with pytest.raises(ValueError, match="no traced gt.function"):
         gt.saved_model.save(Model(), str(tmp_path / "untraced"))
