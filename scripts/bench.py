@@ -222,6 +222,7 @@ def gpu_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
                 best = min(best, t_soft)
             print(f"{line}; gputensor / best = {soft_s / best:.2f}")
             print(f"  kernels alone (launched directly): {_softmax_kernels(gt, s, min_time, sync)}")
+        gpu_graph_workloads(gt, peers, min_time, copy_bw)
         x4 = np.ones(4, np.float32)
         g4 = gt.constant(x4)
         c4 = cp.asarray(x4)
@@ -230,6 +231,64 @@ def gpu_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
             t4 = torch.as_tensor(x4, device="cuda")
             line += f", PyTorch {_timeit(lambda: t4 + t4, min_time, torch.cuda.synchronize) * 1e6:.1f} us"
         print(line)
+
+
+def gpu_graph_workloads(
+    gt: Any, peers: dict[str, Any], min_time: float, copy_bw: float, sizes: tuple = (1_000_000, 100_000_000)
+) -> None:
+    """The 8-op chain fused into one kernel against the copy bandwidth; the MLP step under
+    gt.function against PyTorch eager and torch.compile (GPU, same run)."""
+    import cupy as cp
+
+    sync = cp.cuda.Stream.null.synchronize
+    torch = peers.get("torch")
+    torch_gpu = torch is not None and torch.cuda.is_available()
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        x = rng.standard_normal(n).astype(np.float32)
+        gx = gt.constant(x)
+        fn = gt.function(lambda v: chain8(gt, v))
+        fused_s = _timeit(lambda gx=gx, fn=fn: fn(gx), min_time, sync)
+        eager_s = _timeit(lambda gx=gx: chain8(gt, gx), min_time, sync)
+        line = (
+            f"GPU 8-op chain {n:.0e} f32: gt.function (fused) {fused_s * 1e6:.0f} us = "
+            f"{2 * x.nbytes / fused_s / copy_bw:.0%} of copy; gt eager {eager_s * 1e6:.0f} us "
+            f"({eager_s / fused_s:.1f}x)"
+        )
+        if torch_gpu:
+            tx = torch.as_tensor(x, device="cuda")
+            line += f"; PyTorch eager {_timeit(lambda tx=tx: chain8(torch, tx), min_time, torch.cuda.synchronize) * 1e6:.0f} us"
+            try:
+                compiled = torch.compile(lambda v: chain8(torch, v))
+                line += f", torch.compile {_timeit(lambda tx=tx, c=compiled: c(tx), min_time, torch.cuda.synchronize) * 1e6:.0f} us"
+            except Exception as exc:  # noqa: BLE001 - a peer failing is reported, not fatal
+                line += f", torch.compile failed ({type(exc).__name__})"
+        print(line)
+        del gx, x
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, 128).astype(np.int32)
+    w1 = (rng.standard_normal((784, 256)) * 0.05).astype(np.float32)
+    w2 = (rng.standard_normal((256, 10)) * 0.05).astype(np.float32)
+    b1, b2 = np.zeros(256, np.float32), np.zeros(10, np.float32)
+    gx, gy = gt.constant(x), gt.constant(labels)
+    eager, graph = _mlp_step(gt, w1, b1, w2, b2), gt.function(_mlp_step(gt, w1, b1, w2, b2))
+    eager_s = _timeit(lambda: eager(gx, gy), min_time, sync)
+    graph_s = _timeit(lambda: graph(gx, gy), min_time, sync)
+    line = (
+        f"GPU MLP 784-256-10 step b128: gt eager {eager_s * 1e6:.0f} us, gt.function {graph_s * 1e6:.0f} us"
+    )
+    if torch_gpu:
+        step = _torch_mlp_step(torch, "cuda", w1, b1, w2, b2)
+        tx, ty = torch.as_tensor(x, device="cuda"), torch.as_tensor(labels.astype(np.int64), device="cuda")
+        line += (
+            f", PyTorch eager {_timeit(lambda: step(tx, ty), min_time, torch.cuda.synchronize) * 1e6:.0f} us"
+        )
+        try:
+            compiled = torch.compile(_torch_mlp_step(torch, "cuda", w1, b1, w2, b2))
+            line += f", torch.compile {_timeit(lambda: compiled(tx, ty), min_time, torch.cuda.synchronize) * 1e6:.0f} us"
+        except Exception as exc:  # noqa: BLE001 - a peer failing is reported, not fatal
+            line += f", torch.compile failed ({type(exc).__name__})"
+    print(line)
 
 
 def _softmax_kernels(gt: Any, s: Any, min_time: float, sync: Callable) -> str:
@@ -271,19 +330,7 @@ def _mlp(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str, 
     b1, b2 = np.zeros(256, np.float32), np.zeros(10, np.float32)
 
     def make_gt_step(mod: Any) -> Callable:
-        params = [mod.Variable(w1), mod.Variable(b1), mod.Variable(w2), mod.Variable(b2)]
-
-        def step(x: Any, y: Any) -> Any:
-            a, b, c, d = params
-            with mod.GradientTape() as tape:
-                h = mod.nn.relu(mod.matmul(x, a) + b)
-                logits = mod.matmul(h, c) + d
-                loss = mod.reduce_mean(mod.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-            for v, g in zip(params, tape.gradient(loss, params)):
-                v.assign_sub(0.1 * g)
-            return loss
-
-        return step
+        return _mlp_step(mod, w1, b1, w2, b2)
 
     gx, gy = gt.constant(x), gt.constant(labels)
     eager, graph = make_gt_step(gt), gt.function(make_gt_step(gt))
@@ -316,31 +363,56 @@ def _mlp(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str, 
         fns["tf eager"] = lambda: tf_eager(tx, ty)
         fns["tf.function"] = lambda: tf_graph(tx, ty)
     if torch:
-        params = [torch.tensor(v, requires_grad=True) for v in (w1, b1, w2, b2)]
+        step = _torch_mlp_step(torch, "cpu", w1, b1, w2, b2)
         px, py = torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64))
-
-        def torch_step() -> Any:
-            a, b, c, d = params
-            logits = torch.relu(px @ a + b) @ c + d
-            loss = torch.nn.functional.cross_entropy(logits, py)
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for v, g in zip(params, grads):
-                    v -= 0.1 * g
-            return loss
-
-        fns["torch eager"] = torch_step
+        fns["torch eager"] = lambda: step(px, py)
     return fns
+
+
+def _mlp_step(mod: Any, *weights: np.ndarray) -> Callable:
+    """The MLP's SGD step in gputensor or TF (the same code), on variables made here."""
+    params = [mod.Variable(w) for w in weights]
+
+    def step(x: Any, y: Any) -> Any:
+        a, b, c, d = params
+        with mod.GradientTape() as tape:
+            h = mod.nn.relu(mod.matmul(x, a) + b)
+            logits = mod.matmul(h, c) + d
+            loss = mod.reduce_mean(mod.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+        for v, g in zip(params, tape.gradient(loss, params)):
+            v.assign_sub(0.1 * g)
+        return loss
+
+    return step
+
+
+def _torch_mlp_step(torch: Any, device: str, *weights: np.ndarray) -> Callable:
+    params = [torch.tensor(w, requires_grad=True, device=device) for w in weights]
+
+    def step(px: Any, py: Any) -> Any:
+        a, b, c, d = params
+        logits = torch.relu(px @ a + b) @ c + d
+        loss = torch.nn.functional.cross_entropy(logits, py)
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for v, g in zip(params, grads):
+                v -= 0.1 * g
+        return loss
+
+    return step
+
+
+def chain8(mod: Any, v: Any) -> Any:
+    """Eight elementwise ops (multiply, add, multiply, subtract, multiply, negative, exp, add)."""
+    t = v * 1.5 + 0.5
+    t = t * v - 0.25
+    return mod.exp(-(t * t)) + v
 
 
 def _chain(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str, Callable]:
     """Eight elementwise ops on 1e6 float32."""
     x = rng.standard_normal(1_000_000).astype(np.float32)
-
-    def chain(mod: Any, v: Any) -> Any:
-        t = v * 1.5 + 0.5
-        t = t * v - 0.25
-        return mod.exp(-(t * t)) + v
+    chain = chain8
 
     gx = gt.constant(x)
     graph = gt.function(lambda v: chain(gt, v))
