@@ -69,7 +69,8 @@ class Device:
         """Returns the kernel for op declaration ``op``, building it on first use."""
         fn = self.kernels.get(op.name)
         if fn is None:
-            fn = self.backend.make_kernel(op)
+            compose = getattr(op, "compose", None)
+            fn = compose(self) if compose is not None else self.backend.make_kernel(op)
             self.kernels[op.name] = fn
         return fn
 

@@ -55,6 +55,8 @@ class OpDef:
       replayable: True when ``grad`` depends only on shapes, dtypes, devices and
         attrs, never on tensor values read to the host, so a backward pass through
         it may be replayed from a cached plan (gputensor.autodiff.replay).
+      compose: for ops every backend runs with its other kernels (the shape ops that
+        read a shape at run time), ``compose(device)`` -> the kernel; None otherwise.
     """
 
     __slots__ = (
@@ -70,6 +72,7 @@ class OpDef:
         "replayable",
         "infer",
         "attrs",
+        "compose",
     )
 
     def __init__(
@@ -83,6 +86,7 @@ class OpDef:
         differentiable: bool,
         attrs: tuple,
         infer: Callable | None = None,
+        compose: Callable | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -96,6 +100,7 @@ class OpDef:
         self.replayable = False
         self.infer = infer if infer is not None else shape_inference.FAMILIES.get(kind)
         self.attrs = attrs
+        self.compose = compose
 
     def __repr__(self) -> str:
         return f"OpDef({self.name!r}, kind={self.kind!r})"
@@ -115,17 +120,19 @@ def define(
     differentiable: bool = True,
     attrs: tuple = (),
     infer: Callable | None = None,
+    compose: Callable | None = None,
 ) -> OpDef:
     """Declares an op in the table and returns its OpDef. Each name once.
 
     ``infer`` is the op's shape and dtype rule (see framework/shape_inference.py);
-    ops of kind "other" must give one.
+    ops of kind "other" must give one. ``compose(device)`` builds the op's kernel
+    from the device's other kernels, for every backend alike.
     """
     if name in OPS:
         raise errors.AlreadyExistsError(f"op {name!r} is declared twice", name)
     if infer is None and kind not in shape_inference.FAMILIES:
         raise ValueError(f"define({name!r}): an op of kind {kind!r} needs infer=, its shape and dtype rule")
-    op = OpDef(name, kind, dtypes, cuda, out_dtype, num_outputs, differentiable, attrs, infer)
+    op = OpDef(name, kind, dtypes, cuda, out_dtype, num_outputs, differentiable, attrs, infer, compose)
     OPS[name] = op
     return op
 

@@ -67,7 +67,8 @@ class Program:
 
 
 def _buffer_reuse(steps: list) -> list:
-    """Per step, the input position whose buffer a NumPy ufunc may write its result into, or None.
+    """Per step, ``(input position, slots to compare shapes with at run time)`` for the input whose
+    buffer a NumPy ufunc may write its result into, or None.
 
     A ufunc node may compute in place (``out=``) into an input that dies at this node, was
     made by an earlier ufunc node (so the program owns it: no view of a variable, constant
@@ -88,7 +89,7 @@ def _buffer_reuse(steps: list) -> list:
             out_sym = node.outputs[0]
             for j, (s, sym) in enumerate(zip(ins, node.inputs)):
                 if s in owned and s in free and sym.shape == out_sym.shape and sym.dtype == out_sym.dtype:
-                    choice = j
+                    choice = (j, _same_shape_at_run_time(j, ins, node.inputs))
                     break
             owned.add(outs[0])
         else:
@@ -97,6 +98,31 @@ def _buffer_reuse(steps: list) -> list:
             owned.difference_update(ins)
         reuse.append(choice)
     return reuse
+
+
+def _same_shape_at_run_time(j: int, ins: tuple, symbols: tuple) -> tuple:
+    """The slots whose run-time shape input ``j`` must equal for its buffer to take the result.
+
+    Input j's static shape equals the output's, but with None dims (a graph traced for any batch
+    size) that does not make them equal at run time: another input with None dims may be the
+    larger one, j being broadcast (a (1, 3) against a (5, 3)). Inputs that cannot outgrow j
+    (those of smaller rank whose dims are known and 1 or equal to j's) need no check.
+    """
+    mine = symbols[j].shape
+    if None not in mine:
+        return ()
+    checks = []
+    for k, (s, sym) in enumerate(zip(ins, symbols)):
+        if k == j:
+            continue
+        theirs = sym.shape
+        lead = len(mine) - len(theirs)
+        safe = lead >= 0 and all(
+            d == 1 or (d is not None and d == mine[lead + i]) for i, d in enumerate(theirs)
+        )
+        if not safe:
+            checks.append(s)
+    return tuple(checks)
 
 
 def run(program: Program, args: list) -> list:
@@ -138,7 +164,14 @@ def compile_program(program: Program) -> Callable[[list], list]:
         if node.kernel is not None:
             call = functools.partial(node.kernel, **node.attrs) if node.attrs else node.kernel
             lhs = ", ".join(f"v{s}" for s in outs) + ("," if len(outs) > 1 else "")
-            out = "" if reuse is None else f", out=v{ins[reuse]}"
+            if reuse is None:
+                out = ""
+            elif not reuse[1]:
+                out = f", out=v{ins[reuse[0]]}"
+            else:  # None dims: reuse the buffer only when this call's shapes match
+                j = ins[reuse[0]]
+                same = " and ".join(f"v{j}.shape == v{k}.shape" for k in reuse[1])
+                out = f", out=(v{j} if {same} else None)"
             expr = f"{name('K', call)}({', '.join(f'v{i}' for i in ins)}{out})"
             lines.append(f"    {lhs} = {expr}" if outs else f"    {expr}")
         elif kind == "Placeholder":

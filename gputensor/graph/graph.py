@@ -54,11 +54,13 @@ class Symbol:
         self.index = index
 
     @property
-    def ndim(self) -> int:
-        return len(self.shape)
+    def ndim(self) -> int | None:
+        return None if self.shape is None else len(self.shape)
 
     @property
     def size(self) -> int | None:
+        if self.shape is None:
+            return None
         n = 1
         for d in self.shape:
             if d is None:
@@ -106,7 +108,10 @@ class Operation:
 
     def describe(self) -> str:
         """One line of the text dump: outputs = type(inputs) {attrs}."""
-        outs = ", ".join(f"{o.name}: {dtypes.from_numpy(o.dtype).name}{list(o.shape)}" for o in self.outputs)
+        outs = ", ".join(
+            f"{o.name}: {dtypes.from_numpy(o.dtype).name}{'[<unknown rank>]' if o.shape is None else list(o.shape)}"
+            for o in self.outputs
+        )
         ins = ", ".join(s.name for s in self.inputs)
         attrs = "" if not self.attrs else " " + ", ".join(f"{k}={v!r}" for k, v in self.attrs.items())
         return f"{outs or '()'} = {self.type}({ins}){attrs}"
@@ -157,8 +162,9 @@ class Graph:
         self.operations.append(node)
         return node
 
-    def placeholder(self, shape: tuple, dtype: dtypes.DType) -> Symbol:
-        node = self._node("Placeholder", None, (), {}, [Spec(tuple(shape), dtype)])
+    def placeholder(self, shape: tuple | None, dtype: dtypes.DType) -> Symbol:
+        """An input of the graph; None dims (or a None shape: unknown rank) take any size at run time."""
+        node = self._node("Placeholder", None, (), {}, [Spec(None if shape is None else tuple(shape), dtype)])
         self.inputs.append(node.outputs[0])
         return node.outputs[0]
 

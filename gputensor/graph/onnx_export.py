@@ -1,7 +1,8 @@
 """``gt.onnx.export``: a traced graph as an ONNX model (opset 20), for the ops ONNX has.
 
-The function is traced for the given TensorSpecs (every dim known: a gputensor
-graph is specialised on its shapes), optimised by the graph passes, and each node
+The function is traced for the given TensorSpecs (a None dim becomes a named
+symbolic dim, ONNX's ``dim_param``, so the model takes any size there), optimised
+by the graph passes, and each node
 is written as ONNX nodes: most ops map one to one (Add, MatMul, Softmax, ...);
 some take a few (rsqrt is Sqrt then Reciprocal, NHWC convolutions transpose to
 ONNX's NCHW and back). Variables are frozen into initializers with their values at
@@ -156,8 +157,20 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
         if a["transpose_b"]:
             y = w.one("Transpose", [y], perm=_swap_last(node.inputs[1].ndim))
         return [w.one("MatMul", [x, y])]
-    if t == "reshape":
-        return [w.one("Reshape", [ins[0], w.ints(node.outputs[0].shape)])]
+    if t == "reshape":  # a -1 (a graph traced with None dims) is ONNX's -1 too
+        return [w.one("Reshape", [ins[0], w.ints(a["shape"])])]
+    # The shape ops of graphs traced with None dims: shapes as int64 tensors, as ONNX takes them.
+    if t == "shape":
+        return [w.one("Cast", [w.one("Shape", ins)], to=_onnx_dtype(a["out_type"]))]
+    if t == "dynamic_reshape":
+        return [w.one("Reshape", [ins[0], w.one("Cast", [ins[1]], to=_onnx_dtype(np.int64))])]
+    if t == "dynamic_broadcast_to":
+        return [w.one("Expand", [ins[0], w.one("Cast", [ins[1]], to=_onnx_dtype(np.int64))])]
+    if t == "dynamic_fill":
+        import onnx
+
+        value = onnx.numpy_helper.from_array(np.asarray([a["value"]], dtype=a["dtype"]))
+        return [w.one("ConstantOfShape", [w.one("Cast", ins, to=_onnx_dtype(np.int64))], value=value)]
     if t == "transpose":
         return [w.one("Transpose", ins, perm=list(a["perm"]))]
     if t == "broadcast_to":
@@ -332,13 +345,14 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
     Args:
       fn: a gt.function or a Python function of tensors.
       path: the .onnx file to write (written to a temporary name, then renamed).
-      input_signature: one TensorSpec per positional argument, every dim known.
+      input_signature: one TensorSpec per positional argument; a None dim is a
+        symbolic ONNX dim (``dim_param``, named after the input and axis).
 
     Returns:
       The ``onnx.ModelProto`` written.
 
     Raises:
-      ValueError: for a spec with unknown dims.
+      ValueError: for something other than a TensorSpec, or one of unknown rank.
       UnimplementedError: for an op without an ONNX form, or a function that
         assigns variables.
     """
@@ -346,10 +360,10 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
 
     specs = list(input_signature)
     for spec in specs:
-        if not isinstance(spec, TensorSpec) or not spec.shape.is_fully_defined():
+        if not isinstance(spec, TensorSpec) or spec.shape.rank is None:
             raise ValueError(
-                f"gt.onnx.export: {spec} must be a TensorSpec with every dim known; gputensor traces one "
-                "graph per shape"
+                f"gt.onnx.export: {spec} must be a TensorSpec of known rank (None dims are fine: they "
+                "become symbolic ONNX dims)"
             )
     poly = fn if isinstance(fn, PolymorphicFunction) else function(fn)
     concrete = poly.get_concrete_function(*specs)
@@ -363,11 +377,10 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
             sym = node.outputs[0]
             name = f"input_{len(inputs)}"
             spec = specs[len(inputs)] if len(inputs) < len(specs) else None
-            inputs.append(
-                onnx.helper.make_tensor_value_info(
-                    spec.name or name if spec is not None else name, _onnx_dtype(sym.dtype), list(sym.shape)
-                )
-            )
+            name = spec.name or name if spec is not None else name
+            # A None dim becomes a dim_param, named after the input and axis.
+            dims = [f"{name}_dim{i}" if d is None else d for i, d in enumerate(sym.shape)]
+            inputs.append(onnx.helper.make_tensor_value_info(name, _onnx_dtype(sym.dtype), dims))
             names[id(sym)] = inputs[-1].name
     _emit_nodes(w, operations, names, graph.target)
     graph_outputs = []

@@ -7,9 +7,14 @@ Python runs once, on symbolic tensors: see graph.py) into a `ConcreteFunction`;
 later calls with that signature run the graph (executor.py). Python side effects
 therefore happen at trace time only, as in TF.
 
-Tracing specialises on the arguments' concrete shapes; an ``input_signature``
-checks (and converts) the arguments against its TensorSpecs, whose None dims
-accept any size, and each new size traces again.
+A tensor's shape in the signature may have None dims: an ``input_signature``
+gives its TensorSpecs' shapes (one trace serves every size its None dims
+accept), ``get_concrete_function(gt.TensorSpec([None, 3]))`` traces for the
+spec's shape, and with ``reduce_retracing=True`` a call whose shapes differ from
+every earlier trace traces for the dims they share, the others None (TF's
+``most_specific_common_supertype``). A call runs the most specific traced graph
+whose signature accepts it. While tracing, ``x.shape`` has those None dims and
+``gt.shape(x)`` is a graph node giving the shape at run time.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from gputensor.autodiff import nest
 from gputensor.backend import registry
+from gputensor.framework import dtypes
 from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as device_scope
 from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
@@ -58,6 +64,7 @@ class ConcreteFunction:
         self.structured_outputs = outputs
         self.structured_input_signature = signature
         self._tensor_positions = tensor_positions  # flat argument positions fed to placeholders
+        self._argument_names = _argument_names(signature, tensor_positions)
         self._program = executor.Program(graph, *passes.optimize(graph.operations, graph.outputs))
         self._flat_outputs = nest.flatten(outputs)
 
@@ -71,11 +78,12 @@ class ConcreteFunction:
             t = tensors[i]
             if not isinstance(t, Tensor):
                 t = tensors[i] = convert_to_tensor(t)
-            if tuple(t._data.shape) != spec.shape or t._data.dtype != spec.dtype:
+            if t._data.dtype != spec.dtype or not _shape_accepts(spec.shape, t._data.shape):
                 raise ValueError(
-                    f"ConcreteFunction {self.graph.name}: argument {i} has shape {tuple(t._data.shape)} "
-                    f"and dtype {t.dtype.name}; this function was traced for shape {spec.shape} and "
-                    f"dtype {spec.dtype}. Call the gt.function instead, which traces again"
+                    f"ConcreteFunction {self.graph.name}: argument {i} ({self._argument_names[i]}) has "
+                    f"shape {tuple(t._data.shape)} and dtype {t.dtype.name}, which does not match "
+                    f"{TensorSpec(spec.shape, dtypes.from_numpy(spec.dtype))}, the spec it was traced "
+                    "for (None dims accept any size). Call the gt.function instead, which traces again"
                 )
             if t._device is not target:
                 tensors[i] = wrap(array_on(t, target), target)
@@ -87,6 +95,22 @@ class ConcreteFunction:
         it = iter(results)
         flat = [next(it) if _is_symbolic(o, self.graph) else o for o in self._flat_outputs]
         return nest.pack_sequence_as(self.structured_outputs, flat)
+
+
+def _shape_accepts(traced: tuple | None, shape: tuple) -> bool:
+    """Whether a graph traced for ``traced`` (None dims: any size; None: any rank) takes ``shape``."""
+    if traced is None:
+        return True
+    return len(traced) == len(shape) and all(d is None or d == n for d, n in zip(traced, shape))
+
+
+def _argument_names(signature: Any, positions: list) -> list[str]:
+    """Per placeholder, how an error names its argument: the spec's name, else its flat position."""
+    flat = nest.flatten(signature)
+    return [
+        f"{flat[p].name!r}" if isinstance(flat[p], TensorSpec) and flat[p].name else f"flat position {p}"
+        for p in positions
+    ]
 
 
 def _is_symbolic(value: Any, graph: Graph) -> bool:
@@ -113,6 +137,7 @@ class PolymorphicFunction:
         self._tracing_count = 0
         self._variables_made = False
         self._last_key: tuple | None = None
+        self._traced: list[tuple] = []  # the keys traced, in order (others alias one of them)
         self._warned = False
         self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._keep: list[Variable] = []
@@ -162,7 +187,6 @@ class PolymorphicFunction:
         """The ConcreteFunction for these arguments (TensorSpecs or tensors), traced if new."""
         if not args and not kwargs and self._input_signature is not None:
             args = tuple(self._input_signature)
-        args, kwargs = _specs_to_tensors(args, kwargs)
         return self._concrete_for(*self._checked(args, kwargs))[0]
 
     # ------------------------------------------------------------- internals
@@ -181,6 +205,12 @@ class PolymorphicFunction:
     def _conform(self, value: Any, spec: Any, i: int) -> Any:
         """``value`` as ``spec`` says: a TensorSpec takes a whole (converted) tensor; lists,
         tuples and dicts of specs take the same structure."""
+        if isinstance(spec, TensorSpec) and isinstance(value, TensorSpec):
+            if value.dtype != spec.dtype or not spec.shape.is_compatible_with(value.shape):
+                raise ValueError(
+                    f"{self._name}: argument {i} ({value}) does not match its input_signature {spec}"
+                )
+            return spec
         if isinstance(spec, TensorSpec):
             t = value if isinstance(value, (Tensor, Variable)) else convert_to_tensor(value, dtype=spec.dtype)
             if not spec.is_compatible_with(t):
@@ -200,21 +230,50 @@ class PolymorphicFunction:
         key = _signature((args, kwargs), flat)
         concrete = self._concrete.get(key)
         if concrete is None:
-            self._warn_retracing(key)
-            concrete = self._trace(args, kwargs, flat, key)
+            if self._input_signature is not None:
+                key = _with_shapes(key, _signature_shapes(self._input_signature, len(flat)))
+            concrete = self._concrete.get(key) or self._dispatch(key)
+            if concrete is None:
+                if self._reduce_retracing:
+                    key = self._generalized(key)
+                self._warn_retracing(key)
+                concrete = self._trace(args, kwargs, flat, key)
+                self._traced.append(key)
+                # A key names variables by id: keeping them alive keeps the ids unique.
+                self._keep.extend(x for x in flat if isinstance(x, Variable))
             self._concrete[key] = concrete
-            # A key names variables by id: keeping them alive keeps the ids unique.
-            self._keep.extend(x for x in flat if isinstance(x, Variable))
         self._last_key = key
         return concrete, flat
 
+    def _dispatch(self, key: tuple) -> ConcreteFunction | None:
+        """The most specific traced graph whose signature accepts ``key`` (fewest None dims), as TF's
+        dispatch table; None when no trace does."""
+        best, best_unknown = None, None
+        for traced in self._traced:
+            unknown = _accepts(traced, key)
+            if unknown is not None and (best_unknown is None or unknown < best_unknown):
+                best, best_unknown = traced, unknown
+        return None if best is None else self._concrete[best]
+
+    def _generalized(self, key: tuple) -> tuple:
+        """reduce_retracing: ``key`` relaxed against every earlier trace it can be: the dims that
+        differ become None, a rank that differs an unknown rank (TF's try_generalizing_function_type)."""
+        for traced in self._traced:
+            relaxed = _common_supertype(key, traced)
+            if relaxed is not None:
+                key = relaxed
+        return key
+
     def _trace(self, args: tuple, kwargs: dict, flat: list, key: tuple) -> ConcreteFunction:
-        tensors = [i for i, x in enumerate(flat) if isinstance(x, Tensor)]
-        target = flat[tensors[0]]._device if tensors else (state.device or registry.default_device())
+        # TensorSpecs (from get_concrete_function) trace like tensors of their shape and dtype.
+        tensors = [i for i, x in enumerate(flat) if isinstance(x, (Tensor, TensorSpec))]
+        shapes = [part[1] if part[0] == "tensor" else None for part in key[1]]  # None dims allowed
+        target = next((flat[i]._device for i in tensors if isinstance(flat[i], Tensor)), None)
+        target = target or state.device or registry.default_device()
         graph = Graph(target, name=f"{self._name}_{self._tracing_count}")
         symbolic = list(flat)
         for i in tensors:
-            symbolic[i] = wrap(graph.placeholder(tuple(flat[i]._data.shape), flat[i].dtype), graph.device)
+            symbolic[i] = wrap(graph.placeholder(shapes[i], flat[i].dtype), graph.device)
         sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
         with graph.building():
             outputs = self._python_function(*sym_args, **sym_kwargs)
@@ -231,7 +290,12 @@ class PolymorphicFunction:
         graph.outputs = [o._data for o in flat_out if _is_symbolic(o, graph)]
         signature = nest.pack_sequence_as(
             (args, kwargs),
-            [TensorSpec.from_tensor(x) if isinstance(x, Tensor) else x for x in flat],
+            [
+                TensorSpec(shapes[i], x.dtype, x.name if isinstance(x, TensorSpec) else None)
+                if i in tensors
+                else x
+                for i, x in enumerate(flat)
+            ],
         )
         return ConcreteFunction(graph, outputs, signature, tensors)
 
@@ -263,6 +327,9 @@ def _signature(structure: Any, flat: list) -> tuple:
             parts.append(("variable", id(x), x.name))  # the function keeps x alive (_keep)
         elif isinstance(x, Tensor):
             parts.append(("tensor", tuple(x._data.shape), x.dtype, id(x._device)))
+        elif isinstance(x, TensorSpec):
+            dims = None if x.shape.rank is None else tuple(x.shape.as_list())
+            parts.append(("tensor", dims, x.dtype, id(state.device or registry.default_device())))
         else:
             try:
                 hash(x)
@@ -275,30 +342,79 @@ def _signature(structure: Any, flat: list) -> tuple:
     return (repr(nest.pack_sequence_as(structure, [None] * len(flat))), tuple(parts))
 
 
+def _signature_shapes(input_signature: list, n: int) -> list | None:
+    """Per flat argument, the shape its input_signature gives (None where no TensorSpec does)."""
+    flat = nest.flatten(tuple(input_signature))
+    if len(flat) != n:
+        return None
+    return [
+        (None if s.shape.rank is None else tuple(s.shape.as_list())) if isinstance(s, TensorSpec) else False
+        for s in flat
+    ]
+
+
+def _with_shapes(key: tuple, shapes: list | None) -> tuple:
+    """``key`` with the tensor shapes of ``shapes`` (False: keep the argument's own)."""
+    if shapes is None:
+        return key
+    parts = tuple(
+        (p[0], s, *p[2:]) if p[0] == "tensor" and s is not False else p for p, s in zip(key[1], shapes)
+    )
+    return (key[0], parts)
+
+
+def _accepts(traced: tuple, key: tuple) -> int | None:
+    """How many dims of ``traced`` are unknown if its graph accepts calls of signature ``key``, else None."""
+    if traced[0] != key[0] or len(traced[1]) != len(key[1]):
+        return None
+    unknown = 0
+    for t, k in zip(traced[1], key[1]):
+        if t[0] != "tensor" or k[0] != "tensor":
+            if t != k:
+                return None
+            continue
+        if t[2:] != k[2:]:
+            return None
+        if t[1] is None:
+            unknown += 1000  # an unknown rank accepts more than any known one
+            continue
+        if k[1] is None or len(t[1]) != len(k[1]):
+            return None
+        for d, e in zip(t[1], k[1]):
+            if d is None:
+                unknown += 1
+            elif d != e:
+                return None
+    return unknown
+
+
+def _common_supertype(key: tuple, other: tuple) -> tuple | None:
+    """The narrowest signature accepting both (TensorShape's most_specific_common_supertype per
+    tensor), or None when they differ in anything but tensor shapes."""
+    if key[0] != other[0] or len(key[1]) != len(other[1]):
+        return None
+    parts = []
+    for a, b in zip(key[1], other[1]):
+        if a[0] != "tensor" or b[0] != "tensor":
+            if a != b:
+                return None
+            parts.append(a)
+            continue
+        if a[2:] != b[2:]:
+            return None
+        if a[1] is None or b[1] is None or len(a[1]) != len(b[1]):
+            parts.append((a[0], None, *a[2:]))
+        else:
+            parts.append((a[0], tuple(d if d == e else None for d, e in zip(a[1], b[1])), *a[2:]))
+    return (key[0], tuple(parts))
+
+
 def _describe(part: tuple) -> str:
     if part[0] == "tensor":
-        return f"{part[2].name}{list(part[1])}"
+        return f"{part[2].name}{'<unknown rank>' if part[1] is None else list(part[1])}"
     if part[0] == "variable":
         return f"variable {part[2]}"
     return repr(part[2])
-
-
-def _specs_to_tensors(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """TensorSpecs (with every dim known) as zero tensors, so get_concrete_function can trace them."""
-    from gputensor.ops.array_ops import zeros
-
-    def convert(x: Any) -> Any:
-        if isinstance(x, TensorSpec):
-            if not x.shape.is_fully_defined():
-                raise ValueError(
-                    f"get_concrete_function: {x} has unknown dims; gputensor traces one graph per "
-                    "concrete shape, so give every dim (or call with tensors)"
-                )
-            return zeros(x.shape.as_list(), x.dtype)
-        return x
-
-    flat = [convert(x) for x in nest.flatten((args, kwargs))]
-    return nest.pack_sequence_as((args, kwargs), flat)
 
 
 def function(
@@ -323,10 +439,12 @@ def function(
 
     Args:
       func: the function to compile.
-      input_signature: TensorSpecs the positional arguments must match (None dims
-        match any size).
-      autograph, jit_compile, reduce_retracing, experimental_*: accepted for TF
-        compatibility; see docs/graphs.md for what this version does with them.
+      input_signature: TensorSpecs the positional arguments must match; the function
+        is traced once, for their shapes (a None dim takes any size at run time).
+      reduce_retracing: when True, a call with shapes no trace accepts traces a graph
+        whose dims that differ from an earlier trace's are None, so later sizes reuse it.
+      autograph, jit_compile, experimental_*: accepted for TF compatibility; see
+        docs/graphs.md for what this version does with them.
 
     Returns:
       A `PolymorphicFunction` (or a decorator making one when ``func`` is None).
@@ -343,5 +461,9 @@ def function(
             input_signature=input_signature,
             jit_compile=jit_compile,
             reduce_retracing=reduce_retracing,
+            experimental_relax_shapes=experimental_relax_shapes,
         )
-    return PolymorphicFunction(func, input_signature, reduce_retracing, jit_compile)
+    # experimental_relax_shapes is reduce_retracing's old name (TF).
+    return PolymorphicFunction(
+        func, input_signature, reduce_retracing or bool(experimental_relax_shapes), jit_compile
+    )

@@ -216,7 +216,9 @@ def _save_concrete(concrete: Any, key: tuple, variables: list, constants: list) 
     flat_signature = []
     for part in key[1]:
         if part[0] == "tensor":
-            flat_signature.append({"tensor": {"shape": list(part[1]), "dtype": part[2].name}})
+            # A None dim (a graph traced for any size there) is null; an unknown rank null too.
+            shape = None if part[1] is None else list(part[1])
+            flat_signature.append({"tensor": {"shape": shape, "dtype": part[2].name}})
         elif part[0] == "python":
             flat_signature.append({"python": _encode(part[2])})
         else:
@@ -346,6 +348,13 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
     return executor.Program(graph)
 
 
+def _shape_accepts(saved: list | None, shape: tuple) -> bool:
+    """Whether a graph saved for ``saved`` (None dims: any size; None: any rank) takes ``shape``."""
+    if saved is None:
+        return True
+    return len(saved) == len(shape) and all(d is None or d == n for d, n in zip(saved, shape))
+
+
 class _LoadedConcrete:
     def __init__(self, entry: dict, variables: list, constants: Any, target: Any) -> None:
         self.structure = entry["structure"]
@@ -362,7 +371,7 @@ class _LoadedConcrete:
             if "tensor" in part:
                 spec = part["tensor"]
                 t = x if isinstance(x, Tensor) else convert_to_tensor(x, dtype=spec["dtype"])
-                if list(t._data.shape) != spec["shape"] or t.dtype.name != spec["dtype"]:
+                if t.dtype.name != spec["dtype"] or not _shape_accepts(spec["shape"], t._data.shape):
                     return None
                 tensors.append(t)
             elif _decode(part["python"]) != x:

@@ -170,6 +170,134 @@ _WHERE = define("where", dtypes={_dt.bool_}, differentiable=False, infer=_infer_
 _SORT = define("sort", dtypes=_dt.REAL, attrs=("descending",), num_outputs=2, infer=_infer_sort)
 _UNIQUE = define("unique", attrs=("out_idx",), num_outputs=2, differentiable=False, infer=_infer_unique)
 
+
+# ------------------------------------------------- shapes known only at run time
+# A function traced with None dims (an input_signature, reduce_retracing) cannot put those
+# dims in attrs. These ops take the shape as an int tensor instead (gt.shape(x), as TF's
+# Shape, Reshape, BroadcastTo and Fill do), and every backend runs them with its own
+# kernels of the static ops (``compose``): the shape is read to the host, as TF keeps it
+# in host memory. Their ``static_shape`` attr is what tracing knows of the result (None
+# dims); kernels ignore it.
+def _host_dims(backend: Any, shape_array: Any, op: str) -> tuple:
+    dims = tuple(int(d) for d in np.asarray(backend.to_host(shape_array)).reshape(-1))
+    if any(d < -1 for d in dims):
+        raise InvalidArgumentError(f"{op}: shape {dims} has a negative dimension", op)
+    return dims
+
+
+def _compose_shape(device: Any) -> Any:
+    backend = device.backend
+
+    def kernel(x: Any, *, out_type: Any) -> Any:
+        return backend.from_host(np.asarray(x.shape, dtype=np.dtype(out_type)))
+
+    return kernel
+
+
+def _compose_dynamic_reshape(device: Any) -> Any:
+    backend, reshape_kernel = device.backend, device.kernel(_RESHAPE)
+
+    def kernel(x: Any, shape: Any, *, static_shape: tuple) -> Any:
+        dims = list(_host_dims(backend, shape, "reshape"))
+        n = _num(x.shape)
+        known = _num(d for d in dims if d != -1)
+        if dims.count(-1) == 1 and known and n % known == 0:
+            dims[dims.index(-1)] = n // known
+        if dims.count(-1) or _num(dims) != n:
+            raise InvalidArgumentError(
+                f"reshape: Input to reshape is a tensor with {n} values (shape {tuple(x.shape)}), but "
+                f"the requested shape {tuple(_host_dims(backend, shape, 'reshape'))} does not fit it",
+                "reshape",
+            )
+        return reshape_kernel(x, shape=tuple(dims))
+
+    return kernel
+
+
+def _compose_dynamic_broadcast_to(device: Any) -> Any:
+    backend, broadcast_kernel = device.backend, device.kernel(_BROADCAST_TO)
+
+    def kernel(x: Any, shape: Any, *, static_shape: tuple) -> Any:
+        dims = _host_dims(backend, shape, "broadcast_to")
+        xs = tuple(x.shape)
+        if len(dims) < len(xs) or not all(d in (1, t) for d, t in zip(xs[::-1], dims[::-1])):
+            raise InvalidArgumentError(
+                f"broadcast_to: Unable to broadcast tensor of shape {xs} to tensor of shape {dims}",
+                "broadcast_to",
+            )
+        return x if xs == dims else broadcast_kernel(x, shape=dims)
+
+    return kernel
+
+
+def _compose_dynamic_fill(device: Any) -> Any:
+    backend, fill_kernel = device.backend, device.kernel(_FILL)
+
+    def kernel(shape: Any, *, static_shape: tuple, value: Any, dtype: Any) -> Any:
+        dims = _host_dims(backend, shape, "fill")
+        if -1 in dims:
+            raise InvalidArgumentError(f"fill: dims {dims} must be non-negative", "fill")
+        return fill_kernel(shape=dims, value=value, dtype=dtype)
+
+    return kernel
+
+
+def _compose_sum_to(device: Any) -> Any:
+    """The gradient of broadcasting: ``g`` summed down to a shape it was broadcast from."""
+    backend, sum_kernel, reshape_kernel = (
+        device.backend,
+        device.kernel(_m._op("reduce_sum")),
+        device.kernel(_RESHAPE),
+    )
+
+    def kernel(g: Any, shape: Any, *, static_shape: tuple) -> Any:
+        target = _host_dims(backend, shape, "sum_to")
+        gs = tuple(g.shape)
+        lead = len(gs) - len(target)
+        if lead < 0 or any(d not in (1, e) for d, e in zip(target, gs[lead:])):
+            raise InvalidArgumentError(f"sum_to: shape {gs} was not broadcast from {target}", "sum_to")
+        axes = tuple(_range(lead)) + tuple(
+            lead + i for i, d in enumerate(target) if d == 1 and gs[lead + i] != 1
+        )
+        if axes:
+            g = sum_kernel(g, axis=axes, keepdims=True)
+        return g if tuple(g.shape) == target else reshape_kernel(g, shape=target)
+
+    return kernel
+
+
+def _infer_shape(op, specs, attrs):
+    (x,) = specs
+    return Spec((None if x.shape is None else len(x.shape),), si.dtype_of(attrs["out_type"]))
+
+
+def _infer_static(op, specs, attrs):  # the result's shape is what tracing knew: the attr
+    shape = attrs["static_shape"]
+    dtype = si.dtype_of(attrs["dtype"]) if "dtype" in attrs else specs[0].dtype
+    return Spec(None if shape is None else tuple(shape), dtype)
+
+
+_SHAPE = define(
+    "shape", attrs=("out_type",), differentiable=False, infer=_infer_shape, compose=_compose_shape
+)
+_DYNAMIC_RESHAPE = define(
+    "dynamic_reshape", attrs=("static_shape",), infer=_infer_static, compose=_compose_dynamic_reshape
+)
+_DYNAMIC_BROADCAST_TO = define(
+    "dynamic_broadcast_to",
+    attrs=("static_shape",),
+    infer=_infer_static,
+    compose=_compose_dynamic_broadcast_to,
+)
+_DYNAMIC_FILL = define(
+    "dynamic_fill",
+    attrs=("static_shape", "value", "dtype"),
+    differentiable=False,
+    infer=_infer_static,
+    compose=_compose_dynamic_fill,
+)
+_SUM_TO = define("sum_to", attrs=("static_shape",), infer=_infer_static, compose=_compose_sum_to)
+
 __all__ = [
     "zeros", "ones", "fill", "zeros_like", "ones_like", "eye", "range", "linspace", "one_hot",
     "rank", "size", "shape", "shape_n", "identity", "reshape", "transpose", "concat", "stack",
@@ -191,6 +319,91 @@ def _dims(t: Tensor) -> tuple:
 
 def _num(dims: Sequence[int]) -> int:
     return math.prod(dims)
+
+
+def _static_dims(t: Tensor) -> tuple | None:
+    """What is known of ``t``'s shape: None dims (and a None shape: unknown rank) only while tracing."""
+    shape = t._live().shape
+    return None if shape is None else tuple(shape)
+
+
+def _known(dims: tuple | None) -> bool:
+    return dims is not None and None not in dims
+
+
+def _is_symbolic(t: Any) -> bool:
+    """Whether ``t`` is a tensor of a graph being traced (its values exist only at run time)."""
+    return isinstance(t, Tensor) and state.graph is not None and hasattr(t._data, "node")
+
+
+def _static_value(t: Tensor) -> tuple:
+    """What tracing knows of the values of a 1-D int tensor: ints, None where unknown."""
+    if not _is_symbolic(t):
+        return tuple(int(v) for v in np.asarray(t).reshape(-1))
+    sym = t._data
+    n = sym.shape[0] if sym.shape else None
+    if sym.node.type == "Const":
+        return tuple(int(v) for v in np.asarray(t._device.backend.to_host(sym.node.value)).reshape(-1))
+    if sym.node.type == "shape" and sym.node.inputs[0].shape is not None:
+        return tuple(sym.node.inputs[0].shape)
+    if n is None:
+        raise InvalidArgumentError(
+            f"a shape tensor of unknown length ({sym.name}) was given; its rank must be known while tracing",
+            None,
+        )
+    return (None,) * n
+
+
+def _dynamic_shape(value: Any, op: str, arg: str = "shape") -> tuple[tuple, Tensor] | None:
+    """For a shape argument known only at run time (a symbolic int tensor such as ``gt.shape(x)``,
+    or a list holding symbolic scalars): what tracing knows of it (None dims) and the int32 tensor
+    the op reads at run time. None for a concrete shape."""
+    if isinstance(value, Variable):
+        value = value.value() if state.graph is not None else value
+    if _is_symbolic(value):
+        if not value.dtype.is_integer or value.ndim not in (0, 1):
+            raise TypeError(f"{op}: {arg} must be a 1-D integer tensor, got {value.dtype.name}{value.shape}")
+        t = value if value.ndim == 1 else reshape(value, [1])
+        return _static_value(t), _m.cast(t, _dt.int32) if t.dtype != _dt.int32 else t
+    if isinstance(value, (list, tuple)) and any(_is_symbolic(v) for v in value):
+        parts, static = [], []
+        for v in value:
+            if _is_symbolic(v):
+                if v.ndim != 0 or not v.dtype.is_integer:
+                    raise TypeError(
+                        f"{op}: each entry of {arg} must be an int or an integer scalar tensor, got {v!r}"
+                    )
+                static.append(None)
+                parts.append(reshape(_m.cast(v, _dt.int32) if v.dtype != _dt.int32 else v, [1]))
+            else:
+                d = _ints(v, op, arg)
+                static.extend(d)
+                parts.append(convert_to_tensor(np.asarray(d, dtype=np.int32)))
+        return tuple(static), concat(parts, 0)
+    return None
+
+
+def _reshape_dims(t: Tensor, dims: Sequence[Any]) -> Tensor:
+    """``t`` reshaped to ``dims``: ints, or ``("axis", i)`` for dimension i of ``t`` (known only at
+    run time while tracing with None dims). Layout ops (expand_dims, squeeze, stack) use it."""
+    shape = _static_dims(t)
+    static = tuple(shape[d[1]] if isinstance(d, tuple) else d for d in dims)
+    if None not in static:
+        return execute(_RESHAPE, (t,), {"shape": static})
+    # The shape at run time: dimension i of t, or a literal appended after t's dims.
+    literals = [d for d in dims if not isinstance(d, tuple)]
+    index, k = [], len(shape)
+    for d in dims:
+        if isinstance(d, tuple):
+            index.append(d[1])
+        else:
+            index.append(k)
+            k += 1
+    source = shape_tensor = shape_fn(t)
+    if literals:
+        source = concat([shape_tensor, convert_to_tensor(np.asarray(literals, dtype=np.int32))], 0)
+    runtime = gather(source, convert_to_tensor(np.asarray(index, dtype=np.int32)))
+    return execute(_DYNAMIC_RESHAPE, (t, runtime), {"static_shape": static})
 
 
 def _ints(value: Any, op: str, arg: str) -> list[int]:
@@ -266,7 +479,8 @@ def _on_device_of(t: Tensor, op: Any, attrs: dict) -> Tensor:
 def _const_like(arr: np.ndarray, t: Tensor) -> Tensor:
     """A host array placed where ``t`` lives (or in the current device scope)."""
     device = state.device or t._device
-    return wrap(device.backend.from_host(np.ascontiguousarray(arr)), device)
+    # np.asarray, not np.ascontiguousarray: that makes a scalar 1-D (gt.size would have shape (1,)).
+    return wrap(device.backend.from_host(np.asarray(arr, order="C")), device)
 
 
 def _same_dtype(values: Any, op: str) -> list[Tensor]:
@@ -345,7 +559,20 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     v = convert_to_tensor(value)
     if v.ndim != 0:
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {v.shape}", "fill")
+    dynamic = _dynamic_shape(dims, "fill", "dims")
+    if dynamic is not None:
+        if _is_symbolic(v):  # fill(dims, a symbolic scalar): broadcast it instead
+            return broadcast_to(v, dims)
+        return _filled_at_run_time(dynamic, np.asarray(v), v._dtype)
     return execute(_FILL, (), _fill_attrs(_shape_arg(dims, "fill", "dims"), np.asarray(v), v._dtype))
+
+
+def _filled_at_run_time(dynamic: tuple, value: Any, dtype: _dt.DType) -> Tensor:
+    static, runtime = dynamic
+    attrs = _fill_attrs((), value, dtype)
+    attrs["static_shape"] = static
+    del attrs["shape"]
+    return execute(_DYNAMIC_FILL, (runtime,), attrs)
 
 
 def _fill_attrs(dims: tuple, value: Any, dtype: _dt.DType) -> dict:
@@ -353,6 +580,9 @@ def _fill_attrs(dims: tuple, value: Any, dtype: _dt.DType) -> dict:
 
 
 def _filled(shape_: Any, value: Any, dtype: Any, op: str) -> Tensor:
+    dynamic = _dynamic_shape(shape_, op)
+    if dynamic is not None:
+        return _filled_at_run_time(dynamic, value, _dt.as_dtype(dtype))
     return execute(_FILL, (), _fill_attrs(_shape_arg(shape_, op), value, _dt.as_dtype(dtype)))
 
 
@@ -391,6 +621,8 @@ def ones(shape: Any, dtype: Any = _dt.float32, name: str | None = None) -> Tenso
 def _like(input: Any, dtype: Any, value: int) -> Tensor:
     t = convert_to_tensor(input)
     dt = t._dtype if dtype is None else _dt.as_dtype(dtype)
+    if not _known(_static_dims(t)):  # None dims while tracing: the shape of each call's value
+        return _filled_at_run_time((_static_dims(t), shape(t)), value, dt)
     return _on_device_of(t, _FILL, _fill_attrs(_dims(t), value, dt))
 
 
@@ -601,23 +833,37 @@ def _out_type(out_type: Any, op: str) -> _dt.DType:
 def rank(input: Any, name: str | None = None) -> Tensor:
     """The number of dimensions of ``input`` as an int32 scalar tensor, as ``tf.rank``."""
     t = convert_to_tensor(input)
+    if _static_dims(t) is None:  # an unknown rank while tracing: the length of the shape at run time
+        return size(shape(t))
     return _const_like(np.array(t.ndim, dtype=np.int32), t)
 
 
 def size(input: Any, out_type: Any = _dt.int32, name: str | None = None) -> Tensor:
     """The number of elements of ``input`` as a scalar tensor (int32 by default), as ``tf.size``."""
     t = convert_to_tensor(input)
-    return _const_like(np.array(_num(_dims(t)), dtype=_out_type(out_type, "size").np_dtype), t)
+    dt = _out_type(out_type, "size")
+    if not _known(_static_dims(t)):  # None dims while tracing: computed at run time
+        return _m.reduce_prod(shape(t, dt))
+    return _const_like(np.array(_num(_dims(t)), dtype=dt.np_dtype), t)
 
 
 def shape(input: Any, out_type: Any = _dt.int32, name: str | None = None) -> Tensor:
     """The shape of ``input`` as a 1-D tensor (int32 by default), as ``tf.shape``.
 
+    Inside a gt.function traced with None dims, it is a graph node giving the shape of
+    each call's value (``x.shape`` gives what tracing knows: None for those dims).
+
     >>> gt.shape(gt.zeros([2, 3])).numpy()
     array([2, 3], dtype=int32)
     """
     t = convert_to_tensor(input)
-    return _const_like(np.array(_dims(t), dtype=_out_type(out_type, "shape").np_dtype), t)
+    dt = _out_type(out_type, "shape")
+    if not _known(_static_dims(t)):
+        return execute(_SHAPE, (t,), {"out_type": dt.np_dtype})
+    return _const_like(np.array(_dims(t), dtype=dt.np_dtype), t)
+
+
+shape_fn = shape  # for the functions below whose argument is called ``shape``
 
 
 def shape_n(input: Sequence[Any], out_type: Any = _dt.int32, name: str | None = None) -> list[Tensor]:
@@ -652,8 +898,14 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     TensorShape([2, 3])
     """
     t = convert_to_tensor(tensor)
+    dynamic = _dynamic_shape(shape, "reshape")
+    if dynamic is not None:
+        static, runtime = dynamic
+        return execute(_DYNAMIC_RESHAPE, (t, runtime), {"static_shape": _resolved(static, _static_dims(t))})
     dims = _dims(t)
     target = _ints(shape, "reshape", "shape")
+    if not _known(_static_dims(t)):
+        return _reshape_unknown(t, target)
     n = _num(dims)
     unknown = [i for i, d in enumerate(target) if d == -1]
     for i, d in enumerate(target):
@@ -682,6 +934,30 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
             "reshape",
         )
     return execute(_RESHAPE, (t,), {"shape": tuple(target)})
+
+
+def _resolved(target: tuple, dims: tuple | None) -> tuple:
+    """A reshape's static result: ``target`` with its -1 worked out where the sizes are known."""
+    target = tuple(target)
+    if -1 not in target:
+        return target
+    rest = [d for d in target if d != -1]
+    if _known(dims) and None not in rest and _num(rest):
+        return tuple(_num(dims) // _num(rest) if d == -1 else d for d in target)
+    return tuple(None if d == -1 else d for d in target)
+
+
+def _reshape_unknown(t: Tensor, target: list) -> Tensor:
+    """reshape of a tensor with None dims (while tracing) to int ``target``: checked at run time."""
+    for i, d in enumerate(target):
+        if d < -1:
+            raise InvalidArgumentError(f"reshape: size {i} must be non-negative, not {d}", "reshape")
+    if target.count(-1) > 1:
+        raise InvalidArgumentError(f"reshape: only one input size may be -1, got {tuple(target)}", "reshape")
+    runtime = convert_to_tensor(np.asarray(target, dtype=np.int32))
+    return execute(
+        _DYNAMIC_RESHAPE, (t, runtime), {"static_shape": _resolved(tuple(target), _static_dims(t))}
+    )
 
 
 def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: str = "transpose") -> Tensor:
@@ -751,7 +1027,7 @@ def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
                 "concat",
             )
         for j in _range(r):
-            if j != ax and d[j] != first[j]:
+            if j != ax and d[j] != first[j] and d[j] is not None and first[j] is not None:
                 raise InvalidArgumentError(
                     f"concat: Dimension {j} in both shapes must be equal: shape[0] = {first} vs. "
                     f"shape[{i}] = {d}; only dimension {ax} (axis) may differ",
@@ -775,16 +1051,22 @@ def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     ts = _same_dtype(values, "stack")
     first = _dims(ts[0])
     for i, t in enumerate(ts[1:], 1):
-        if _dims(t) != first:
+        if not _compatible(_dims(t), first):
             raise InvalidArgumentError(
                 f"stack: Shapes of all inputs must match: values[0].shape = {first} != "
                 f"values[{i}].shape = {_dims(t)}",
                 "stack",
             )
     ax = _axis(axis, len(first) + 1, "stack")
-    new = first[:ax] + (1,) + first[ax:]
-    parts = tuple(execute(_RESHAPE, (t,), {"shape": new}) for t in ts)
+    axes = [("axis", i) for i in _range(len(first))]
+    new = axes[:ax] + [1] + axes[ax:]
+    parts = tuple(_reshape_dims(t, new) for t in ts)
     return parts[0] if len(parts) == 1 else execute(_CONCAT, parts, {"axis": ax})
+
+
+def _compatible(a: tuple, b: tuple) -> bool:
+    """Equal shapes, None dims (tracing) matching anything."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
@@ -863,16 +1145,24 @@ def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:
     t = convert_to_tensor(input)
     dims = _dims(t)
     if axis is None:
+        if None in dims:
+            raise InvalidArgumentError(
+                f"squeeze: the input's shape {dims} has dimensions unknown while tracing, so which are 1 "
+                "is not known; give axis",
+                "squeeze",
+            )
         drop = {i for i, d in enumerate(dims) if d == 1}
     else:
         drop = {_axis(a, len(dims), "squeeze") for a in _ints(axis, "squeeze", "axis")}
         for a in sorted(drop):
-            if dims[a] != 1:
+            if dims[a] not in (1, None):  # None: checked by the reshape at run time
                 raise InvalidArgumentError(
                     f"squeeze: Can not squeeze dim[{a}], expected a dimension of 1, got {dims[a]} "
                     f"(shape {dims})",
                     "squeeze",
                 )
+    if None in dims:
+        return _reshape_dims(t, [("axis", i) for i in _range(len(dims)) if i not in drop])
     return execute(_RESHAPE, (t,), {"shape": tuple(d for i, d in enumerate(dims) if i not in drop)})
 
 
@@ -881,6 +1171,9 @@ def expand_dims(input: Any, axis: Any, name: str | None = None) -> Tensor:
     t = convert_to_tensor(input)
     dims = _dims(t)
     ax = _axis(axis, len(dims) + 1, "expand_dims")
+    if None in dims:
+        axes = [("axis", i) for i in _range(len(dims))]
+        return _reshape_dims(t, axes[:ax] + [1] + axes[ax:])
     return execute(_RESHAPE, (t,), {"shape": dims[:ax] + (1,) + dims[ax:]})
 
 
@@ -892,8 +1185,12 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
     """
     t = convert_to_tensor(input)
     dims = _dims(t)
+    dynamic = _dynamic_shape(shape, "broadcast_to")
+    if dynamic is not None:
+        static, runtime = dynamic
+        return execute(_DYNAMIC_BROADCAST_TO, (t, runtime), {"static_shape": static})
     target = _shape_arg(shape, "broadcast_to")
-    ok = len(target) >= len(dims) and all(d in (1, s) for d, s in zip(dims[::-1], target[::-1]))
+    ok = len(target) >= len(dims) and all(d in (1, s, None) for d, s in zip(dims[::-1], target[::-1]))
     if not ok:
         raise InvalidArgumentError(
             f"broadcast_to: Unable to broadcast tensor of shape {dims} to tensor of shape {target}; "
@@ -1345,6 +1642,14 @@ def _strided_spec(
         dim = dims[d]
         if s == 0:
             raise InvalidArgumentError(f"{op}: strides[{d}] must be non-zero", op)
+        if dim is None:
+            raise InvalidArgumentError(
+                f"{op}: dimension {d} of the input (shape {dims}) is unknown while tracing (a None dim of "
+                "an input_signature, get_concrete_function or reduce_retracing), and slicing or indexing "
+                "needs its size. Index only the known dims (gt.gather(x, i, axis=...) works on any), or "
+                "trace for concrete sizes",
+                op,
+            )
         if shrink:
             x = b + dim if b < 0 else b
             if not 0 <= x < dim:

@@ -263,6 +263,16 @@ def _backward_primitive_cases():
         Case("max_pool2d_grad_op", ("max_pool2d_grad",), _max_pool_grad_of_dy, (normal(1, 2, 2, 1),)),
         Case("relu_grad_op", ("relu_grad",), lambda dy, y: execute(OPS["relu_grad"], (dy, y)),
              (normal(2, 3), away_from_zero(2, 3))),
+        # The ops graphs traced with None dims read shapes with at run time (gt.shape(x)).
+        Case("dynamic_reshape_op", ("dynamic_reshape",),
+             lambda x: execute(OPS["dynamic_reshape"], (x, gt.constant([3, -1])), {"static_shape": (3, 2)}),
+             (normal(2, 3),)),
+        Case("dynamic_broadcast_to_op", ("dynamic_broadcast_to",),
+             lambda x: execute(OPS["dynamic_broadcast_to"], (x, gt.constant([2, 4, 3])), {"static_shape": (2, 4, 3)}),
+             (normal(4, 1),)),
+        Case("sum_to_op", ("sum_to",),
+             lambda x: execute(OPS["sum_to"], (x, gt.constant([4, 1])), {"static_shape": (4, 1)}),
+             (normal(2, 4, 3),)),
     ]  # fmt: skip
 
 

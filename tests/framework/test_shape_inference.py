@@ -125,8 +125,26 @@ EXTRA = [
                                  gt.linalg.svd(a, full_matrices=True), gt.linalg.diag_part(a),
                                  gt.linalg.band_part(a, 1, 0), gt.linalg.diag(gt.constant([1.0, 2.0]), k=1)],
      ("f", (2, 4, 3))),
+    ("runtime_shapes", lambda x: _runtime_shape_ops(x), ("f", (3, 2))),
     ("pool_same", lambda x: [gt.nn.max_pool2d(x, 3, 2, "SAME"), gt.nn.avg_pool2d(x, 2, 1, "SAME")], ("f", (1, 5, 6, 2))),
 ]  # fmt: skip
+
+
+def _runtime_shape_ops(x):
+    """The ops a graph traced with None dims reads shapes with at run time, called eagerly."""
+    from gputensor.framework.op_table import execute
+
+    s = execute(OPS["shape"], (x,), {"out_type": np.dtype(np.int32)})
+    row = gt.reduce_sum(x, axis=0)
+    return [
+        s,
+        execute(OPS["dynamic_reshape"], (x, gt.constant([2, -1])), {"static_shape": (2, 3)}),
+        execute(OPS["dynamic_broadcast_to"], (row, s), {"static_shape": (3, 2)}),
+        execute(
+            OPS["dynamic_fill"], (s,), {"static_shape": (3, 2), "value": 1.5, "dtype": np.dtype(np.float32)}
+        ),
+        execute(OPS["sum_to"], (x, gt.constant([1, 2])), {"static_shape": (1, 2)}),
+    ]
 
 
 def _make(kind, shape):

@@ -81,8 +81,8 @@ def test_onnxruntime_gives_what_gputensor_gives(case, tmp_path):
 
 def test_what_cannot_be_exported_is_refused_clearly(tmp_path):
     path = str(tmp_path / "m.onnx")
-    with pytest.raises(ValueError, match="every dim known"):
-        gt.onnx.export(mlp, path, [gt.TensorSpec([None, 8], gt.float32)])
+    with pytest.raises(ValueError, match="of known rank"):
+        gt.onnx.export(mlp, path, [gt.TensorSpec(None, gt.float32)])
     v = gt.Variable(0.0)
 
     def stateful(x):

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.autodiff.grads._util import shape, unbroadcast
+from gputensor.autodiff.grads._util import known, runtime_shape, shape, unbroadcast
 from gputensor.autodiff.indexed_slices import IndexedSlices
 from gputensor.autodiff.registry import register_gradient, skip_input
 from gputensor.framework.op_table import OPS, execute
@@ -29,6 +29,13 @@ _PAD, _GATHER, _GATHER_ND, _SCATTER = OPS["pad"], OPS["gather"], OPS["gather_nd"
 
 def _reshape(t: Tensor, dims: tuple) -> Tensor:
     return t if shape(t) == tuple(dims) else execute(_RESHAPE, (t,), {"shape": tuple(dims)})
+
+
+def _reshape_like(t: Tensor, like: Tensor) -> Tensor:
+    """``t`` reshaped to ``like``'s shape, read at run time when tracing left dims unknown."""
+    if known(shape(like)):
+        return _reshape(t, shape(like))
+    return execute(OPS["dynamic_reshape"], (t, runtime_shape(like)), {"static_shape": shape(like)})
 
 
 def _zeros(dims: tuple, like: Tensor) -> Tensor:
@@ -83,7 +90,24 @@ def _identity(inputs, attrs, y, dy):
 
 @register_gradient("reshape", replayable=True)
 def _reshape_grad(inputs, attrs, y, dy):
-    return (_reshape(dy, shape(inputs[0])),)
+    return (_reshape_like(dy, inputs[0]),)
+
+
+# The ops that read a shape at run time (tracing with None dims); the shape input has none.
+@register_gradient("dynamic_reshape", replayable=True)
+def _dynamic_reshape_grad(inputs, attrs, y, dy):
+    return _reshape_like(dy, inputs[0]), None
+
+
+@register_gradient("dynamic_broadcast_to", replayable=True)
+def _dynamic_broadcast_to_grad(inputs, attrs, y, dy):
+    return unbroadcast(dy, inputs[0]), None
+
+
+@register_gradient("sum_to", replayable=True)
+def _sum_to_grad(inputs, attrs, y, dy):
+    g = inputs[0]
+    return execute(OPS["dynamic_broadcast_to"], (dy, runtime_shape(g)), {"static_shape": shape(g)}), None
 
 
 @register_gradient("transpose", replayable=True)

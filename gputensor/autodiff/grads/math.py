@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from gputensor.autodiff.grads._util import conj, expand_reduced, shape, unbroadcast
+from gputensor.autodiff.grads._util import conj, expand_reduced, known, shape, unbroadcast
 from gputensor.autodiff.registry import register_gradient, skip_input
 from gputensor.framework.op_table import OPS, execute
 from gputensor.ops import array_ops, math_ops
@@ -263,7 +263,8 @@ def _pow(x, y, z, dz):
 def _pick(mask, dz):
     """dz routed to x where ``mask`` holds and to y elsewhere."""
     out = shape(dz)
-    mask = array_ops.broadcast_to(mask, out) if shape(mask) != out else mask
+    if shape(mask) != out or not known(out):
+        mask = array_ops.broadcast_to(mask, out if known(out) else array_ops.shape(dz))
     return math_ops.select(mask, dz, 0), math_ops.select(mask, 0, dz)
 
 
@@ -300,7 +301,7 @@ def _select(inputs, attrs, output, dz):
 @register_gradient("reduce_sum", replayable=True)
 def _reduce_sum(inputs, attrs, y, dy):
     x = inputs[0]
-    return (expand_reduced(dy, shape(x), attrs["axis"], attrs["keepdims"]),)
+    return (expand_reduced(dy, shape(x), attrs["axis"], attrs["keepdims"], x),)
 
 
 def _count(x, axis) -> int:
@@ -314,6 +315,11 @@ def _count(x, axis) -> int:
 @register_gradient("reduce_mean", replayable=True)
 def _reduce_mean(inputs, attrs, y, dy):
     x = inputs[0]
+    if not known(shape(x)):  # None dims while tracing: the count of each call's value
+        n = math_ops.maximum(
+            math_ops.cast(array_ops.size(x), dy.dtype) / math_ops.cast(array_ops.size(y), dy.dtype), 1.0
+        )
+        return (expand_reduced(dy / n, shape(x), attrs["axis"], attrs["keepdims"], x),)
     n = max(_count(x, attrs["axis"]), 1)
     return (expand_reduced(dy / float(n), shape(x), attrs["axis"], attrs["keepdims"]),)
 
@@ -322,10 +328,10 @@ def _extremum(inputs, attrs, y, dy):
     # As TF: the gradient is split evenly between tied extreme elements.
     x = inputs[0]
     axis, keepdims = attrs["axis"], attrs["keepdims"]
-    y_full = expand_reduced(y, shape(x), axis, keepdims)
+    y_full = expand_reduced(y, shape(x), axis, keepdims, x)
     indicators = math_ops.cast(math_ops.equal(y_full, x), x._dtype)
     count = math_ops.reduce_sum(indicators, axis=axis, keepdims=True)
-    return (indicators / count * expand_reduced(dy, shape(x), axis, keepdims),)
+    return (indicators / count * expand_reduced(dy, shape(x), axis, keepdims, x),)
 
 
 register_gradient("reduce_max", replayable=True)(_extremum)
@@ -337,8 +343,8 @@ def _reduce_logsumexp(inputs, attrs, y, dy):
     x = inputs[0]
     axis, keepdims = attrs["axis"], attrs["keepdims"]
     return (
-        expand_reduced(dy, shape(x), axis, keepdims)
-        * math_ops.exp(x - expand_reduced(y, shape(x), axis, keepdims)),
+        expand_reduced(dy, shape(x), axis, keepdims, x)
+        * math_ops.exp(x - expand_reduced(y, shape(x), axis, keepdims, x)),
     )
 
 

@@ -1,0 +1,292 @@
+"""gt.function with None dims: input_signature, reduce_retracing, get_concrete_function(TensorSpec).
+
+One trace serves every size a None dim accepts; each test calls it with several sizes and compares
+with the same Python run eagerly (NumPy for plain math), and counts the traces.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gputensor as gt
+from gputensor.autodiff import nest
+
+SIZES = (5, 1, 8)
+
+
+def _f32(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def _check_against_eager(fn, specs, make_args, sizes=SIZES, rtol=1e-5):
+    """Traces ``fn`` for ``specs`` and checks it against ``fn`` run eagerly at each size."""
+    traced = gt.function(fn, input_signature=specs)
+    for n in sizes:
+        args = [gt.constant(a) for a in make_args(n)]
+        got, want = traced(*args), fn(*args)
+        for g, w in zip(nest.flatten(got), nest.flatten(want)):
+            if w is None:  # a gradient of an unwatched tensor
+                assert g is None
+                continue
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=rtol, atol=1e-6)
+    assert traced.experimental_get_tracing_count() == 1
+    return traced
+
+
+def test_none_dims_trace_once_with_none_in_the_graph(rng):
+    seen = []
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 3], gt.float32)])
+    def f(x):
+        seen.append(x.shape)
+        return gt.tanh(x) * 2.0 + 1.0
+
+    for n in SIZES:
+        a = _f32(rng, n, 3)
+        np.testing.assert_allclose(f(gt.constant(a)).numpy(), np.tanh(a) * 2.0 + 1.0, rtol=1e-6)
+    assert f.experimental_get_tracing_count() == 1
+    assert seen == [gt.TensorShape([None, 3])]
+    text = f.get_concrete_function().graph.as_text()
+    assert "Placeholder_0:0: float32[None, 3] = Placeholder()" in text
+
+
+def test_mlp_forward_reductions_and_softmax(rng):
+    w1, b1, w2 = _f32(rng, 4, 6), _f32(rng, 6), _f32(rng, 6, 3)
+
+    def mlp(x):
+        h = gt.nn.relu(gt.matmul(x, w1) + b1)
+        logits = gt.matmul(h, w2)
+        return (
+            gt.nn.softmax(logits),
+            gt.reduce_mean(logits, axis=0),
+            gt.reduce_sum(h, axis=1, keepdims=True),
+            gt.reduce_max(logits),
+            gt.argmax(logits, axis=1),
+        )
+
+    _check_against_eager(mlp, [gt.TensorSpec([None, 4])], lambda n: [_f32(rng, n, 4)])
+
+
+def test_reshape_concat_broadcast_and_expand(rng):
+    def f(x, y):
+        flat = gt.reshape(x, [-1])
+        pairs = gt.reshape(x, [-1, 2])
+        joined = gt.concat([x, y], axis=0)
+        side = gt.concat([x, x * 2.0], axis=1)
+        stacked = gt.stack([x, x + 1.0], axis=1)
+        return flat, pairs, joined, side, stacked, gt.expand_dims(x, 1), gt.squeeze(gt.expand_dims(x, 0), 0)
+
+    _check_against_eager(
+        f,
+        [gt.TensorSpec([None, 4]), gt.TensorSpec([None, 4])],
+        lambda n: [_f32(rng, n, 4), _f32(rng, n + 2, 4)],
+    )
+
+
+def test_gt_shape_is_a_graph_node_that_gives_each_calls_shape(rng):
+    def f(x):
+        s = gt.shape(x)
+        return (
+            s,
+            gt.size(x),
+            gt.zeros(gt.shape(x)),
+            gt.ones_like(x),
+            gt.broadcast_to(gt.constant([1.0, 2.0, 3.0]), gt.shape(x)),
+            gt.reshape(x, [s[0] * 3]),
+            gt.fill([s[0], 2], 7.0),
+        )
+
+    traced = _check_against_eager(f, [gt.TensorSpec([None, 3])], lambda n: [_f32(rng, n, 3)])
+    graph = traced.get_concrete_function().graph
+    # Not folded to a constant: the optimised program still computes it from the argument.
+    program_types = [step[0].type for step in traced.get_concrete_function()._program.steps]
+    assert "shape" in [op.type for op in graph.get_operations()] and "shape" in program_types
+
+
+def test_shape_of_known_dims_stays_a_constant():
+    @gt.function(input_signature=[gt.TensorSpec([None, 3])])
+    def f(x):
+        return gt.shape(x)[1] + 0  # dim 1 is known: no run-time shape needed for it
+
+    assert f(gt.zeros([2, 3])).numpy() == 3
+    assert f(gt.zeros([7, 3])).numpy() == 3
+
+
+def test_train_step_with_a_tape_inside_the_function(rng):
+    w1 = gt.Variable(_f32(rng, 4, 8) * 0.3)
+    b1 = gt.Variable(np.zeros(8, np.float32))
+    w2 = gt.Variable(_f32(rng, 8, 3) * 0.3)
+    b2 = gt.Variable(np.zeros(3, np.float32))
+    variables = [w1, b1, w2, b2]
+
+    def grads(x, labels):
+        with gt.GradientTape() as tape:
+            logits = gt.matmul(gt.nn.relu(gt.matmul(x, w1) + b1), w2) + b2
+            xent = gt.nn.softmax_cross_entropy_with_logits(labels, logits)
+            loss = gt.reduce_mean(xent) + gt.reduce_mean(gt.square(logits - labels))
+        return loss, tape.gradient(loss, variables + [x])
+
+    def make(n):
+        return [_f32(rng, n, 4), np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]]
+
+    _check_against_eager(grads, [gt.TensorSpec([None, 4]), gt.TensorSpec([None, 3])], make, rtol=1e-4)
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 4]), gt.TensorSpec([None, 3])])
+    def train_step(x, labels):
+        loss, gs = grads(x, labels)
+        for v, g in zip(variables, gs):
+            v.assign_sub(0.1 * g)
+        return loss
+
+    losses = [float(train_step(*[gt.constant(a) for a in make(n)])) for n in (16, 3, 16, 9, 16)]
+    assert train_step.experimental_get_tracing_count() == 1 and all(np.isfinite(losses))
+
+
+def test_gradients_through_broadcasts_decided_at_run_time(rng):
+    # Both (None, 3): which one broadcasts is known only at run time (TF's BroadcastGradientArgs).
+    def f(a, b):
+        with gt.GradientTape() as tape:
+            tape.watch([a, b])
+            y = gt.reduce_sum(a * b + gt.reduce_mean(gt.reshape(a, [-1])))
+        return tape.gradient(y, [a, b])
+
+    traced = gt.function(f, input_signature=[gt.TensorSpec([None, 3]), gt.TensorSpec([None, 3])])
+    for n, m in [(4, 4), (1, 4), (4, 1)]:
+        a, b = gt.constant(_f32(rng, n, 3)), gt.constant(_f32(rng, m, 3))
+        for g, w in zip(traced(a, b), f(a, b)):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-5)
+    assert traced.experimental_get_tracing_count() == 1
+
+
+def test_buffer_reuse_checks_shapes_at_run_time(rng):
+    # exp(a) * 2 dies into the add; with b broadcast against it the buffer must not take the result.
+    @gt.function(input_signature=[gt.TensorSpec([None, 3]), gt.TensorSpec([None, 3])])
+    def f(a, b):
+        return (gt.exp(a) * 2.0 + b) * 3.0
+
+    for n, m in [(4, 4), (1, 4), (4, 1)]:
+        a, b = _f32(rng, n, 3), _f32(rng, m, 3)
+        np.testing.assert_allclose(
+            f(gt.constant(a), gt.constant(b)).numpy(), (np.exp(a) * 2 + b) * 3, rtol=1e-6
+        )
+    source = f.get_concrete_function()._program.compiled.source
+    assert ".shape == " in source
+
+
+def test_reduce_retracing_relaxes_the_dims_that_differ(rng):
+    shapes = []
+
+    @gt.function(reduce_retracing=True)
+    def f(x):
+        shapes.append(x.shape)
+        return x * 2.0
+
+    for n in (2, 3, 4, 5):
+        a = _f32(rng, n, 6)
+        np.testing.assert_allclose(f(gt.constant(a)).numpy(), a * 2.0)
+    # The first call traces its shape; the second one the common supertype; the rest reuse it.
+    assert f.experimental_get_tracing_count() == 2
+    assert shapes == [gt.TensorShape([2, 6]), gt.TensorShape([None, 6])]
+    f(gt.constant(_f32(rng, 2, 6)))  # the exact first trace is still the most specific one
+    f(gt.constant(_f32(rng, 3, 7)))  # a second dim differs: both relax
+    assert shapes[-1] == gt.TensorShape([None, None]) and f.experimental_get_tracing_count() == 3
+    f(gt.constant(_f32(rng, 3)))  # another rank: an unknown rank, as TF
+    assert shapes[-1] == gt.TensorShape(None) and f.experimental_get_tracing_count() == 4
+
+
+def test_without_reduce_retracing_each_size_traces():
+    @gt.function
+    def f(x):
+        return x + 1.0
+
+    for n in (2, 3, 4):
+        f(gt.zeros([n]))
+    assert f.experimental_get_tracing_count() == 3
+
+
+def test_get_concrete_function_with_none_dims(rng):
+    @gt.function
+    def f(x):
+        return gt.reduce_sum(x * x, axis=1)
+
+    concrete = f.get_concrete_function(gt.TensorSpec([None, 3], gt.float32, name="points"))
+    assert concrete.structured_input_signature[0][0].shape == gt.TensorShape([None, 3])
+    for n in SIZES:
+        a = _f32(rng, n, 3)
+        np.testing.assert_allclose(concrete(gt.constant(a)).numpy(), (a * a).sum(1), rtol=1e-5)
+    # Calls of the gt.function run the traced graph that accepts them: no new trace.
+    f(gt.constant(_f32(rng, 4, 3)))
+    assert f.experimental_get_tracing_count() == 1
+    with pytest.raises(ValueError, match=r"'points'.*shape \(4, 2\).*TensorSpec\(shape=\(None, 3\)"):
+        concrete(gt.zeros([4, 2]))
+    with pytest.raises(ValueError, match="dtype int32"):
+        concrete(gt.zeros([4, 3], gt.int32))
+
+
+def test_input_signature_refuses_incompatible_shapes():
+    @gt.function(input_signature=[gt.TensorSpec([None, 3])])
+    def f(x):
+        return x
+
+    with pytest.raises(ValueError, match=r"argument 0 \(float32\[2, 4\]\).*TensorSpec\(shape=\(None, 3\)"):
+        f(gt.zeros([2, 4]))
+
+
+def test_bad_sizes_at_run_time_raise_invalid_argument():
+    @gt.function(input_signature=[gt.TensorSpec([None])])
+    def f(x):
+        return gt.reshape(x, [-1, 4])
+
+    assert f(gt.zeros([8])).shape == (2, 4)
+    with pytest.raises(gt.errors.InvalidArgumentError, match=r"reshape: .*6 values"):
+        f(gt.zeros([6]))
+
+
+def test_indexing_a_none_dim_raises_a_clear_error():
+    @gt.function(input_signature=[gt.TensorSpec([None, 3])])
+    def f(x):
+        return x[0]
+
+    with pytest.raises(
+        gt.errors.InvalidArgumentError, match=r"dimension 0 of the input \(shape \(None, 3\)\)"
+    ):
+        f(gt.zeros([2, 3]))
+
+
+def test_onnx_export_with_symbolic_dims(tmp_path, rng):
+    ort = pytest.importorskip("onnxruntime")
+    w = _f32(rng, 4, 3)
+
+    def f(x):
+        return gt.nn.softmax(gt.matmul(gt.reshape(x, [-1, 4]), w)), gt.zeros(gt.shape(x)) + 1.0
+
+    path = str(tmp_path / "m.onnx")
+    model = gt.onnx.export(f, path, [gt.TensorSpec([None, 4], name="x")])
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "x_dim0" and dims[1].dim_value == 4
+    session = ort.InferenceSession(path)
+    for n in (1, 6):
+        a = _f32(rng, n, 4)
+        got = session.run(None, {"x": a})
+        for g, want in zip(got, f(gt.constant(a))):
+            np.testing.assert_allclose(g, want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_saved_model_of_a_none_dim_function(tmp_path, rng):
+    w = _f32(rng, 3, 2)
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 3])])
+    def f(x):
+        return gt.reshape(gt.matmul(x, w), [-1]) + gt.reduce_sum(gt.zeros(gt.shape(x)))
+
+    f.get_concrete_function()
+    gt.saved_model.save(f, str(tmp_path / "m"))
+    loaded = gt.saved_model.load(str(tmp_path / "m"))
+    for n in (1, 4):
+        a = _f32(rng, n, 3)
+        np.testing.assert_allclose(loaded(gt.constant(a)).numpy(), (a @ w).reshape(-1), rtol=1e-5)
+    with pytest.raises(ValueError, match="no saved signature matches"):
+        loaded(gt.zeros([2, 4]))
