@@ -103,8 +103,11 @@ class PolymorphicFunction:
         reduce_retracing: bool = False,
         jit_compile: Any = None,
         name: str | None = None,
+        autograph: bool = True,
     ) -> None:
         self._python_function = python_function
+        self._autograph = autograph
+        self._converted: Callable | None = None
         self._input_signature = None if input_signature is None else list(input_signature)
         self._reduce_retracing = reduce_retracing
         self._jit_compile = jit_compile
@@ -142,7 +145,11 @@ class PolymorphicFunction:
         if bound is None:
             method = self._python_function.__get__(instance, owner)
             bound = PolymorphicFunction(
-                method, self._input_signature, self._reduce_retracing, name=self._name
+                method,
+                self._input_signature,
+                self._reduce_retracing,
+                name=self._name,
+                autograph=self._autograph,
             )
             if store is not None:
                 store[key] = bound
@@ -151,9 +158,11 @@ class PolymorphicFunction:
         return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _eager["on"] or state.graph is not None:
-            # Eagerly when asked; inside another function's trace, inlined into that graph.
+        if _eager["on"]:
             return self._python_function(*args, **kwargs)
+        if state.graph is not None:
+            # Inside another function's trace: inlined into that graph.
+            return self._traced_function()(*args, **kwargs)
         args, kwargs = self._checked(args, kwargs)
         concrete, flat = self._concrete_for(args, kwargs)
         return concrete._call_flat([flat[i] for i in concrete._tensor_positions])
@@ -166,6 +175,16 @@ class PolymorphicFunction:
         return self._concrete_for(*self._checked(args, kwargs))[0]
 
     # ------------------------------------------------------------- internals
+    def _traced_function(self) -> Callable:
+        """What a trace runs: the function converted by AutoGraph (once), or as it is."""
+        if not self._autograph:
+            return self._python_function
+        if self._converted is None:
+            from gputensor.graph.autograph import convert
+
+            self._converted = convert(self._python_function)
+        return self._converted
+
     def _checked(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         if self._input_signature is None:
             return args, kwargs
@@ -216,8 +235,9 @@ class PolymorphicFunction:
         for i in tensors:
             symbolic[i] = wrap(graph.placeholder(tuple(flat[i]._data.shape), flat[i].dtype), graph.device)
         sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
+        fn = self._traced_function()
         with graph.building():
-            outputs = self._python_function(*sym_args, **sym_kwargs)
+            outputs = fn(*sym_args, **sym_kwargs)
         self._tracing_count += 1
         if graph.created_variables and self._variables_made:
             raise ValueError(
@@ -325,8 +345,12 @@ def function(
       func: the function to compile.
       input_signature: TensorSpecs the positional arguments must match (None dims
         match any size).
-      autograph, jit_compile, reduce_retracing, experimental_*: accepted for TF
-        compatibility; see docs/graphs.md for what this version does with them.
+      autograph: whether AutoGraph converts Python ``if``/``while``/``for`` on tensors
+        (in ``func`` and the user functions it calls) into graph control flow
+        (docs/graphs.md, "AutoGraph"). Python control flow on Python values runs as
+        Python either way.
+      jit_compile, reduce_retracing, experimental_*: accepted for TF compatibility;
+        see docs/graphs.md for what this version does with them.
 
     Returns:
       A `PolymorphicFunction` (or a decorator making one when ``func`` is None).
@@ -341,7 +365,8 @@ def function(
         return functools.partial(
             function,
             input_signature=input_signature,
+            autograph=autograph,
             jit_compile=jit_compile,
             reduce_retracing=reduce_retracing,
         )
-    return PolymorphicFunction(func, input_signature, reduce_retracing, jit_compile)
+    return PolymorphicFunction(func, input_signature, reduce_retracing, jit_compile, autograph=autograph)
