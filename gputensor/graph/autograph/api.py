@@ -41,7 +41,7 @@ _LIBRARY = tuple(
 def _is_user_code(fn: types.FunctionType) -> bool:
     filename = fn.__code__.co_filename
     if filename.startswith("<"):
-        return False
+        return True  # a REPL or exec: conversion finds no source and warns once
     path = os.path.abspath(filename)
     if path.startswith(_PACKAGE + os.sep) or path.startswith(_LIBRARY):
         return False

@@ -112,6 +112,14 @@ def _located(nodes: list, at: ast.AST) -> list:
     return nodes
 
 
+def _fill(new: ast.AST, at: ast.AST) -> ast.AST:
+    """Gives the nodes of a rewritten expression without a position ``at``'s position."""
+    for sub in ast.walk(new):
+        if "lineno" in sub._attributes and not hasattr(sub, "lineno"):
+            ast.copy_location(sub, at)
+    return new
+
+
 # ------------------------------------------------------------- 1. lowering
 def lower_returns(fn: ast.FunctionDef) -> None:
     """Rewrites ``return`` inside ``if``/loops as assignments of ``ag__retval``."""
@@ -332,6 +340,7 @@ class _Converter(ast.NodeTransformer):
         self.filename = filename
         self.declared: list[dict] = []  # per function: names declared global/nonlocal
         self.skip: list[bool] = []  # per function: a generator, left as Python
+        self.self_arg: str | None = None  # the converted method's first parameter
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         declared = {
@@ -340,6 +349,8 @@ class _Converter(ast.NodeTransformer):
         generator = any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in _walk(node.body))
         self.declared.append(declared)
         self.skip.append(generator)
+        if len(self.declared) == 1 and node.args.posonlyargs + node.args.args:
+            self.self_arg = (node.args.posonlyargs + node.args.args)[0].arg
         try:
             self.generic_visit(node)
         finally:
@@ -368,11 +379,15 @@ class _Converter(ast.NodeTransformer):
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
         self.generic_visit(node)
         if isinstance(node.op, ast.Not):
-            return ast.copy_location(ast.Call(func=_ag("not_"), args=[node.operand], keywords=[]), node)
+            return _fill(ast.Call(func=_ag("not_"), args=[node.operand], keywords=[]), node)
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "super" and not node.args and self.self_arg:
+            # Zero-argument super() reads the frame's first argument, which a generated
+            # branch or loop function does not have: name the class and instance.
+            node.args = [_fill(_name("__class__"), node), _fill(_name(self.self_arg), node)]
         if isinstance(node.func, ast.Name) and node.func.id in _NOT_CONVERTED_CALLS:
             return node
         if (
@@ -384,9 +399,7 @@ class _Converter(ast.NodeTransformer):
         args = ast.Tuple(elts=list(node.args), ctx=ast.Load())
         kwargs = ast.Dict(keys=[ast.Constant(k.arg) if k.arg else None for k in node.keywords],
                           values=[k.value for k in node.keywords])  # fmt: skip
-        return ast.copy_location(
-            ast.Call(func=_ag("converted_call"), args=[node.func, args, kwargs], keywords=[]), node
-        )
+        return _fill(ast.Call(func=_ag("converted_call"), args=[node.func, args, kwargs], keywords=[]), node)
 
     # statements
     def _state(self, stmts: list) -> list:
