@@ -195,6 +195,27 @@ def calls_a_user_function(x):
     return _helper(x) * 2.0
 
 
+_helper_function = gt.function(_helper)
+
+
+def calls_a_gt_function(x):
+    return _helper_function(x) * 2.0  # inlined into the caller's graph, converted
+
+
+class _Clip:
+    def __call__(self, x):
+        if gt.reduce_max(x) > 1.0:  # a callable object's __call__ converts too
+            x = x / gt.reduce_max(x)
+        return x
+
+
+_clip = _Clip()
+
+
+def calls_a_callable_object(x):
+    return _clip(x) + 1.0
+
+
 def closure_and_global(x):
     offset = gt.constant(0.5)
 
@@ -233,6 +254,8 @@ CASES = [
     (nested_loops, [(np.int32(0),), (np.int32(7),)], {"While", "If"}, set()),
     (for_else, [(np.int32(3),), (np.int32(9),)], {"While", "If"}, set()),
     (calls_a_user_function, [(np.array([1.0]),), (np.array([-1.0]),)], {"If"}, set()),
+    (calls_a_gt_function, [(np.array([1.0]),), (np.array([-1.0]),)], {"If"}, set()),
+    (calls_a_callable_object, [(np.array([3.0]),), (np.array([0.5]),)], {"If"}, set()),
     (closure_and_global, [(np.array([1.0]),), (np.array([-1.0]),)], {"If"}, set()),
 ]  # fmt: skip
 
@@ -372,6 +395,27 @@ def test_conversion_is_cached_per_function():
     compiled(gt.constant([1.0, 2.0]))  # a second trace does not parse again
     assert compiled._traced_function().__code__ is code
     assert api.convert(gt.reduce_sum) is gt.reduce_sum  # library code is not converted
+
+
+def test_nonlocal_and_global_writes_in_converted_branches_reach_the_original_scopes():
+    global SCALE
+    traced = []
+
+    def f(x):
+        global SCALE
+        if gt.reduce_sum(x) > 0:
+            traced.append("if")  # Python side effects run as each branch is traced
+            SCALE = 4.0
+            y = x * 2.0
+        else:
+            y = -x
+        return y
+
+    try:
+        np.testing.assert_allclose(gt.function(f)(gt.constant([-2.0])).numpy(), [2.0])
+        assert traced == ["if"] and SCALE == 4.0
+    finally:
+        SCALE = 3.0
 
 
 def test_autograph_false_leaves_python_if_unconverted():
