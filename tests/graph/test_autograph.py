@@ -519,3 +519,18 @@ def test_unconvertible_statements_raise_naming_the_variable_and_line(fn, arg, of
     line = fn.__code__.co_firstlineno + offset
     with pytest.raises(operators.ConversionError, match=f'test_autograph.py", line {line}: .*{message}'):
         gt.function(fn)(*_tensors((arg,)))
+
+
+def unassigned_on_a_python_path(x, flag):
+    if flag:
+        y = x
+    return y
+
+
+def test_a_variable_unassigned_on_the_python_path_taken_raises_as_python_would():
+    with pytest.raises(UnboundLocalError):
+        unassigned_on_a_python_path(gt.constant(1.0), False)
+    compiled = gt.function(unassigned_on_a_python_path)
+    assert float(compiled(gt.constant(1.0), True)) == 1.0
+    with pytest.raises(UnboundLocalError, match="'y'"):
+        compiled(gt.constant(1.0), False)

@@ -26,7 +26,7 @@ from gputensor.graph.autograph import operators, transformer
 
 _ag = types.SimpleNamespace(
     **{name: getattr(operators, name) for name in ("if_stmt", "while_stmt", "for_stmt", "for_iterable",
-                                                   "and_", "or_", "not_", "Undefined")}
+                                                   "and_", "or_", "not_", "Undefined", "checked_return")}
 )  # fmt: skip
 _code_cache: dict[types.CodeType, types.CodeType | None] = {}
 _function_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -40,15 +40,30 @@ class Undefined:
         return f"<undefined {self.name}>"
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        raise NameError(f"'{self.name}' is used before it is assigned on every path that reaches here")
+        raise UnboundLocalError(
+            f"local variable '{self.name}' is used where it is not assigned on every path (a converted "
+            "`if` or loop assigns it only sometimes)"
+        )
 
-    __bool__ = __call__ = __getattr__ = __getitem__ = __iter__ = _refuse
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):  # protocol probes (copy, pickle, numpy) see a plain object
+            raise AttributeError(attr)
+        return self._refuse()
+
+    __bool__ = __call__ = __getitem__ = __iter__ = _refuse
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _refuse
     __lt__ = __le__ = __gt__ = __ge__ = __neg__ = __float__ = __int__ = __index__ = _refuse
 
 
-def _graph() -> Any:
-    return state.graph
+def checked_return(value: Any) -> Any:
+    """A converted function's return value, refused when a variable in it is unassigned
+    (where the original function would have raised UnboundLocalError)."""
+    if isinstance(value, Undefined):
+        value._refuse()
+    for leaf in nest.flatten(value) if isinstance(value, (list, tuple, dict)) else ():
+        if isinstance(leaf, Undefined):
+            leaf._refuse()
+    return value
 
 
 def is_symbolic(value: Any) -> bool:

@@ -402,6 +402,14 @@ class _Converter(ast.NodeTransformer):
         return _fill(ast.Call(func=_ag("converted_call"), args=[node.func, args, kwargs], keywords=[]), node)
 
     # statements
+    def visit_Return(self, node: ast.Return) -> ast.AST:
+        self.generic_visit(node)
+        if node.value is not None and not (self.skip and self.skip[-1]):
+            node.value = _fill(
+                ast.Call(func=_ag("checked_return"), args=[node.value], keywords=[]), node.value
+            )
+        return node
+
     def _state(self, stmts: list) -> list:
         declared = self.declared[-1] if self.declared else {}
         return [n for n in assigned(stmts) if n not in declared]
