@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -106,6 +107,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         data = self._live()
+        graph = sys.modules.get("gputensor.graph.graph")  # loaded once any graph exists
+        if graph is not None and type(data) is graph.Symbol:
+            raise graph.bool_error(data)
         if data.size != 1 or data.ndim != 0:
             raise ValueError(
                 f"The truth value of a tensor of shape {self.shape} is ambiguous; "

@@ -88,6 +88,28 @@ def _value_error(symbol: Symbol) -> TypeError:
     )
 
 
+def bool_error(symbol: Symbol) -> TypeError:
+    """The error of ``bool()`` of a symbolic tensor: a Python ``if``/``while``/``and``/``or``/
+    ``not``/``assert`` on it, named by the user's source line (the first frame outside
+    gputensor)."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame = frame.f_back
+    where = f'File "{frame.f_code.co_filename}", line {frame.f_lineno}: ' if frame is not None else ""
+    return TypeError(
+        f"{where}using symbolic tensor {symbol.name} (shape {symbol.shape}) as a Python bool (an `if`, "
+        "`while`, `and`/`or`/`not` or `assert` on it) while gt.function traces: its value is known only "
+        "when the graph runs. Write the choice with gt.cond, gt.while_loop or gt.where, or let AutoGraph "
+        "convert it: it converts `if`/`while`/`for` written directly in a gt.function (autograph=True, "
+        "the default) and in the user functions it calls, but not in code it cannot read or that "
+        "gt.function(autograph=False) or a library runs"
+    )
+
+
 class Operation:
     """A node of a graph: an op of the op table, or Placeholder, Const, ReadVariable, AssignVariable, Print."""
 

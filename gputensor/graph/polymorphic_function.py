@@ -127,8 +127,11 @@ class PolymorphicFunction:
         reduce_retracing: bool = False,
         jit_compile: Any = None,
         name: str | None = None,
+        autograph: bool = True,
     ) -> None:
         self._python_function = python_function
+        self._autograph = autograph
+        self._converted: Callable | None = None
         self._input_signature = None if input_signature is None else list(input_signature)
         self._reduce_retracing = reduce_retracing
         self._jit_compile = jit_compile
@@ -167,7 +170,11 @@ class PolymorphicFunction:
         if bound is None:
             method = self._python_function.__get__(instance, owner)
             bound = PolymorphicFunction(
-                method, self._input_signature, self._reduce_retracing, name=self._name
+                method,
+                self._input_signature,
+                self._reduce_retracing,
+                name=self._name,
+                autograph=self._autograph,
             )
             if store is not None:
                 store[key] = bound
@@ -176,9 +183,11 @@ class PolymorphicFunction:
         return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _eager["on"] or state.graph is not None:
-            # Eagerly when asked; inside another function's trace, inlined into that graph.
+        if _eager["on"]:
             return self._python_function(*args, **kwargs)
+        if state.graph is not None:
+            # Inside another function's trace: inlined into that graph.
+            return self._traced_function()(*args, **kwargs)
         args, kwargs = self._checked(args, kwargs)
         concrete, flat = self._concrete_for(args, kwargs)
         return concrete._call_flat([flat[i] for i in concrete._tensor_positions])
@@ -190,6 +199,16 @@ class PolymorphicFunction:
         return self._concrete_for(*self._checked(args, kwargs))[0]
 
     # ------------------------------------------------------------- internals
+    def _traced_function(self) -> Callable:
+        """What a trace runs: the function converted by AutoGraph (once), or as it is."""
+        if not self._autograph:
+            return self._python_function
+        if self._converted is None:
+            from gputensor.graph.autograph import convert
+
+            self._converted = convert(self._python_function)
+        return self._converted
+
     def _checked(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         if self._input_signature is None:
             return args, kwargs
@@ -275,8 +294,9 @@ class PolymorphicFunction:
         for i in tensors:
             symbolic[i] = wrap(graph.placeholder(shapes[i], flat[i].dtype), graph.device)
         sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
+        fn = self._traced_function()
         with graph.building():
-            outputs = self._python_function(*sym_args, **sym_kwargs)
+            outputs = fn(*sym_args, **sym_kwargs)
         self._tracing_count += 1
         if graph.created_variables and self._variables_made:
             raise ValueError(
@@ -443,8 +463,12 @@ def function(
         is traced once, for their shapes (a None dim takes any size at run time).
       reduce_retracing: when True, a call with shapes no trace accepts traces a graph
         whose dims that differ from an earlier trace's are None, so later sizes reuse it.
-      autograph, jit_compile, experimental_*: accepted for TF compatibility; see
-        docs/graphs.md for what this version does with them.
+      autograph: whether AutoGraph converts Python ``if``/``while``/``for`` on tensors
+        (in ``func`` and the user functions it calls) into graph control flow
+        (docs/graphs.md, "AutoGraph"). Python control flow on Python values runs as
+        Python either way.
+      jit_compile, experimental_*: accepted for TF compatibility; see docs/graphs.md
+        for what this version does with them.
 
     Returns:
       A `PolymorphicFunction` (or a decorator making one when ``func`` is None).
@@ -459,11 +483,16 @@ def function(
         return functools.partial(
             function,
             input_signature=input_signature,
+            autograph=autograph,
             jit_compile=jit_compile,
             reduce_retracing=reduce_retracing,
             experimental_relax_shapes=experimental_relax_shapes,
         )
     # experimental_relax_shapes is reduce_retracing's old name (TF).
     return PolymorphicFunction(
-        func, input_signature, reduce_retracing or bool(experimental_relax_shapes), jit_compile
+        func,
+        input_signature,
+        reduce_retracing or bool(experimental_relax_shapes),
+        jit_compile,
+        autograph=autograph,
     )

@@ -155,14 +155,22 @@ def test_input_signature_checks_and_accepts_any_size_for_none_dims(rng):
 
 
 def test_reading_a_symbolic_value_in_python_is_a_clear_error():
-    @gt.function
+    @gt.function(autograph=False)
     def f(x):
-        if gt.reduce_sum(x) > 0:  # a Python `if` on a tensor
+        if gt.reduce_sum(x) > 0:  # a Python `if` on a tensor, not converted
             return x
         return -x
 
-    with pytest.raises(TypeError, match="is not known while the function is traced"):
+    line = f.python_function.__code__.co_firstlineno + 2
+    with pytest.raises(TypeError, match=f'test_function.py", line {line}: using symbolic tensor .* gt.cond'):
         f(gt.constant([1.0, 2.0]))
+
+    @gt.function
+    def g(x):
+        return float(x) * 2.0
+
+    with pytest.raises(TypeError, match="is not known while the function is traced"):
+        g(gt.constant(1.0))
 
 
 def test_variables_may_be_created_on_the_first_trace_only():
