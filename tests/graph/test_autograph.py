@@ -534,3 +534,33 @@ def test_a_variable_unassigned_on_the_python_path_taken_raises_as_python_would()
     assert float(compiled(gt.constant(1.0), True)) == 1.0
     with pytest.raises(UnboundLocalError, match="'y'"):
         compiled(gt.constant(1.0), False)
+
+
+def test_a_tape_inside_differentiates_converted_if_and_while(rng):
+    @gt.function
+    def grad(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            if gt.reduce_sum(x) > 0:
+                y = x * x
+            else:
+                y = -x
+            i = gt.constant(0)
+            while i < 3:
+                y = gt.sin(y)
+                i += 1
+            s = gt.reduce_sum(y)
+        return tape.gradient(s, x)
+
+    def want(xv):  # d/dx sum(sin(sin(sin(g(x))))), g = x^2 or -x
+        g, dg = (xv * xv, 2 * xv) if xv.sum() > 0 else (-xv, -np.ones_like(xv))
+        d = dg
+        for _ in range(3):
+            d, g = d * np.cos(g), np.sin(g)
+        return d
+
+    for xv in (rng.standard_normal(3) + 2.0, rng.standard_normal(3) - 2.0):
+        np.testing.assert_allclose(grad(gt.constant(xv)).numpy(), want(xv), rtol=1e-12)
+    types = [op.type for op in grad.get_concrete_function(gt.constant(xv)).graph.get_operations()]
+    assert "If" in types and "While" in types
+    assert grad.experimental_get_tracing_count() == 1

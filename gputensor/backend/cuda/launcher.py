@@ -51,8 +51,13 @@ class CupyLauncher:
         return array.data.ptr
 
     def upload(self, host: np.ndarray) -> Any:
+        # An explicit host-to-device copy of the bytes: cupy.asarray of a 0-d array may fill
+        # the value instead, and a fill of -0.0 was seen to store +0.0 (gt.print showed "0").
         with self._device:
-            return self.cupy.asarray(host)
+            out = self.cupy.empty(host.shape, host.dtype)
+            if host.size:
+                out.set(np.ascontiguousarray(host))
+            return out
 
     def download(self, array: Any) -> np.ndarray:
         return self.cupy.asnumpy(array)
