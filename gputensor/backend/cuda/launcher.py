@@ -53,11 +53,12 @@ class CupyLauncher:
     def upload(self, host: np.ndarray) -> Any:
         # An explicit host-to-device copy of the bytes: cupy.asarray of a 0-d array may fill
         # the value instead, and a fill of -0.0 was seen to store +0.0 (gt.print showed "0").
+        flat = host.reshape(-1)  # 1-d: the copy takes whole arrays of one shape
         with self._device:
-            out = self.cupy.empty(host.shape, host.dtype)
-            if host.size:
-                out.set(np.ascontiguousarray(host))
-            return out
+            out = self.cupy.empty(flat.shape, flat.dtype)
+            if flat.size:
+                out.set(flat)
+            return out.reshape(host.shape)
 
     def download(self, array: Any) -> np.ndarray:
         return self.cupy.asnumpy(array)
