@@ -108,8 +108,9 @@ def _softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, n
 def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """As `_softmax_xent` with one-hot labels given as class indices; bad indices raise, as TF's CPU kernel."""
     classes = logits.shape[-1]
-    bad = (labels < 0) | (labels >= classes)
-    if np.any(bad):
+    # min/max first: two cheap reductions instead of a mask on every call.
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = (labels < 0) | (labels >= classes)
         first = int(labels[bad].flat[0])
         raise InvalidArgumentError(
             f"sparse_softmax_cross_entropy_with_logits: Received a label value of {first} which is "
@@ -120,11 +121,14 @@ def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.nda
         )
     if logits.size == 0:
         return np.zeros(logits.shape[:-1], logits.dtype), logits.copy()
-    log_p = _log_softmax_wide(logits, -1)
-    index = labels.astype(np.intp)[..., None]
-    loss = -np.take_along_axis(log_p, index, axis=-1)[..., 0]
-    backprop = np.exp(log_p)
-    np.put_along_axis(backprop, index, np.take_along_axis(backprop, index, axis=-1) - 1, axis=-1)
+    z = _shifted(logits, -1)
+    e = np.exp(z)
+    sums = np.sum(e, axis=-1, keepdims=True)
+    # Rows and their labels' columns, as one flat index into the (rows, classes) layout.
+    at = np.arange(labels.size) * classes + labels.reshape(-1)
+    loss = (np.log(sums).reshape(-1) - z.reshape(-1)[at]).reshape(labels.shape)
+    backprop = np.divide(e, sums, out=e)
+    backprop.reshape(-1)[at] -= 1
     return loss.astype(logits.dtype, copy=False), backprop.astype(logits.dtype, copy=False)
 
 
