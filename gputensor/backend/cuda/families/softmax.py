@@ -114,32 +114,56 @@ def _extents(outer: int, r: int, inner: int) -> tuple:
 
 
 # ------------------------------------------------------------------------ glue
+# Launch plans kept per backend and op, keyed by (shape, dtype, axis): a training loop calls
+# softmax on the same shapes every step, and on a GPU the host work per call is the cost of
+# small shapes. Bounded: cleared when full.
+_MAX_PLANS = 256
+
+
+def _softmax_plan(op: str, shape: tuple, dtype: np.dtype, axis: int) -> tuple | None:
+    """(kernel, fallback kernel, alignment bytes, config, extent args) for softmax over ``axis``,
+    or None for an empty array. The fallback runs when the pointers miss the alignment."""
+    name = checked_dtype(dtype, _FLOATS, op)
+    if math.prod(shape) == 0:
+        return None
+    outer, r, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
+    if inner == 1 and r <= launch_config.WARP_ROW_LIMIT:
+        k, v = register_shape(r, True)
+        kf, vf = register_shape(r, False)
+        return (
+            f"gt_{op}_{name}_regs{k}x{v}",
+            f"gt_{op}_{name}_regs{kf}x{vf}",
+            4 * dtype.itemsize if v == 4 else 0,
+            launch_config.reduction("warp", outer, r, 1),
+            (np.int64(outer), np.int32(r)),
+        )
+    layout = launch_config.reduction_layout(r, inner)
+    kernel = f"gt_{op}_{name}_{layout}"
+    return kernel, kernel, 0, launch_config.reduction(layout, outer, r, inner), _extents(outer, r, inner)
+
+
 def _softmax_factory(op: str) -> Callable:
     def factory(backend: Any) -> Callable:
+        plans: dict[tuple, tuple | None] = {}
+        source = source_for(op)
+
         def run(logits: Any, axis: int) -> Any:
             x = backend.device_array(logits)
-            dtype = checked_dtype(x.dtype, _FLOATS, op)
+            key = (x.shape, x.dtype, axis)
+            try:
+                plan = plans[key]
+            except KeyError:
+                plan = _softmax_plan(op, tuple(x.shape), x.dtype, axis)
+                if len(plans) >= _MAX_PLANS:
+                    plans.clear()
+                plans[key] = plan
             out = backend.empty(x.shape, x.dtype)
-            if out.size == 0:
+            if plan is None:
                 return out
-            shape = tuple(x.shape)
-            outer, r, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
-            if inner == 1 and r <= launch_config.WARP_ROW_LIMIT:
-                k, v = register_shape(r, backend.aligned((x, out), 4 * x.dtype.itemsize))
-                backend.launch(
-                    source_for(op),
-                    f"gt_{op}_{dtype}_regs{k}x{v}",
-                    launch_config.reduction("warp", outer, r, 1),
-                    (x, out, np.int64(outer), np.int32(r)),
-                )
-                return out
-            layout = launch_config.reduction_layout(r, inner)
-            backend.launch(
-                source_for(op),
-                f"gt_{op}_{dtype}_{layout}",
-                launch_config.reduction(layout, outer, r, inner),
-                (x, out, *_extents(outer, r, inner)),
-            )
+            name, fallback, align, config, extents = plan
+            if align and not backend.aligned((x, out), align):
+                name = fallback
+            backend.launch(source, name, config, (x, out, *extents))
             return out
 
         return run
