@@ -1,0 +1,427 @@
+"""`compile`, `fit`, `evaluate` and `predict`: Keras 3's training loop, mixed into `Model`.
+
+Each step (`train_step`, `test_step`, `predict_step`, overridable as in Keras) runs as a
+`gt.function` unless ``compile(run_eagerly=True)`` (or ``gt.config.run_functions_eagerly``):
+the forward pass, the loss, the tape's gradients, the optimizer's update and the metrics'
+state updates are one traced graph per input shape. Logs are read back as Python floats after
+each batch, for the progress bar and the callbacks (as Keras 3 does).
+
+Data (`data_adapter.py`): NumPy arrays, gt tensors and nested lists/tuples/dicts of them
+(batched here; ``shuffle`` reshuffles each epoch; ``validation_split`` takes the last
+fraction before shuffling, as Keras), `gt.data.Dataset`s and Python generators (each yields
+``x``, ``(x, y)`` or ``(x, y, sample_weight)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from gputensor.keras import callbacks as callbacks_module
+from gputensor.keras import data_adapter
+
+_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+
+
+def _gt() -> Any:
+    import gputensor
+
+    return gputensor
+
+
+def resolve_optimizer(optimizer: Any) -> Any:
+    """An optimizer object from an object or a Keras name ("adam", "sgd", ...)."""
+    if not isinstance(optimizer, str):
+        return optimizer
+    from gputensor.keras import optimizers
+
+    cls = _OPTIMIZERS.get(optimizer.lower())
+    if cls is None:
+        raise ValueError(
+            f"compile: unknown optimizer {optimizer!r}; use one of {sorted(_OPTIMIZERS)} or an object"
+        )
+    return getattr(optimizers, cls)()
+
+
+def _accuracy_for(loss: Any, y_true: Any, y_pred: Any) -> Any:
+    """Keras's choice for metrics=["accuracy"]: by the loss, else by the shapes of the first batch."""
+    from gputensor.keras import metrics
+
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
+    name = name.lower()
+    if "sparse_categorical" in name:
+        return metrics.SparseCategoricalAccuracy(name="accuracy")
+    if "categorical" in name:
+        return metrics.CategoricalAccuracy(name="accuracy")
+    if "binary" in name:
+        return metrics.BinaryAccuracy(name="accuracy")
+    pred_shape, true_shape = tuple(y_pred.shape), tuple(y_true.shape)
+    if pred_shape[-1:] == (1,) or len(pred_shape) == 1:
+        return metrics.BinaryAccuracy(name="accuracy")
+    if len(true_shape) == len(pred_shape) and true_shape[-1] == pred_shape[-1]:
+        return metrics.CategoricalAccuracy(name="accuracy")
+    return metrics.SparseCategoricalAccuracy(name="accuracy")
+
+
+class _LossTracker:
+    """The running mean of the step losses over an epoch, weighted by batch size (Keras 3)."""
+
+    def __init__(self) -> None:
+        gt = _gt()
+        self.total = gt.Variable(0.0, trainable=False, name="loss_total")
+        self.count = gt.Variable(0.0, trainable=False, name="loss_count")
+
+    def update_state(self, loss: Any, batch_size: Any) -> None:
+        gt = _gt()
+        n = gt.cast(batch_size, gt.float32)
+        self.total.assign_add(gt.cast(loss, gt.float32) * n)
+        self.count.assign_add(n)
+
+    def result(self) -> Any:
+        gt = _gt()
+        return gt.math.divide_no_nan(self.total.read_value(), self.count.read_value())
+
+    def reset_state(self) -> None:
+        self.total.assign(0.0)
+        self.count.assign(0.0)
+
+
+class Trainer:
+    """The training API of `Model` (Keras 3): compile, fit, evaluate, predict and their steps."""
+
+    optimizer: Any = None
+    loss: Any = None
+    stop_training: bool = False
+
+    # --------------------------------------------------------------- compile
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Iterable | None = None,
+        loss_weights: Any = None,
+        weighted_metrics: Iterable | None = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = "auto",
+    ) -> None:
+        """Configures the model for training.
+
+        Args:
+          optimizer: an optimizer or its name ("sgd", "adam", "adamw", "rmsprop", "adagrad").
+          loss: a loss object, function or name ("mse", "sparse_categorical_crossentropy", ...).
+          metrics: metric objects or names; "accuracy"/"acc" picks the variant the loss implies.
+          loss_weights, weighted_metrics, steps_per_execution, jit_compile: accepted as Keras does;
+            ``weighted_metrics`` are updated with the sample weights, ``metrics`` without.
+          run_eagerly: run the steps as Python instead of a gt.function.
+        """
+        self.optimizer = resolve_optimizer(optimizer)
+        if isinstance(loss, str):
+            from gputensor.keras import losses
+
+            loss = losses.get(loss)
+        self.loss = loss
+        self._metric_specs = list(metrics or [])
+        self._weighted_specs = list(weighted_metrics or [])
+        self._compiled_metrics: list | None = None
+        self._weighted_metrics: list | None = None
+        self.run_eagerly = run_eagerly
+        self._loss_tracker = _LossTracker()
+        self._train_function = self._test_function = self._predict_function = None
+        self.compiled = True
+
+    def _require_compiled(self, what: str) -> None:
+        if not getattr(self, "compiled", False) or self.loss is None:
+            raise RuntimeError(
+                f"{what}: the model must be compiled with a loss first: "
+                f"model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')"
+            )
+
+    def _build_metrics(self, y: Any, y_pred: Any) -> None:
+        if self._compiled_metrics is not None:
+            return
+
+        def resolve(spec: Any) -> Any:
+            if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
+                return _accuracy_for(self.loss, y, y_pred)
+            if isinstance(spec, str):
+                from gputensor.keras import metrics as metrics_module
+
+                return metrics_module.get(spec)
+            return spec
+
+        self._compiled_metrics = [resolve(m) for m in self._metric_specs]
+        self._weighted_metrics = [resolve(m) for m in self._weighted_specs]
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker's place and the compiled metrics (built by the first batch)."""
+        return [*(self._compiled_metrics or []), *(self._weighted_metrics or [])]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return ["loss", *(m.name for m in self.metrics)]
+
+    def reset_metrics(self) -> None:
+        self._loss_tracker.reset_state()
+        for m in self.metrics:
+            m.reset_state()
+
+    # ----------------------------------------------------------------- steps
+    def compute_loss(
+        self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
+    ) -> Any:
+        """The compiled loss plus the layers' regularization losses."""
+        gt = _gt()
+        loss = (
+            self.loss(y, y_pred, sample_weight=sample_weight)
+            if sample_weight is not None
+            else self.loss(y, y_pred)
+        )
+        extra = list(getattr(self, "losses", []) or [])
+        if extra:
+            loss = loss + gt.add_n([gt.cast(e, loss.dtype) for e in extra])
+        return loss
+
+    def _update_metrics(self, loss: Any, x: Any, y: Any, y_pred: Any, sample_weight: Any) -> dict:
+        self._loss_tracker.update_state(loss, data_adapter.batch_size_of(y_pred))
+        for m in self._compiled_metrics or []:
+            m.update_state(y, y_pred)
+        for m in self._weighted_metrics or []:
+            m.update_state(y, y_pred, sample_weight=sample_weight)
+        return {"loss": self._loss_tracker.result(), **{m.name: m.result() for m in self.metrics}}
+
+    def train_step(self, data: Any) -> dict:
+        """One optimisation step on a batch; returns the logs (loss and metrics so far)."""
+        gt = _gt()
+        x, y, sample_weight = data_adapter.unpack(data)
+        with gt.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self._update_metrics(loss, x, y, y_pred, sample_weight)
+
+    def test_step(self, data: Any) -> dict:
+        x, y, sample_weight = data_adapter.unpack(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        return self._update_metrics(loss, x, y, y_pred, sample_weight)
+
+    def predict_step(self, data: Any) -> Any:
+        x, _, _ = data_adapter.unpack(data)
+        return self(x, training=False)
+
+    def _step_function(self, kind: str) -> Callable:
+        attr = f"_{kind}_function"
+        fn = getattr(self, attr, None)
+        if fn is None:
+            step = getattr(self, f"{kind}_step")
+            fn = step if self.run_eagerly else _gt().function(step)
+            setattr(self, attr, fn)
+        return fn
+
+    def _first_batch_setup(self, batch: Any) -> None:
+        """Builds the model, the metrics and the optimizer's slots eagerly, before any trace:
+        gt.function allows variables only on a first trace, and a step traced per batch shape
+        would otherwise make them on a later one."""
+        if self._compiled_metrics is not None:
+            return
+        x, y, _ = data_adapter.unpack(batch)
+        y_pred = self(x, training=False)
+        self._build_metrics(y, y_pred)
+        build = getattr(self.optimizer, "build", None)
+        if build is not None:
+            build(self.trainable_variables)
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: Iterable | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> callbacks_module.History:
+        """Trains for ``epochs`` epochs (from ``initial_epoch``); returns the `History`.
+
+        Raises:
+          RuntimeError: the model is not compiled.
+          ValueError: for inputs of different lengths, a validation_split with a Dataset or
+            generator, or an empty dataset.
+        """
+        self._require_compiled("fit")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_adapter.split(x, y, sample_weight, validation_split)
+        sample_weight = data_adapter.with_class_weight(y, sample_weight, class_weight)
+        train = data_adapter.adapt(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps_per_epoch)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = data_adapter.unpack_validation(validation_data)
+            val = data_adapter.adapt(
+                vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps
+            )
+        # Keras 3's order: the progress bar first, the user's callbacks, History last (so it
+        # records what callbacks add to the logs, such as the learning rate).
+        history = callbacks_module.History()
+        cbs = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        cbs += [*(callbacks or []), history]
+        cb = callbacks_module.CallbackList(
+            cbs, self, {"epochs": epochs, "steps": train.steps, "verbose": verbose}
+        )
+        self.stop_training = False
+        self.history = history
+        cb.on_train_begin()
+        logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cb.on_epoch_begin(epoch)
+            seen = 0
+            for step, batch in enumerate(train.epoch()):
+                if seen == 0:
+                    self._first_batch_setup(batch)
+                cb.on_train_batch_begin(step)
+                logs = _floats(self._step_function("train")(batch))
+                seen += 1
+                cb.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if seen == 0:
+                raise ValueError(
+                    "fit: the training data produced no batch (an empty dataset, or a generator already "
+                    "consumed); pass data with at least one sample"
+                )
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_adapted(val, cb, in_fit=True)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cb.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cb.on_train_end(logs)
+        return history
+
+    # -------------------------------------------------------------- evaluate
+    def _evaluate_adapted(self, data: Any, cb: Any, in_fit: bool = False) -> dict:
+        self.reset_metrics()
+        if not in_fit:
+            cb.on_test_begin()
+        logs: dict = {}
+        for step, batch in enumerate(data.epoch()):
+            self._first_batch_setup(batch)
+            cb.on_test_batch_begin(step)
+            logs = _floats(self._step_function("test")(batch))
+            cb.on_test_batch_end(step, logs)
+        if not in_fit:
+            cb.on_test_end(logs)
+        return logs
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Iterable | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """The loss and metrics over the data: a float (no metrics), a list, or a dict."""
+        self._require_compiled("evaluate")
+        data = data_adapter.adapt(x, y, sample_weight, batch_size, shuffle=False, steps=steps)
+        cb = callbacks_module.CallbackList(list(callbacks or []), self, {"steps": data.steps})
+        logs = self._evaluate_adapted(data, cb)
+        if not logs:
+            raise ValueError("evaluate: the data produced no batch; pass data with at least one sample")
+        if return_dict:
+            return logs
+        values = [logs["loss"], *(logs[m.name] for m in self.metrics)]
+        return values[0] if len(values) == 1 else values
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: Iterable | None = None,
+    ) -> Any:
+        """The model's outputs for ``x``, batch by batch, concatenated as NumPy arrays."""
+        data = data_adapter.adapt(x, None, None, batch_size, shuffle=False, steps=steps)
+        cb = callbacks_module.CallbackList(list(callbacks or []), self, {"steps": data.steps})
+        cb.on_predict_begin()
+        outs: list = []
+        for step, batch in enumerate(data.epoch()):
+            cb.on_predict_batch_begin(step)
+            out = self._step_function("predict")(batch)
+            outs.append(_to_numpy(out))
+            cb.on_predict_batch_end(step, {"outputs": outs[-1]})
+        cb.on_predict_end()
+        if not outs:
+            raise ValueError("predict: the data produced no batch; pass data with at least one sample")
+        return _concat(outs)
+
+    def train_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> Any:
+        """One train step on one batch; returns the loss (and metrics) after it."""
+        self._require_compiled("train_on_batch")
+        batch = data_adapter.as_batch(x, y, sample_weight)
+        self._first_batch_setup(batch)
+        logs = _floats(self._step_function("train")(batch))
+        return logs if return_dict else _values(logs, self)
+
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> Any:
+        self._require_compiled("test_on_batch")
+        batch = data_adapter.as_batch(x, y, sample_weight)
+        self._first_batch_setup(batch)
+        self.reset_metrics()
+        logs = _floats(self._step_function("test")(batch))
+        return logs if return_dict else _values(logs, self)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        return _to_numpy(self._step_function("predict")(data_adapter.as_batch(x, None, None)))
+
+
+def _floats(logs: dict) -> dict:
+    return {k: float(np.asarray(v)) for k, v in logs.items()}
+
+
+def _values(logs: dict, model: Any) -> Any:
+    values = [logs["loss"], *(logs[m.name] for m in model.metrics)]
+    return values[0] if len(values) == 1 else values
+
+
+def _to_numpy(out: Any) -> Any:
+    if isinstance(out, (list, tuple)):
+        return type(out)(_to_numpy(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _to_numpy(v) for k, v in out.items()}
+    return np.asarray(out)
+
+
+def _concat(outs: list) -> Any:
+    first = outs[0]
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concat([o[i] for o in outs]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: _concat([o[k] for o in outs]) for k in first}
+    return np.concatenate(outs, axis=0) if first.ndim else np.stack(outs)
