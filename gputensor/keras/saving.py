@@ -1,0 +1,233 @@
+"""Weight files: Keras 3 ``.weights.h5``, the legacy Keras ``.h5`` layout, and ``.npz``.
+
+Keras 3 (``model.save_weights("m.weights.h5")``) keys each layer by its class name in snake
+case with a per-class counter in ``model.layers`` order (``layers/dense``, ``layers/dense_1``,
+...; not by the layer's own name), nesting models (``layers/<key>/layers/...``), each holding
+its own variables as ``vars/0``, ``vars/1``, ... in ``layer.weights`` order, and the layer's name
+in the ``vars`` group's ``name`` attribute. The legacy layout (Keras 2's ``save_weights`` to
+``.h5``, and the ``model_weights`` group of a legacy whole-model ``.h5``) has a group per layer
+*name* whose ``weight_names`` attribute lists its datasets in order. ``.npz`` holds the Keras 3
+keys as array names. So weights move between real Keras and gputensor for the same
+architecture.
+
+Writes go to a temporary file in the target's folder, renamed into place at the end: a failed
+save never leaves a half-written file where a good one was. h5py is imported when an ``.h5``
+file is read or written (``pip install h5py``, in the ``keras`` extra).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from gputensor.errors import DataLossError
+
+
+def snake_case(name: str) -> str:
+    """Keras's ``to_snake_case``: ``Conv2DTranspose`` -> ``conv2d_transpose``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return name.lstrip("_") or "layer"
+
+
+def _sublayers(layer: Any) -> list:
+    return list(getattr(layer, "layers", None) or [])
+
+
+def _own_weights(layer: Any) -> list:
+    """The layer's variables that no sublayer holds, in ``layer.weights`` order."""
+    inner = {id(w) for sub in _sublayers(layer) for w in sub.weights}
+    return [w for w in layer.weights if id(w) not in inner]
+
+
+def keras3_entries(model: Any, prefix: str = "") -> Iterator[tuple[str, str, list]]:
+    """``(group path, layer name, own variables)`` for the model and every nested layer."""
+    yield prefix + "vars", getattr(model, "name", ""), _own_weights(model)
+    counts: dict[str, int] = {}
+    for layer in _sublayers(model):
+        base = snake_case(type(layer).__name__)
+        n = counts.get(base, 0)
+        counts[base] = n + 1
+        key = base if n == 0 else f"{base}_{n}"
+        yield from keras3_entries(layer, f"{prefix}layers/{key}/")
+
+
+def _atomic_path(path: str) -> tuple[str, Any]:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    os.close(fd)
+    return tmp, folder
+
+
+def _commit(tmp: str, path: str) -> None:
+    os.replace(tmp, path)
+
+
+def _h5py() -> Any:
+    try:
+        import h5py
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("reading or writing .h5 weight files needs h5py: pip install h5py") from exc
+    return h5py
+
+
+def save_weights(model: Any, filepath: str, overwrite: bool = True) -> None:
+    """Writes ``model``'s weights to ``filepath`` (``.weights.h5``, ``.h5``/``.hdf5`` or ``.npz``)."""
+    path = os.fspath(filepath)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"save_weights: {path} exists and overwrite=False")
+    kind = _kind(path, "save_weights")
+    tmp, _ = _atomic_path(path)
+    try:
+        if kind == "npz":
+            arrays = {f"{group}/{i}": w.numpy() for group, _, ws in keras3_entries(model) for i, w in enumerate(ws)}
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+        else:
+            h5py = _h5py()
+            with h5py.File(tmp, "w") as f:
+                if kind == "keras3":
+                    for group, name, ws in keras3_entries(model):
+                        g = f.require_group(group)
+                        g.attrs["name"] = name
+                        for i, w in enumerate(ws):
+                            g.create_dataset(str(i), data=w.numpy())
+                else:
+                    _write_legacy(f, model)
+        _commit(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _weight_name(model: Any, layer: Any, w: Any) -> str:
+    short = getattr(w, "name", "var").split("/")[-1].split(":")[0]
+    return f"{getattr(model, 'name', 'model')}/{layer.name}/{short}"
+
+
+def _write_legacy(f: Any, model: Any) -> None:
+    layers = _sublayers(model)
+    f.attrs["layer_names"] = np.array([layer.name.encode() for layer in layers], dtype=object)
+    f.attrs["backend"] = b"gputensor"
+    f.attrs["keras_version"] = b"3"
+    for layer in layers:
+        g = f.create_group(layer.name)
+        names = [_weight_name(model, layer, w) for w in layer.weights]
+        g.attrs["weight_names"] = np.array([n.encode() for n in names], dtype=object)
+        for n, w in zip(names, layer.weights):
+            g.create_dataset(n, data=w.numpy())
+
+
+def _kind(path: str, who: str) -> str:
+    if path.endswith(".weights.h5"):
+        return "keras3"
+    if path.endswith((".h5", ".hdf5", ".keras_weights")):
+        return "legacy"
+    if path.endswith(".npz"):
+        return "npz"
+    raise ValueError(f"{who}: {path!r}: the file name must end in .weights.h5 (Keras 3), .h5 (legacy) or .npz")
+
+
+def load_weights(model: Any, filepath: str, skip_mismatch: bool = False) -> None:
+    """Reads weights written by `save_weights` or by Keras into ``model`` (same architecture).
+
+    Raises:
+      ValueError: the file's layers or shapes do not match the model's (named), or a bad name.
+      gt.errors.DataLossError: the file is truncated or not a weight file.
+    """
+    path = os.fspath(filepath)
+    kind = _kind(path, "load_weights")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_weights: no file at {path}")
+    try:
+        if kind == "npz":
+            with np.load(path) as data:
+                _load_keras3(model, {k: data[k] for k in data.files}, path, skip_mismatch)
+            return
+        h5py = _h5py()
+        with h5py.File(path, "r") as f:
+            if "layers" in f or "vars" in f:
+                flat = {}
+                f.visititems(lambda name, obj: flat.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+                _load_keras3(model, flat, path, skip_mismatch)
+            else:
+                _load_legacy(model, f["model_weights"] if "model_weights" in f else f, path, skip_mismatch)
+    except (OSError, KeyError, EOFError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DataLossError(f"load_weights: {path} is not a readable weight file ({exc})") from exc
+    except Exception as exc:
+        if type(exc).__name__ in ("BadZipFile",):
+            raise DataLossError(f"load_weights: {path} is not a readable weight file ({exc})") from exc
+        raise
+
+
+def _assign_all(pairs: list, path: str, skip_mismatch: bool) -> None:
+    # Every shape is checked before any variable changes: a mismatch leaves the model as it was.
+    ok = []
+    for where, var, value in pairs:
+        if tuple(var.shape) != tuple(np.shape(value)):
+            if skip_mismatch:
+                continue
+            raise ValueError(
+                f"load_weights: {where} in {path} has shape {tuple(np.shape(value))} but the model's "
+                f"variable {getattr(var, 'name', '?')} has shape {tuple(var.shape)}: the file was written "
+                "for another architecture"
+            )
+        ok.append((var, value))
+    for var, value in ok:
+        var.assign(np.asarray(value, dtype=var.dtype.as_numpy_dtype))
+
+
+def _load_keras3(model: Any, flat: dict, path: str, skip_mismatch: bool) -> None:
+    pairs = []
+    expected = set()
+    for group, name, ws in keras3_entries(model):
+        for i, w in enumerate(ws):
+            key = f"{group}/{i}"
+            expected.add(key)
+            if key not in flat:
+                if skip_mismatch:
+                    continue
+                raise ValueError(
+                    f"load_weights: {path} has no {key} for layer {name!r} (variable {getattr(w, 'name', i)}); "
+                    "the file was written for another architecture"
+                )
+            pairs.append((f"{key} (layer {name!r})", w, flat[key]))
+    extra = sorted(k for k in flat if k not in expected)
+    if extra and not skip_mismatch:
+        raise ValueError(
+            f"load_weights: {path} holds weights the model has no place for ({', '.join(extra[:5])}"
+            f"{', ...' if len(extra) > 5 else ''}): the file was written for another architecture"
+        )
+    _assign_all(pairs, path, skip_mismatch)
+
+
+def _load_legacy(model: Any, group: Any, path: str, skip_mismatch: bool) -> None:
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in group.attrs.get("layer_names", [])]
+    with_weights = [n for n in names if len(group[n].attrs.get("weight_names", [])) > 0]
+    layers = [layer for layer in _sublayers(model) if layer.weights]
+    if len(with_weights) != len(layers) and not skip_mismatch:
+        raise ValueError(
+            f"load_weights: {path} has weights for {len(with_weights)} layers ({', '.join(with_weights)}) "
+            f"but the model has {len(layers)} layers with weights ({', '.join(layer.name for layer in layers)})"
+        )
+    pairs = []
+    for name, layer in zip(with_weights, layers):
+        g = group[name]
+        wnames = [n.decode() if isinstance(n, bytes) else str(n) for n in g.attrs["weight_names"]]
+        if len(wnames) != len(layer.weights):
+            if skip_mismatch:
+                continue
+            raise ValueError(
+                f"load_weights: layer {name!r} of {path} has {len(wnames)} weights, the model's "
+                f"{layer.name!r} has {len(layer.weights)}"
+            )
+        pairs += [(f"{name}/{wn}", w, g[wn][()]) for wn, w in zip(wnames, layer.weights)]
+    _assign_all(pairs, path, skip_mismatch)
