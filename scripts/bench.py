@@ -291,6 +291,120 @@ def gpu_graph_workloads(
     print(line)
 
 
+def _keras_models(keras: Any) -> dict[str, tuple]:
+    """The fit workloads: (model factory, input shape, batch size), the same code for gt.keras and Keras."""
+    layers = keras.layers
+
+    def mlp() -> Any:
+        return keras.Sequential(
+            [
+                keras.Input((784,)),
+                layers.Dense(256, activation="relu"),
+                layers.Dense(256, activation="relu"),
+                layers.Dense(10),
+            ]
+        )
+
+    def cnn() -> Any:
+        return keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                layers.Conv2D(16, 3, activation="relu"),
+                layers.MaxPooling2D(),
+                layers.Conv2D(32, 3, activation="relu"),
+                layers.MaxPooling2D(),
+                layers.Flatten(),
+                layers.Dense(10),
+            ]
+        )
+
+    return {"MLP 784-256-256-10, b128": (mlp, (784,), 128), "small CNN 28x28x1, b64": (cnn, (28, 28, 1), 64)}
+
+
+def _fit_rates(keras: Any, make: Callable, shape: tuple, batch: int, steps: int) -> tuple[float, float]:
+    """Steps per second of ``fit``'s first epoch (tracing included) and of its second."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((steps * batch, *shape)).astype(np.float32)
+    y = rng.integers(0, 10, steps * batch).astype(np.int32)
+    model = make()
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, metrics=["accuracy"])
+    times = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            times.append(time.perf_counter() - self.t0)
+
+    model.fit(x, y, batch_size=batch, epochs=2, shuffle=False, verbose=0, callbacks=[Timer()])
+    return steps / times[0], steps / times[1]
+
+
+def _torch_fit_rate(torch: Any, name: str, shape: tuple, batch: int, steps: int) -> float:
+    """Steps per second of a hand-written PyTorch loop over the same model and data."""
+    nn = torch.nn
+    if name.startswith("MLP"):
+        model = nn.Sequential(
+            nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+        )
+    else:
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 5 * 5, 10),
+        )  # fmt: skip
+    rng = np.random.default_rng(0)
+    channels_first = (shape[-1], *shape[:-1]) if len(shape) == 3 else shape
+    x = torch.from_numpy(rng.standard_normal((steps * batch, *channels_first)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 10, steps * batch).astype(np.int64))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def epoch() -> None:
+        for i in range(steps):
+            xb, yb = x[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch]
+            opt.zero_grad()
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            loss.backward()
+            opt.step()
+            (out.argmax(1) == yb).float().mean().item()  # the accuracy Keras's fit reports
+            loss.item()
+
+    epoch()
+    t0 = time.perf_counter()
+    epoch()
+    return steps / (time.perf_counter() - t0)
+
+
+def keras_workloads(gt: Any, peers: dict[str, Any], quick: bool = False) -> None:
+    """gt.keras fit steps per second against TF-Keras's fit and a hand-written PyTorch loop (CPU)."""
+    steps = 20 if quick else 60
+    tf, torch = peers.get("tf"), peers.get("torch")
+    print(
+        f"\n{'fit, steps/s (CPU)':28}{'gt 1st':>10}{'gt 2nd':>10}{'keras 1st':>11}{'keras 2nd':>11}{'torch':>10}"
+    )
+    with gt.device("/CPU:0"):
+        for name, (make, shape, batch) in _keras_models(gt.keras).items():
+            cells = [*_fit_rates(gt.keras, make, shape, batch, steps)]
+            if tf is not None:
+                import keras
+
+                with tf.device("/CPU:0"):
+                    cells += _fit_rates(keras, _keras_models(keras)[name][0], shape, batch, steps)
+            else:
+                cells += [float("nan")] * 2
+            cells.append(_torch_fit_rate(torch, name, shape, batch, steps) if torch else float("nan"))
+            print(
+                f"{name:28}"
+                + "".join(
+                    f"{c:10.0f}" if i < 2 else f"{c:11.0f}" if i < 4 else f"{c:10.0f}"
+                    for i, c in enumerate(cells)
+                )
+            )
+
+
 def _softmax_kernels(gt: Any, s: Any, min_time: float, sync: Callable) -> str:
     """The register-resident softmax kernel against the three-pass warp/block kernel it
     replaced for rows up to 1024, same input, launched without the op's dispatch."""
@@ -451,10 +565,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timing runs")
     parser.add_argument(
-        "--only", choices=("cpu", "graph", "gpu"), action="append", help="run only these parts (repeatable)"
+        "--only",
+        choices=("cpu", "graph", "keras", "gpu"),
+        action="append",
+        help="run only these parts (repeatable)",
     )
     args = parser.parse_args()
-    parts = set(args.only or ("cpu", "graph", "gpu"))
+    parts = set(args.only or ("cpu", "graph", "keras", "gpu"))
     min_time = 0.2 if args.quick else 1.0
 
     import gputensor as gt
@@ -479,6 +596,8 @@ def main() -> int:
             print(f"{name:28}{cells}   {ratios}   (+{overhead:.2f}us over numpy)")
     if "graph" in parts:
         graph_workloads(gt, peers, min_time)
+    if "keras" in parts:
+        keras_workloads(gt, peers, quick=args.quick)
     if "gpu" not in parts:
         pass
     elif any(d.device_type == "GPU" for d in gt.config.list_logical_devices()):
