@@ -448,9 +448,9 @@ class Dataset:
                 for i in range(sizes.pop()):
                     yield nest.pack_as(element, [leaf[i] for leaf in leaves])
 
-        spec = lambda: nest.map_structure(
-            lambda s: _spec(s.shape.as_list()[1:], s.dtype), self._spec_structure
-        )  # noqa: E731
+        def spec() -> Any:
+            return nest.map_structure(lambda s: _spec(s.shape.as_list()[1:], s.dtype), self._spec_structure)
+
         return Dataset(run, spec, _UNK if self._card != _INF else _INF)
 
     def shuffle(
