@@ -482,12 +482,13 @@ class Dataset:
             )
         from gputensor.ops.random_ops import _seeds  # the global/op seed rules of every random op
 
-        key, offset = _seeds.key_offset(seed, "Dataset.shuffle")
+        # Only the key: two datasets built with the same seeds must shuffle alike (TF), unlike random ops.
+        key, _ = _seeds.key_offset(seed, "Dataset.shuffle")
         passes = itertools.count()
 
         def rng() -> np.random.Generator:
             # Each pass takes the next stream; without reshuffling every pass reuses the first.
-            return np.random.default_rng([key, offset, next(passes) if reshuffle_each_iteration else 0])
+            return np.random.default_rng([key, next(passes) if reshuffle_each_iteration else 0])
 
         if self._plan is not None:
             arrays, indices = self._plan
