@@ -46,7 +46,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import weakref
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -233,8 +232,11 @@ def _check_value(key: str, var: Variable, value: np.ndarray) -> None:
 
 
 # ----- deferred restoration -----------------------------------------------------------------
-# Modules with pending values get a subclass whose __setattr__ notifies their statuses.
-_WATCHERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# A Module with pending values gets a subclass whose __setattr__ notifies its statuses. The
+# statuses live in the module's own __dict__ (not a global table), so a status stays alive
+# exactly as long as the module it waits on, and module -> status -> checkpoint cycles are
+# ordinary garbage.
+_WATCH_ATTR = "_gt_checkpoint_watchers"
 _HOOKED_CLASSES: dict[type, type] = {}
 
 
@@ -244,8 +246,8 @@ def _hooked_class(cls: type) -> type:
 
         def setattr_then_restore(self: Any, name: str, value: Any) -> None:
             cls.__setattr__(self, name, value)
-            for status, path in list(_WATCHERS.get(self, {}).items()):
-                status._retry_from(self, path)
+            for status in list(self.__dict__.get(_WATCH_ATTR, {}).values()):
+                status._restore_all()
 
         sub = type(cls.__name__, (cls,), {"__setattr__": setattr_then_restore, "__module__": cls.__module__})
         sub.__qualname__ = cls.__qualname__
@@ -254,18 +256,18 @@ def _hooked_class(cls: type) -> type:
     return sub
 
 
-def _watch(module: Module, status: CheckpointLoadStatus, path: str) -> None:
-    if type(module) not in _HOOKED_CLASSES.values():
+def _watch(module: Module, status: CheckpointLoadStatus) -> None:
+    if not hasattr(type(module), "_gt_unhooked_class"):
         module.__class__ = _hooked_class(type(module))
-    _WATCHERS.setdefault(module, weakref.WeakKeyDictionary())[status] = path
+    module.__dict__.setdefault(_WATCH_ATTR, {})[id(status)] = status
 
 
 def _unwatch(module: Module, status: CheckpointLoadStatus) -> None:
-    watchers = _WATCHERS.get(module)
+    watchers = module.__dict__.get(_WATCH_ATTR)
     if watchers is not None:
-        watchers.pop(status, None)
+        watchers.pop(id(status), None)
         if not watchers:
-            del _WATCHERS[module]
+            del module.__dict__[_WATCH_ATTR]
             module.__class__ = type(module)._gt_unhooked_class
 
 
@@ -297,10 +299,6 @@ class CheckpointLoadStatus:
         self._restore(variables)
         self._watch_pending(nodes)
 
-    def _retry_from(self, module: Module, path: str) -> None:
-        # A watched module changed: walk from the root again, since paths are first-reached paths.
-        self._restore_all()
-
     def _watch_pending(self, nodes: dict[str, Any]) -> None:
         for module in self._watched:
             _unwatch(module, self)
@@ -312,7 +310,7 @@ class CheckpointLoadStatus:
                 owner = nodes.get("/".join(parts[:cut]))
                 if owner is not None:
                     if isinstance(owner, Module) and not any(owner is m for m in self._watched):
-                        _watch(owner, self, "/".join(parts[:cut]))
+                        _watch(owner, self)
                         self._watched.append(owner)
                     break
 
