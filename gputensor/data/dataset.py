@@ -682,7 +682,7 @@ class Dataset:
     ) -> Any:
         """Folds the elements into a state: ``state = reduce_func(state, element)``.
 
-        >>> int(gt.data.Dataset.range(5).reduce(0, lambda s, x: s + x))
+        >>> int(gt.data.Dataset.range(5).reduce(gt.constant(0, gt.int64), lambda s, x: s + x))
         10
         """
         state = nest.map_structure(_to_tensor, _normalize_structure(initial_state))
