@@ -300,6 +300,9 @@ class Dataset:
         """The number of elements as an int64 scalar, or INFINITE_CARDINALITY / UNKNOWN_CARDINALITY."""
         return constant(np.int64(self._card))
 
+    def __bool__(self) -> bool:
+        return True  # as TF: truthiness must not call __len__, which raises for infinite datasets
+
     def __len__(self) -> int:
         if self._card == _INF:
             raise TypeError("The dataset is infinite.")
@@ -814,34 +817,22 @@ def _shuffled(items: Iterator[Any], buffer_size: int, rng: np.random.Generator) 
 
 
 class _Prefetcher:
-    """Runs an iterator on a daemon thread ahead of the consumer through a bounded queue."""
+    """Runs an iterator on a daemon thread ahead of the consumer through a bounded queue.
+
+    The thread holds only the queue and a stop flag (not this object), so an
+    abandoned iteration frees the iterator, whose ``__del__`` stops the thread.
+    """
 
     def __init__(self, source: Iterator[Any], size: int) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=size)
         self._stop = threading.Event()
         self._done = False
-        self._thread = threading.Thread(
-            target=self._fill, args=(source,), daemon=True, name="gt.data.prefetch"
-        )
-        self._thread.start()
-
-    def _put(self, item: tuple) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _fill(self, source: Iterator[Any]) -> None:
-        try:
-            for element in source:
-                if not self._put(("item", element)):
-                    return
-            self._put(("end", None))
-        except BaseException as e:  # noqa: BLE001 - re-raised on the consumer's thread
-            self._put(("error", e))
+        threading.Thread(
+            target=_prefetch_fill,
+            args=(source, self._queue, self._stop),
+            daemon=True,
+            name="gt.data.prefetch",
+        ).start()
 
     def __iter__(self) -> _Prefetcher:
         return self
@@ -857,8 +848,24 @@ class _Prefetcher:
             raise value
         raise StopIteration
 
-    def close(self) -> None:
-        self._stop.set()
-
     def __del__(self) -> None:
         self._stop.set()
+
+
+def _prefetch_fill(source: Iterator[Any], out: queue.Queue, stop: threading.Event) -> None:
+    def put(item: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for element in source:
+            if not put(("item", element)):
+                return
+        put(("end", None))
+    except BaseException as e:  # noqa: BLE001 - re-raised on the consumer's thread
+        put(("error", e))

@@ -75,9 +75,12 @@ def _is_trackable(obj: Any) -> bool:
         return True
     if isinstance(obj, (dict, list, tuple)):
         return any(_is_trackable(v) for v in (obj.values() if isinstance(obj, dict) else obj))
-    if isinstance(obj, (str, bytes, int, float, np.ndarray)) or obj is None:
-        return False
-    return callable(getattr(obj, "_checkpoint_dependencies", None)) or hasattr(obj, "variables")
+    if isinstance(obj, (str, bytes, int, float, np.ndarray, type)) or obj is None:
+        return False  # a class has `variables` too (a property object), but nothing to save
+    if callable(getattr(obj, "_checkpoint_dependencies", None)):
+        return True
+    found = getattr(obj, "variables", None)
+    return isinstance(found, (list, tuple)) or callable(found)
 
 
 def _structure_items(value: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:

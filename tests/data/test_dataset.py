@@ -299,3 +299,25 @@ def test_elements_are_usable_in_a_training_loop():
                 loss = gt.reduce_mean((gt.matmul(xb, w) - yb) ** 2)
             w.assign_sub(0.1 * tape.gradient(loss, w))
     np.testing.assert_allclose(w.numpy().ravel(), [1.0, -2.0, 0.5], atol=1e-3)
+
+
+def test_abandoned_prefetch_iteration_stops_its_thread():
+    import gc
+    import time
+
+    before = {t for t in threading.enumerate() if t.name == "gt.data.prefetch"}
+    it = iter(Dataset.range(10**6).prefetch(2))
+    next(it)
+    del it
+    gc.collect()
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        alive = {t for t in threading.enumerate() if t.name == "gt.data.prefetch"} - before
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert not alive
+
+
+def test_an_infinite_dataset_is_truthy():
+    assert bool(Dataset.range(2).repeat())

@@ -283,3 +283,12 @@ def test_training_resumes_from_a_checkpoint_as_if_uninterrupted(tmp_path):
         step(c)
     for va, vc in zip(values(a), values(c), strict=True):
         np.testing.assert_allclose(va, vc, rtol=1e-6)
+
+
+def test_module_attributes_without_variables_are_ignored(tmp_path):
+    m = Dense(2, 2)
+    m.layer_class = Dense  # a class has a `variables` property object, not variables
+    m.config = {"units": 2, "names": ["a", "b"]}
+    m.cached = gt.ones([2])
+    keys = sorted(ckpt_module._walk(gt_train.Checkpoint(m=m))[0])
+    assert keys == ["m/b/.ATTRIBUTES/VARIABLE_VALUE", "m/w/.ATTRIBUTES/VARIABLE_VALUE"]
