@@ -213,6 +213,8 @@ def _read_file(prefix: str) -> dict[str, np.ndarray]:
                 if list(arr.shape) != meta["shape"]:
                     raise ValueError(f"{key} has shape {arr.shape} but the index says {meta['shape']}")
                 values[key] = arr
+    except PermissionError:
+        raise  # not damage: the file is fine, the process may not read it
     except (zipfile.BadZipFile, ValueError, KeyError, EOFError, OSError, zlib.error, TypeError) as e:
         raise errors.DataLossError(
             f"Checkpoint.restore: the checkpoint file {path!r} is truncated or corrupted ({type(e).__name__}: {e}). "
