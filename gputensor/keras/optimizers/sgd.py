@@ -58,7 +58,7 @@ class SGD(Optimizer):
             variable.assign_sub(gradient * learning_rate)
             return
         m = self.momentums[self._get_variable_index(variable)]
-        momentum = gt.cast(self.momentum, variable.dtype)
+        momentum = gt.constant(self.momentum, variable.dtype)
         new_m = -gradient * learning_rate + m.value() * momentum
         m.assign(new_m)
         if self.nesterov:
