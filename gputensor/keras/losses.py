@@ -359,96 +359,185 @@ class LossFunctionWrapper(Loss):
         return config
 
 
-def _wrapper_class(class_name: str, fn: Any, default_name: str, extra: dict, doc: str) -> type:
-    params = dict(extra)
-
-    def init(self, *args: Any, reduction: str | None = "sum_over_batch_size", name: str = default_name,
-                 dtype: Any = None, **kwargs: Any) -> None:  # fmt: skip
-        names = list(params)
-        if len(args) > len(names):
-            raise TypeError(f"{class_name}: takes at most {len(names)} positional arguments ({names})")
-        values = dict(params)
-        for key, value in zip(names, args):
-            values[key] = value
-        for key, value in kwargs.items():
-            if key not in params:
-                raise TypeError(f"{class_name}: unexpected argument {key!r}; arguments: {names}")
-            values[key] = value
-        LossFunctionWrapper.__init__(self, fn, reduction=reduction, name=name, dtype=dtype, **values)
-        for key, value in values.items():
-            setattr(self, key, value)
-
-    cls = type(class_name, (LossFunctionWrapper,), {"__init__": init, "__doc__": doc})
-    cls.__module__ = __name__
-    return cls
+_R = "sum_over_batch_size"
 
 
-MeanSquaredError = _wrapper_class(
-    "MeanSquaredError", mean_squared_error, "mean_squared_error", {},
-    "Mean of squares of errors, as ``keras.losses.MeanSquaredError``.",
-)  # fmt: skip
-MeanAbsoluteError = _wrapper_class(
-    "MeanAbsoluteError", mean_absolute_error, "mean_absolute_error", {},
-    "Mean of absolute errors, as ``keras.losses.MeanAbsoluteError``.",
-)  # fmt: skip
-MeanAbsolutePercentageError = _wrapper_class(
-    "MeanAbsolutePercentageError", mean_absolute_percentage_error, "mean_absolute_percentage_error", {},
-    "Mean absolute percentage error, as ``keras.losses.MeanAbsolutePercentageError``.",
-)  # fmt: skip
-MeanSquaredLogarithmicError = _wrapper_class(
-    "MeanSquaredLogarithmicError", mean_squared_logarithmic_error, "mean_squared_logarithmic_error", {},
-    "Mean squared logarithmic error, as ``keras.losses.MeanSquaredLogarithmicError``.",
-)  # fmt: skip
-BinaryCrossentropy = _wrapper_class(
-    "BinaryCrossentropy", binary_crossentropy, "binary_crossentropy",
-    {"from_logits": False, "label_smoothing": 0.0, "axis": -1},
-    "Binary cross-entropy, as ``keras.losses.BinaryCrossentropy(from_logits, label_smoothing, axis)``.",
-)  # fmt: skip
-CategoricalCrossentropy = _wrapper_class(
-    "CategoricalCrossentropy", categorical_crossentropy, "categorical_crossentropy",
-    {"from_logits": False, "label_smoothing": 0.0, "axis": -1},
-    "Cross-entropy for one-hot labels, as ``keras.losses.CategoricalCrossentropy``.",
-)  # fmt: skip
-SparseCategoricalCrossentropy = _wrapper_class(
-    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-    {"from_logits": False, "ignore_class": None},
-    "Cross-entropy for integer labels, as ``keras.losses.SparseCategoricalCrossentropy``.",
-)  # fmt: skip
-Hinge = _wrapper_class("Hinge", hinge, "hinge", {}, "Hinge loss, as ``keras.losses.Hinge``.")
-Huber = _wrapper_class(
-    "Huber", huber, "huber_loss", {"delta": 1.0}, "Huber loss, as ``keras.losses.Huber(delta)``."
-)
-KLDivergence = _wrapper_class(
-    "KLDivergence", kl_divergence, "kl_divergence", {},
-    "Kullback-Leibler divergence, as ``keras.losses.KLDivergence``.",
-)  # fmt: skip
-LogCosh = _wrapper_class(
-    "LogCosh", log_cosh, "log_cosh", {}, "log(cosh(error)), as ``keras.losses.LogCosh``."
-)
-CosineSimilarity = _wrapper_class(
-    "CosineSimilarity", cosine_similarity, "cosine_similarity", {"axis": -1},
-    "Negative cosine similarity, as ``keras.losses.CosineSimilarity(axis)``.",
-)  # fmt: skip
-Poisson = _wrapper_class("Poisson", poisson, "poisson", {}, "Poisson loss, as ``keras.losses.Poisson``.")
+class MeanSquaredError(LossFunctionWrapper):
+    """Mean of squares of errors, as ``keras.losses.MeanSquaredError``.
+
+    >>> float(MeanSquaredError()([[0.0, 1.0]], [[1.0, 1.0]]))
+    0.5
+    """
+
+    def __init__(
+        self, reduction: str | None = _R, name: str = "mean_squared_error", dtype: Any = None
+    ) -> None:
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
 
 
-def _sparse_ce_reduce(self: Any, y_true: Any, y_pred: Any, sample_weight: Any = None) -> gt.Tensor:
-    # Keras masks ignore_class entries out of the mean: sum_over_batch_size divides by the
-    # number of valid entries, not by all of them.
-    if self._fn_kwargs.get("ignore_class") is None or self.reduction not in ("sum_over_batch_size", "mean"):
-        return Loss.__call__(self, y_true, y_pred, sample_weight)
-    y_pred_t = gt.convert_to_tensor(y_pred)
-    per = self.call(y_true, y_pred_t)
-    labels = gt.convert_to_tensor(y_true)
-    if len(labels.shape) == len(y_pred_t.shape) and labels.shape[-1] == 1:
-        labels = gt.squeeze(labels, -1)
-    valid = gt.cast(gt.not_equal(gt.cast(labels, gt.int64), int(self._fn_kwargs["ignore_class"])), per.dtype)
-    weights = valid if sample_weight is None else valid * gt.cast(sample_weight, per.dtype)
-    total = gt.reduce_sum(per * weights)
-    return gt.math.divide_no_nan(total, gt.reduce_sum(valid))
+class MeanAbsoluteError(LossFunctionWrapper):
+    """Mean of absolute errors, as ``keras.losses.MeanAbsoluteError``."""
+
+    def __init__(
+        self, reduction: str | None = _R, name: str = "mean_absolute_error", dtype: Any = None
+    ) -> None:
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
 
 
-SparseCategoricalCrossentropy.__call__ = _sparse_ce_reduce
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """Mean absolute percentage error, as ``keras.losses.MeanAbsolutePercentageError``."""
+
+    def __init__(
+        self, reduction: str | None = _R, name: str = "mean_absolute_percentage_error", dtype: Any = None
+    ) -> None:
+        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """Mean squared logarithmic error, as ``keras.losses.MeanSquaredLogarithmicError``."""
+
+    def __init__(
+        self, reduction: str | None = _R, name: str = "mean_squared_logarithmic_error", dtype: Any = None
+    ) -> None:
+        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy, as ``keras.losses.BinaryCrossentropy``.
+
+    Args:
+      from_logits: whether ``y_pred`` holds logits (else probabilities).
+      label_smoothing: in [0, 1]; labels move toward 0.5 by this fraction.
+      axis: the axis averaged over.
+      reduction, name, dtype: see ``Loss``.
+    """
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = _R,
+        name: str = "binary_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+        )  # fmt: skip
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy for one-hot (or soft) labels, as ``keras.losses.CategoricalCrossentropy``.
+
+    Args:
+      from_logits: whether ``y_pred`` holds logits (else probabilities).
+      label_smoothing: in [0, 1]; labels mix with the uniform distribution by this fraction.
+      axis: the class axis.
+      reduction, name, dtype: see ``Loss``.
+    """
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = _R,
+        name: str = "categorical_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+        )  # fmt: skip
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy for integer labels, as ``keras.losses.SparseCategoricalCrossentropy``.
+
+    Args:
+      from_logits: whether ``y_pred`` holds logits (else probabilities).
+      ignore_class: a label value that contributes nothing; as Keras, the mean
+        (``sum_over_batch_size``) is then taken over the other entries only.
+      reduction, name, dtype: see ``Loss``.
+    """
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        reduction: str | None = _R,
+        name: str = "sparse_categorical_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=from_logits, ignore_class=ignore_class,
+        )  # fmt: skip
+        self.from_logits, self.ignore_class = from_logits, ignore_class
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> gt.Tensor:
+        if self.ignore_class is None or self.reduction not in ("sum_over_batch_size", "mean"):
+            return super().__call__(y_true, y_pred, sample_weight)
+        # Keras masks ignored entries out of the mean: divide by the number of valid entries.
+        y_pred = gt.convert_to_tensor(y_pred)
+        per_sample = self.call(y_true, y_pred)
+        labels = gt.convert_to_tensor(y_true)
+        if len(labels.shape) == len(y_pred.shape) and labels.shape[-1] == 1:
+            labels = gt.squeeze(labels, -1)
+        valid = gt.cast(gt.not_equal(gt.cast(labels, gt.int64), int(self.ignore_class)), per_sample.dtype)
+        weights = valid if sample_weight is None else valid * gt.cast(sample_weight, per_sample.dtype)
+        return gt.math.divide_no_nan(gt.reduce_sum(per_sample * weights), gt.reduce_sum(valid))
+
+
+class Hinge(LossFunctionWrapper):
+    """Hinge loss, as ``keras.losses.Hinge`` (labels in {0, 1} become {-1, 1})."""
+
+    def __init__(self, reduction: str | None = _R, name: str = "hinge", dtype: Any = None) -> None:
+        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class Huber(LossFunctionWrapper):
+    """Huber loss, as ``keras.losses.Huber``: quadratic within ``delta``, linear outside."""
+
+    def __init__(
+        self, delta: float = 1.0, reduction: str | None = _R, name: str = "huber_loss", dtype: Any = None
+    ) -> None:
+        super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+        self.delta = delta
+
+
+class KLDivergence(LossFunctionWrapper):
+    """Kullback-Leibler divergence, as ``keras.losses.KLDivergence``."""
+
+    def __init__(self, reduction: str | None = _R, name: str = "kl_divergence", dtype: Any = None) -> None:
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class LogCosh(LossFunctionWrapper):
+    """``log(cosh(y_pred - y_true))`` averaged, as ``keras.losses.LogCosh``."""
+
+    def __init__(self, reduction: str | None = _R, name: str = "log_cosh", dtype: Any = None) -> None:
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Negative cosine similarity along ``axis``, as ``keras.losses.CosineSimilarity``."""
+
+    def __init__(
+        self, axis: int = -1, reduction: str | None = _R, name: str = "cosine_similarity", dtype: Any = None
+    ) -> None:
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class Poisson(LossFunctionWrapper):
+    """Poisson loss ``y_pred - y_true * log(y_pred)``, as ``keras.losses.Poisson``."""
+
+    def __init__(self, reduction: str | None = _R, name: str = "poisson", dtype: Any = None) -> None:
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------- resolution

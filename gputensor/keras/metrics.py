@@ -298,57 +298,65 @@ def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> g
     return _in_top_k(_sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred), y_pred, k)
 
 
-def _wrapper(class_name: str, fn: Any, default_name: str, params: dict, doc: str) -> type:
-    def init(self, *args: Any, name: str = default_name, dtype: Any = None, **kwargs: Any) -> None:
-        names = list(params)
-        values = dict(params)
-        if len(args) > len(names):
-            raise TypeError(f"{class_name}: takes at most {len(names)} positional arguments ({names})")
-        values.update(zip(names, args))
-        for key, value in kwargs.items():
-            if key not in params:
-                raise TypeError(f"{class_name}: unexpected argument {key!r}; arguments: {names}")
-            values[key] = value
-        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **values)
-        for key, value in values.items():
-            setattr(self, key, value)
+class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels exactly, as ``keras.metrics.Accuracy``."""
 
-    cls = type(class_name, (MeanMetricWrapper,), {"__init__": init, "__doc__": doc})
-    cls.__module__ = __name__
-    return cls
+    def __init__(self, name: str = "accuracy", dtype: Any = None) -> None:
+        super().__init__(accuracy, name=name, dtype=dtype)
 
 
-Accuracy = _wrapper(
-    "Accuracy", accuracy, "accuracy", {}, "How often predictions equal labels, as ``keras.metrics.Accuracy``."
-)
-BinaryAccuracy = _wrapper(
-    "BinaryAccuracy", binary_accuracy, "binary_accuracy", {"threshold": 0.5},
-    "How often ``y_pred > threshold`` matches binary labels, as ``keras.metrics.BinaryAccuracy``.",
-)  # fmt: skip
-CategoricalAccuracy = _wrapper(
-    "CategoricalAccuracy", categorical_accuracy, "categorical_accuracy", {},
-    "How often the argmax matches one-hot labels, as ``keras.metrics.CategoricalAccuracy``.",
-)  # fmt: skip
-SparseCategoricalAccuracy = _wrapper(
-    "SparseCategoricalAccuracy", sparse_categorical_accuracy, "sparse_categorical_accuracy", {},
-    "How often the argmax matches integer labels, as ``keras.metrics.SparseCategoricalAccuracy``.",
-)  # fmt: skip
-TopKCategoricalAccuracy = _wrapper(
-    "TopKCategoricalAccuracy", top_k_categorical_accuracy, "top_k_categorical_accuracy", {"k": 5},
-    "How often one-hot labels are in the top k, as ``keras.metrics.TopKCategoricalAccuracy``.",
-)  # fmt: skip
-SparseTopKCategoricalAccuracy = _wrapper(
-    "SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy",
-    {"k": 5}, "How often integer labels are in the top k, as ``keras.metrics.SparseTopKCategoricalAccuracy``.",
-)  # fmt: skip
-MeanSquaredError = _wrapper(
-    "MeanSquaredError", losses_lib.mean_squared_error, "mean_squared_error", {},
-    "The mean squared error, as ``keras.metrics.MeanSquaredError``.",
-)  # fmt: skip
-MeanAbsoluteError = _wrapper(
-    "MeanAbsoluteError", losses_lib.mean_absolute_error, "mean_absolute_error", {},
-    "The mean absolute error, as ``keras.metrics.MeanAbsoluteError``.",
-)  # fmt: skip
+class BinaryAccuracy(MeanMetricWrapper):
+    """How often ``y_pred > threshold`` matches binary labels, as ``keras.metrics.BinaryAccuracy``."""
+
+    def __init__(self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5) -> None:
+        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
+        self.threshold = threshold
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax matches one-hot labels, as ``keras.metrics.CategoricalAccuracy``."""
+
+    def __init__(self, name: str = "categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(categorical_accuracy, name=name, dtype=dtype)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the argmax matches integer labels, as ``keras.metrics.SparseCategoricalAccuracy``."""
+
+    def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often one-hot labels are among the ``k`` top scores, as ``keras.metrics.TopKCategoricalAccuracy``."""
+
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often integer labels are among the ``k`` top scores, as ``keras.metrics.SparseTopKCategoricalAccuracy``."""
+
+    def __init__(
+        self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype: Any = None
+    ) -> None:
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """The mean squared error, as ``keras.metrics.MeanSquaredError``."""
+
+    def __init__(self, name: str = "mean_squared_error", dtype: Any = None) -> None:
+        super().__init__(losses_lib.mean_squared_error, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean absolute error, as ``keras.metrics.MeanAbsoluteError``."""
+
+    def __init__(self, name: str = "mean_absolute_error", dtype: Any = None) -> None:
+        super().__init__(losses_lib.mean_absolute_error, name=name, dtype=dtype)
 
 
 class RootMeanSquaredError(Mean):
