@@ -271,8 +271,7 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> gt.Tensor:
 def _in_top_k(labels: gt.Tensor, y_pred: gt.Tensor, k: int) -> gt.Tensor:
     # tf.math.in_top_k: the label's score is in the top k when fewer than k scores beat it
     # (ties at the boundary count as in).
-    # The label's score, picked by comparing with the class ids (a constant): gt.one_hot does
-    # not trace inside gt.function yet (gt.range reads its Python bounds back).
+    # The label's score, picked by comparing with the class ids (a constant).
     class_ids = gt.constant(np.arange(y_pred.shape[-1], dtype=np.int64))
     picked = gt.cast(gt.equal(gt.expand_dims(labels, -1), class_ids), y_pred.dtype)
     target = gt.reduce_sum(y_pred * picked, axis=-1, keepdims=True)
