@@ -61,10 +61,14 @@ class Adam(Optimizer):
         dtype = variable.dtype
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
-        local_step = gt.cast(self._iterations.value() + 1, dtype)
-        beta_1_power = gt.pow(gt.constant(self.beta_1, dtype), local_step)
-        beta_2_power = gt.pow(gt.constant(self.beta_2, dtype), local_step)
-        alpha = learning_rate * gt.sqrt(1.0 - beta_2_power) / (1.0 - beta_1_power)
+
+        def bias_corrected_rate() -> gt.Tensor:
+            local_step = gt.cast(self._iterations.value() + 1, dtype)
+            beta_1_power = gt.pow(gt.constant(self.beta_1, dtype), local_step)
+            beta_2_power = gt.pow(gt.constant(self.beta_2, dtype), local_step)
+            return learning_rate * gt.sqrt(1.0 - beta_2_power) / (1.0 - beta_1_power)
+
+        alpha = self._step_scalar(("adam_alpha", dtype), bias_corrected_rate)
         m_value = m.value()
         new_m = m_value + (gradient - m_value) * (1.0 - self.beta_1)
         m.assign(new_m)
