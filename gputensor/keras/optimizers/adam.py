@@ -64,8 +64,8 @@ class Adam(Optimizer):
 
         def bias_corrected_rate() -> gt.Tensor:
             local_step = gt.cast(self._iterations.value() + 1, dtype)
-            beta_1_power = gt.pow(gt.constant(self.beta_1, dtype), local_step)
-            beta_2_power = gt.pow(gt.constant(self.beta_2, dtype), local_step)
+            beta_1_power = gt.pow(float(self.beta_1), local_step)
+            beta_2_power = gt.pow(float(self.beta_2), local_step)
             return learning_rate * gt.sqrt(1.0 - beta_2_power) / (1.0 - beta_1_power)
 
         alpha = self._step_scalar(("adam_alpha", dtype), bias_corrected_rate)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 import gputensor as gt
 from gputensor.keras.optimizers import schedules as schedules_lib
 
@@ -443,6 +445,34 @@ class Optimizer:
             )
         for v, w in zip(self._variables, weights):
             v.assign(w)
+
+    def save_own_variables(self, store: Any) -> None:
+        """Writes ``variables`` into ``store`` under keys "0", "1", ... (Keras 3's .weights.h5 layout)."""
+        for i, variable in enumerate(self._variables):
+            store[str(i)] = variable.numpy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Reads ``variables`` from ``store`` as written by ``save_own_variables`` (or by Keras 3).
+
+        Raises:
+          ValueError: the store holds another number of variables (naming both counts and this
+            optimizer's variables); build the optimizer first (``build(model.trainable_variables)``).
+        """
+        keys = list(store.keys())
+        if len(keys) != len(self._variables):
+            hint = " (the optimizer is not built yet: call build(var_list) first)" if not self.built else ""
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: the saved optimizer has {len(keys)} variables, this "
+                f"one has {len(self._variables)} ({[v.name for v in self._variables]}){hint}"
+            )
+        for i, variable in enumerate(self._variables):
+            value = np.asarray(store[str(i)])
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r}: saved variable {i} has shape {value.shape}, "
+                    f"{variable.name!r} has shape {tuple(variable.shape)}"
+                )
+            variable.assign(value.astype(variable.dtype.as_numpy_dtype))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"

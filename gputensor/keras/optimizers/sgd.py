@@ -58,7 +58,7 @@ class SGD(Optimizer):
             variable.assign_sub(gradient * learning_rate)
             return
         m = self.momentums[self._get_variable_index(variable)]
-        momentum = gt.constant(self.momentum, variable.dtype)
+        momentum = self.momentum  # a Python float takes the variable's dtype without rounding
         new_m = -gradient * learning_rate + m.value() * momentum
         m.assign(new_m)
         if self.nesterov:

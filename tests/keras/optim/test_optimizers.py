@@ -344,3 +344,36 @@ def test_bad_inputs_raise_clear_errors():
         O.SGD(momentum=-1.0)
     with pytest.raises(TypeError, match="learning_rate must be a float"):
         O.Adam(learning_rate="fast")
+
+
+def test_save_and_load_own_variables_in_keras_store_layout():
+    w = gt.Variable(W0, name="kernel")
+    opt = O.RMSprop(0.01, momentum=0.5)
+    for g in GRADS[:2]:
+        opt.apply([gt.constant(g)], [w])
+    store: dict = {}
+    opt.save_own_variables(store)
+    assert sorted(store, key=int) == [str(i) for i in range(len(opt.variables))]
+    fresh = O.RMSprop(0.01, momentum=0.5)
+    with pytest.raises(ValueError, match="not built yet"):
+        fresh.load_own_variables(store)
+    w2 = gt.Variable(w.numpy())
+    fresh.build([w2])
+    fresh.load_own_variables(store)
+    for g in GRADS[2:]:
+        opt.apply([gt.constant(g)], [w])
+        fresh.apply([gt.constant(g)], [w2])
+    np.testing.assert_allclose(w2.numpy(), w.numpy(), rtol=1e-12)
+    other = O.RMSprop(0.01)
+    other.build([gt.Variable(W0)])
+    with pytest.raises(ValueError, match=r"saved optimizer has 4 variables, this one has 3"):
+        other.load_own_variables(store)
+
+
+def test_adamw_exclusion_by_variable():
+    k, b = gt.Variable(W0), gt.Variable(W0[0])
+    opt = O.AdamW(0.01, weight_decay=0.3)
+    opt.exclude_from_weight_decay(var_list=[b])
+    opt.apply([gt.constant(GRADS[0]), gt.constant(GRADS[0][0])], [k, b])
+    np.testing.assert_allclose(k.numpy(), np_adam(W0, GRADS[:1], 0.01, wd=0.3), rtol=1e-7)
+    np.testing.assert_allclose(b.numpy(), np_adam(W0[0], [GRADS[0][0]], 0.01), rtol=1e-7)
