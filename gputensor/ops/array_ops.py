@@ -681,7 +681,7 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name
     """
     if limit is None:
         start, limit = 0, start
-    args = [convert_to_tensor(v) for v in (start, limit, delta)]
+    args = [_range_bound(v) for v in (start, limit, delta)]
     for what, a in zip(("start", "limit", "delta"), args):
         if a.ndim != 0:
             raise InvalidArgumentError(f"range: {what} must be a scalar, got shape {a.shape}", "range")
@@ -704,6 +704,20 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name
     else:
         n = math.ceil(builtins.abs((lim - s) / d))
     return execute(_RANGE, (), {"start": s, "delta": d, "size": int(n), "dtype": dt.np_dtype})
+
+
+def _range_bound(value: Any) -> Tensor:
+    """A bound of ``range``: Python and NumPy numbers stay readable while a gt.function traces.
+
+    The bounds become attributes of the op, so they are read back to Python; a Python number
+    converted inside a trace would be a symbolic constant that cannot be read.
+    """
+    if isinstance(value, (Tensor, Variable)) or state.graph is None:
+        return convert_to_tensor(value)
+    from gputensor.framework.variable import _outside_graph
+
+    with _outside_graph():
+        return convert_to_tensor(value)
 
 
 def linspace(start: Any, stop: Any, num: Any, name: str | None = None, axis: int = 0) -> Tensor:
