@@ -1,0 +1,1 @@
+"""gt.keras: Keras-style layers, models and training (submodules import by full path for now)."""
