@@ -78,10 +78,17 @@ def _shape_of(x: Any) -> tuple:
     return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
 
 
-def _is_keras_tensor(x: Any) -> bool:
-    from gputensor.keras.models import KerasTensor
+_KERAS_TENSOR: list = []
+# Layers holding add_loss values from the current outermost call (cleared at the next one).
+_PENDING_LOSSES: dict = {}
 
-    return isinstance(x, KerasTensor)
+
+def _is_keras_tensor(x: Any) -> bool:
+    if not _KERAS_TENSOR:
+        from gputensor.keras.models import KerasTensor
+
+        _KERAS_TENSOR.append(KerasTensor)
+    return isinstance(x, _KERAS_TENSOR[0])
 
 
 def _nest_flatten(x: Any) -> list:
@@ -362,6 +369,7 @@ class Layer(Module):
     def add_loss(self, loss: Any) -> None:
         """Adds a loss tensor computed in ``call`` (cleared at the next outermost call)."""
         self._call_losses.append(loss)
+        _PENDING_LOSSES[id(self)] = self
 
     @property
     def losses(self) -> list:
@@ -449,7 +457,14 @@ class Layer(Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise ValueError(f"Layer {self.name!r}: __call__ needs an input as its first argument")
-        inputs = _nest_map(self._convert_input, args[0])
+        first = args[0]
+        if (
+            type(first) is gt.Tensor
+            and not first.dtype.is_floating
+            or (type(first) is gt.Tensor and first.dtype == self.dtype)
+        ):
+            return self._eager_call(args, kwargs)  # the common case: one tensor, nothing to convert
+        inputs = _nest_map(self._convert_input, first)
         args = (inputs, *args[1:])
         if any(_is_keras_tensor(t) for t in _nest_flatten(inputs)):
             from gputensor.keras.models import _symbolic_call
@@ -463,10 +478,11 @@ class Layer(Module):
         outer = _CTX.training
         if training is None:
             training = outer  # Keras: an outer call's training flag reaches nested layers
-        if _CTX.depth == 0:
-            for layer in self._flatten_layers():
-                if isinstance(layer, Layer):
-                    layer._call_losses = []
+        if _CTX.depth == 0 and _PENDING_LOSSES:
+            # Keras clears the losses of the last call when a new outermost call starts.
+            for layer in _PENDING_LOSSES.values():
+                layer._call_losses = []
+            _PENDING_LOSSES.clear()
         self._maybe_build(inputs)
         self._check_input_spec(inputs)
         if self._call_accepts_training:
