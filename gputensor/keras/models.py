@@ -516,6 +516,120 @@ class Functional(Model):
                 values[id(kt)] = value
         return _nest_map(sub, self._outputs_struct)
 
+    def get_config(self) -> dict:
+        """Keras 3's functional config: each layer with its ``inbound_nodes`` (arguments with
+        ``__keras_tensor__`` references ``[layer name, node index, tensor index]``), and
+        ``input_layers``/``output_layers``."""
+        from gputensor.keras.layers import serialize
+
+        local: dict = {}  # id(node) -> (layer name, index among this model's nodes of that layer)
+        per_layer: dict = {}
+        for node in self._nodes:
+            i = per_layer.get(id(node.layer), 0)
+            per_layer[id(node.layer)] = i + 1
+            local[id(node)] = i
+
+        def ref(t: KerasTensor) -> list:
+            layer, _, tensor_index = t._keras_history
+            return [layer.name, 0 if t._node is None else local[id(t._node)], tensor_index]
+
+        def encode(v: Any) -> Any:
+            if isinstance(v, KerasTensor):
+                return {
+                    "class_name": "__keras_tensor__",
+                    "config": {"shape": list(v.shape), "dtype": v.dtype.name, "keras_history": ref(v)},
+                }
+            if isinstance(v, (list, tuple)):
+                return [encode(x) for x in v]
+            if isinstance(v, dict):
+                return {k: encode(x) for k, x in v.items()}
+            return v
+
+        layer_configs = []
+        for layer in self._functional_layers:
+            entry = serialize(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [
+                {"args": encode(list(node.args)), "kwargs": encode(node.kwargs)}
+                for node in self._nodes
+                if node.layer is layer
+            ]
+            layer_configs.append(entry)
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": _nest_map(ref, self._inputs_struct),
+            "output_layers": _nest_map(ref, self._outputs_struct),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Functional:
+        """Rebuilds the layer graph from `get_config`'s dict.
+
+        Raises:
+          ValueError: for a reference to a layer or node the config does not define.
+        """
+        from gputensor.keras.layers import deserialize
+
+        created: dict = {}
+        tensors: dict = {}  # (layer name, node index, tensor index) -> KerasTensor
+        pending = []
+        for entry in config["layers"]:
+            layer = deserialize(entry, custom_objects)
+            created[entry["name"]] = layer
+            if isinstance(layer, InputLayer):
+                tensors[(layer.name, 0, 0)] = _input_tensor(layer)
+            pending.extend((layer, i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
+
+        def is_ref(v: Any) -> bool:
+            return isinstance(v, dict) and v.get("class_name") == "__keras_tensor__"
+
+        def decode(v: Any) -> Any:
+            if is_ref(v):
+                return tensors[tuple(v["config"]["keras_history"])]
+            if isinstance(v, list):
+                return [decode(x) for x in v]
+            if isinstance(v, dict):
+                return {k: decode(x) for k, x in v.items()}
+            return v
+
+        def ready(v: Any) -> bool:
+            if is_ref(v):
+                return tuple(v["config"]["keras_history"]) in tensors
+            if isinstance(v, list):
+                return all(ready(x) for x in v)
+            if isinstance(v, dict):
+                return all(ready(x) for x in v.values())
+            return True
+
+        while pending:  # Keras's order: a node runs once every tensor it reads exists
+            progressed = False
+            for item in list(pending):
+                layer, index, node = item
+                if ready(node["args"]) and ready(node["kwargs"]):
+                    out = layer(*decode(node["args"]), **decode(node["kwargs"]))
+                    for j, t in enumerate(_nest_flatten(out)):
+                        tensors[(layer.name, index, j)] = t
+                    pending.remove(item)
+                    progressed = True
+            if not progressed:
+                names = sorted({layer.name for layer, _, _ in pending})
+                raise ValueError(f"Functional config: cannot resolve the inputs of layers {names}")
+
+        def get_ref(r: Any) -> Any:
+            if isinstance(r, list) and len(r) == 3 and isinstance(r[0], str):
+                key = tuple(r)
+                if key not in tensors:
+                    raise ValueError(f"Functional config: no tensor {list(key)} (layer, node, index)")
+                return tensors[key]
+            if isinstance(r, dict):
+                return {k: get_ref(v) for k, v in r.items()}
+            return [get_ref(v) for v in r]
+
+        inputs, outputs = get_ref(config["input_layers"]), get_ref(config["output_layers"])
+        return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+
     def _connections(self, layer: Layer) -> str:
         names = []
         for node in self._nodes:
@@ -627,6 +741,32 @@ class Sequential(Model):
         self._build_input_shape = input_shape
         self._output_shape_seen = x.shape if isinstance(x, KerasTensor) else None
         self.built = True
+
+    def get_config(self) -> dict:
+        """``{"name", "trainable", "dtype", "layers": [serialized layers]}`` (an InputLayer first if any)."""
+        from gputensor.keras.layers import serialize
+
+        entries = [serialize(self._input_layer)] if self._input_layer is not None else []
+        entries.extend(serialize(layer) for layer in self._seq_layers)
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name, "layers": entries}
+        if self._input_layer is None and self._build_input_shape is not None:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
+        """A new (unbuilt unless it had an Input) Sequential from `get_config`'s dict."""
+        from gputensor.keras.layers import deserialize
+
+        config = dict(config)
+        entries = config.pop("layers")
+        build_shape = config.pop("build_input_shape", None)
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in entries:
+            model.add(deserialize(entry, custom_objects))
+        if build_shape is not None and not model.built:
+            model.build(tuple(build_shape))
+        return model
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         x = inputs

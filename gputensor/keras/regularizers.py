@@ -6,7 +6,7 @@ from typing import Any
 
 import gputensor as gt
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize"]
 
 
 class Regularizer:
@@ -79,6 +79,19 @@ def get(identifier: Any) -> Any:
         if identifier not in table:
             raise ValueError(f"Unknown regularizer {identifier!r}; known names: l1, l2, l1_l2")
         return table[identifier]()
+    if isinstance(identifier, dict):
+        table = {"L1": L1, "L2": L2, "L1L2": L1L2}
+        name = identifier.get("class_name")
+        if name not in table:
+            raise ValueError(f"Unknown regularizer class {name!r}; known: L1, L2, L1L2")
+        return table[name](**identifier.get("config", {}))
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier {identifier!r}")
+
+
+def serialize(regularizer: Any) -> Any:
+    """``{"class_name": ..., "config": ...}`` for a Regularizer; None stays None."""
+    if regularizer is None:
+        return None
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}

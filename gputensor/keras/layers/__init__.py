@@ -35,6 +35,37 @@ def Input(*args, **kwargs):  # noqa: N802 - Keras's name
     return models.Input(*args, **kwargs)
 
 
+def serialize(layer: Layer) -> dict:
+    """``{"module", "class_name", "config", "registered_name"}`` for a layer or model, as Keras."""
+    return {
+        "module": "keras.layers" if not hasattr(layer, "layers") else "keras",
+        "class_name": type(layer).__name__,
+        "config": layer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """A layer or model from `serialize`'s dict; ``custom_objects`` maps names to user classes.
+
+    Raises:
+      ValueError: for an unknown class name.
+    """
+    from gputensor.keras import models
+
+    name = config["class_name"]
+    table = {n: globals()[n] for n in __all__ if isinstance(globals().get(n), type)}
+    table.update(
+        {"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Functional}
+    )
+    table.update(custom_objects or {})
+    if name not in table:
+        raise ValueError(
+            f"Unknown layer class {name!r}: pass it in custom_objects={{{name!r}: {name}}} if it is a user class"
+        )
+    return table[name].from_config(dict(config.get("config", {})))
+
+
 # Keras's aliases.
 Convolution2D = Conv2D
 Conv2DTranspose = Conv2DTranspose
@@ -44,6 +75,8 @@ GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
 
 __all__ = [
+    "serialize",
+    "deserialize",
     "Layer",
     "InputSpec",
     "Input",

@@ -9,6 +9,7 @@ order: its own, in creation order, then each sublayer's in assignment order.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import threading
@@ -115,6 +116,59 @@ def _accepts(fn: Any, arg: str) -> bool:
     return arg in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
+def _record_init_args(init: Any) -> Any:
+    """Wraps a Layer subclass's ``__init__`` to keep the outermost call's arguments for get_config."""
+    try:
+        sig = inspect.signature(init)
+    except (TypeError, ValueError):
+        return init
+
+    @functools.wraps(init)
+    def __init__(self: Layer, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        if "_init_config" not in self.__dict__:
+            config: dict = {}
+            try:
+                bound = sig.bind(self, *args, **kwargs)
+            except TypeError:
+                bound = None
+            if bound is not None:
+                bound.apply_defaults()  # Keras configs list every argument
+                for key, value in list(bound.arguments.items())[1:]:
+                    kind = sig.parameters[key].kind
+                    if kind is inspect.Parameter.VAR_KEYWORD:
+                        config.update(value)
+                    elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                        config[key] = value
+            self.__dict__["_init_config"] = config
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+def _serialize_value(value: Any) -> Any:
+    from gputensor.keras import activations as _activations
+
+    if isinstance(value, _initializers.Initializer):
+        return _initializers.serialize(value)
+    if isinstance(value, _regularizers.Regularizer):
+        return _regularizers.serialize(value)
+    if isinstance(value, Layer):
+        from gputensor.keras.layers import serialize
+
+        return serialize(value)
+    if isinstance(value, (list, tuple)):
+        return [_serialize_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _serialize_value(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, gt.DType):
+        return value.name
+    if callable(value) and not isinstance(value, type):
+        return _activations.serialize(value)
+    return value
+
+
 class Layer(Module):
     """The base class of Keras layers, as ``keras.layers.Layer``.
 
@@ -146,9 +200,16 @@ class Layer(Module):
             "_call_accepts_training",
             "_self_setattr_tracking",
             "_seed_state",
+            "_init_config",
             "_input_layer",
         )
     )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            cls.__init__ = _record_init_args(init)
 
     def __init__(
         self,
@@ -516,8 +577,18 @@ class Layer(Module):
         return self._output_shape_seen
 
     def get_config(self) -> dict:
-        """The constructor arguments (the base part: name, trainable, dtype)."""
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        """The constructor arguments, JSON-friendly (initializers, regularizers and
+        activations serialized), recorded from the outermost ``__init__`` call."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        for key, value in getattr(self, "_init_config", {}).items():
+            if key not in config:
+                config[key] = _serialize_value(value)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        """A new layer from `get_config`'s dict (``cls(**config)``)."""
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -111,18 +111,6 @@ class _Conv(Layer):
             y = gt.nn.bias_add(y, self.bias, data_format=self._nhwc)
         return self.activation(y)
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": _activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-        }
-
 
 class Conv2D(_Conv):
     """2-D convolution, as ``keras.layers.Conv2D`` (kernel ``(kh, kw, in/groups, filters)``).
@@ -202,9 +190,6 @@ class Conv2D(_Conv):
             y = gt.concat([conv(x, k) for x, k in zip(xs, ks)], axis=axis)
         return self._finish(y)
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, "groups": self.groups}
-
 
 class DepthwiseConv2D(_Conv):
     """Per-channel 2-D convolution; kernel ``(kh, kw, in_channels, depth_multiplier)``.
@@ -259,9 +244,6 @@ class DepthwiseConv2D(_Conv):
             self.padding.upper(), data_format=self._nhwc, dilations=self.dilation_rate,
         )  # fmt: skip
         return self._finish(y)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "depth_multiplier": self.depth_multiplier}
 
 
 class SeparableConv2D(_Conv):
@@ -327,9 +309,6 @@ class SeparableConv2D(_Conv):
             data_format=self._nhwc, dilations=self.dilation_rate,
         )  # fmt: skip
         return self._finish(y)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, "depth_multiplier": self.depth_multiplier}
 
 
 def _deconv_length(size: int, k: int, s: int, d: int, padding: str, output_padding: int | None) -> int:
@@ -409,9 +388,6 @@ class Conv2DTranspose(_Conv):
         )  # fmt: skip
         return self._finish(y)
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, "output_padding": self.output_padding}
-
 
 class _Pool2D(Layer):
     _fn = "max_pool2d"
@@ -433,15 +409,6 @@ class _Pool2D(Layer):
         return getattr(gt.nn, self._fn)(
             inputs, self.pool_size, self.strides, self.padding.upper(), data_format=fmt
         )
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "pool_size": self.pool_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-        }
 
 
 class MaxPooling2D(_Pool2D):
@@ -466,9 +433,6 @@ class _GlobalPool2D(Layer):
     def call(self, inputs: Any) -> Any:
         axes = [1, 2] if self.data_format == "channels_last" else [2, 3]
         return self._reduce(inputs, axis=axes, keepdims=self.keepdims)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
 class GlobalAveragePooling2D(_GlobalPool2D):

@@ -136,14 +136,6 @@ class Dense(Layer):
             y = y + self.bias
         return self.activation(y)
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "activation": _activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-        }
-
 
 class Embedding(Layer):
     """Rows of an ``(input_dim, output_dim)`` table looked up by integer ids.
@@ -202,9 +194,6 @@ class Embedding(Layer):
             inputs = gt.cast(inputs, gt.int32)
         return gt.gather(self.embeddings, inputs)
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim}
-
 
 class Activation(Layer):
     """Applies an activation function given by name or callable."""
@@ -215,9 +204,6 @@ class Activation(Layer):
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "activation": _activations.serialize(self.activation)}
 
 
 class ReLU(Layer):
@@ -327,9 +313,6 @@ class Dropout(Layer):
         keep = hashed_uniform(mask_like, self.seed, counter) >= self.rate
         return gt.where(keep, inputs * (1.0 / (1.0 - self.rate)), gt.zeros_like(inputs))
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
-
 
 class Rescaling(Layer):
     """``inputs * scale + offset`` (e.g. ``Rescaling(1/255)``)."""
@@ -340,9 +323,6 @@ class Rescaling(Layer):
 
     def call(self, inputs: Any) -> Any:
         return inputs * gt.cast(self.scale, inputs.dtype) + gt.cast(self.offset, inputs.dtype)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
 class Flatten(Layer):
@@ -404,9 +384,6 @@ class Reshape(Layer):
         if -1 not in target:
             return gt.reshape(inputs, [-1, *target])
         return gt.reshape(inputs, gt.stack([gt.shape(inputs, out_type=gt.int32)[0], *target]))
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "target_shape": self.target_shape}
 
 
 class _Merge(Layer):
@@ -477,9 +454,6 @@ class Concatenate(_Merge):
     def call(self, inputs: Any) -> Any:
         return gt.concat(list(inputs), axis=self.axis)
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "axis": self.axis}
-
 
 class ZeroPadding2D(Layer):
     """Pads rows and columns of an image batch with zeros.
@@ -515,6 +489,3 @@ class ZeroPadding2D(Layer):
         if self.data_format == "channels_first":
             return gt.pad(inputs, [[0, 0], [0, 0], [t, b], [left, r]])
         return gt.pad(inputs, [[0, 0], [t, b], [left, r], [0, 0]])
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}

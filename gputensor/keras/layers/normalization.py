@@ -123,16 +123,6 @@ class BatchNormalization(Layer):
             None if self.beta is None else b(self.beta), None if self.gamma is None else b(self.gamma), self.epsilon,
         )  # fmt: skip
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "axis": self.axis,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-        }
-
 
 class LayerNormalization(Layer):
     """Normalises each example over ``axis`` (default -1): ``(x - mean) / sqrt(var + eps) * gamma + beta``.
@@ -197,12 +187,3 @@ class LayerNormalization(Layer):
         if self.beta is not None:
             y = y + gt.reshape(self.beta, self._bshape)
         return y
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "axis": self.axis,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-        }

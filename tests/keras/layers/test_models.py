@@ -361,3 +361,105 @@ def test_layers_build_inside_gt_function_and_dropout_draws_new_masks():
     a, b = out1.numpy() == 0, out2.numpy() == 0
     assert a.any() and (a != b).any()  # the counter variable gives a new mask per call
     np.testing.assert_allclose(out1.numpy()[~a], 3.0 / 0.5)
+
+
+CONFIG_CASES = [
+    (lambda: layers.Dense(3, activation="gelu", kernel_regularizer="l2", use_bias=False), (2, 4)),
+    (
+        lambda: layers.Conv2D(4, (3, 2), strides=2, padding="same", kernel_initializer="he_normal"),
+        (1, 6, 6, 2),
+    ),
+    (lambda: layers.DepthwiseConv2D(3, depth_multiplier=2), (1, 5, 5, 2)),
+    (lambda: layers.SeparableConv2D(3, 3, padding="same"), (1, 5, 5, 2)),
+    (lambda: layers.Conv2DTranspose(2, 3, strides=2), (1, 3, 3, 2)),
+    (lambda: layers.BatchNormalization(momentum=0.9, epsilon=1e-2), (4, 3)),
+    (lambda: layers.LayerNormalization(axis=[1, 2]), (2, 3, 4)),
+    (lambda: layers.MaxPooling2D(3, strides=1, padding="same"), (1, 4, 4, 2)),
+    (lambda: layers.AveragePooling2D(), (1, 4, 4, 2)),
+    (lambda: layers.GlobalMaxPooling2D(keepdims=True), (1, 4, 4, 2)),
+    (lambda: layers.Embedding(7, 3, embeddings_initializer=gt_initializer()), None),
+    (lambda: layers.ReLU(max_value=1.0), (2, 3)),
+    (lambda: layers.Rescaling(0.5, offset=2.0), (2, 3)),
+    (lambda: layers.Reshape((3, -1)), (2, 6)),
+    (lambda: layers.ZeroPadding2D(((1, 0), (2, 1))), (1, 2, 2, 1)),
+]
+
+
+def gt_initializer():
+    from gputensor.keras import initializers
+
+    return initializers.RandomNormal(0.0, 0.3, seed=1)
+
+
+@pytest.mark.parametrize("make,shape", CONFIG_CASES)
+def test_layer_config_round_trip(make, shape):
+    import json
+
+    layer = make()
+    x = np.array([[1, 6, 0]]) if shape is None else rand(*shape)
+    y = layer(x).numpy()
+    blob = json.loads(json.dumps(layers.serialize(layer)))
+    clone = layers.deserialize(blob)
+    assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
+    clone(x)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_allclose(clone(x).numpy(), y, rtol=1e-6)
+
+
+def test_model_config_round_trips_sequential_functional_and_custom_layers():
+    import json
+
+    class Scale(layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+    a, b = models.Input((4,), name="a"), models.Input((4,), name="b")
+    shared = layers.Dense(5, name="shared")
+    ha, hb = shared(a), shared(b)
+    out = layers.Dense(2, name="head")(layers.Concatenate()([ha, Scale(3.0)(hb)]))
+    fun = models.Model([a, b], {"out": out, "sum": layers.Add()([ha, hb])})
+    blob = json.loads(json.dumps(fun.get_config()))
+    with pytest.raises(ValueError, match="Unknown layer class 'Scale'.*custom_objects"):
+        models.Functional.from_config(blob)
+    clone = models.Functional.from_config(blob, custom_objects={"Scale": Scale})
+    assert [layer.name for layer in clone.layers] == [layer.name for layer in fun.layers]
+    clone.set_weights(fun.get_weights())
+    x = [rand(3, 4), rand(3, 4)]
+    for key in ("out", "sum"):
+        np.testing.assert_allclose(clone(x)[key].numpy(), fun(x)[key].numpy(), rtol=1e-6)
+
+    seq = models.Sequential(
+        [models.Input((3,)), layers.Dense(4, activation="relu"), layers.BatchNormalization()]
+    )
+    seq_clone = models.Sequential.from_config(json.loads(json.dumps(seq.get_config())))
+    assert seq_clone.built and len(seq_clone.weights) == 6
+    seq_clone.set_weights(seq.get_weights())
+    xs = rand(2, 3)
+    np.testing.assert_allclose(seq_clone(xs).numpy(), seq(xs).numpy(), rtol=1e-6)
+
+
+def test_gt_module_holding_keras_dense_layers_trains_like_the_seed_example():
+    class SequentialModel(gt.Module):
+        def __init__(self, name=None):
+            super().__init__(name=name)
+            self.dense_1 = layers.Dense(3)
+            self.dense_2 = layers.Dense(2)
+
+        def __call__(self, x, training=None):
+            return self.dense_2(gt.nn.relu(self.dense_1(x)))
+
+    x, y, labels = _separable_problem()
+    model = SequentialModel()
+    model(x)
+    assert len(model.trainable_variables) == 4
+    first = float(_loss(model, x, y, False))
+    for _ in range(50):
+        with gt.GradientTape() as tape:
+            loss = _loss(model, x, y, True)
+        for v, g in zip(model.trainable_variables, tape.gradient(loss, model.trainable_variables)):
+            v.assign_sub(0.5 * g)
+    assert float(_loss(model, x, y, False)) < 0.5 * first
