@@ -454,6 +454,16 @@ class Functional(Model):
         return list(self._flat_outputs)
 
     @property
+    def input(self) -> Any:
+        """The Input KerasTensor(s) in the structure given to the constructor."""
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The output KerasTensor(s) in the structure given to the constructor."""
+        return self._outputs_struct
+
+    @property
     def input_shape(self) -> Any:
         shapes = [t.shape for t in self._flat_inputs]
         return shapes[0] if len(shapes) == 1 else shapes
@@ -655,7 +665,30 @@ class Sequential(Model):
       ValueError: when adding a layer whose name is already used in the model.
     """
 
-    _NOT_TRACKED = Layer._NOT_TRACKED | {"_input_layer"}
+    _NOT_TRACKED = Layer._NOT_TRACKED | {"_input_layer", "_symbolic_input", "_symbolic_output"}
+
+    @property
+    def input(self) -> KerasTensor:
+        """The symbolic input of the built model (for ``Model(seq.input, seq.layers[i].output)``).
+
+        Raises:
+          AttributeError: if the model was not built from a shape or an Input.
+        """
+        if getattr(self, "_symbolic_input", None) is None:
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined input: give it an Input first or call build(shape)"
+            )
+        return self._symbolic_input
+
+    @property
+    def output(self) -> KerasTensor:
+        """The symbolic output of the built model.
+
+        Raises:
+          AttributeError: if the model was not built from a shape or an Input.
+        """
+        self.input  # noqa: B018 - raises the same error when unbuilt
+        return self._symbolic_output
 
     def __init__(
         self, layers: Any = None, name: str | None = None, trainable: bool = True, **kwargs: Any
@@ -735,9 +768,14 @@ class Sequential(Model):
                 )
             input_shape = self._input_layer.batch_shape
         input_shape = tuple(input_shape)
-        x = KerasTensor(input_shape, self._input_layer.dtype if self._input_layer else self.dtype)
+        source = self._input_layer
+        if source is None or tuple(source.batch_shape) != input_shape:
+            # Keras makes an InputLayer for a Sequential built from a shape (not one of its layers).
+            source = InputLayer(batch_shape=input_shape, dtype=self.dtype, name=unique_name("input_layer"))
+        x = self._symbolic_input = _input_tensor(source)
         for layer in self._seq_layers:
             x = layer(x)
+        self._symbolic_output = x
         self._build_input_shape = input_shape
         self._output_shape_seen = x.shape if isinstance(x, KerasTensor) else None
         self.built = True

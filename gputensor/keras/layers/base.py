@@ -201,6 +201,7 @@ class Layer(Module):
             "_self_setattr_tracking",
             "_seed_state",
             "_init_config",
+            "_keras_tensor",
             "_input_layer",
         )
     )
@@ -575,6 +576,40 @@ class Layer(Module):
                 f"The layer {self.name!r} has never been called and thus has no defined output shape."
             )
         return self._output_shape_seen
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of this layer's (only) call on KerasTensors.
+
+        Raises:
+          AttributeError: if the layer was never called on KerasTensors, or several times.
+        """
+        nodes = self._inbound_nodes
+        if not nodes:
+            if hasattr(self, "_keras_tensor"):
+                return self._keras_tensor
+            raise AttributeError(
+                f"Layer {self.name!r} has no symbolic output: it was never called on a KerasTensor"
+            )
+        if len(nodes) > 1:
+            raise AttributeError(
+                f"Layer {self.name!r} has been called {len(nodes)} times on KerasTensors (a shared layer), so its "
+                "output is ambiguous; keep the tensor each call returned instead"
+            )
+        return nodes[0].outputs
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of this layer's (only) call on KerasTensors.
+
+        Raises:
+          AttributeError: as `output`.
+        """
+        nodes = self._inbound_nodes
+        if not nodes and hasattr(self, "_keras_tensor"):
+            return self._keras_tensor
+        self.output  # noqa: B018 - the same checks and errors
+        return nodes[0].args[0]
 
     def get_config(self) -> dict:
         """The constructor arguments, JSON-friendly (initializers, regularizers and

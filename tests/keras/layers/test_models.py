@@ -463,3 +463,21 @@ def test_gt_module_holding_keras_dense_layers_trains_like_the_seed_example():
         for v, g in zip(model.trainable_variables, tape.gradient(loss, model.trainable_variables)):
             v.assign_sub(0.5 * g)
     assert float(_loss(model, x, y, False)) < 0.5 * first
+
+
+def test_feature_extractor_from_layer_outputs():
+    seq = models.Sequential([models.Input((5,)), layers.Dense(4, name="f1"), layers.Dense(2, name="f2")])
+    features = models.Model(seq.input, seq.get_layer("f1").output)
+    x = rand(3, 5)
+    w, b = seq.layers[0].get_weights()
+    np.testing.assert_allclose(features(x).numpy(), x @ w + b, rtol=1e-5, atol=1e-6)
+    assert features.layers[1] is seq.layers[0]  # the same layer objects, the same weights
+    inp = models.Input((5,))
+    shared = layers.Dense(2)
+    shared(inp), shared(inp)
+    with pytest.raises(AttributeError, match="called 2 times"):
+        shared.output
+    with pytest.raises(AttributeError, match="never called on a KerasTensor"):
+        layers.Dense(2).output
+    fun = models.Model(inp, layers.Dense(3)(inp))
+    assert fun.input is inp and fun.output.shape == (None, 3)
