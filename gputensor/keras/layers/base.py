@@ -444,7 +444,7 @@ class Layer(Module):
         for layer in self._flatten_layers():
             if isinstance(layer, Layer):
                 out.extend(layer._call_losses)
-        for v in self.weights:
+        for v in self.trainable_weights:  # Keras 3: frozen weights add no penalty
             reg = getattr(v, "_keras_regularizer", None)
             if reg is not None:
                 out.append(reg(v))
