@@ -247,7 +247,11 @@ class Model(Layer):
         # A model builds its layers by running them: each builds lazily on its first call.
         if not self.built:
             first = _nest_flatten(inputs)
-            self._build_input_shape = _nest_map(_shape_of, inputs) if len(first) > 1 else _shape_of(first[0])
+            shapes = _nest_map(_shape_of, inputs) if len(first) > 1 else _shape_of(first[0])
+            self._build_input_shape = shapes
+            if type(self).build is not Model.build and not isinstance(self, (Sequential, Functional)):
+                with self.name_scope:
+                    self.build(shapes)  # a subclass's own build creates its weights, as Keras
             self.built = True
 
     def build(self, input_shape: Any) -> None:

@@ -481,3 +481,17 @@ def test_feature_extractor_from_layer_outputs():
         layers.Dense(2).output
     fun = models.Model(inp, layers.Dense(3)(inp))
     assert fun.input is inp and fun.output.shape == (None, 3)
+
+
+def test_subclassed_model_with_its_own_build_builds_on_first_call():
+    class Affine(models.Model):
+        def build(self, input_shape):
+            self.w = self.add_weight("w", (input_shape[-1], 2), initializer="ones")
+
+        def call(self, x):
+            return gt.matmul(x, self.w)
+
+    model = Affine()
+    x = rand(3, 4)
+    np.testing.assert_allclose(model(x).numpy(), x @ np.ones((4, 2)), rtol=1e-5)
+    assert [w.name for w in model.weights] == [f"{model.name}/w:0"]
