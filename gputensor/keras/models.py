@@ -394,6 +394,15 @@ class Functional(Model):
     Raises:
       ValueError: if ``inputs`` are not Input tensors, or an output depends on an
         Input not in ``inputs`` ("Graph disconnected").
+
+    >>> from gputensor.keras import layers
+    >>> a, b = Input((3,)), Input((5,))
+    >>> merged = layers.Concatenate()([layers.Dense(4)(a), b])
+    >>> merged.shape
+    (None, 9)
+    >>> model = Model([a, b], layers.Dense(1)(merged))
+    >>> model([gt.ones([2, 3]), gt.ones([2, 5])]).shape
+    TensorShape([2, 1])
     """
 
     def __init__(
@@ -667,6 +676,13 @@ class Sequential(Model):
     Raises:
       TypeError: when adding something that is not a Layer.
       ValueError: when adding a layer whose name is already used in the model.
+
+    >>> from gputensor.keras import layers
+    >>> model = Sequential([Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(2)])
+    >>> model.count_params()
+    58
+    >>> model(gt.ones([5, 4])).shape
+    TensorShape([5, 2])
     """
 
     _NOT_TRACKED = Layer._NOT_TRACKED | {"_input_layer", "_symbolic_input", "_symbolic_output"}

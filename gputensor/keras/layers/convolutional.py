@@ -128,6 +128,12 @@ class Conv2D(_Conv):
     Raises:
       ValueError: for bad arguments; at call, a non-rank-4 input or a channel count
         other than the built one (naming the layer and shapes).
+
+    >>> conv = Conv2D(8, 3, strides=2, padding="same")
+    >>> conv(gt.zeros([1, 28, 28, 3])).shape
+    TensorShape([1, 14, 14, 8])
+    >>> conv.kernel.shape
+    TensorShape([3, 3, 3, 8])
     """
 
     def __init__(

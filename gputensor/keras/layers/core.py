@@ -78,6 +78,12 @@ class Dense(Layer):
     Raises:
       ValueError: for non-positive ``units``; at call, an input whose last dim is
         unknown or differs from the built one.
+
+    >>> layer = Dense(3, activation="relu")
+    >>> layer(gt.ones([2, 4])).shape
+    TensorShape([2, 3])
+    >>> [w.name for w in layer.weights]
+    ['dense/kernel:0', 'dense/bias:0']
     """
 
     def __init__(
