@@ -527,8 +527,8 @@ class Functional(Model):
                     f'Input {kt.name!r} of model "{self.name}" is incompatible with the layer: expected shape='
                     f"{kt.shape}, found shape={shape}"
                 )
-            if value.dtype != kt.dtype and value.dtype.is_floating and kt.dtype.is_floating:
-                value = gt.cast(value, kt.dtype)
+            if value.dtype != kt.dtype:
+                value = gt.cast(value, kt.dtype)  # Keras converts inputs to the Input's dtype
             values[id(kt)] = value
         sub = lambda v: values[id(v)] if isinstance(v, KerasTensor) else v  # noqa: E731
         for node in self._nodes:

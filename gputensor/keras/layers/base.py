@@ -517,8 +517,12 @@ class Layer(Module):
         return x
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and "inputs" in kwargs:
+            args = (kwargs.pop("inputs"),)
         if not args:
-            raise ValueError(f"Layer {self.name!r}: __call__ needs an input as its first argument")
+            raise ValueError(
+                f"Layer {self.name!r}: __call__ needs an input as its first argument (or inputs=)"
+            )
         first = args[0]
         if (
             type(first) is gt.Tensor

@@ -495,3 +495,11 @@ def test_subclassed_model_with_its_own_build_builds_on_first_call():
     x = rand(3, 4)
     np.testing.assert_allclose(model(x).numpy(), x @ np.ones((4, 2)), rtol=1e-5)
     assert [w.name for w in model.weights] == [f"{model.name}/w:0"]
+
+
+def test_functional_converts_inputs_to_the_input_dtype_and_accepts_inputs_keyword():
+    inp = models.Input((3,))
+    model = models.Model(inp, layers.Dense(2, kernel_initializer="ones")(inp))
+    ints = np.array([[1, 2, 3]])
+    np.testing.assert_allclose(model(ints).numpy(), [[6.0, 6.0]])
+    np.testing.assert_allclose(model(inputs=ints.astype(np.float64)).numpy(), [[6.0, 6.0]])
