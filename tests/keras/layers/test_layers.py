@@ -450,3 +450,27 @@ def test_bad_constructor_arguments():
         layers.Dense(3, unit=4)
     with pytest.raises(ValueError, match="Reshape layer.*cannot reshape"):
         layers.Reshape((5, -1))(rand(2, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda fmt: layers.Conv2D(4, 3, strides=2, padding="same", data_format=fmt, bias_initializer="ones"),
+        lambda fmt: layers.DepthwiseConv2D(3, data_format=fmt, bias_initializer="ones"),
+        lambda fmt: layers.SeparableConv2D(2, 3, data_format=fmt, bias_initializer="ones"),
+        lambda fmt: layers.Conv2DTranspose(2, 3, strides=2, data_format=fmt, bias_initializer="ones"),
+        lambda fmt: layers.MaxPooling2D(data_format=fmt),
+        lambda fmt: layers.AveragePooling2D(data_format=fmt),
+        lambda fmt: layers.GlobalAveragePooling2D(data_format=fmt, keepdims=True),
+        lambda fmt: layers.ZeroPadding2D((1, 2), data_format=fmt),
+    ],
+)
+def test_channels_first_matches_channels_last_on_transposed_input(make):
+    last, first = make("channels_last"), make("channels_first")
+    x = rand(2, 6, 6, 3)
+    y_last = last(x).numpy()
+    to_first = np.transpose(x, (0, 3, 1, 2))
+    first(to_first)
+    first.set_weights(last.get_weights())
+    y_first = first(to_first).numpy()
+    np.testing.assert_allclose(np.transpose(y_first, (0, 2, 3, 1)), y_last, rtol=1e-4, atol=1e-5)
