@@ -503,3 +503,32 @@ def test_functional_converts_inputs_to_the_input_dtype_and_accepts_inputs_keywor
     ints = np.array([[1, 2, 3]])
     np.testing.assert_allclose(model(ints).numpy(), [[6.0, 6.0]])
     np.testing.assert_allclose(model(inputs=ints.astype(np.float64)).numpy(), [[6.0, 6.0]])
+
+
+def test_functional_cnn_train_step_under_gt_function_matches_eager():
+    def make():
+        inp = models.Input((8, 8, 1))
+        x = layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D()(x)
+        x = layers.SeparableConv2D(4, 3, padding="same")(x)
+        x = layers.GlobalAveragePooling2D()(x)
+        return models.Model(inp, layers.Dense(3)(x))
+
+    eager, graph = make(), make()
+    graph.set_weights(eager.get_weights())
+    x = gt.constant(rand(4, 8, 8, 1))
+
+    def step(m, x):
+        with gt.GradientTape() as tape:
+            loss = gt.reduce_mean(gt.square(m(x, training=True)))
+        for v, g in zip(m.trainable_variables, tape.gradient(loss, m.trainable_variables)):
+            v.assign_sub(0.1 * g)
+        return loss
+
+    graph_step = gt.function(step)
+    for _ in range(3):
+        np.testing.assert_allclose(float(graph_step(graph, x)), float(step(eager, x)), rtol=1e-5)
+    for a, b in zip(eager.get_weights(), graph.get_weights()):  # moving statistics included
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(graph.layers[2].moving_mean.numpy(), 0)
