@@ -263,6 +263,8 @@ class Layer(Module):
     ) -> gt.Variable:
         """Creates a weight of this layer, as Keras's ``add_weight``.
 
+        Keras 3 puts ``shape`` first (``add_weight((3, 4), "zeros")``); both orders work.
+
         Args:
           name: the weight's name (``kernel``, ``bias``, ...).
           shape: its shape.
@@ -276,6 +278,11 @@ class Layer(Module):
         Returns:
           The new ``gt.Variable`` (named ``"<layer>/<name>:0"``).
         """
+        if name is not None and not isinstance(name, str):
+            # Keras 3's order is add_weight(shape, initializer, ...): accept a shape first too.
+            if isinstance(shape, str) or callable(shape):
+                initializer = shape
+            name, shape = None, name
         dtype = gt.as_dtype(dtype or self.dtype)
         init = _initializers.get(initializer if initializer is not None else "glorot_uniform")
         shape = tuple(int(d) for d in shape)

@@ -474,3 +474,19 @@ def test_channels_first_matches_channels_last_on_transposed_input(make):
     first.set_weights(last.get_weights())
     y_first = first(to_first).numpy()
     np.testing.assert_allclose(np.transpose(y_first, (0, 2, 3, 1)), y_last, rtol=1e-4, atol=1e-5)
+
+
+def test_add_weight_takes_keras3_shape_first_order_and_custom_layers_build_lazily():
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1],), "ones", name="w")
+            self.c = self.add_weight(name="c", shape=(), initializer="zeros", trainable=False)
+
+        def call(self, x):
+            return x * self.w + self.c
+
+    layer = Scale()
+    x = rand(2, 3)
+    np.testing.assert_allclose(layer(x).numpy(), x)
+    assert [w.name for w in layer.weights] == [f"{layer.name}/w:0", f"{layer.name}/c:0"]
+    assert layer.w.shape == (3,) and [w.name for w in layer.trainable_weights] == [f"{layer.name}/w:0"]
