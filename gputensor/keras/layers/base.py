@@ -251,39 +251,53 @@ class Layer(Module):
         self._call_accepts_training = _accepts(self.call, "training")
 
     # ------------------------------------------------------------------ weights
-    def add_weight(
-        self,
-        name: str | None = None,
-        shape: Any = (),
-        dtype: Any = None,
-        initializer: Any = "glorot_uniform",
-        regularizer: Any = None,
-        trainable: bool = True,
-        constraint: Any = None,
-    ) -> gt.Variable:
+    def add_weight(self, *args: Any, **kwargs: Any) -> gt.Variable:
         """Creates a weight of this layer, as Keras's ``add_weight``.
 
-        Keras 3 puts ``shape`` first (``add_weight((3, 4), "zeros")``); both orders work.
+        Takes Keras 3's order ``add_weight(shape, initializer, dtype, trainable, ...,
+        name=...)`` and TF-Keras 2's ``add_weight(name, shape, dtype, initializer,
+        regularizer, trainable, constraint)`` (told apart by a string first argument),
+        or keywords.
 
         Args:
           name: the weight's name (``kernel``, ``bias``, ...).
-          shape: its shape.
+          shape: its shape (default scalar).
           dtype: default the layer's dtype.
           initializer: a name, Initializer or callable ``(shape, dtype)``; default
-            glorot_uniform for floats, zeros otherwise.
+            glorot_uniform.
           regularizer: a name, Regularizer or callable adding to `losses`.
           trainable: False for statistics such as BatchNormalization's moving mean.
-          constraint: a callable applied by optimizers after each update.
+          constraint: a callable applied by optimizers after each update
+            (kept as ``variable._keras_constraint``).
 
         Returns:
           The new ``gt.Variable`` (named ``"<layer>/<name>:0"``).
+
+        Raises:
+          TypeError: for an unknown or repeated argument.
         """
-        if name is not None and not isinstance(name, str):
-            # Keras 3's order is add_weight(shape, initializer, ...): accept a shape first too.
-            if isinstance(shape, str) or callable(shape):
-                initializer = shape
-            name, shape = None, name
-        dtype = gt.as_dtype(dtype or self.dtype)
+        if args and isinstance(args[0], str):
+            order = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+        else:
+            order = ("shape", "initializer", "dtype", "trainable", "autocast", "regularizer", "constraint")
+        if len(args) > len(order):
+            raise TypeError(f"add_weight: too many positional arguments ({len(args)})")
+        known = {"name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint", "autocast",
+                 "aggregation", "synchronization", "overwrite_with_gradient", "use_resource", "experimental_autocast"}  # fmt: skip
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError(f"add_weight: got multiple values for argument {key!r}")
+            kwargs[key] = value
+        unknown = set(kwargs) - known
+        if unknown:
+            raise TypeError(f"add_weight: unexpected keyword arguments {sorted(unknown)}")
+        name = kwargs.get("name")
+        shape = kwargs.get("shape") or ()
+        initializer = kwargs.get("initializer")
+        regularizer, constraint = kwargs.get("regularizer"), kwargs.get("constraint")
+        trainable = kwargs.get("trainable", True)
+        trainable = True if trainable is None else bool(trainable)
+        dtype = gt.as_dtype(kwargs.get("dtype") or self.dtype)
         init = _initializers.get(initializer if initializer is not None else "glorot_uniform")
         shape = tuple(int(d) for d in shape)
         with self.name_scope:
