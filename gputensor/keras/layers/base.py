@@ -365,11 +365,12 @@ class Layer(Module):
         if not self.trainable:
             return []
         out = [v for v in self._own_weights() if v.trainable]
+        seen = {id(v) for v in out}
         for sub in self._layers:
-            if isinstance(sub, Layer):
-                out.extend(v for v in sub.trainable_weights if not any(v is w for w in out))
-            else:
-                out.extend(sub.trainable_variables)
+            for v in sub.trainable_weights if isinstance(sub, Layer) else sub.trainable_variables:
+                if id(v) not in seen:  # a layer shared by two sublayers counts once
+                    seen.add(id(v))
+                    out.append(v)
         return out
 
     @property
@@ -382,7 +383,8 @@ class Layer(Module):
 
     def _own_weights(self) -> list:
         own = list(self._layer_weights)
-        own.extend(x for x in self._tracked() if isinstance(x, gt.Variable) and not any(x is w for w in own))
+        ids = {id(v) for v in own}
+        own.extend(x for x in self._tracked() if isinstance(x, gt.Variable) and id(x) not in ids)
         return own
 
     @property
