@@ -1,0 +1,110 @@
+"""``gt.keras.layers``: Keras 3 layers built on ``gt.Module``."""
+
+from gputensor.keras.layers.base import InputSpec, Layer
+from gputensor.keras.layers.convolutional import (
+    AveragePooling2D,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+    SeparableConv2D,
+)
+from gputensor.keras.layers.core import (
+    Activation,
+    Add,
+    Concatenate,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    InputLayer,
+    ReLU,
+    Rescaling,
+    Reshape,
+    ZeroPadding2D,
+)
+from gputensor.keras.layers.normalization import BatchNormalization, LayerNormalization
+
+
+def Input(*args, **kwargs):  # noqa: N802 - Keras's name
+    """``keras.layers.Input``: the same as ``gputensor.keras.models.Input``."""
+    from gputensor.keras import models
+
+    return models.Input(*args, **kwargs)
+
+
+def serialize(layer: Layer) -> dict:
+    """``{"module", "class_name", "config", "registered_name"}`` for a layer or model, as Keras."""
+    return {
+        "module": "keras.layers" if not hasattr(layer, "layers") else "keras",
+        "class_name": type(layer).__name__,
+        "config": layer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """A layer or model from `serialize`'s dict; ``custom_objects`` maps names to user classes.
+
+    Raises:
+      ValueError: for an unknown class name.
+    """
+    from gputensor.keras import models
+
+    name = config["class_name"]
+    table = {n: globals()[n] for n in __all__ if isinstance(globals().get(n), type)}
+    table.update(
+        {"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Functional}
+    )
+    table.update(custom_objects or {})
+    if name not in table:
+        raise ValueError(
+            f"Unknown layer class {name!r}: pass it in custom_objects={{{name!r}: {name}}} if it is a user class"
+        )
+    return table[name].from_config(dict(config.get("config", {})))
+
+
+# Keras's aliases.
+Convolution2D = Conv2D
+Conv2DTranspose = Conv2DTranspose
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D
+
+__all__ = [
+    "serialize",
+    "deserialize",
+    "Layer",
+    "InputSpec",
+    "Input",
+    "InputLayer",
+    "Dense",
+    "Conv2D",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
+    "Conv2DTranspose",
+    "BatchNormalization",
+    "LayerNormalization",
+    "Dropout",
+    "Flatten",
+    "Reshape",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "Embedding",
+    "Activation",
+    "ReLU",
+    "Add",
+    "Concatenate",
+    "Rescaling",
+    "ZeroPadding2D",
+    "Convolution2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool2D",
+]

@@ -1,0 +1,656 @@
+"""``Layer``: the Keras 3 layer on top of ``gt.Module``, and ``InputSpec``.
+
+A layer builds its weights lazily from the first input shape (``build``), runs
+``call`` under ``__call__`` (which converts inputs, checks ``input_spec``,
+propagates ``training`` to nested layers and, given symbolic ``KerasTensor``
+inputs, records a node of a functional graph), and lists its weights in Keras's
+order: its own, in creation order, then each sublayer's in assignment order.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import gputensor as gt
+from gputensor.keras import initializers as _initializers
+from gputensor.keras import regularizers as _regularizers
+from gputensor.module import Module
+
+__all__ = ["Layer", "InputSpec"]
+
+# Keras's global name counter: dense, dense_1, dense_2, ...
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def _to_snake_case(name: str) -> str:
+    # Keras's to_snake_case: Conv2D -> conv2d, Conv2DTranspose -> conv2d_transpose.
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """``base`` the first time, then ``base_1``, ``base_2``, ... (Keras's auto names)."""
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_uids() -> None:
+    """Restarts the automatic names (``keras.backend.clear_session``'s naming part)."""
+    _NAME_COUNTS.clear()
+
+
+class _CallContext(threading.local):
+    def __init__(self) -> None:
+        self.depth = 0
+        self.training: bool | None = None
+
+
+_CTX = _CallContext()
+
+
+class InputSpec:
+    """What a built layer accepts: ``ndim``/``min_ndim`` and fixed sizes per axis.
+
+    Args:
+      ndim: the exact rank, or None.
+      min_ndim: the least rank, or None.
+      axes: ``{axis: size}`` sizes that must match (negative axes count from the end).
+    """
+
+    def __init__(
+        self, ndim: int | None = None, min_ndim: int | None = None, axes: dict | None = None
+    ) -> None:
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def __repr__(self) -> str:
+        return f"InputSpec(ndim={self.ndim}, min_ndim={self.min_ndim}, axes={self.axes})"
+
+
+def _shape_of(x: Any) -> tuple:
+    shape = x.shape
+    return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+
+
+_KERAS_TENSOR: list = []
+# Layers holding add_loss values from the current outermost call (cleared at the next one).
+_PENDING_LOSSES: dict = {}
+
+
+def _is_keras_tensor(x: Any) -> bool:
+    if not _KERAS_TENSOR:
+        from gputensor.keras.models import KerasTensor
+
+        _KERAS_TENSOR.append(KerasTensor)
+    return isinstance(x, _KERAS_TENSOR[0])
+
+
+def _nest_flatten(x: Any) -> list:
+    if isinstance(x, dict):
+        return [leaf for k in x for leaf in _nest_flatten(x[k])]
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in _nest_flatten(v)]
+    return [x]
+
+
+def _nest_map(fn: Any, x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _nest_map(fn, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_nest_map(fn, v) for v in x)
+    return fn(x)
+
+
+def _accepts(fn: Any, arg: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return arg in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _record_init_args(init: Any) -> Any:
+    """Wraps a Layer subclass's ``__init__`` to keep the outermost call's arguments for get_config."""
+    try:
+        sig = inspect.signature(init)
+    except (TypeError, ValueError):
+        return init
+
+    @functools.wraps(init)
+    def __init__(self: Layer, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        if "_init_config" not in self.__dict__:
+            config: dict = {}
+            try:
+                bound = sig.bind(self, *args, **kwargs)
+            except TypeError:
+                bound = None
+            if bound is not None:
+                bound.apply_defaults()  # Keras configs list every argument
+                for key, value in list(bound.arguments.items())[1:]:
+                    kind = sig.parameters[key].kind
+                    if kind is inspect.Parameter.VAR_KEYWORD:
+                        config.update(value)
+                    elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                        config[key] = value
+            self.__dict__["_init_config"] = config
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+def _serialize_value(value: Any) -> Any:
+    from gputensor.keras import activations as _activations
+
+    if isinstance(value, _initializers.Initializer):
+        return _initializers.serialize(value)
+    if isinstance(value, _regularizers.Regularizer):
+        return _regularizers.serialize(value)
+    if isinstance(value, Layer):
+        from gputensor.keras.layers import serialize
+
+        return serialize(value)
+    if isinstance(value, (list, tuple)):
+        return [_serialize_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _serialize_value(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, gt.DType):
+        return value.name
+    if callable(value) and not isinstance(value, type):
+        return _activations.serialize(value)
+    return value
+
+
+class Layer(Module):
+    """The base class of Keras layers, as ``keras.layers.Layer``.
+
+    Subclasses create weights in ``build(input_shape)`` with `add_weight` and
+    compute in ``call(inputs, training=None)``. The first call builds.
+
+    Args:
+      trainable: whether the layer's weights are trained (see `trainable`).
+      name: the layer's name; default the class name in snake_case, made unique
+        (``dense``, ``dense_1``, ...).
+      dtype: the weights' and computation's dtype (default float32).
+      input_shape: an optional input shape without the batch dim (for the first
+        layer of a ``Sequential``); ``batch_input_shape`` with it.
+
+    Raises:
+      TypeError: for an unknown keyword argument.
+    """
+
+    _NOT_TRACKED = frozenset(
+        (
+            "_layer_weights",
+            "_call_losses",
+            "_inbound_nodes",
+            "_outbound_nodes",
+            "_output_shape_seen",
+            "input_spec",
+            "_build_input_shape",
+            "_batch_input_shape",
+            "_call_accepts_training",
+            "_self_setattr_tracking",
+            "_seed_state",
+            "_init_config",
+            "_keras_tensor",
+            "_input_layer",
+        )
+    )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            cls.__init__ = _record_init_args(init)
+
+    def __init__(
+        self,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        input_shape: Any = None,
+        batch_input_shape: Any = None,
+        input_dim: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for key in kwargs:
+            if key not in ("autocast", "activity_regularizer"):
+                raise TypeError(f"{type(self).__name__}: unrecognized keyword argument {key!r}")
+        if name is None:
+            name = unique_name(_to_snake_case(type(self).__name__))
+        super().__init__(name=name)
+        self._trainable = bool(trainable)
+        self.built = False
+        self.dtype = gt.as_dtype(dtype or "float32")
+        self._layer_weights: list = []
+        self._call_losses: list = []
+        self._inbound_nodes: list = []
+        self._outbound_nodes: list = []
+        self._output_shape_seen: Any = None
+        self._build_input_shape: Any = None
+        self.input_spec: Any = None
+        self.activity_regularizer = _regularizers.get(kwargs.get("activity_regularizer"))
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (None, *tuple(input_shape))
+        else:
+            self._batch_input_shape = None
+        self._call_accepts_training = _accepts(self.call, "training")
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, *args: Any, **kwargs: Any) -> gt.Variable:
+        """Creates a weight of this layer, as Keras's ``add_weight``.
+
+        Takes Keras 3's order ``add_weight(shape, initializer, dtype, trainable, ...,
+        name=...)`` and TF-Keras 2's ``add_weight(name, shape, dtype, initializer,
+        regularizer, trainable, constraint)`` (told apart by a string first argument),
+        or keywords.
+
+        Args:
+          name: the weight's name (``kernel``, ``bias``, ...).
+          shape: its shape (default scalar).
+          dtype: default the layer's dtype.
+          initializer: a name, Initializer or callable ``(shape, dtype)``; default
+            glorot_uniform.
+          regularizer: a name, Regularizer or callable adding to `losses`.
+          trainable: False for statistics such as BatchNormalization's moving mean.
+          constraint: a callable applied by optimizers after each update
+            (kept as ``variable._keras_constraint``).
+
+        Returns:
+          The new ``gt.Variable`` (named ``"<layer>/<name>:0"``).
+
+        Raises:
+          TypeError: for an unknown or repeated argument.
+        """
+        if args and isinstance(args[0], str):
+            order = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+        else:
+            order = ("shape", "initializer", "dtype", "trainable", "autocast", "regularizer", "constraint")
+        if len(args) > len(order):
+            raise TypeError(f"add_weight: too many positional arguments ({len(args)})")
+        known = {"name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint", "autocast",
+                 "aggregation", "synchronization", "overwrite_with_gradient", "use_resource", "experimental_autocast"}  # fmt: skip
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError(f"add_weight: got multiple values for argument {key!r}")
+            kwargs[key] = value
+        unknown = set(kwargs) - known
+        if unknown:
+            raise TypeError(f"add_weight: unexpected keyword arguments {sorted(unknown)}")
+        name = kwargs.get("name")
+        shape = kwargs.get("shape") or ()
+        initializer = kwargs.get("initializer")
+        regularizer, constraint = kwargs.get("regularizer"), kwargs.get("constraint")
+        trainable = kwargs.get("trainable", True)
+        trainable = True if trainable is None else bool(trainable)
+        dtype = gt.as_dtype(kwargs.get("dtype") or self.dtype)
+        init = _initializers.get(initializer if initializer is not None else "glorot_uniform")
+        shape = tuple(int(d) for d in shape)
+        with self.name_scope:
+            # A callable initial value runs eagerly once, so layers may build inside gt.function.
+            var = gt.Variable(lambda: gt.cast(init(shape, dtype), dtype), trainable=trainable, name=name)
+        var._keras_regularizer = _regularizers.get(regularizer)
+        var._keras_constraint = constraint
+        self._layer_weights.append(var)
+        return var
+
+    def _tracked(self) -> Iterator[Any]:
+        """Layers, Modules and Variables held in attributes, in assignment order."""
+        seen: set = set()
+        for name, value in list(vars(self).items()):
+            if name in self._NOT_TRACKED or name.startswith("__"):
+                continue
+            for leaf in _nest_flatten(value):
+                if isinstance(leaf, (Module, gt.Variable)) and id(leaf) not in seen and leaf is not self:
+                    seen.add(id(leaf))
+                    yield leaf
+
+    @property
+    def _layers(self) -> list:
+        """The direct sublayers (and plain Modules), in assignment order."""
+        return [x for x in self._tracked() if isinstance(x, Module)]
+
+    def _flatten_layers(self, include_self: bool = True) -> list:
+        out, seen, stack = [], set(), [self] if include_self else list(reversed(self._layers))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            if isinstance(layer, Layer):
+                stack.extend(reversed(layer._layers))
+        return out
+
+    def _all_weights(self) -> list:
+        out, seen = [], set()
+
+        def add(v: Any) -> None:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+
+        for v in self._layer_weights:
+            add(v)
+        for x in self._tracked():
+            if isinstance(x, gt.Variable):
+                add(x)
+        for sub in self._layers:
+            for v in sub.weights if isinstance(sub, Layer) else sub.variables:
+                add(v)
+        return out
+
+    @property
+    def weights(self) -> list:
+        """All weights: this layer's (creation order), then each sublayer's."""
+        return self._all_weights()
+
+    @property
+    def trainable_weights(self) -> list:
+        """The weights a trainer updates: none when ``trainable`` is False."""
+        if not self.trainable:
+            return []
+        out = [v for v in self._own_weights() if v.trainable]
+        seen = {id(v) for v in out}
+        for sub in self._layers:
+            for v in sub.trainable_weights if isinstance(sub, Layer) else sub.trainable_variables:
+                if id(v) not in seen:  # a layer shared by two sublayers counts once
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """The other weights (all of them when ``trainable`` is False)."""
+        if not self.trainable:
+            return self.weights
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    def _own_weights(self) -> list:
+        own = list(self._layer_weights)
+        ids = {id(v) for v in own}
+        own.extend(x for x in self._tracked() if isinstance(x, gt.Variable) and id(x) not in ids)
+        return own
+
+    @property
+    def variables(self) -> tuple:
+        return tuple(self.weights)
+
+    @property
+    def trainable_variables(self) -> tuple:
+        return tuple(self.trainable_weights)
+
+    @property
+    def non_trainable_variables(self) -> tuple:
+        return tuple(self.non_trainable_weights)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the layer trains; setting it sets every nested layer too (Keras)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for sub in self._layers:
+            if isinstance(sub, Layer):
+                sub.trainable = value
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights.
+
+        Raises:
+          ValueError: if the layer is not built yet.
+        """
+        if not self.built and not self.weights:
+            raise ValueError(
+                f"You tried to call `count_params` on layer {self.name!r}, but the layer isn't built. "
+                "Call the layer on an input (or build(input_shape)) first."
+            )
+        return int(sum(int(np.prod(v.shape.as_list())) for v in self.weights))
+
+    def get_weights(self) -> list:
+        """The weights' values as NumPy arrays, in `weights` order."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: list) -> None:
+        """Assigns NumPy arrays to `weights`, in order.
+
+        Raises:
+          ValueError: for the wrong number of arrays or a shape mismatch (naming the weight).
+        """
+        params = self.weights
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(params)} weights, but received {len(weights)} "
+                f"input weights (expected names: {[v.name for v in params]})"
+            )
+        for v, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(w.shape) != tuple(v.shape.as_list()):
+                raise ValueError(
+                    f"Layer {self.name!r} weight {v.name} has shape {tuple(v.shape.as_list())}, "
+                    f"but the given value has shape {tuple(w.shape)}"
+                )
+        for v, w in zip(params, weights):
+            v.assign(np.asarray(w, dtype=v.dtype.as_numpy_dtype))
+
+    # ------------------------------------------------------------------- losses
+    def add_loss(self, loss: Any) -> None:
+        """Adds a loss tensor computed in ``call`` (cleared at the next outermost call)."""
+        self._call_losses.append(loss)
+        _PENDING_LOSSES[id(self)] = self
+
+    @property
+    def losses(self) -> list:
+        """Losses from ``add_loss`` in the last call plus weight-regularization penalties.
+
+        The penalties are computed on access, so read ``losses`` inside a
+        GradientTape to differentiate them.
+        """
+        out = []
+        for layer in self._flatten_layers():
+            if isinstance(layer, Layer):
+                out.extend(layer._call_losses)
+        for v in self.trainable_weights:  # Keras 3: frozen weights add no penalty
+            reg = getattr(v, "_keras_regularizer", None)
+            if reg is not None:
+                out.append(reg(v))
+        return out
+
+    # -------------------------------------------------------------------- build
+    def build(self, input_shape: Any) -> None:
+        """Creates the weights for ``input_shape``; the default only marks the layer built."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape for ``input_shape``, found by running on symbolic inputs."""
+        from gputensor.keras.models import KerasTensor
+
+        out = self(_nest_map(lambda s: KerasTensor(s, self.dtype), input_shape))
+        return _nest_map(lambda t: t.shape, out)
+
+    def _maybe_build(self, inputs: Any) -> None:
+        if self.built:
+            return
+        first = _nest_flatten(inputs)
+        shapes = _nest_map(_shape_of, inputs) if len(first) > 1 else _shape_of(first[0])
+        self._build_input_shape = shapes
+        with self.name_scope:
+            self.build(shapes)
+        self.built = True
+
+    def _check_input_spec(self, inputs: Any) -> None:
+        spec = self.input_spec
+        if spec is None or not isinstance(spec, InputSpec):
+            return
+        x = _nest_flatten(inputs)[0]
+        shape = _shape_of(x)
+        rank = len(shape)
+        if spec.ndim is not None and rank != spec.ndim:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim={spec.ndim}, '
+                f"found ndim={rank}. Full shape received: {shape}"
+            )
+        if spec.min_ndim is not None and rank < spec.min_ndim:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected min_ndim='
+                f"{spec.min_ndim}, found ndim={rank}. Full shape received: {shape}"
+            )
+        for axis, size in spec.axes.items():
+            got = shape[axis] if -rank <= axis < rank else None
+            if size is not None and got is not None and got != size:
+                raise ValueError(
+                    f'Input 0 of layer "{self.name}" is incompatible with the layer: expected axis {axis} of '
+                    f"input shape to have value {size}, but received input with shape {shape}"
+                )
+
+    # --------------------------------------------------------------------- call
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """The computation; subclasses override it. The base layer returns its input."""
+        return inputs
+
+    def _convert_input(self, x: Any) -> Any:
+        if _is_keras_tensor(x) or isinstance(x, gt.Variable):
+            return x
+        if isinstance(x, (np.ndarray, list, float, int, np.generic)) or not gt.is_tensor(x):
+            if isinstance(x, (dict, tuple)) or x is None:
+                return x
+            arr = np.asarray(x)
+            if arr.dtype.kind == "f":
+                return gt.constant(arr, dtype=self.dtype)
+            return gt.constant(arr)
+        if x.dtype.is_floating and x.dtype != self.dtype:
+            return gt.cast(x, self.dtype)  # Keras autocasts float inputs to the layer's dtype
+        return x
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and "inputs" in kwargs:
+            args = (kwargs.pop("inputs"),)
+        if not args:
+            raise ValueError(
+                f"Layer {self.name!r}: __call__ needs an input as its first argument (or inputs=)"
+            )
+        first = args[0]
+        if (
+            type(first) is gt.Tensor
+            and not first.dtype.is_floating
+            or (type(first) is gt.Tensor and first.dtype == self.dtype)
+        ):
+            return self._eager_call(args, kwargs)  # the common case: one tensor, nothing to convert
+        inputs = _nest_map(self._convert_input, first)
+        args = (inputs, *args[1:])
+        if any(_is_keras_tensor(t) for t in _nest_flatten(inputs)):
+            from gputensor.keras.models import _symbolic_call
+
+            return _symbolic_call(self, args, kwargs)
+        return self._eager_call(args, kwargs)
+
+    def _eager_call(self, args: tuple, kwargs: dict) -> Any:
+        inputs = args[0]
+        training = kwargs.pop("training", None)
+        outer = _CTX.training
+        if training is None:
+            training = outer  # Keras: an outer call's training flag reaches nested layers
+        if _CTX.depth == 0 and _PENDING_LOSSES:
+            # Keras clears the losses of the last call when a new outermost call starts.
+            for layer in _PENDING_LOSSES.values():
+                layer._call_losses = []
+            _PENDING_LOSSES.clear()
+        self._maybe_build(inputs)
+        self._check_input_spec(inputs)
+        if self._call_accepts_training:
+            kwargs["training"] = training
+        _CTX.depth += 1
+        _CTX.training = training
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            _CTX.depth -= 1
+            _CTX.training = outer
+        if self.activity_regularizer is not None:
+            for out in _nest_flatten(outputs):
+                batch = gt.cast(gt.shape(out)[0], out.dtype)
+                self.add_loss(self.activity_regularizer(out) / batch)
+        self._output_shape_seen = _nest_map(lambda t: (None, *_shape_of(t)[1:]), outputs)
+        return outputs
+
+    # --------------------------------------------------------------- reporting
+    @property
+    def output_shape(self) -> Any:
+        """The output shape of the last call (batch dim None).
+
+        Raises:
+          AttributeError: before the layer has been called.
+        """
+        if self._output_shape_seen is None:
+            raise AttributeError(
+                f"The layer {self.name!r} has never been called and thus has no defined output shape."
+            )
+        return self._output_shape_seen
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of this layer's (only) call on KerasTensors.
+
+        Raises:
+          AttributeError: if the layer was never called on KerasTensors, or several times.
+        """
+        nodes = self._inbound_nodes
+        if not nodes:
+            if hasattr(self, "_keras_tensor"):
+                return self._keras_tensor
+            raise AttributeError(
+                f"Layer {self.name!r} has no symbolic output: it was never called on a KerasTensor"
+            )
+        if len(nodes) > 1:
+            raise AttributeError(
+                f"Layer {self.name!r} has been called {len(nodes)} times on KerasTensors (a shared layer), so its "
+                "output is ambiguous; keep the tensor each call returned instead"
+            )
+        return nodes[0].outputs
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of this layer's (only) call on KerasTensors.
+
+        Raises:
+          AttributeError: as `output`.
+        """
+        nodes = self._inbound_nodes
+        if not nodes and hasattr(self, "_keras_tensor"):
+            return self._keras_tensor
+        self.output  # noqa: B018 - the same checks and errors
+        return nodes[0].args[0]
+
+    def get_config(self) -> dict:
+        """The constructor arguments, JSON-friendly (initializers, regularizers and
+        activations serialized), recorded from the outermost ``__init__`` call."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        for key, value in getattr(self, "_init_config", {}).items():
+            if key not in config:
+                config[key] = _serialize_value(value)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        """A new layer from `get_config`'s dict (``cls(**config)``)."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
