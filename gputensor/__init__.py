@@ -71,7 +71,9 @@ from gputensor.module import Module  # noqa: E402
 _LAZY = {"saved_model": ("gputensor.saved_model", None), "onnx": ("gputensor.onnx", None),
          "function": ("gputensor.graph", "function"), "TensorSpec": ("gputensor.graph", "TensorSpec"),
          "cond": ("gputensor.graph.control_flow", "cond"),
-         "while_loop": ("gputensor.graph.control_flow", "while_loop")}  # fmt: skip
+         "while_loop": ("gputensor.graph.control_flow", "while_loop"),
+         "keras": ("gputensor.keras", None), "data": ("gputensor.data", None),
+         "train": ("gputensor.train", None)}  # fmt: skip
 
 
 def __getattr__(name: str):

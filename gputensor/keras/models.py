@@ -23,6 +23,7 @@ from typing import Any
 import gputensor as gt
 from gputensor.keras.layers.base import Layer, _nest_flatten, _nest_map, _shape_of, unique_name
 from gputensor.keras.layers.core import InputLayer
+from gputensor.keras.trainer import Trainer
 
 __all__ = ["KerasTensor", "Input", "Model", "Functional", "Sequential", "Node"]
 
@@ -197,7 +198,7 @@ def _symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
 
 
 # ------------------------------------------------------------------------ Model
-class Model(Layer):
+class Model(Trainer, Layer):
     """A layer with training hooks: ``Model(inputs, outputs)`` or a subclass with ``call``.
 
     ``Model(inputs, outputs, name=None)`` builds a functional model (see
@@ -221,6 +222,24 @@ class Model(Layer):
                 "not inputs/outputs; for a functional model call Model(inputs, outputs)"
             )
         super().__init__(**kwargs)
+
+    def save_weights(self, filepath: str, overwrite: bool = True) -> None:
+        """Writes the weights: ``.weights.h5`` (Keras 3 layout), ``.h5`` (legacy) or ``.npz``
+        (docs/keras.md, "Weight files"); to a temporary file renamed into place."""
+        from gputensor.keras import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
+        """Reads weights saved by `save_weights` or by Keras for the same architecture.
+
+        Raises:
+          ValueError: a layer or shape of the file does not match the model (named).
+          gt.errors.DataLossError: a truncated or foreign file.
+        """
+        from gputensor.keras import saving
+
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     @property
     def layers(self) -> list:

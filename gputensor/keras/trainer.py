@@ -117,11 +117,15 @@ class Trainer:
             ``weighted_metrics`` are updated with the sample weights, ``metrics`` without.
           run_eagerly: run the steps as Python instead of a gt.function.
         """
+        from gputensor.keras import losses
+
         self.optimizer = resolve_optimizer(optimizer)
         if isinstance(loss, str):
-            from gputensor.keras import losses
-
             loss = losses.get(loss)
+        if loss is not None and not isinstance(loss, losses.Loss):
+            # As Keras: a function of (y_true, y_pred) giving per-sample losses gets the
+            # reduction and sample weighting of a Loss.
+            loss = losses.LossFunctionWrapper(loss)
         self.loss = loss
         self._metric_specs = list(metrics or [])
         self._weighted_specs = list(weighted_metrics or [])
@@ -175,11 +179,7 @@ class Trainer:
     ) -> Any:
         """The compiled loss plus the layers' regularization losses."""
         gt = _gt()
-        loss = (
-            self.loss(y, y_pred, sample_weight=sample_weight)
-            if sample_weight is not None
-            else self.loss(y, y_pred)
-        )
+        loss = self.loss(y, y_pred, sample_weight=sample_weight)
         extra = list(getattr(self, "losses", []) or [])
         if extra:
             loss = loss + gt.add_n([gt.cast(e, loss.dtype) for e in extra])
@@ -201,8 +201,15 @@ class Trainer:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         variables = self.trainable_variables
-        grads = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+        if variables:
+            grads = tape.gradient(loss, variables)
+            self.optimizer.apply_gradients(zip(grads, variables))
+        elif not getattr(self, "_warned_frozen", False):
+            # As Keras 3: a model with nothing to train still runs (losses and metrics update).
+            import warnings
+
+            self._warned_frozen = True
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         return self._update_metrics(loss, x, y, y_pred, sample_weight)
 
     def test_step(self, data: Any) -> dict:
