@@ -21,5 +21,5 @@ RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH GPUTENSOR_CACHE_DIR=/opt/gputensor-kernels
 WORKDIR /src
 COPY . .
-RUN pip install --no-cache-dir -e ".[cuda13,test]" && python -m gputensor.precompile --arch sm_80,sm_90 --quiet
-CMD ["python", "scripts/train_small.py"]
+RUN pip install --no-cache-dir -e ".[cuda13,keras,test]" && python -m gputensor.precompile --arch sm_80,sm_90 --quiet
+CMD ["python", "scripts/train.py"]

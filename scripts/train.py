@@ -49,7 +49,7 @@ def build(input_shape: tuple) -> object:
             layers.Conv2D(16, 3, padding="same", activation="relu"),
             layers.MaxPooling2D(),
             layers.Conv2D(32, 3, padding="same", activation="relu"),
-            layers.GlobalAveragePooling2D() if input_shape[0] <= 8 else layers.MaxPooling2D(),
+            *([] if input_shape[0] <= 8 else [layers.MaxPooling2D()]),
             layers.Flatten(),
             layers.Dense(64, activation="relu"),
             layers.Dense(10),
