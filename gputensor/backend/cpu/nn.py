@@ -219,14 +219,30 @@ def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> 
 def _max_pool2d_grad(
     x: np.ndarray, y: np.ndarray, dy: np.ndarray, ksize: Pair, strides: Pair, padding: Padding
 ) -> np.ndarray:
-    """Routes each output gradient to the first maximum of its window (row-major), as TF's CPU kernel."""
-    win = _windows(_pad(x, padding, _lowest(x.dtype)), ksize, strides, _NO_DILATION)
-    n, ho, wo, c, kh, kw = win.shape
-    first_max = np.argmax(win.reshape(n, ho, wo, c, kh * kw), axis=-1)[..., None]
-    cols = np.zeros((n, ho, wo, c, kh * kw), _wide(dy.dtype))
-    np.put_along_axis(cols, first_max, dy[..., None], axis=-1)
-    cols = cols.reshape(n, ho, wo, c, kh, kw).transpose(0, 1, 2, 4, 5, 3)
-    return _col2im(cols, x.shape, strides, _NO_DILATION, padding).astype(dy.dtype, copy=False)
+    """Routes each output gradient to the first maximum of its window (row-major), as TF's CPU kernel.
+
+    One pass per window offset (kh * kw of them, each over whole arrays): an output's gradient
+    goes to the input at that offset when it equals the window's maximum (or both are NaN) and
+    no earlier offset took it. This is the argmax route without materialising the windows.
+    """
+    xp = _pad(x, padding, _lowest(x.dtype))
+    (kh, kw), (sh, sw) = ksize, strides
+    _, ho, wo, _ = dy.shape
+    out = np.zeros(xp.shape, _wide(dy.dtype))
+    taken = np.zeros(dy.shape, bool)
+    y_nan = np.isnan(y) if y.dtype.kind == "f" else None
+    for i in range(kh):
+        for j in range(kw):
+            rows, cols = slice(i, i + (ho - 1) * sh + 1, sh), slice(j, j + (wo - 1) * sw + 1, sw)
+            view = xp[:, rows, cols, :]
+            hit = view == y
+            if y_nan is not None:
+                hit |= y_nan & np.isnan(view)
+            hit &= ~taken
+            taken |= hit
+            out[:, rows, cols, :] += np.where(hit, dy, 0)
+    (pt, _), (pl, _) = padding
+    return out[:, pt : pt + x.shape[1], pl : pl + x.shape[2], :].astype(dy.dtype, copy=False)
 
 
 def _window_counts(
