@@ -230,6 +230,13 @@ class Model(Trainer, Layer):
 
         saving.save_weights(self, filepath, overwrite=overwrite)
 
+    def save(self, filepath: str, overwrite: bool = True) -> None:
+        """Saves the whole model (config, compile arguments, weights) as a ``.keras`` archive;
+        `gt.keras.models.load_model` reads it back."""
+        from gputensor.keras import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite)
+
     def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
         """Reads weights saved by `save_weights` or by Keras for the same architecture.
 
@@ -863,3 +870,15 @@ class Sequential(Model):
                 f"Sequential model {self.name!r} has no input shape until it is built or called"
             )
         return self._build_input_shape
+
+
+def load_model(filepath: str, custom_objects: dict | None = None, compile: bool = True) -> Model:
+    """Loads a model saved with `Model.save` (a ``.keras`` archive), compiled again if it was.
+
+    Raises:
+      gt.errors.DataLossError: not a readable ``.keras`` archive.
+      ValueError: an unknown layer class (pass it in ``custom_objects``).
+    """
+    from gputensor.keras import saving
+
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)

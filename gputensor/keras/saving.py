@@ -240,3 +240,93 @@ def _load_legacy(model: Any, group: Any, path: str, skip_mismatch: bool) -> None
             )
         pairs += [(f"{name}/{wn}", w, g[wn][()]) for wn, w in zip(wnames, layer.weights)]
     _assign_all(pairs, path, skip_mismatch)
+
+
+# ------------------------------------------------------------------ whole models
+def save_model(model: Any, filepath: str, overwrite: bool = True) -> None:
+    """Writes a ``.keras`` archive as Keras 3 lays it out: ``config.json`` (the model's config and
+    its compile arguments), ``metadata.json`` and ``model.weights.h5``; atomically."""
+    import datetime
+    import json
+    import zipfile
+
+    from gputensor.keras import layers
+
+    path = os.fspath(filepath)
+    if not path.endswith(".keras"):
+        raise ValueError(
+            f"save: {path!r}: a whole model is saved as a .keras archive; use save_weights for .weights.h5/.h5/.npz"
+        )
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"save: {path} exists and overwrite=False")
+    config = layers.serialize(model)
+    config["compile_config"] = (
+        getattr(model, "_compile_config", None) if getattr(model, "compiled", False) else None
+    )
+    tmp, folder = _atomic_path(path)
+    weights_fd, weights_tmp = tempfile.mkstemp(suffix=".weights.h5", dir=folder)
+    os.close(weights_fd)
+    try:
+        save_weights(model, weights_tmp)
+        with zipfile.ZipFile(tmp, "w") as z:
+            z.writestr("config.json", json.dumps(config))
+            z.writestr(
+                "metadata.json",
+                json.dumps(
+                    {"keras_version": "3 (gputensor)", "date_saved": datetime.datetime.now().isoformat()}
+                ),
+            )
+            z.write(weights_tmp, "model.weights.h5")
+        _commit(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    finally:
+        os.remove(weights_tmp)
+
+
+def load_model(filepath: str, custom_objects: dict | None = None, compile: bool = True) -> Any:
+    """The model saved by `save_model`, with its weights, compiled again when it was compiled.
+
+    Raises:
+      gt.errors.DataLossError: not a readable ``.keras`` archive.
+      ValueError: an unknown layer class (pass it in ``custom_objects``).
+    """
+    import json
+    import zipfile
+
+    from gputensor.keras import layers
+
+    path = os.fspath(filepath)
+    try:
+        with zipfile.ZipFile(path) as z:
+            config = json.loads(z.read("config.json"))
+            weights = z.read("model.weights.h5")
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+        raise DataLossError(f"load_model: {path} is not a readable .keras archive ({exc})") from exc
+    compile_config = config.pop("compile_config", None)
+    model = layers.deserialize(config, custom_objects)
+    fd, tmp = tempfile.mkstemp(suffix=".weights.h5")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(weights)
+        load_weights(model, tmp)
+    finally:
+        os.remove(tmp)
+    if compile and compile_config:
+        from gputensor.keras import losses, metrics, optimizers
+
+        optimizer = compile_config["optimizer"]
+        loss = compile_config["loss"]
+        model.compile(
+            optimizer=optimizer
+            if isinstance(optimizer, str)
+            else optimizers.deserialize(optimizer, custom_objects),
+            loss=loss if isinstance(loss, str) or loss is None else losses.deserialize(loss, custom_objects),
+            metrics=[
+                m if isinstance(m, str) else metrics.deserialize(m, custom_objects)
+                for m in compile_config["metrics"]
+            ],
+        )
+    return model

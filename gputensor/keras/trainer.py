@@ -119,6 +119,7 @@ class Trainer:
         """
         from gputensor.keras import losses
 
+        self._compile_config = _compile_config(optimizer, loss, metrics)
         self.optimizer = resolve_optimizer(optimizer)
         if isinstance(loss, str):
             loss = losses.get(loss)
@@ -406,6 +407,22 @@ class Trainer:
 
     def predict_on_batch(self, x: Any) -> Any:
         return _to_numpy(self._step_function("predict")(data_adapter.as_batch(x, None, None)))
+
+
+def _compile_config(optimizer: Any, loss: Any, metrics: Any) -> dict | None:
+    """What `Model.save` records to compile a loaded model again: names and Keras-style configs,
+    or None when a part has no serial form (a user function: load_model then skips compiling)."""
+    from gputensor.keras import losses, optimizers
+    from gputensor.keras import metrics as metrics_module
+
+    try:
+        return {
+            "optimizer": optimizer if isinstance(optimizer, str) else optimizers.serialize(optimizer),
+            "loss": loss if isinstance(loss, str) or loss is None else losses.serialize(loss),
+            "metrics": [m if isinstance(m, str) else metrics_module.serialize(m) for m in metrics or []],
+        }
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _floats(logs: dict) -> dict:

@@ -112,3 +112,21 @@ def test_a_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         model.save_weights(path)
     assert open(path, "rb").read() == good and os.listdir(tmp_path) == ["w.weights.h5"]
+
+
+def test_a_whole_model_round_trips_with_its_compile_arguments(tmp_path):
+    io = np.load(os.path.join(FIXTURES, "cnn_io.npz"))
+    model = MODELS["cnn"]()
+    model.load_weights(os.path.join(FIXTURES, "cnn.weights.h5"))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = gt.keras.models.load_model(path)
+    assert type(loaded) is type(model) and [type(a) for a in loaded.layers] == [type(a) for a in model.layers]
+    np.testing.assert_allclose(loaded(gt.constant(io["x"])).numpy(), io["y"], rtol=1e-5, atol=1e-5)
+    assert loaded.compiled and type(loaded.optimizer).__name__ == "Adam"
+    x = np.random.default_rng(0).standard_normal((8, 8, 8, 1)).astype(np.float32)
+    loaded.fit(x, np.arange(8) % 3, epochs=1, verbose=0)  # trains as compiled
+    with pytest.raises(DataLossError, match="not a readable .keras archive"):
+        (tmp_path / "bad.keras").write_bytes(b"not a zip")
+        gt.keras.models.load_model(str(tmp_path / "bad.keras"))
