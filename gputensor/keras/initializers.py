@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import gputensor as gt
+from gputensor.keras.serialization import to_snake_case
 
 __all__ = [
     "Initializer",
@@ -339,7 +340,7 @@ def get(identifier: Any) -> Any:
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        key = identifier if identifier in _BY_NAME else _snake(identifier)
+        key = identifier if identifier in _BY_NAME else to_snake_case(identifier)
         if key not in _BY_NAME:
             raise ValueError(
                 f"Unknown initializer {identifier!r}; known names: {', '.join(sorted(_BY_NAME))}"
@@ -359,9 +360,3 @@ def serialize(initializer: Any) -> Any:
     if initializer is None:
         return None
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
-
-
-def _snake(name: str) -> str:
-    import re
-
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

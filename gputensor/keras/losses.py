@@ -20,6 +20,7 @@ from typing import Any
 
 import gputensor as gt
 from gputensor.errors import InvalidArgumentError
+from gputensor.keras.serialization import from_registry, to_snake_case
 
 __all__ = [
     "Loss",
@@ -307,7 +308,7 @@ class Loss:
             raise ValueError(
                 f"{type(self).__name__}: invalid reduction {reduction!r}; expected one of {list(_REDUCTIONS)}"
             )
-        self.name = name or _to_snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.reduction = reduction
         self.dtype = gt.as_dtype(dtype) if dtype is not None else None
 
@@ -541,19 +542,6 @@ class Poisson(LossFunctionWrapper):
 
 
 # ---------------------------------------------------------------------------- resolution
-def _to_snake_case(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if (
-            ch.isupper()
-            and i
-            and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower()))
-        ):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
-
-
 _CLASSES = {
     cls.__name__: cls
     for cls in (
@@ -593,12 +581,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
     """Inverse of ``serialize``; a string resolves as ``get`` does."""
     if isinstance(config, str):
         return get(config)
-    known = dict(_CLASSES)
-    known.update(custom_objects or {})
-    name = config.get("class_name")
-    if name not in known:
-        raise ValueError(f"losses.deserialize: unknown loss {name!r}; known: {sorted(known)}")
-    return known[name].from_config(config.get("config", {}))
+    return from_registry("losses", "loss", _CLASSES, config, custom_objects)
 
 
 def get(identifier: Any) -> Any:

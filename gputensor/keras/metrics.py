@@ -16,6 +16,7 @@ import gputensor as gt
 from gputensor.errors import InvalidArgumentError
 from gputensor.keras import losses as losses_lib
 from gputensor.keras.losses import squeeze_or_expand_to_same_rank
+from gputensor.keras.serialization import from_registry, to_snake_case
 
 __all__ = [
     "Metric",
@@ -57,7 +58,7 @@ class Metric:
     """
 
     def __init__(self, name: str | None = None, dtype: Any = None) -> None:
-        self.name = name or losses_lib._to_snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.dtype = gt.as_dtype(dtype) if dtype is not None else gt.float32
         self._variables: list[gt.Variable] = []
 
@@ -687,7 +688,7 @@ _CLASSES = {
     )
 }  # fmt: skip
 _BY_NAME = dict(_CLASSES)
-_BY_NAME.update({losses_lib._to_snake_case(k): v for k, v in _CLASSES.items()})
+_BY_NAME.update({to_snake_case(k): v for k, v in _CLASSES.items()})
 _BY_NAME.update({"acc": Accuracy, "ACC": Accuracy, "mse": MeanSquaredError, "MSE": MeanSquaredError,
                  "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "auc": AUC})  # fmt: skip
 
@@ -701,12 +702,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Metric:
     """Inverse of ``serialize``; a string resolves as ``get`` does."""
     if isinstance(config, str):
         return get(config)
-    known = dict(_CLASSES)
-    known.update(custom_objects or {})
-    name = config.get("class_name")
-    if name not in known:
-        raise ValueError(f"metrics.deserialize: unknown metric {name!r}; known: {sorted(known)}")
-    return known[name].from_config(config.get("config", {}))
+    return from_registry("metrics", "metric", _CLASSES, config, custom_objects)
 
 
 def get(identifier: Any) -> Any:

@@ -18,7 +18,6 @@ file is read or written (``pip install h5py``, in the ``keras`` extra).
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -26,13 +25,7 @@ from typing import Any
 import numpy as np
 
 from gputensor.errors import DataLossError
-
-
-def snake_case(name: str) -> str:
-    """Keras's ``to_snake_case``: ``Conv2DTranspose`` -> ``conv2d_transpose``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-    return name.lstrip("_") or "layer"
+from gputensor.keras.serialization import to_snake_case
 
 
 def _sublayers(layer: Any) -> list:
@@ -50,7 +43,7 @@ def keras3_entries(model: Any, prefix: str = "") -> Iterator[tuple[str, str, lis
     yield prefix + "vars", getattr(model, "name", ""), _own_weights(model)
     counts: dict[str, int] = {}
     for layer in _sublayers(model):
-        base = snake_case(type(layer).__name__)
+        base = to_snake_case(type(layer).__name__).lstrip("_") or "layer"
         n = counts.get(base, 0)
         counts[base] = n + 1
         key = base if n == 0 else f"{base}_{n}"

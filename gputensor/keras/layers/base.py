@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,18 +20,13 @@ import numpy as np
 import gputensor as gt
 from gputensor.keras import initializers as _initializers
 from gputensor.keras import regularizers as _regularizers
+from gputensor.keras.serialization import to_snake_case
 from gputensor.module import Module
 
 __all__ = ["Layer", "InputSpec"]
 
 # Keras's global name counter: dense, dense_1, dense_2, ...
 _NAME_COUNTS: dict[str, int] = {}
-
-
-def _to_snake_case(name: str) -> str:
-    # Keras's to_snake_case: Conv2D -> conv2d, Conv2DTranspose -> conv2d_transpose.
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:
@@ -227,7 +221,7 @@ class Layer(Module):
             if key not in ("autocast", "activity_regularizer"):
                 raise TypeError(f"{type(self).__name__}: unrecognized keyword argument {key!r}")
         if name is None:
-            name = unique_name(_to_snake_case(type(self).__name__))
+            name = unique_name(to_snake_case(type(self).__name__))
         super().__init__(name=name)
         self._trainable = bool(trainable)
         self.built = False

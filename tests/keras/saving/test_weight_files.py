@@ -12,6 +12,7 @@ import pytest
 import gputensor as gt
 from gputensor.errors import DataLossError
 from gputensor.keras import saving
+from gputensor.keras.serialization import to_snake_case
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures")
 layers = gt.keras.layers
@@ -71,8 +72,8 @@ def test_keras3_keys_follow_class_names_with_counters():
     model = gt.keras.Sequential([gt.keras.Input((3,)), layers.Dense(2, name="a"), layers.Dense(2, name="b")])
     keys = [group for group, _, _ in saving.keras3_entries(model)]
     assert keys == ["vars", "layers/dense/vars", "layers/dense_1/vars"]
-    assert saving.snake_case("Conv2DTranspose") == "conv2d_transpose"
-    assert saving.snake_case("BatchNormalization") == "batch_normalization"
+    assert to_snake_case("Conv2DTranspose") == "conv2d_transpose"
+    assert to_snake_case("BatchNormalization") == "batch_normalization"
 
 
 def test_another_architecture_is_named_and_changes_nothing(tmp_path):
