@@ -104,6 +104,7 @@ def fuse_elementwise(operations: list, outputs: list, target: Any) -> tuple[list
         for s in node.inputs:
             readers.setdefault(id(s), set()).add(id(node))
     escaping = {id(s) for s in outputs}
+    position = {id(n): i for i, n in enumerate(operations)}
     group_of: dict[int, list] = {}  # id(node) -> its group (a shared list)
     for node in operations:
         if node.op is None or len(node.outputs) != 1 or not _static(node.outputs[0]):
@@ -122,28 +123,19 @@ def fuse_elementwise(operations: list, outputs: list, target: Any) -> tuple[list
                 and s.shape == node.outputs[0].shape
             ):
                 # The producer's group merges into this one; members stay in execution order.
-                group = sorted(producer + group, key=_order(operations))
+                group = sorted(producer + group, key=lambda n: position[id(n)])
+                # Remapped now: another input from the same group must find the merged one.
                 for member in group:
                     group_of[id(member)] = group
         group_of[id(node)] = group
-        for member in group:
-            group_of[id(member)] = group
     out = []
-    done: set = set()
     for node in operations:
         group = group_of.get(id(node))
         if group is None or len(group) < 2:
             out.append(node)
-            continue
-        if node is group[-1] and id(node) not in done:
-            done.add(id(node))
+        elif node is group[-1]:  # the group runs where its last member did
             out.append(_fused_node(FusedChain(group), backend))
     return out, outputs
-
-
-def _order(operations: list) -> Any:
-    position = {id(n): i for i, n in enumerate(operations)}
-    return lambda n: position[id(n)]
 
 
 def _static(symbol: Symbol) -> bool:
