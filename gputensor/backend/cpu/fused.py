@@ -30,6 +30,7 @@ BLOCK_BYTES = 512 * 1024
 # releases the GIL inside ufunc loops); below it a thread handoff costs more than it saves.
 PARALLEL_BYTES = 1 << 20
 _pool: Any = None
+_pool_workers = 0
 _pool_lock = threading.Lock()
 
 
@@ -45,12 +46,13 @@ def threads() -> int:
 
 
 def _executor(n: int) -> Any:
-    global _pool
+    global _pool, _pool_workers
     with _pool_lock:
-        if _pool is None or _pool._max_workers < n:
+        if _pool is None or _pool_workers < n:
             from concurrent.futures import ThreadPoolExecutor
 
             _pool = ThreadPoolExecutor(n, thread_name_prefix="gputensor-fused")
+            _pool_workers = n
         return _pool
 
 
