@@ -56,7 +56,43 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """The arguments, checks and config that ExponentialDecay and InverseTimeDecay share;
+    ``_progress(step)`` is ``step / decay_steps``, floored when ``staircase``."""
+
+    _default_name = "RateDecay"
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ) -> None:
+        if decay_steps <= 0:
+            raise ValueError(f"{type(self).__name__}: decay_steps must be > 0, got {decay_steps}")
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = self._default_name if name is None else name  # Keras: the class name
+
+    def _progress(self, step: Any) -> gt.Tensor:
+        p = _step(step) / float(self.decay_steps)
+        return gt.floor(p) if self.staircase else p
+
+    def get_config(self) -> dict:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_RateDecay):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``, as Keras.
 
     Args:
@@ -71,36 +107,12 @@ class ExponentialDecay(LearningRateSchedule):
     0.05
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "ExponentialDecay",
-    ) -> None:
-        if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: decay_steps must be > 0, got {decay_steps}")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+    _default_name = "ExponentialDecay"
 
     def __call__(self, step: Any) -> gt.Tensor:
-        p = _step(step) / float(self.decay_steps)
-        if self.staircase:
-            p = gt.floor(p)
-        return float(self.initial_learning_rate) * gt.pow(gt.constant(float(self.decay_rate)), p)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return float(self.initial_learning_rate) * gt.pow(
+            gt.constant(float(self.decay_rate)), self._progress(step)
+        )
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -194,7 +206,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``, as Keras.
 
     >>> s = InverseTimeDecay(1.0, decay_steps=1, decay_rate=0.5)
@@ -202,36 +214,10 @@ class InverseTimeDecay(LearningRateSchedule):
     0.5
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ) -> None:
-        if decay_steps <= 0:
-            raise ValueError(f"InverseTimeDecay: decay_steps must be > 0, got {decay_steps}")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+    _default_name = "InverseTimeDecay"
 
     def __call__(self, step: Any) -> gt.Tensor:
-        p = _step(step) / float(self.decay_steps)
-        if self.staircase:
-            p = gt.floor(p)
-        return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * p)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * self._progress(step))
 
 
 class CosineDecay(LearningRateSchedule):
