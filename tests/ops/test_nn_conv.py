@@ -121,6 +121,8 @@ CONV_CASES = [
     ("stride_and_dilation", (1, 9, 9, 2), (3, 3), 2, (2, 2), "SAME", (2, 2)),
     ("pointwise_1x1", (3, 4, 4, 5), (1, 1), 2, (1, 1), "VALID", (1, 1)),
     ("stride_larger_than_kernel", (1, 5, 5, 1), (1, 1), 1, (3, 3), "SAME", (1, 1)),
+    # Four or more channels: the CPU's pixel-major column layout (fewer: tap-major).
+    ("many_channels_strided_dilated", (2, 9, 8, 6), (3, 2), 4, (2, 1), "SAME", (2, 1)),
 ]
 CONV_IDS = [c[0] for c in CONV_CASES]
 
@@ -328,6 +330,39 @@ def test_max_pool2d_grad_sends_a_tied_window_gradient_to_its_first_maximum(devic
     dx = execute(OPS["max_pool2d_grad"], (gt.constant(x), gt.constant(np.ones((1, 1, 1, 1))),
                                           gt.constant(np.full((1, 1, 1, 1), 5.0))), attrs)  # fmt: skip
     np.testing.assert_array_equal(dx.numpy()[0, :, :, 0], [[5.0, 0.0], [0.0, 0.0]])
+
+
+def ref_max_pool_grad(x, dy, k, s, pads):
+    """Each window's gradient to its first maximum in row-major order (a NaN, if any, is the
+    maximum), never to padding: TF's CPU MaxPoolGrad, window by window."""
+    n, h, w, c = x.shape
+    dx = np.zeros(x.shape)
+    for b in range(n):
+        for ch in range(c):
+            for i in range(dy.shape[1]):
+                for j in range(dy.shape[2]):
+                    r0, c0 = i * s[0] - pads[0][0], j * s[1] - pads[1][0]
+                    cells = [(r, q) for r in range(max(r0, 0), min(r0 + k[0], h))
+                             for q in range(max(c0, 0), min(c0 + k[1], w))]  # fmt: skip
+                    values = np.array([x[b, r, q, ch] for r, q in cells])
+                    first = np.flatnonzero(np.isnan(values))
+                    at = first[0] if first.size else int(np.argmax(values))
+                    dx[b, cells[at][0], cells[at][1], ch] += dy[b, i, j, ch]
+    return dx
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
+def test_max_pool2d_grad_routes_ties_and_nans_like_tf(device, rng, case):
+    # Few distinct values (and the zeros a ReLU makes) tie inside and across windows; NaNs win.
+    _, shape, k, s, padding = case
+    x = rng.integers(-1, 2, shape).astype(np.float32)
+    x.reshape(-1)[rng.choice(x.size, max(1, x.size // 15), replace=False)] = np.nan
+    pads = resolve(padding, shape[1:3], k, s, (1, 1))
+    y = ref_pool(x, k, s, pads, np.max).astype(np.float32)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    attrs = {"ksize": k, "strides": s, "padding": pads}
+    dx = execute(OPS["max_pool2d_grad"], (gt.constant(x), gt.constant(y), gt.constant(dy)), attrs).numpy()
+    np.testing.assert_allclose(dx, ref_max_pool_grad(x, dy, k, s, pads), rtol=1e-6, atol=1e-6)
 
 
 # ---------------------------------------------------------------- argument forms

@@ -6,10 +6,13 @@ Images are NHWC, filters HWIO (depthwise: HWCM). ``strides``, ``dilations`` and
 gputensor/ops/nn_ops.py validate everything and apply TF's SAME rule.
 
 Convolutions are im2col: `numpy.lib.stride_tricks.sliding_window_view` gives
-every receptive field as a view, and one BLAS product (`tensordot` or batched
-`matmul`) does the arithmetic. Backward passes scatter the columns back with
-`_col2im`, a loop over the kh*kw filter taps whose body is vectorised over
-every pixel. float16/bfloat16 accumulate in float32, as TF's kernels do.
+every receptive field as a view, one copy lays it out as a column matrix, and one
+BLAS product (or a batched `matmul` for depthwise filters) does the arithmetic.
+The input gradient of conv2d is one small product per filter tap added onto the
+pixels that tap read; the depthwise and average-pool gradients scatter columns back
+with `_col2im`. Pooling runs over the kh*kw window taps, each a strided view of the
+whole batch. Every loop here is over filter taps, its body vectorised over every
+pixel. float16/bfloat16 accumulate in float32, as TF's kernels do.
 """
 
 from __future__ import annotations
@@ -133,30 +136,73 @@ def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.nda
 
 
 # ----------------------------------------------------------------- convolution
+def _out_size(size: int, k: int, stride: int, dilation: int) -> int:
+    return (size - (k - 1) * dilation - 1) // stride + 1
+
+
+def _tap(i: int, j: int, out_hw: Pair, strides: Pair, dilations: Pair) -> tuple[slice, slice]:
+    """The (rows, columns) of the padded input that filter tap (i, j) reads for every output pixel."""
+    (ho, wo), (sh, sw), (dh, dw) = out_hw, strides, dilations
+    return slice(i * dh, i * dh + (ho - 1) * sh + 1, sh), slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
+
+
+def _im2col(xp: np.ndarray, ksize: Pair, strides: Pair, dilations: Pair) -> tuple[np.ndarray, Pair]:
+    """Every receptive field of padded NHWC ``xp`` as a matrix (N*Ho*Wo, kh*kw*C), and (Ho, Wo).
+
+    One copy of the window view, ordered so that its innermost run is contiguous in the
+    input: (kw, C) rows of a pixel's neighbours (kw*C elements) rather than `_windows`'
+    (C, kh, kw) order, whose copy runs an inner loop of kw elements. With few channels the
+    matrix is stored tap-major (its transpose is contiguous): each run is then a whole image
+    row. BLAS takes either layout without a copy.
+    """
+    win = _windows(xp, ksize, strides, dilations)  # N Ho Wo C kh kw
+    n, ho, wo, c, kh, kw = win.shape
+    if c < 4:
+        cols = np.ascontiguousarray(win.transpose(4, 5, 3, 0, 1, 2))
+        return cols.reshape(kh * kw * c, -1).T, (ho, wo)
+    cols = np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3))
+    return cols.reshape(-1, kh * kw * c), (ho, wo)
+
+
 def _conv2d(
     x: np.ndarray, filters: np.ndarray, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
     wide = _wide(x.dtype)
-    win = _windows(_pad(x.astype(wide, copy=False), padding), filters.shape[:2], strides, dilations)
-    out = np.tensordot(win, filters.astype(wide, copy=False), axes=((3, 4, 5), (2, 0, 1)))
-    return out.astype(x.dtype, copy=False)
+    kh, kw, _, o = filters.shape
+    cols, (ho, wo) = _im2col(_pad(x.astype(wide, copy=False), padding), (kh, kw), strides, dilations)
+    out = np.matmul(cols, filters.astype(wide, copy=False).reshape(-1, o))
+    return out.reshape(x.shape[0], ho, wo, o).astype(x.dtype, copy=False)
 
 
 def _conv2d_backprop_input(
     filters: np.ndarray, dy: np.ndarray, input_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
+    """The adjoint of `_conv2d` in x: per filter tap, one product dy @ W[tap]^T added onto the
+    input pixels that tap read. A (pixels, C) block per tap stays in cache, where the whole
+    (pixels, kh*kw*C) column matrix followed by a scatter would not."""
     wide = _wide(dy.dtype)
-    cols = np.tensordot(dy.astype(wide, copy=False), filters.astype(wide, copy=False), axes=((3,), (3,)))
-    return _col2im(cols, input_sizes, strides, dilations, padding).astype(dy.dtype, copy=False)
+    kh, kw, c, o = filters.shape
+    n, ho, wo, _ = dy.shape
+    grad = dy.astype(wide, copy=False)
+    w = filters.astype(wide, copy=False)
+    out = np.zeros(_padded_shape(input_sizes, padding), wide)
+    part = np.empty((n * ho * wo, c), wide)
+    for i in range(kh):
+        for j in range(kw):
+            np.matmul(grad.reshape(-1, o), w[i, j].T, out=part)
+            rows, columns = _tap(i, j, (ho, wo), strides, dilations)
+            out[:, rows, columns, :] += part.reshape(n, ho, wo, c)
+    (pt, _), (pl, _) = padding
+    return out[:, pt : pt + input_sizes[1], pl : pl + input_sizes[2], :].astype(dy.dtype, copy=False)
 
 
 def _conv2d_backprop_filter(
     x: np.ndarray, dy: np.ndarray, filter_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
     wide = _wide(x.dtype)
-    win = _windows(_pad(x.astype(wide, copy=False), padding), filter_sizes[:2], strides, dilations)
-    grad = np.tensordot(win, dy.astype(wide, copy=False), axes=((0, 1, 2), (0, 1, 2)))  # C kh kw O
-    return grad.transpose(1, 2, 0, 3).astype(x.dtype, copy=False)
+    cols, _ = _im2col(_pad(x.astype(wide, copy=False), padding), filter_sizes[:2], strides, dilations)
+    grad = np.matmul(cols.T, dy.astype(wide, copy=False).reshape(-1, filter_sizes[3]))  # kh*kw*C, O
+    return grad.reshape(filter_sizes).astype(x.dtype, copy=False)
 
 
 def _depthwise_columns(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding, dilations: Pair):
@@ -212,8 +258,22 @@ def _lowest(dtype: np.dtype) -> Any:
 
 
 def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> np.ndarray:
-    win = _windows(_pad(x, padding, _lowest(x.dtype)), ksize, strides, _NO_DILATION)
-    return np.max(win, axis=(4, 5))
+    """The running maximum over the kh*kw window taps, each a strided view of the whole input
+    (np.max over a window view reduces two short axes per output and is several times slower)."""
+    xp = _pad(x, padding, _lowest(x.dtype))
+    (kh, kw), out_hw = ksize, _pooled_hw(xp.shape, ksize, strides)
+    taps = [_tap(i, j, out_hw, strides, _NO_DILATION) for i in range(kh) for j in range(kw)]
+    out = xp[:, taps[0][0], taps[0][1]].copy()
+    for rows, columns in taps[1:]:
+        np.maximum(out, xp[:, rows, columns], out=out)
+    return out
+
+
+def _pooled_hw(padded_shape: tuple, ksize: Pair, strides: Pair) -> Pair:
+    return (
+        _out_size(padded_shape[1], ksize[0], strides[0], 1),
+        _out_size(padded_shape[2], ksize[1], strides[1], 1),
+    )
 
 
 def _max_pool2d_grad(
@@ -221,26 +281,42 @@ def _max_pool2d_grad(
 ) -> np.ndarray:
     """Routes each output gradient to the first maximum of its window (row-major), as TF's CPU kernel.
 
-    One pass per window offset (kh * kw of them, each over whole arrays): an output's gradient
-    goes to the input at that offset when it equals the window's maximum (or both are NaN) and
-    no earlier offset took it. This is the argmax route without materialising the windows.
+    One pass per window tap (kh * kw of them, each over whole arrays): an output's gradient
+    goes to the input under that tap when it equals the window's maximum (or both are NaN)
+    and no earlier tap took it; the last tap takes what is left. This is the argmax route
+    without materialising the windows. Windows that do not overlap (stride >= ksize) write
+    their share straight into the result instead of adding it.
     """
     xp = _pad(x, padding, _lowest(x.dtype))
     (kh, kw), (sh, sw) = ksize, strides
-    _, ho, wo, _ = dy.shape
-    out = np.zeros(xp.shape, _wide(dy.dtype))
-    taken = np.zeros(dy.shape, bool)
-    y_nan = np.isnan(y) if y.dtype.kind == "f" else None
-    for i in range(kh):
-        for j in range(kw):
-            rows, cols = slice(i, i + (ho - 1) * sh + 1, sh), slice(j, j + (wo - 1) * sw + 1, sw)
-            view = xp[:, rows, cols, :]
-            hit = view == y
-            if y_nan is not None:
-                hit |= y_nan & np.isnan(view)
-            hit &= ~taken
-            taken |= hit
-            out[:, rows, cols, :] += np.where(hit, dy, 0)
+    out_hw = dy.shape[1:3]
+    grad = dy.astype(_wide(dy.dtype), copy=False)
+    out = np.zeros(xp.shape, grad.dtype)
+    nan_max = np.isnan(y) if y.dtype.kind == "f" else None
+    if nan_max is not None and not nan_max.any():
+        nan_max = None
+    overlapping = sh < kh or sw < kw
+    taps = [_tap(i, j, out_hw, strides, _NO_DILATION) for i in range(kh) for j in range(kw)]
+
+    left = None  # windows whose gradient no tap has taken yet (None: all of them)
+    for t, (rows, columns) in enumerate(taps):
+        view, target = xp[:, rows, columns], out[:, rows, columns]
+        if t == len(taps) - 1 and left is not None:
+            hit = left
+        else:
+            hit = np.equal(view, y)
+            if nan_max is not None:
+                hit |= nan_max & np.isnan(view)
+            if left is not None:
+                hit &= left
+        if overlapping:
+            target += grad * hit
+        else:
+            np.multiply(grad, hit, out=target)
+        if left is None:
+            left = ~hit
+        else:
+            left ^= hit
     (pt, _), (pl, _) = padding
     return out[:, pt : pt + x.shape[1], pl : pl + x.shape[2], :].astype(dy.dtype, copy=False)
 

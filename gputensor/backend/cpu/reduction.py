@@ -9,7 +9,30 @@ import numpy as np
 
 # The ufunc reductions directly: np.sum/np.prod add a microsecond of Python dispatch.
 def _sum(x: Any, axis: Any, keepdims: bool) -> Any:
+    if _leading_axes(x, axis):
+        # Summing away the leading axes of a float array (a bias or batch-norm gradient) as
+        # ones @ x: NumPy runs that reduction as row-by-row adds with an inner loop as short
+        # as the kept axes (sequential sums, no more exact than BLAS's), BLAS ~8x faster.
+        rows = int(np.prod(x.shape[: len(axis)]))
+        out = np.ones(rows, x.dtype) @ x.reshape(rows, -1)
+        return out.reshape(_reduced_shape(x.shape, axis, keepdims))
     return np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _leading_axes(x: Any, axis: Any) -> bool:
+    """Whether ``axis`` is 0..k-1 of a C-contiguous float32/float64 array, keeping at least one
+    axis and reducing enough rows for BLAS to pay."""
+    return (
+        axis is not None
+        and 0 < len(axis) < x.ndim
+        and x.dtype in _BLAS_FLOATS
+        and x.flags.c_contiguous
+        and tuple(axis) == tuple(range(len(axis)))
+        and x.size >= 4096
+    )
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _prod(x: Any, axis: Any, keepdims: bool) -> Any:
