@@ -9,8 +9,7 @@ Convolutions are im2col: `numpy.lib.stride_tricks.sliding_window_view` gives
 every receptive field as a view, one copy lays it out as a column matrix, and one
 BLAS product (or a batched `matmul` for depthwise filters) does the arithmetic.
 The input gradient of conv2d is one small product per filter tap added onto the
-pixels that tap read; the depthwise and average-pool gradients scatter columns back
-with `_col2im`. Pooling runs over the kh*kw window taps, each a strided view of the
+pixels that tap read; the depthwise one scatters its columns back with `_col2im`. Pooling runs over the kh*kw window taps, each a strided view of the
 whole batch. Every loop here is over filter taps, its body vectorised over every
 pixel. float16/bfloat16 accumulate in float32, as TF's kernels do.
 """
@@ -257,23 +256,24 @@ def _lowest(dtype: np.dtype) -> Any:
     return np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf
 
 
+def _pool_taps(padded_shape: tuple, ksize: Pair, strides: Pair) -> list[tuple[slice, slice]]:
+    """Per window tap (row-major), the (rows, columns) of the padded input it reads for every window."""
+    out_hw = (
+        _out_size(padded_shape[1], ksize[0], strides[0], 1),
+        _out_size(padded_shape[2], ksize[1], strides[1], 1),
+    )
+    return [_tap(i, j, out_hw, strides, _NO_DILATION) for i in range(ksize[0]) for j in range(ksize[1])]
+
+
 def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> np.ndarray:
     """The running maximum over the kh*kw window taps, each a strided view of the whole input
     (np.max over a window view reduces two short axes per output and is several times slower)."""
     xp = _pad(x, padding, _lowest(x.dtype))
-    (kh, kw), out_hw = ksize, _pooled_hw(xp.shape, ksize, strides)
-    taps = [_tap(i, j, out_hw, strides, _NO_DILATION) for i in range(kh) for j in range(kw)]
+    taps = _pool_taps(xp.shape, ksize, strides)
     out = xp[:, taps[0][0], taps[0][1]].copy()
     for rows, columns in taps[1:]:
         np.maximum(out, xp[:, rows, columns], out=out)
     return out
-
-
-def _pooled_hw(padded_shape: tuple, ksize: Pair, strides: Pair) -> Pair:
-    return (
-        _out_size(padded_shape[1], ksize[0], strides[0], 1),
-        _out_size(padded_shape[2], ksize[1], strides[1], 1),
-    )
 
 
 def _max_pool2d_grad(
@@ -289,14 +289,13 @@ def _max_pool2d_grad(
     """
     xp = _pad(x, padding, _lowest(x.dtype))
     (kh, kw), (sh, sw) = ksize, strides
-    out_hw = dy.shape[1:3]
     grad = dy.astype(_wide(dy.dtype), copy=False)
     out = np.zeros(xp.shape, grad.dtype)
     nan_max = np.isnan(y) if y.dtype.kind == "f" else None
     if nan_max is not None and not nan_max.any():
         nan_max = None
     overlapping = sh < kh or sw < kw
-    taps = [_tap(i, j, out_hw, strides, _NO_DILATION) for i in range(kh) for j in range(kw)]
+    taps = _pool_taps(xp.shape, ksize, strides)
 
     left = None  # windows whose gradient no tap has taken yet (None: all of them)
     for t, (rows, columns) in enumerate(taps):
@@ -330,20 +329,29 @@ def _window_counts(
 
 
 def _avg_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> np.ndarray:
+    """Window sums over the kh*kw taps (strided views of the whole batch), over the real-input counts."""
     wide = _wide(x.dtype)
-    win = _windows(_pad(x.astype(wide, copy=False), padding), ksize, strides, _NO_DILATION)
-    counts = _window_counts(x.shape[1:3], ksize, strides, padding, wide)
-    return (np.sum(win, axis=(4, 5)) / counts).astype(x.dtype, copy=False)
+    xp = _pad(x.astype(wide, copy=False), padding)
+    taps = _pool_taps(xp.shape, ksize, strides)
+    total = xp[:, taps[0][0], taps[0][1]].copy()
+    for rows, columns in taps[1:]:
+        np.add(total, xp[:, rows, columns], out=total)
+    total /= _window_counts(x.shape[1:3], ksize, strides, padding, wide)
+    return total.astype(x.dtype, copy=False)
 
 
 def _avg_pool2d_grad(
     dy: np.ndarray, orig_input_shape: tuple, ksize: Pair, strides: Pair, padding: Padding
 ) -> np.ndarray:
+    """Each window's share (its gradient over its real-input count) added onto every input it covers."""
     wide = _wide(dy.dtype)
     share = dy.astype(wide, copy=False) / _window_counts(orig_input_shape[1:3], ksize, strides, padding, wide)
-    n, ho, wo, c = dy.shape
-    cols = np.broadcast_to(share[:, :, :, None, None, :], (n, ho, wo, *ksize, c))
-    return _col2im(cols, orig_input_shape, strides, _NO_DILATION, padding).astype(dy.dtype, copy=False)
+    out = np.zeros(_padded_shape(orig_input_shape, padding), wide)
+    for rows, columns in _pool_taps(out.shape, ksize, strides):
+        out[:, rows, columns] += share
+    (pt, _), (pl, _) = padding
+    h, w = orig_input_shape[1:3]
+    return out[:, pt : pt + h, pl : pl + w, :].astype(dy.dtype, copy=False)
 
 
 KERNELS = {
