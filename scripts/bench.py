@@ -342,8 +342,10 @@ def _fit_rates(keras: Any, make: Callable, shape: tuple, batch: int, steps: int)
     return steps / times[0], steps / times[1]
 
 
-def _torch_fit_rate(torch: Any, name: str, shape: tuple, batch: int, steps: int) -> float:
-    """Steps per second of a hand-written PyTorch loop over the same model and data."""
+def _torch_fit_rate(
+    torch: Any, name: str, shape: tuple, batch: int, steps: int, device: str = "cpu"
+) -> float:
+    """Steps per second of a hand-written PyTorch loop over the same model and data (on ``device``)."""
     nn = torch.nn
     if name.startswith("MLP"):
         model = nn.Sequential(
@@ -356,8 +358,9 @@ def _torch_fit_rate(torch: Any, name: str, shape: tuple, batch: int, steps: int)
         )  # fmt: skip
     rng = np.random.default_rng(0)
     channels_first = (shape[-1], *shape[:-1]) if len(shape) == 3 else shape
-    x = torch.from_numpy(rng.standard_normal((steps * batch, *channels_first)).astype(np.float32))
-    y = torch.from_numpy(rng.integers(0, 10, steps * batch).astype(np.int64))
+    x = torch.from_numpy(rng.standard_normal((steps * batch, *channels_first)).astype(np.float32)).to(device)
+    y = torch.from_numpy(rng.integers(0, 10, steps * batch).astype(np.int64)).to(device)
+    model = model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -379,7 +382,8 @@ def _torch_fit_rate(torch: Any, name: str, shape: tuple, batch: int, steps: int)
 
 
 def keras_workloads(gt: Any, peers: dict[str, Any], quick: bool = False) -> None:
-    """gt.keras fit steps per second against TF-Keras's fit and a hand-written PyTorch loop (CPU)."""
+    """gt.keras fit steps per second against TF-Keras's fit and a hand-written PyTorch loop (CPU),
+    and on a visible GPU against the PyTorch loop on that GPU."""
     steps = 20 if quick else 60
     tf, torch = peers.get("tf"), peers.get("torch")
     print(
@@ -403,6 +407,17 @@ def keras_workloads(gt: Any, peers: dict[str, Any], quick: bool = False) -> None
                     for i, c in enumerate(cells)
                 )
             )
+    if not any(d.device_type == "GPU" for d in gt.config.list_logical_devices()):
+        return
+    torch_gpu = torch is not None and torch.cuda.is_available()
+    print(f"\n{'fit, steps/s (GPU)':28}{'gt 1st':>10}{'gt 2nd':>10}{'torch':>10}")
+    with gt.device("/GPU:0"):
+        for name, (make, shape, batch) in _keras_models(gt.keras).items():
+            cells = [*_fit_rates(gt.keras, make, shape, batch, steps)]
+            cells.append(
+                _torch_fit_rate(torch, name, shape, batch, steps, "cuda") if torch_gpu else float("nan")
+            )
+            print(f"{name:28}" + "".join(f"{c:10.0f}" for c in cells))
 
 
 def _softmax_kernels(gt: Any, s: Any, min_time: float, sync: Callable) -> str:
