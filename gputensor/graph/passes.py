@@ -9,6 +9,8 @@ user's ops, as TF shows its graphs before Grappler). `optimize` runs them in ord
 - `eliminate_common_subexpressions`: a node of the same type, inputs and attrs as an
   earlier one (or a small constant with the same bytes) is dropped and its outputs
   read the earlier node's.
+- `mask_pooled_relu_gradients`: the ReLU mask of a max pool's input gradient moves before
+  the pool's routing, onto the kh*kw times smaller pooled gradient (Conv-ReLU-MaxPool nets).
 - `eliminate_dead_code`: nodes nothing needs (not an output, no side effect) go.
 
 Graphs hold only pure ops besides the variable nodes: stateful random ops are refused
@@ -34,6 +36,7 @@ def optimize(operations: list, outputs: list) -> tuple[list, list]:
     """All the passes, in order."""
     operations, outputs = fold_constants(operations, outputs)
     operations, outputs = eliminate_common_subexpressions(operations, outputs)
+    operations, outputs = mask_pooled_relu_gradients(operations, outputs)
     return eliminate_dead_code(operations, outputs)
 
 
@@ -108,6 +111,42 @@ def eliminate_common_subexpressions(operations: list, outputs: list) -> tuple[li
             for mine, theirs in zip(node.outputs, first.outputs):
                 same[id(mine)] = theirs
     return out, [same.get(id(s), s) for s in outputs]
+
+
+def mask_pooled_relu_gradients(operations: list, outputs: list) -> tuple[list, list]:
+    """``relu_grad(max_pool2d_grad(y, p, dp), y)`` becomes ``max_pool2d_grad(y, p, relu_grad(dp, p))``.
+
+    The backward pass of ``max_pool(relu(z))`` masks the pool's full-size input gradient with
+    ``y > 0``. A max pool routes each window's gradient to an input equal to the window's
+    maximum p, so the mask there is ``p > 0`` (NaN: false either way): applying it to dp before
+    the routing gives the same values from kh*kw times fewer elements. Only when the pool's
+    gradient has no other reader (it is then dropped as dead code).
+    """
+    readers: dict[int, int] = {id(s): 1 for s in outputs}
+    for node in operations:
+        for s in node.inputs:
+            readers[id(s)] = readers.get(id(s), 0) + 1
+    out = []
+    for node in operations:
+        routed = node.inputs[0].node if node.type == "relu_grad" else None
+        if (
+            routed is not None
+            and routed.type == "max_pool2d_grad"
+            and node.inputs[1] is routed.inputs[0]
+            and readers[id(node.inputs[0])] == 1
+        ):
+            y, p, dp = routed.inputs
+            mask = Operation(node.type, f"{node.name}/pooled", node.op, (dp, p), node.attrs)
+            mask.kernel = node.kernel
+            mask.outputs = (Symbol(dp.shape, dp.dtype, mask, 0),)
+            pool_grad = Operation(
+                routed.type, f"{routed.name}/masked", routed.op, (y, p, mask.outputs[0]), routed.attrs
+            )
+            pool_grad.kernel, pool_grad.outputs = routed.kernel, node.outputs
+            out += [mask, pool_grad]
+        else:
+            out.append(node)
+    return out, outputs
 
 
 def eliminate_dead_code(operations: list, outputs: list) -> tuple[list, list]:

@@ -102,3 +102,42 @@ def test_the_passes_alone_on_a_hand_checked_graph():
     assert "cos" not in [n.type for n in only_first]
     both, _ = passes.eliminate_dead_code(merged, merged_outs)
     assert "cos" in [n.type for n in both]
+
+
+@pytest.mark.parametrize("ksize,strides,padding", [(2, 2, "VALID"), (3, 1, "SAME"), (3, 2, "SAME")])
+def test_relu_mask_of_a_max_pool_gradient_moves_onto_the_pooled_gradient(rng, ksize, strides, padding):
+    # Integer-valued inputs: the ReLU's zeros and repeated values tie inside and across windows.
+    x = gt.constant(rng.integers(-2, 3, (2, 7, 7, 3)).astype(np.float32))
+    w = gt.constant(rng.standard_normal((7, 7, 3)).astype(np.float32))
+
+    def grad(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = gt.nn.max_pool2d(gt.nn.relu(x), ksize, strides, padding)
+            loss = gt.reduce_sum(y * w[: y.shape[1], : y.shape[2]])
+        return tape.gradient(loss, x)
+
+    types, concrete = _program_types(gt.function(grad), x)
+    steps = [n for n, *_ in concrete._program.steps]
+    (mask,) = [n for n in steps if n.type == "relu_grad"]
+    (route,) = [n for n in steps if n.type == "max_pool2d_grad"]
+    # The mask reads the pool's output and feeds the routing: it runs on the pooled gradient.
+    assert mask.inputs[1].node.type == "max_pool2d" and route.inputs[2] is mask.outputs[0]
+    np.testing.assert_array_equal(gt.function(grad)(x).numpy(), grad(x).numpy())
+
+
+def test_a_max_pool_gradient_read_elsewhere_keeps_its_relu_mask_in_place(rng):
+    x = gt.constant(rng.standard_normal((1, 4, 4, 2)).astype(np.float32))
+
+    def grads(x):
+        with gt.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            r = gt.nn.relu(x)
+            loss = gt.reduce_sum(gt.nn.max_pool2d(r, 2, 2, "VALID") ** 2)
+        return tape.gradient(loss, x), tape.gradient(loss, r)
+
+    _, concrete = _program_types(gt.function(grads), x)
+    (mask,) = [n for n, *_ in concrete._program.steps if n.type == "relu_grad"]
+    assert mask.inputs[0].node.type == "max_pool2d_grad"
+    for got, want in zip(gt.function(grads)(x), grads(x)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
