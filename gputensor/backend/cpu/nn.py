@@ -7,11 +7,11 @@ gputensor/ops/nn_ops.py validate everything and apply TF's SAME rule.
 
 Convolutions are im2col: `numpy.lib.stride_tricks.sliding_window_view` gives
 every receptive field as a view, one copy lays it out as a column matrix, and one
-BLAS product (or a batched `matmul` for depthwise filters) does the arithmetic.
-The input gradient of conv2d is one small product per filter tap added onto the
-pixels that tap read; the depthwise one scatters its columns back with `_col2im`. Pooling runs over the kh*kw window taps, each a strided view of the
-whole batch. Every loop here is over filter taps, its body vectorised over every
-pixel. float16/bfloat16 accumulate in float32, as TF's kernels do.
+BLAS product does the arithmetic. The input gradient of conv2d is one small product
+per filter tap added onto the pixels that tap read. Depthwise convolutions need no
+columns: per filter tap, the tap's strided view of the batch times that tap's
+per-channel weights. Pooling runs over the window taps the same way. Every loop here
+is over filter taps, its body vectorised over every pixel. float16/bfloat16 accumulate in float32, as TF's kernels do.
 """
 
 from __future__ import annotations
@@ -49,26 +49,6 @@ def _windows(xp: np.ndarray, ksize: Pair, strides: Pair, dilations: Pair) -> np.
     (kh, kw), (sh, sw), (dh, dw) = ksize, strides, dilations
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     return sliding_window_view(xp, span, axis=(1, 2))[:, ::sh, ::sw, :, ::dh, ::dw]
-
-
-def _col2im(
-    cols: np.ndarray, input_shape: tuple, strides: Pair, dilations: Pair, padding: Padding
-) -> np.ndarray:
-    """Sums columns (N, Ho, Wo, kh, kw, C) back onto the NHWC input positions they were read from.
-
-    The adjoint of `_windows` followed by the padding: overlapping windows add up
-    and whatever landed on padding is dropped.
-    """
-    _, ho, wo, kh, kw, _ = cols.shape
-    (sh, sw), (dh, dw) = strides, dilations
-    out = np.zeros(_padded_shape(input_shape, padding), cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
-            columns = slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
-            out[:, rows, columns, :] += cols[:, :, :, i, j, :]
-    (pt, _), (pl, _) = padding
-    return out[:, pt : pt + input_shape[1], pl : pl + input_shape[2], :]
 
 
 # --------------------------------------------------------------------- softmax
@@ -145,6 +125,11 @@ def _tap(i: int, j: int, out_hw: Pair, strides: Pair, dilations: Pair) -> tuple[
     return slice(i * dh, i * dh + (ho - 1) * sh + 1, sh), slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
 
 
+def _filter_taps(ksize: Pair, out_hw: Pair, strides: Pair, dilations: Pair) -> list:
+    """Per filter tap (row-major), ``(i, j, rows, columns)``: the padded input it reads for every output."""
+    return [(i, j, *_tap(i, j, out_hw, strides, dilations)) for i in range(ksize[0]) for j in range(ksize[1])]
+
+
 def _im2col(xp: np.ndarray, ksize: Pair, strides: Pair, dilations: Pair) -> tuple[np.ndarray, Pair]:
     """Every receptive field of padded NHWC ``xp`` as a matrix (N*Ho*Wo, kh*kw*C), and (Ho, Wo).
 
@@ -186,11 +171,9 @@ def _conv2d_backprop_input(
     w = filters.astype(wide, copy=False)
     out = np.zeros(_padded_shape(input_sizes, padding), wide)
     part = np.empty((n * ho * wo, c), wide)
-    for i in range(kh):
-        for j in range(kw):
-            np.matmul(grad.reshape(-1, o), w[i, j].T, out=part)
-            rows, columns = _tap(i, j, (ho, wo), strides, dilations)
-            out[:, rows, columns, :] += part.reshape(n, ho, wo, c)
+    for i, j, rows, columns in _filter_taps((kh, kw), (ho, wo), strides, dilations):
+        np.matmul(grad.reshape(-1, o), w[i, j].T, out=part)
+        out[:, rows, columns, :] += part.reshape(n, ho, wo, c)
     (pt, _), (pl, _) = padding
     return out[:, pt : pt + input_sizes[1], pl : pl + input_sizes[2], :].astype(dy.dtype, copy=False)
 
@@ -204,51 +187,71 @@ def _conv2d_backprop_filter(
     return grad.reshape(filter_sizes).astype(x.dtype, copy=False)
 
 
-def _depthwise_columns(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding, dilations: Pair):
-    """Receptive fields as (C, N*Ho*Wo, kh*kw), channel-major for a batched matmul."""
-    win = _windows(_pad(x, padding), ksize, strides, dilations)
-    n, ho, wo, c, kh, kw = win.shape
-    return win.transpose(3, 0, 1, 2, 4, 5).reshape(c, n * ho * wo, kh * kw), (n, ho, wo)
-
-
 def _depthwise_conv2d(
     x: np.ndarray, filters: np.ndarray, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
+    """Per channel multiplier k and filter tap, the tap's strided view of the whole batch times
+    the tap's per-channel weights, summed: 2*kh*kw passes over the output, each with C-long
+    inner runs (no column matrix: each output reads only kh*kw inputs of its own channel)."""
     wide = _wide(x.dtype)
     kh, kw, c, m = filters.shape
-    cols, (n, ho, wo) = _depthwise_columns(x.astype(wide, copy=False), (kh, kw), strides, padding, dilations)
-    per_channel = filters.astype(wide, copy=False).transpose(2, 0, 1, 3).reshape(c, kh * kw, m)
-    out = np.matmul(cols, per_channel)  # C, N*Ho*Wo, M
-    out = out.reshape(c, n, ho, wo, m).transpose(1, 2, 3, 0, 4).reshape(n, ho, wo, c * m)
-    return out.astype(x.dtype, copy=False)
-
-
-def _depthwise_dy(dy: np.ndarray, m: int) -> np.ndarray:
-    """Output gradient (N, Ho, Wo, C*M) as (C, N*Ho*Wo, M)."""
-    n, ho, wo, cm = dy.shape
-    return dy.reshape(n * ho * wo, cm // m, m).transpose(1, 0, 2)
+    xp = _pad(x.astype(wide, copy=False), padding)
+    w = filters.astype(wide, copy=False)
+    out_hw = (
+        _out_size(xp.shape[1], kh, strides[0], dilations[0]),
+        _out_size(xp.shape[2], kw, strides[1], dilations[1]),
+    )
+    out = np.empty((x.shape[0], *out_hw, c, m), wide)
+    part = np.empty((x.shape[0], *out_hw, c), wide)
+    taps = _filter_taps((kh, kw), out_hw, strides, dilations)
+    for k in range(m):
+        total = out[..., k]
+        for t, (i, j, rows, columns) in enumerate(taps):
+            if t == 0:
+                np.multiply(xp[:, rows, columns, :], w[i, j, :, k], out=total)
+            else:
+                np.multiply(xp[:, rows, columns, :], w[i, j, :, k], out=part)
+                total += part
+    return out.reshape(x.shape[0], *out_hw, c * m).astype(x.dtype, copy=False)
 
 
 def _depthwise_conv2d_backprop_input(
     filters: np.ndarray, dy: np.ndarray, input_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
+    """Per channel multiplier and filter tap, dy times the tap's weights added onto the pixels it read."""
     wide = _wide(dy.dtype)
     kh, kw, c, m = filters.shape
     n, ho, wo, _ = dy.shape
-    per_channel = filters.astype(wide, copy=False).transpose(2, 3, 0, 1).reshape(c, m, kh * kw)
-    cols = np.matmul(_depthwise_dy(dy.astype(wide, copy=False), m), per_channel)  # C, N*Ho*Wo, kh*kw
-    cols = cols.reshape(c, n, ho, wo, kh, kw).transpose(1, 2, 3, 4, 5, 0)
-    return _col2im(cols, input_sizes, strides, dilations, padding).astype(dy.dtype, copy=False)
+    grad = dy.astype(wide, copy=False).reshape(n, ho, wo, c, m)
+    w = filters.astype(wide, copy=False)
+    out = np.zeros(_padded_shape(input_sizes, padding), wide)
+    part = np.empty((n, ho, wo, c), wide)
+    for i, j, rows, columns in _filter_taps((kh, kw), (ho, wo), strides, dilations):
+        for k in range(m):
+            np.multiply(grad[..., k], w[i, j, :, k], out=part)
+            out[:, rows, columns, :] += part
+    (pt, _), (pl, _) = padding
+    return out[:, pt : pt + input_sizes[1], pl : pl + input_sizes[2], :].astype(dy.dtype, copy=False)
 
 
 def _depthwise_conv2d_backprop_filter(
     x: np.ndarray, dy: np.ndarray, filter_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
+    """Per tap and multiplier, the sum over every output pixel of input times gradient, channel by
+    channel (the pixel sum is one BLAS product with a ones vector)."""
     wide = _wide(x.dtype)
     kh, kw, c, m = filter_sizes
-    cols, _ = _depthwise_columns(x.astype(wide, copy=False), (kh, kw), strides, padding, dilations)
-    grad = np.matmul(cols.transpose(0, 2, 1), _depthwise_dy(dy.astype(wide, copy=False), m))  # C, kh*kw, M
-    return grad.reshape(c, kh, kw, m).transpose(1, 2, 0, 3).astype(x.dtype, copy=False)
+    n, ho, wo, _ = dy.shape
+    xp = _pad(x.astype(wide, copy=False), padding)
+    grad = dy.astype(wide, copy=False).reshape(n, ho, wo, c, m)
+    ones = np.ones(n * ho * wo, wide)
+    part = np.empty((n, ho, wo, c), wide)
+    out = np.empty(filter_sizes, wide)
+    for i, j, rows, columns in _filter_taps((kh, kw), (ho, wo), strides, dilations):
+        for k in range(m):
+            np.multiply(xp[:, rows, columns, :], grad[..., k], out=part)
+            out[i, j, :, k] = ones @ part.reshape(-1, c)
+    return out.astype(x.dtype, copy=False)
 
 
 # --------------------------------------------------------------------- pooling
@@ -262,7 +265,7 @@ def _pool_taps(padded_shape: tuple, ksize: Pair, strides: Pair) -> list[tuple[sl
         _out_size(padded_shape[1], ksize[0], strides[0], 1),
         _out_size(padded_shape[2], ksize[1], strides[1], 1),
     )
-    return [_tap(i, j, out_hw, strides, _NO_DILATION) for i in range(ksize[0]) for j in range(ksize[1])]
+    return [(rows, columns) for _, _, rows, columns in _filter_taps(ksize, out_hw, strides, _NO_DILATION)]
 
 
 def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> np.ndarray:
