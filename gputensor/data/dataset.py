@@ -1,4 +1,4 @@
-"""``gt.data.Dataset``: input pipelines with ``tf.data``'s names and semantics, run eagerly in Python.
+"""``gt.data.Dataset``: input pipelines with ``tf.data``'s names and semantics, run in Python (``map`` functions as traced graphs).
 
 Elements travel through the pipeline as NumPy arrays on the host (as ``tf.data``
 runs on the CPU) and become gt Tensors where user code sees them: when iterated,
@@ -510,7 +510,10 @@ class Dataset:
         """Applies ``map_func`` to each element, in order.
 
         A tuple element is passed as separate arguments (``map_func(x, y)``), any
-        other element as one argument, as TF does. ``num_parallel_calls`` is
+        other element as one argument, as TF does. As in TF, ``map_func`` is traced
+        into a graph (a ``gt.function``, AutoGraph included): its Python side effects
+        run when it is traced, its tensor ops at every element, and elements of a new
+        shape trace it again with that dim relaxed to None. ``num_parallel_calls`` is
         accepted and the calls run one after another (results are identical).
 
         >>> [int(x) for x in gt.data.Dataset.range(3).map(lambda x: x + 1)]
@@ -518,10 +521,11 @@ class Dataset:
         """
         if not callable(map_func):
             raise TypeError(f"Dataset.map: `map_func` must be callable, got {map_func!r}")
+        traced = _traced(map_func)
 
         def run() -> Iterator[Any]:
             for element in self._raw():
-                yield _normalize_structure(_call(map_func, element), list_is_tuple=True)
+                yield _normalize_structure(_call(traced, element), list_is_tuple=True)
 
         def spec() -> Any:
             for element in run():
@@ -755,6 +759,14 @@ def _check_generated(item: Any, signature: Any, specs: list) -> Any:
             )
         out.append(arr)
     return nest.pack_as(signature, out)
+
+
+def _traced(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` as tf.data runs dataset functions: a gt.function, relaxing dims that vary between
+    elements to None instead of tracing once per shape."""
+    from gputensor.graph.polymorphic_function import function  # graphs load lazily
+
+    return function(fn, reduce_retracing=True)
 
 
 def _call(fn: Callable[..., Any], element: Any) -> Any:

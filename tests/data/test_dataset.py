@@ -321,3 +321,32 @@ def test_abandoned_prefetch_iteration_stops_its_thread():
 
 def test_an_infinite_dataset_is_truthy():
     assert bool(Dataset.range(2).repeat())
+
+
+def test_map_functions_are_traced_like_tf_data():
+    calls = []
+
+    def f(x):
+        calls.append(1)  # a Python side effect: runs when the function is traced
+        if x % 2 == 0:  # a tensor condition: AutoGraph makes it graph control flow
+            return x * 10
+        return -x
+
+    assert as_lists(Dataset.range(6).map(f)) == [0, -1, 20, -3, 40, -5]
+    assert len(calls) == 1
+
+
+def test_map_over_elements_of_varying_shape_relaxes_the_dim_instead_of_tracing_each():
+    calls = []
+
+    def gen():
+        for n in range(1, 7):
+            yield np.arange(n, dtype=np.float32)
+
+    def total(x):
+        calls.append(1)
+        return gt.reduce_sum(x)
+
+    ds = Dataset.from_generator(gen, output_signature=gt.TensorSpec([None], gt.float32)).map(total)
+    assert as_lists(ds) == [sum(range(n)) for n in range(1, 7)]
+    assert len(calls) == 2  # the first shape, then once with the dim relaxed to None
