@@ -537,7 +537,7 @@ class Dataset:
         return Dataset(run, spec, self._card)
 
     def filter(self, predicate: Callable[..., Any], name: str | None = None) -> Dataset:
-        """Keeps the elements for which ``predicate`` returns a scalar True.
+        """Keeps the elements for which ``predicate`` returns a scalar True (traced like ``map``'s function).
 
         Raises:
           ValueError: (while iterating) if ``predicate`` does not return a scalar bool.
@@ -546,9 +546,11 @@ class Dataset:
         [0, 2, 4]
         """
 
+        traced = _traced(predicate)
+
         def run() -> Iterator[Any]:
             for element in self._raw():
-                keep = _call(predicate, element)
+                keep = _call(traced, element)
                 arr = np.asarray(keep)
                 if arr.shape != () or arr.dtype != np.bool_:
                     raise ValueError(
