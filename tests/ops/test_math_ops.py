@@ -363,12 +363,16 @@ def test_sum_over_random_axes_agrees_with_numpy(data):
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-12)])
 @pytest.mark.parametrize("axes", [(0,), (0, 1), (0, 1, 2)])
 @pytest.mark.parametrize("keepdims", [False, True])
-def test_sum_of_leading_axes_of_a_large_float_array_matches_float64(device, rng, dtype, tol, axes, keepdims):
+def test_sum_and_mean_of_leading_axes_of_a_large_float_array_match_float64(
+    device, rng, dtype, tol, axes, keepdims
+):
     # The size of a conv bias gradient: the CPU sums leading axes as one BLAS product.
     x = rng.standard_normal((16, 13, 13, 8)).astype(dtype)
     x[3, 4, 5, 1], x[0, 0, 0, 2], x[1, 1, 1, 3], x[2, 2, 2, 3] = np.nan, np.inf, np.inf, -np.inf
-    got = gt.reduce_sum(gt.constant(x), axis=list(axes), keepdims=keepdims).numpy()
     with np.errstate(invalid="ignore"):  # inf + -inf in the reference
         want = np.sum(x.astype(np.float64), axis=axes, keepdims=keepdims)
-    assert got.dtype == dtype and got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 100)
+    rows = np.prod([x.shape[a] for a in axes])
+    for reduce, scale in ((gt.reduce_sum, 1), (gt.reduce_mean, rows)):
+        got = reduce(gt.constant(x), axis=list(axes), keepdims=keepdims).numpy()
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want / scale, rtol=tol, atol=tol * 100 / scale)

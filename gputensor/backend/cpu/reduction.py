@@ -50,6 +50,8 @@ def _mean(x: Any, axis: Any, keepdims: bool) -> Any:
         raise TypeError("reduce_mean does not take bool tensors; cast to a number type first")
     if x.size == 0:
         return np.full(_reduced_shape(x.shape, axis, keepdims), np.nan, dtype=x.dtype)
+    if _leading_axes(x, axis):  # batch-norm statistics of NHWC activations: see _sum
+        return _sum(x, axis, keepdims) / x.dtype.type(np.prod(x.shape[: len(axis)]))
     acc = np.float32 if x.dtype.itemsize < 4 and x.dtype.kind == "f" else None  # float16: f32 sum
     return np.mean(x, axis=axis, keepdims=keepdims, dtype=acc).astype(x.dtype, copy=False)
 
