@@ -334,9 +334,18 @@ def _emit_while(w: _Writer, node: Any, ins: list[str], target: Any) -> list[str]
         onnx.helper.make_tensor_value_info(cond_in, onnx.TensorProto.BOOL, []),
     ] + [_value_info(v, s) for v, s in zip(carried, specs)]
     results = [(again, value.cond.output_symbols[0])] + list(zip(new_vars, specs))
+    if value.stack:  # a gradient's forward loop: the entry values as scan outputs, stacked by Loop
+        results += [(v, _Scanned(s)) for v, s in zip(carried, specs)]
     body = _subgraph(body_w, results, "loop_body", graph_inputs)
     trip = "" if value.maximum is None else w.constant(np.asarray(value.maximum, np.int64), "trip_count")
-    return w.node("Loop", [trip, keep_going, *loop_vars], n, body=body)
+    return w.node("Loop", [trip, keep_going, *loop_vars], len(node.outputs), body=body)
+
+
+class _Scanned:
+    """The type of one iteration's scan output: a loop variable's shape and dtype."""
+
+    def __init__(self, sym: Any) -> None:
+        self.shape, self.dtype = sym.shape, sym.dtype
 
 
 def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list) -> Any:

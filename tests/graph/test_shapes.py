@@ -296,3 +296,24 @@ def test_saved_model_of_a_none_dim_function(tmp_path, rng):
         np.testing.assert_allclose(loaded(gt.constant(a)).numpy(), (a @ w).reshape(-1), rtol=1e-5)
     with pytest.raises(ValueError, match="no saved signature matches"):
         loaded(gt.zeros([2, 4]))
+
+
+def test_gather_gradient_along_an_unknown_leading_dim(rng):
+    # The rows' gradient is added into zeros of the params' run-time shape (IndexedSlices
+    # need a known dense shape); repeated indices add up.
+    w = _f32(rng, 3, 2)
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 2])])
+    def f(a):
+        with gt.GradientTape() as tape:
+            tape.watch(a)
+            y = gt.reduce_sum(gt.gather(a, [0, 2, 0]) * w)
+        return tape.gradient(y, a)
+
+    for n in (3, 5):
+        want = np.zeros((n, 2), np.float32)
+        np.add.at(want, [0, 2, 0], w)
+        got = f(gt.constant(_f32(rng, n, 2)))
+        assert got.shape == (n, 2)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    assert f.experimental_get_tracing_count() == 1
