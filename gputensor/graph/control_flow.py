@@ -19,11 +19,11 @@ one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow
   the branch's program, variable writes and prints left out) under a tape, then
   differentiates them. Every captured tensor (and every variable read in a branch,
   which is read before the node and captured while a tape records) gets a gradient.
-- While: a forward While that also outputs, per loop variable, its values entering
-  each iteration stacked along a new leading axis of run-time size (`_While.stacking`),
-  then a backward While over k = n-1 .. 0 that reads iteration k's entry values from
-  the stacks and applies the body's gradient there (the body's ops recomputed once
-  under a tape). That is 3n body evaluations in all (the loop, the stacking loop, the
+- While: a forward While that also outputs, per loop variable the gradient reads, its
+  values entering each iteration stacked along a new leading axis of run-time size
+  (`_While.stacking`), then a backward While over k = n-1 .. 0 that reads iteration
+  k's entry values from the stacks and applies the body's gradient there (the body's
+  ops recomputed once under a tape). That is 3n body evaluations in all (the loop, the stacking loop, the
   backward loop) and O(n) memory for the stacks, as TF's while_v2 keeps every
   iteration's values on TensorList stacks.
 
@@ -354,11 +354,12 @@ class _While:
     inputs are among the node's (the node's inputs are ``(*loop_vars, *captures)``), and
     the bound on iterations.
 
-    With ``stack`` (a gradient's forward loop, see `_while_grad`) the node has ``2 * n_vars``
-    outputs: the loop variables after the loop, then per loop variable the values it had
-    entering each iteration, stacked along a new leading axis of unknown size (one row per
-    iteration run; zero rows when the loop does not run). That keeps O(n) values, as TF's
-    while_v2 keeps them on TensorList stacks.
+    With ``stack`` (a gradient's forward loop, see `_while_grad`: the positions of the loop
+    variables to stack) the node outputs the loop variables after the loop, then per
+    position in ``stack`` the values that variable had entering each iteration, stacked
+    along a new leading axis of unknown size (one row per iteration run; zero rows when the
+    loop does not run). That keeps O(n) values, as TF's while_v2 keeps them on TensorList
+    stacks.
     """
 
     def __init__(
@@ -369,18 +370,18 @@ class _While:
         body_at: list,
         n_vars: int,
         maximum: int | None,
-        stack: bool = False,
+        stack: tuple | None = None,
     ) -> None:
         self.cond, self.body = cond_p, body_p
         self.cond_at, self.body_at = list(cond_at), list(body_at)
         self.n_vars = n_vars
         self.maximum = maximum
-        self.stack = stack
+        self.stack = None if stack is None else tuple(stack)
         self.specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in body_p.output_symbols]
-        if stack:
-            self.specs += [Spec((None, *s.shape), s.dtype) for s in self.specs]
+        if self.stack is not None:
+            self.specs += [Spec((None, *self.specs[k].shape), self.specs[k].dtype) for k in self.stack]
         self._pure: _While | None = None
-        self._stacking: _While | None = None
+        self._stacking: dict[tuple, _While] = {}
 
     def pure(self) -> _While:
         if self._pure is None:
@@ -394,15 +395,15 @@ class _While:
             self._pure._pure = self._pure
         return self._pure
 
-    def stacking(self) -> _While:
-        """This loop as a node that also outputs the stacked entry values of its variables."""
-        if self.stack:
+    def stacking(self, which: tuple) -> _While:
+        """This loop as a node that also outputs the stacked entry values of variables ``which``."""
+        if self.stack == which:
             return self
-        if self._stacking is None:
-            self._stacking = _While(
-                self.cond, self.body, self.cond_at, self.body_at, self.n_vars, self.maximum, True
+        if which not in self._stacking:
+            self._stacking[which] = _While(
+                self.cond, self.body, self.cond_at, self.body_at, self.n_vars, self.maximum, which
             )
-        return self._stacking
+        return self._stacking[which]
 
     def programs(self) -> list:
         return [self.cond, self.body]
@@ -419,9 +420,7 @@ class _While:
             i += 1
         if stacked is None:
             return _result(values, self.n_vars)
-        return tuple(values) + tuple(
-            stacked(k, [e[k] for e in entries], last) for k, last in enumerate(values)
-        )
+        return tuple(values) + tuple(stacked(k, [e[k] for e in entries], values[k]) for k in self.stack)
 
     def _stack_arrays(self, k: int, rows: list, last: Any) -> Any:
         """Loop variable ``k``'s entry values as one array with a leading axis of ``len(rows)``."""
@@ -429,8 +428,17 @@ class _While:
 
         device = self.body.graph.target
         if not rows:
-            spec = self.specs[k]
-            return device.backend.from_host(np.zeros((0, *last.shape), spec.dtype.np_dtype))
+            return device.backend.from_host(np.zeros((0, *last.shape), self.specs[k].dtype.np_dtype))
+        first = tuple(rows[0].shape)
+        for i, r in enumerate(rows):
+            if tuple(r.shape) != first:
+                raise InvalidArgumentError(
+                    f"while_loop gradient: loop variable {k} enters iteration 0 with shape {first} but "
+                    f"iteration {i} with shape {tuple(r.shape)} (a None dim that changes size); the "
+                    "gradient stacks each iteration's values, so they must keep one shape: keep the "
+                    "variable's size fixed (pad it to a maximum) inside the loop",
+                    "While",
+                )
         reshape = device.kernel(array_ops._RESHAPE)
         parts = [reshape(r, shape=(1, *r.shape)) for r in rows]
         return parts[0] if len(parts) == 1 else device.kernel(array_ops._CONCAT)(*parts, axis=0)
@@ -448,7 +456,7 @@ class _While:
             list(arrays[:n]),
             list(arrays[n:]),
             executor.run_arrays,
-            self._stack_arrays if self.stack else None,
+            None if self.stack is None else self._stack_arrays,
         )
 
     def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
@@ -459,7 +467,7 @@ class _While:
         n = self.n_vars
         run = replay if replaying else executor.run_recorded
         return self._loop(
-            list(tensors[:n]), list(tensors[n:]), run, self._stack_tensors if self.stack else None
+            list(tensors[:n]), list(tensors[n:]), run, None if self.stack is None else self._stack_tensors
         )
 
 
@@ -685,23 +693,30 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     if not fv:
         return result
     seeds = [grads[i] if grads[i] is not None else _zeros(outputs[i]) for i in fv]
-    if value.stack:
-        stacks = list(outputs[n:])
-        stack_grads = [grads[n + i] for i in fv]
-    else:
-        stacks = list(run_stacking(value.stacking(), [*init, *caps])[n:])
-        stack_grads = [None] * len(fv)
-    count = array_ops.shape(stacks[0])[0]
+    # The body's ops the floating outputs need, and the loop variables they read: only those
+    # (and the floating ones, whose gradients are carried) are stacked. A counter or a list of
+    # indices growing along a None dim that the gradient does not read is left out.
+    body, read = _slice_for(value.body, n, fv)
+    if value.stack is None:
+        which = tuple(sorted(set(fv) | set(read)))
+        stacked = run_stacking(value.stacking(which), [*init, *caps])[n:]
+        stack_grads: list = [None] * len(fv)
+    else:  # differentiating a gradient's stacking loop: it holds its own stacks
+        which, stacked = value.stack, outputs[n:]
+        stack_grads = [grads[n + which.index(i)] if i in which else None for i in fv]
+    stacks = dict(zip(which, stacked))
+    count = array_ops.shape(stacked[0])[0]
     nf = len(fv)
 
     def step(*vals: Tensor) -> list:
-        return replay(value.body, list(vals) + [caps[i] for i in value.body_at])
+        return replay(body, list(vals) + [caps[i] for i in value.body_at])
 
     def backward(k: Tensor, *rest: Tensor) -> tuple:
         g, acc = list(rest[:nf]), list(rest[nf:])
-        at_k = [array_ops.gather(s, k) for s in stacks]  # the loop variables entering iteration k
+        # The loop variables entering iteration k (None for those the gradient does not read).
+        at_k = [array_ops.gather(stacks[i], k) if i in stacks else None for i in range(n)]
         sources = [at_k[i] for i in fv] + [caps[j] for j in want]
-        got = _vjp(step, at_k, sources, fv, g, sources)
+        got = _vjp(step, at_k, sources, list(range(nf)), g, sources)
         g = [d if sg is None else d + array_ops.gather(sg, k) for d, sg in zip(got[:nf], stack_grads)]
         return (k - 1, *g, *[a + b for a, b in zip(acc, got[nf:])])
 
@@ -711,6 +726,23 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     for j, g in zip(want, out[1 + nf :]):
         result[n + j] = g
     return result
+
+
+def _slice_for(program: executor.Program, n: int, keep: list) -> tuple:
+    """``program`` cut down to the nodes its outputs ``keep`` depend on (its placeholders all
+    kept), and which of its first ``n`` inputs (the loop variables) those nodes read."""
+    needed = {id(program.output_symbols[i]) for i in keep}
+    kept = []
+    for node, *_ in reversed(program.steps):
+        if node.type == "Placeholder":
+            kept.append(node)
+        elif any(id(o) in needed for o in node.outputs):
+            kept.append(node)
+            needed.update(id(s) for s in node.inputs)
+    kept.reverse()
+    outputs = [program.output_symbols[i] for i in keep]
+    read = [i for i, sym in enumerate(program.graph.inputs[:n]) if id(sym) in needed]
+    return executor.Program(program.graph, kept, outputs, fuse=False), read
 
 
 def run_stacking(value: _While, tensors: list) -> list:

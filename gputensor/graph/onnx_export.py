@@ -334,8 +334,8 @@ def _emit_while(w: _Writer, node: Any, ins: list[str], target: Any) -> list[str]
         onnx.helper.make_tensor_value_info(cond_in, onnx.TensorProto.BOOL, []),
     ] + [_value_info(v, s) for v, s in zip(carried, specs)]
     results = [(again, value.cond.output_symbols[0])] + list(zip(new_vars, specs))
-    if value.stack:  # a gradient's forward loop: the entry values as scan outputs, stacked by Loop
-        results += [(v, _Scanned(s)) for v, s in zip(carried, specs)]
+    if value.stack is not None:  # a gradient's forward loop: entry values as scan outputs (stacked)
+        results += [(carried[k], _Scanned(specs[k])) for k in value.stack]
     body = _subgraph(body_w, results, "loop_body", graph_inputs)
     trip = "" if value.maximum is None else w.constant(np.asarray(value.maximum, np.int64), "trip_count")
     return w.node("Loop", [trip, keep_going, *loop_vars], len(node.outputs), body=body)

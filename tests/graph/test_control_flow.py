@@ -394,3 +394,32 @@ def test_second_order_gradients_of_a_loop_run_a_count_known_at_run_time(n):
     # (zero iterations leave g unconnected to x at run time: zeros, not None, asked for)
     second = outer.gradient(g, xt, unconnected_gradients="zero")
     np.testing.assert_allclose(second.numpy(), want, rtol=1e-10)
+
+
+def test_a_loop_variable_the_gradient_does_not_read_may_change_size():
+    # ids grows along its None dim each iteration: it cannot be stacked, and needs not be (the
+    # floating output does not depend on it), so the gradient stacks only i and s.
+    @gt.function(input_signature=[gt.TensorSpec([2], gt.float64), gt.TensorSpec([None], gt.int32)])
+    def f(x, ids):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            _, s, ids = gt.while_loop(
+                lambda i, s, ids: i < 3,
+                lambda i, s, ids: (
+                    i + 1,
+                    s * x + gt.cast(i, gt.float64),
+                    gt.concat([ids, gt.reshape(i, [1])], 0),
+                ),
+                (0, x, ids),
+            )
+            y = gt.reduce_sum(s)
+        return tape.gradient(y, x), ids
+
+    x = np.array([0.5, 2.0])
+    g, ids = f(gt.constant(x), gt.constant([7]))
+    np.testing.assert_array_equal(ids.numpy(), [7, 0, 1, 2])
+    # s = ((x*x + 0)*x + 1)*x + 2 = x^4 + x: ds/dx = 4x^3 + 1
+    np.testing.assert_allclose(g.numpy(), 4 * x**3 + 1, rtol=1e-12)
+    ops = f.get_concrete_function().graph.get_operations()
+    stacking = [op for op in ops if op.type == "While" and len(op.outputs) > 3]
+    assert [len(op.outputs) for op in stacking] == [5]  # 3 loop variables, then 2 stacks (i, s)
