@@ -148,6 +148,18 @@ def _concat(inputs, attrs, y, dy):
 
 
 # ------------------------------------------------------------------ slicing
+# Slices along None dims: the gradient resolves the same spec on each call's shape.
+@register_gradient("dynamic_strided_slice", replayable=True)
+def _dynamic_strided_slice(inputs, attrs, y, dy):
+    (x,) = inputs
+    return (execute(OPS["dynamic_strided_slice_grad"], (x, dy), {**attrs, "static_shape": shape(x)}),)
+
+
+@register_gradient("dynamic_strided_slice_grad", replayable=True)
+def _dynamic_strided_slice_grad(inputs, attrs, y, ddx):
+    return None, execute(OPS["dynamic_strided_slice"], (ddx,), {**attrs, "static_shape": shape(inputs[1])})
+
+
 @register_gradient("strided_slice", replayable=True)
 def _strided_slice(inputs, attrs, y, dy):
     (x,) = inputs
