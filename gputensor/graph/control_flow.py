@@ -12,20 +12,20 @@ shapes and dtypes unchanged.
 Gradients. A tape around a function call differentiates through the branch taken
 and the iterations run: the recorded executor runs the branch programs op by op
 (`run_tensors`). A tape *inside* a function records the If or While node itself as
-one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow,
-by recomputation rather than by keeping intermediates:
+one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow:
 
 - If: an If node on the same condition whose branches are the gradients of the
   branches. Each gradient branch recomputes its branch's forward ops (replayed from
   the branch's program, variable writes and prints left out) under a tape, then
   differentiates them. Every captured tensor (and every variable read in a branch,
   which is read before the node and captured while a tape records) gets a gradient.
-- While: the number of iterations is counted by running the loop again, then a
-  While node runs backwards over the iterations k = n-1 .. 0; iteration k
-  recomputes the loop variables of step k from the initial ones (k body steps) and
-  applies the body's gradient there. That is O(n^2) body evaluations for n
-  iterations and O(1) extra memory; TF keeps every iteration's values on stacks
-  instead (O(n) time, O(n) memory).
+- While: a forward While that also outputs, per loop variable the gradient reads, its
+  values entering each iteration stacked along a new leading axis of run-time size
+  (`_While.stacking`), then a backward While over k = n-1 .. 0 that reads iteration
+  k's entry values from the stacks and applies the body's gradient there (the body's
+  ops recomputed once under a tape). That is 3n body evaluations in all (the loop, the stacking loop, the
+  backward loop) and O(n) memory for the stacks, as TF's while_v2 keeps every
+  iteration's values on TensorList stacks.
 
 Both are built of gt.cond, gt.while_loop and GradientTape, so they differentiate
 again (higher-order gradients) and save and export like any other control flow.
@@ -36,6 +36,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from gputensor.autodiff import nest
 from gputensor.errors import InvalidArgumentError, UnimplementedError
@@ -350,7 +352,15 @@ def cond(
 class _While:
     """What a While node runs: the condition's and body's programs, where their captured
     inputs are among the node's (the node's inputs are ``(*loop_vars, *captures)``), and
-    the bound on iterations."""
+    the bound on iterations.
+
+    With ``stack`` (a gradient's forward loop, see `_while_grad`: the positions of the loop
+    variables to stack) the node outputs the loop variables after the loop, then per
+    position in ``stack`` the values that variable had entering each iteration, stacked
+    along a new leading axis of unknown size (one row per iteration run; zero rows when the
+    loop does not run). That keeps O(n) values, as TF's while_v2 keeps them on TensorList
+    stacks.
+    """
 
     def __init__(
         self,
@@ -360,45 +370,105 @@ class _While:
         body_at: list,
         n_vars: int,
         maximum: int | None,
+        stack: tuple | None = None,
     ) -> None:
         self.cond, self.body = cond_p, body_p
         self.cond_at, self.body_at = list(cond_at), list(body_at)
         self.n_vars = n_vars
         self.maximum = maximum
+        self.stack = None if stack is None else tuple(stack)
         self.specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in body_p.output_symbols]
+        if self.stack is not None:
+            self.specs += [Spec((None, *self.specs[k].shape), self.specs[k].dtype) for k in self.stack]
         self._pure: _While | None = None
+        self._stacking: dict[tuple, _While] = {}
 
     def pure(self) -> _While:
         if self._pure is None:
             c, b = pure(self.cond), pure(self.body)
             same = c is self.cond and b is self.body
-            self._pure = self if same else _While(c, b, self.cond_at, self.body_at, self.n_vars, self.maximum)
+            self._pure = (
+                self
+                if same
+                else _While(c, b, self.cond_at, self.body_at, self.n_vars, self.maximum, self.stack)
+            )
             self._pure._pure = self._pure
         return self._pure
+
+    def stacking(self, which: tuple) -> _While:
+        """This loop as a node that also outputs the stacked entry values of variables ``which``."""
+        if self.stack == which:
+            return self
+        if which not in self._stacking:
+            self._stacking[which] = _While(
+                self.cond, self.body, self.cond_at, self.body_at, self.n_vars, self.maximum, which
+            )
+        return self._stacking[which]
 
     def programs(self) -> list:
         return [self.cond, self.body]
 
-    def _loop(self, values: list, caps: list, run: Callable) -> Any:
+    def _loop(self, values: list, caps: list, run: Callable, stacked: Callable | None = None) -> Any:
         cond_caps = [caps[i] for i in self.cond_at]
         body_caps = [caps[i] for i in self.body_at]
+        entries: list = []
         i = 0
         while (self.maximum is None or i < self.maximum) and bool(run(self.cond, values + cond_caps)[0]):
+            if stacked is not None:
+                entries.append(values)
             values = list(run(self.body, values + body_caps))
             i += 1
-        return _result(values, self.n_vars)
+        if stacked is None:
+            return _result(values, self.n_vars)
+        return tuple(values) + tuple(stacked(k, [e[k] for e in entries], values[k]) for k in self.stack)
+
+    def _stack_arrays(self, k: int, rows: list, last: Any) -> Any:
+        """Loop variable ``k``'s entry values as one array with a leading axis of ``len(rows)``."""
+        from gputensor.ops import array_ops
+
+        device = self.body.graph.target
+        if not rows:
+            return device.backend.from_host(np.zeros((0, *last.shape), self.specs[k].dtype.np_dtype))
+        first = tuple(rows[0].shape)
+        for i, r in enumerate(rows):
+            if tuple(r.shape) != first:
+                raise InvalidArgumentError(
+                    f"while_loop gradient: loop variable {k} enters iteration 0 with shape {first} but "
+                    f"iteration {i} with shape {tuple(r.shape)} (a None dim that changes size); the "
+                    "gradient stacks each iteration's values, so they must keep one shape: keep the "
+                    "variable's size fixed (pad it to a maximum) inside the loop",
+                    "While",
+                )
+        reshape = device.kernel(array_ops._RESHAPE)
+        parts = [reshape(r, shape=(1, *r.shape)) for r in rows]
+        return parts[0] if len(parts) == 1 else device.kernel(array_ops._CONCAT)(*parts, axis=0)
+
+    def _stack_tensors(self, k: int, rows: list, last: Tensor) -> Tensor:
+        from gputensor.ops import array_ops
+
+        if not rows:
+            return array_ops.zeros((0, *last.shape), last.dtype)
+        return array_ops.stack(rows)
 
     def run_arrays(self, *arrays: Any) -> Any:
         n = self.n_vars
-        return self._loop(list(arrays[:n]), list(arrays[n:]), executor.run_arrays)
+        return self._loop(
+            list(arrays[:n]),
+            list(arrays[n:]),
+            executor.run_arrays,
+            None if self.stack is None else self._stack_arrays,
+        )
 
     def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
+        n_out = len(self.specs)
         if any(_is_symbol(t) for t in tensors):  # a gradient recomputing a graph holding this node
             node_value = self.pure() if replaying else self
-            return _result(_emit("While", node_value, tensors, self.specs), self.n_vars)
+            return _result(_emit("While", node_value, tensors, self.specs), n_out)
         n = self.n_vars
         run = replay if replaying else executor.run_recorded
-        return self._loop(list(tensors[:n]), list(tensors[n:]), run)
+        return self._loop(
+            list(tensors[:n]), list(tensors[n:]), run, None if self.stack is None else self._stack_tensors
+        )
 
 
 def _assigned(graph: Graph) -> set[int]:
@@ -420,8 +490,9 @@ def while_loop(
 
     Inside a gt.function the loop is a While node (its condition and body traced
     once); the body must return the loop variables with unchanged shapes and dtypes.
-    A GradientTape inside the function differentiates through it (by recomputation:
-    O(n^2) body evaluations for n iterations; see the module docstring).
+    A GradientTape inside the function differentiates through it (the loop variables
+    entering each iteration are stacked: O(n) body evaluations and memory for n
+    iterations; see the module docstring).
 
     Args:
       cond: a function of the loop variables returning a scalar bool.
@@ -601,7 +672,16 @@ def _if_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
 
 
 def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
+    """The gradient of a While node: a forward While that stacks the loop variables entering
+    each iteration (`_While.stacking`), then a backward While over k = n-1 .. 0 that reads
+    iteration k's entry values from the stacks and applies the body's gradient there (the
+    body's ops recomputed once, under a tape). O(n) body evaluations and O(n) stacked values
+    for n iterations, as TF's while_v2.
+
+    The gradient of a stacking While (second order) is the same backward loop, its own
+    stacks as the entry values and the stacks' gradients added to iteration k's."""
     from gputensor.autodiff.registry import skip_input
+    from gputensor.ops import array_ops
 
     _refuse_written_reads("while_loop", attrs["cf"].programs())
     value: _While = attrs["cf"].pure()
@@ -613,29 +693,32 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     if not fv:
         return result
     seeds = [grads[i] if grads[i] is not None else _zeros(outputs[i]) for i in fv]
+    # The body's ops the floating outputs need, and the loop variables they read: only those
+    # (and the floating ones, whose gradients are carried) are stacked. A counter or a list of
+    # indices growing along a None dim that the gradient does not read is left out.
+    body, read = _slice_for(value.body, n, fv)
+    if value.stack is None:
+        which = tuple(sorted(set(fv) | set(read)))
+        stacked = run_stacking(value.stacking(which), [*init, *caps])[n:]
+        stack_grads: list = [None] * len(fv)
+    else:  # differentiating a gradient's stacking loop: it holds its own stacks
+        which, stacked = value.stack, outputs[n:]
+        stack_grads = [grads[n + which.index(i)] if i in which else None for i in fv]
+    stacks = dict(zip(which, stacked))
+    count = array_ops.shape(stacked[0])[0]
+    nf = len(fv)
 
     def step(*vals: Tensor) -> list:
-        return replay(value.body, list(vals) + [caps[i] for i in value.body_at])
-
-    def test(*vals: Tensor) -> Tensor:
-        return replay(value.cond, list(vals) + [caps[i] for i in value.cond_at])[0]
-
-    # How many iterations the forward loop ran: the loop again, counting.
-    count = while_loop(
-        lambda c, *v: test(*v),
-        lambda c, *v: (c + 1, *step(*v)),
-        (0, *init),
-        maximum_iterations=value.maximum,
-    )[0]
-    nf = len(fv)
+        return replay(body, list(vals) + [caps[i] for i in value.body_at])
 
     def backward(k: Tensor, *rest: Tensor) -> tuple:
         g, acc = list(rest[:nf]), list(rest[nf:])
-        # The loop variables entering iteration k: k body steps from the initial ones.
-        at_k = while_loop(lambda j, *v: j < k, lambda j, *v: (j + 1, *step(*v)), (0, *init))[1:]
+        # The loop variables entering iteration k (None for those the gradient does not read).
+        at_k = [array_ops.gather(stacks[i], k) if i in stacks else None for i in range(n)]
         sources = [at_k[i] for i in fv] + [caps[j] for j in want]
-        got = _vjp(step, list(at_k), sources, fv, g, sources)
-        return (k - 1, *got[:nf], *[a + b for a, b in zip(acc, got[nf:])])
+        got = _vjp(step, at_k, sources, list(range(nf)), g, sources)
+        g = [d if sg is None else d + array_ops.gather(sg, k) for d, sg in zip(got[:nf], stack_grads)]
+        return (k - 1, *g, *[a + b for a, b in zip(acc, got[nf:])])
 
     out = while_loop(lambda k, *rest: k >= 0, backward, (count - 1, *seeds, *[_zeros(caps[j]) for j in want]))
     for i, g in zip(fv, out[1 : 1 + nf]):
@@ -643,6 +726,29 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     for j, g in zip(want, out[1 + nf :]):
         result[n + j] = g
     return result
+
+
+def _slice_for(program: executor.Program, n: int, keep: list) -> tuple:
+    """``program`` cut down to the nodes its outputs ``keep`` depend on (its placeholders all
+    kept), and which of its first ``n`` inputs (the loop variables) those nodes read."""
+    needed = {id(program.output_symbols[i]) for i in keep}
+    kept = []
+    for node, *_ in reversed(program.steps):
+        if node.type == "Placeholder":
+            kept.append(node)
+        elif any(id(o) in needed for o in node.outputs):
+            kept.append(node)
+            needed.update(id(s) for s in node.inputs)
+    kept.reverse()
+    outputs = [program.output_symbols[i] for i in keep]
+    read = [i for i, sym in enumerate(program.graph.inputs[:n]) if id(sym) in needed]
+    return executor.Program(program.graph, kept, outputs, fuse=False), read
+
+
+def run_stacking(value: _While, tensors: list) -> list:
+    """Adds a stacking While node (``value``) on ``tensors`` to the graph being built, recorded
+    on the active tapes (a higher-order gradient differentiates it); its output tensors."""
+    return _emit("While", value, tensors, value.specs)
 
 
 IF_OP.grad = _if_grad

@@ -184,6 +184,8 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
             "Slice", [ins[0], w.ints(begin), w.ints(ends), w.ints(range(len(begin))), w.ints(strides)]
         )
         return [w.one("Reshape", [sliced, w.ints(a["shape"])])]
+    if t == "dynamic_strided_slice":
+        return [_dynamic_slice(w, ins[0], a)]
     if t == "pad" and a["mode"] in ("constant", "reflect"):
         pads = [p[0] for p in a["paddings"]] + [p[1] for p in a["paddings"]]
         extra = (
@@ -206,6 +208,31 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
         f"gt.onnx.export: op {t!r} has no ONNX form in this exporter yet; the graph cannot be exported",
         t,
     )
+
+
+def _dynamic_slice(w: _Writer, x: str, a: dict) -> str:
+    """A slice along None dims: ONNX Slice clamps its bounds to each run's shape as Python
+    slices do; masked bounds are the int64 extremes; shrunk dims are squeezed, new ones added."""
+    big, small = 2**63 - 1, -(2**63)
+    starts, ends, steps, shrunk = [], [], [], []
+    for d, (b, e, s, bm, em, shrink) in enumerate(a["dense"]):
+        if shrink:
+            starts.append(b)
+            ends.append(big if b == -1 else b + 1)
+            steps.append(1)
+            shrunk.append(d)
+            continue
+        starts.append((0 if s > 0 else big) if bm else b)
+        ends.append((big if s > 0 else small) if em else e)
+        steps.append(s)
+    rank = len(a["dense"])
+    y = w.one("Slice", [x, w.ints(starts), w.ints(ends), w.ints(range(rank)), w.ints(steps)])
+    if shrunk:
+        y = w.one("Squeeze", [y, w.ints(shrunk)])
+    new = [i for i, f in enumerate(f for f in a["final"] if f != -2) if f == -1]  # array_ops' _NEW, _SHRINK
+    if new:
+        y = w.one("Unsqueeze", [y, w.ints(new)])
+    return y
 
 
 def _swap_last(rank: int) -> list[int]:
@@ -334,9 +361,18 @@ def _emit_while(w: _Writer, node: Any, ins: list[str], target: Any) -> list[str]
         onnx.helper.make_tensor_value_info(cond_in, onnx.TensorProto.BOOL, []),
     ] + [_value_info(v, s) for v, s in zip(carried, specs)]
     results = [(again, value.cond.output_symbols[0])] + list(zip(new_vars, specs))
+    if value.stack is not None:  # a gradient's forward loop: entry values as scan outputs (stacked)
+        results += [(carried[k], _Scanned(specs[k])) for k in value.stack]
     body = _subgraph(body_w, results, "loop_body", graph_inputs)
     trip = "" if value.maximum is None else w.constant(np.asarray(value.maximum, np.int64), "trip_count")
-    return w.node("Loop", [trip, keep_going, *loop_vars], n, body=body)
+    return w.node("Loop", [trip, keep_going, *loop_vars], len(node.outputs), body=body)
+
+
+class _Scanned:
+    """The type of one iteration's scan output: a loop variable's shape and dtype."""
+
+    def __init__(self, sym: Any) -> None:
+        self.shape, self.dtype = sym.shape, sym.dtype
 
 
 def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list) -> Any:

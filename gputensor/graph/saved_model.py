@@ -19,7 +19,9 @@ the loaded functions:
   captured tensors) adds ``"cond"`` and ``"body"`` (sub-graphs whose first
   placeholders are the loop variables), ``"cond_at"``/``"body_at"`` (per further
   placeholder, its position among the captured inputs) and ``"maximum_iterations"``
-  (an int or null). Op types are the op table's names.
+  (an int or null); a gradient's forward loop, whose outputs are the loop variables and
+  then the stacked entry values of some of them, adds ``"stack"``: their positions. Op
+  types are the op table's names.
 - ``variables.npz``: ``v0, v1, ...``, the variables' values; ``constants.npz``:
   ``c0, c1, ...``, the graphs' constants.
 
@@ -201,6 +203,8 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
             entry["body"] = _save_program(v.body, variables, constants)
             entry["cond_at"], entry["body_at"] = v.cond_at, v.body_at
             entry["maximum_iterations"] = v.maximum
+            if v.stack is not None:  # a gradient's forward loop: also outputs these variables' stacks
+                entry["stack"] = list(v.stack)
         elif node.type == "Print":
             raise UnimplementedError(
                 f"gt.saved_model.save: {program.graph.name} calls gt.print, which this format cannot "
@@ -334,8 +338,9 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 _load_program(n["body"], variables, constants, target, "loaded_body"),
                 n["cond_at"],
                 n["body_at"],
-                len(n["outputs"]),
+                len(n["outputs"]) - len(n.get("stack", ())),
                 n["maximum_iterations"],
+                n.get("stack"),
             )
             node.kernel = node.value.run_arrays
         if kind == "Placeholder":

@@ -298,6 +298,73 @@ _DYNAMIC_FILL = define(
 )
 _SUM_TO = define("sum_to", attrs=("static_shape",), infer=_infer_static, compose=_compose_sum_to)
 
+
+def _compose_dynamic_strided_slice(device: Any) -> Any:
+    slice_kernel = device.kernel(_STRIDED_SLICE)
+
+    def kernel(x: Any, *, dense: tuple, final: tuple, op: str, check: tuple, static_shape: tuple) -> Any:
+        _check_dims(tuple(x.shape), check, op)
+        return slice_kernel(x, **_resolve_slice(tuple(x.shape), dense, final, op))
+
+    return kernel
+
+
+def _compose_dynamic_strided_slice_grad(device: Any) -> Any:
+    """The gradient of a dynamic_strided_slice: ``dy`` put back where the slice took it from, in
+    zeros of ``x``'s shape (padded for unit strides, else added at the taken positions)."""
+    backend = device.backend
+    reshape_kernel, pad_kernel = device.kernel(_RESHAPE), device.kernel(_PAD)
+    fill_kernel, scatter_kernel = device.kernel(_FILL), device.kernel(_SCATTER)
+
+    def kernel(
+        x: Any, dy: Any, *, dense: tuple, final: tuple, op: str, check: tuple, static_shape: tuple
+    ) -> Any:
+        dims = tuple(x.shape)
+        spec = _resolve_slice(dims, dense, final, op)
+        begin, size, strides = spec["begin"], spec["size"], spec["strides"]
+        g = reshape_kernel(dy, shape=size)
+        if all(s == 1 for s in strides):
+            paddings = tuple((b, d - b - n) for b, n, d in zip(begin, size, dims))
+            return pad_kernel(g, paddings=paddings, mode="constant", constant_values=0)
+        taken = np.arange(_num(dims), dtype=np.int64).reshape(dims)[
+            np.ix_(*(b + s * np.arange(n) for b, n, s in zip(begin, size, strides)))
+        ]
+        zeros = fill_kernel(shape=(_num(dims),), value=0, dtype=np.dtype(dy.dtype))
+        flat = reshape_kernel(g, shape=(taken.size,))
+        summed = scatter_kernel(zeros, backend.from_host(taken.reshape(-1, 1)), flat, reduction="add")
+        return reshape_kernel(summed, shape=dims)
+
+    return kernel
+
+
+def _check_dims(dims: tuple, check: tuple, op: str) -> None:
+    """Raises unless ``dims[d]`` is ``size`` (at least ``size`` with ``at_least``) per check:
+    what tf.slice, split and unstack check that a clamping strided slice would not."""
+    for d, size, at_least in check:
+        if dims[d] < size if at_least else dims[d] != size:
+            raise InvalidArgumentError(
+                f"{op}: dimension {d} of the input (shape {dims}) must be {'at least ' if at_least else ''}"
+                f"{size} for the sizes this {op} was traced with",
+                op,
+            )
+
+
+# Slicing and indexing along None dims (a trace for any size): the slice spec is kept dense
+# (per input dim) and resolved against each call's shape, as the static op's at trace time;
+# ``check`` holds the sizes tf.slice, split and unstack require of the input.
+_DYNAMIC_STRIDED_SLICE = define(
+    "dynamic_strided_slice",
+    attrs=("dense", "final", "op", "check", "static_shape"),
+    infer=_infer_static,
+    compose=_compose_dynamic_strided_slice,
+)
+_DYNAMIC_STRIDED_SLICE_GRAD = define(
+    "dynamic_strided_slice_grad",
+    attrs=("dense", "final", "op", "check", "static_shape"),
+    infer=_infer_static,  # static_shape: the input's
+    compose=_compose_dynamic_strided_slice_grad,
+)
+
 __all__ = [
     "zeros", "ones", "fill", "zeros_like", "ones_like", "eye", "range", "linspace", "one_hot",
     "rank", "size", "shape", "shape_n", "identity", "reshape", "transpose", "concat", "stack",
@@ -529,6 +596,8 @@ def _index_tensor(indices: Any, op: str) -> Tensor:
 def _slice_axis(t: Tensor, axis: int, start: int, stop: int, shrink: bool = False) -> Tensor:
     """``t[..., start:stop, ...]`` on ``axis`` (or ``t[..., start, ...]`` with ``shrink``), in range."""
     dims = _dims(t)
+    if None in dims:
+        return _axis_slice(t, axis, start, stop, "strided_slice", shrink)
     begin = [0] * len(dims)
     size = list(dims)
     begin[axis] = start
@@ -1078,6 +1147,26 @@ def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     return parts[0] if len(parts) == 1 else execute(_CONCAT, parts, {"axis": ax})
 
 
+def _slice_unknown(t: Tensor, begin: list, size: list) -> Tensor:
+    """`slice` of a tensor with None dims: a dynamic_strided_slice whose checks raise at each
+    call where the slice does not fit, as tf.slice does (a strided slice would clamp)."""
+    dims = _dims(t)
+    dense, check = [], []
+    for i, (b, n, d) in enumerate(zip(begin, size, dims)):
+        if b < 0 or n < -1 or (d is not None and (b > d or (n != -1 and b + n > d))):
+            raise InvalidArgumentError(
+                f"slice: begin[{i}] = {b} and size[{i}] = {n} do not fit dimension {i} of shape {dims}",
+                "slice",
+            )
+        dense.append((b, 0 if n == -1 else b + n, 1, False, n == -1, False))
+        if d is None:
+            check.append((i, b if n == -1 else b + n, True))
+    final = tuple(_range(len(dims)))
+    sizes = {i: n for i, n in enumerate(size) if n != -1}  # the checks guarantee them
+    spec = {"dense": tuple(dense), "final": final, "op": "slice", "check": tuple(check)}
+    return _sliced(t, spec, sizes)
+
+
 def _compatible(a: tuple, b: tuple) -> bool:
     """Equal shapes, None dims (tracing) matching anything."""
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
@@ -1094,6 +1183,15 @@ def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unst
         raise InvalidArgumentError("unstack: cannot unstack a scalar (rank 0) tensor", "unstack")
     ax = _axis(axis, t.ndim, "unstack")
     n = _dims(t)[ax]
+    if n is None:  # a None dim while tracing: num gives the count, checked at run time
+        if num is None:
+            raise InvalidArgumentError(
+                f"unstack: cannot infer num from shape {_dims(t)}: dimension {ax} is unknown while "
+                "tracing; pass num= (the count, checked at each call)",
+                "unstack",
+            )
+        check = ((ax, int(num), False),)
+        return [_axis_slice(t, ax, i, i + 1, "unstack", shrink=True, check=check) for i in _range(num)]
     if num is not None and num != n:
         raise InvalidArgumentError(f"unstack: num is {num} but dimension {ax} has size {n}", "unstack")
     return [_slice_axis(t, ax, i, i + 1, shrink=True) for i in _range(n)]
@@ -1122,6 +1220,8 @@ def split(
         raise InvalidArgumentError("split: cannot split a scalar (rank 0) tensor", "split")
     ax = _axis(axis, t.ndim, "split")
     n = _dims(t)[ax]
+    if n is None:
+        return _split_unknown(t, num_or_size_splits, ax)
     if np.ndim(np.asarray(num_or_size_splits)) == 0:
         k = _ints(num_or_size_splits, "split", "num_or_size_splits")[0]
         if k <= 0 or n % k:
@@ -1147,6 +1247,40 @@ def split(
     for s in sizes:
         out.append(_slice_axis(t, ax, start, start + s))
         start += s
+    return out
+
+
+def _split_unknown(t: Tensor, num_or_size_splits: Any, ax: int) -> list[Tensor]:
+    """`split` along a None dim: sizes before a -1 count from the start, those after it from the
+    end, so each part is a slice with fixed bounds; the dim's size is checked at each call."""
+    if np.ndim(np.asarray(num_or_size_splits)) == 0:
+        raise InvalidArgumentError(
+            f"split: dimension {ax} of shape {_dims(t)} is unknown while tracing, so it cannot be split "
+            f"into {num_or_size_splits} equal parts yet; give the sizes (one may be -1), or trace for "
+            "concrete sizes",
+            "split",
+        )
+    sizes = _ints(num_or_size_splits, "split", "num_or_size_splits")
+    unknown = [i for i, s in enumerate(sizes) if s == -1]
+    if len(unknown) > 1 or any(s < -1 for s in sizes):
+        raise InvalidArgumentError(
+            f"split: sizes {tuple(sizes)} must be non-negative (one of them may be -1 to take the rest)",
+            "split",
+        )
+    known = sum(s for s in sizes if s != -1)
+    check = ((ax, known, bool(unknown)),)
+    cut = unknown[0] if unknown else len(sizes)
+    out, start = [], 0
+    for s in sizes[:cut]:
+        out.append(_axis_slice(t, ax, start, start + s, "split", check=check, size=s))
+        start += s
+    if unknown:
+        after = sum(sizes[cut + 1 :])
+        out.append(_axis_slice(t, ax, start, -after if after else None, "split", check=check))
+        for s in sizes[cut + 1 :]:
+            end = -after + s if after != s else None
+            out.append(_axis_slice(t, ax, -after, end, "split", check=check, size=s))
+            after -= s
     return out
 
 
@@ -1580,6 +1714,8 @@ def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor
             f"shape {dims}",
             "slice",
         )
+    if None in dims:
+        return _slice_unknown(t, b, s)
     for i, d in enumerate(dims):
         if not 0 <= b[i] <= d:
             raise InvalidArgumentError(f"slice: Expected begin[{i}] in [0, {d}], but got {b[i]}", "slice")
@@ -1651,19 +1787,26 @@ def _strided_spec(
             )
             final.append(_SHRINK if shrink else full)
             full += 1
+    if None in dims:  # sizes known at run time only: a dynamic_strided_slice resolves them then
+        return {"dense": tuple(dense), "final": tuple(final), "op": op}
+    return _resolve_slice(dims, dense, final, op)
+
+
+def _resolve_slice(dims: tuple, dense: Sequence, final: Sequence, op: str, unknown: bool = False) -> dict:
+    """The strided_slice kernel's attributes for an input of shape ``dims``, from the dense spec
+    (per input dimension ``(begin, end, stride, begin masked, end masked, shrink)``) and the
+    output's dimensions (``final``: an input dimension, ``_NEW`` or ``_SHRINK``). With
+    ``unknown``, None dims give None sizes (what tracing knows of the result's shape)."""
     kb, ks, kst = [], [], []
     for d, (b, e, s, bm, em, shrink) in enumerate(dense):
         dim = dims[d]
         if s == 0:
             raise InvalidArgumentError(f"{op}: strides[{d}] must be non-zero", op)
-        if dim is None:
-            raise InvalidArgumentError(
-                f"{op}: dimension {d} of the input (shape {dims}) is unknown while tracing (a None dim of "
-                "an input_signature, get_concrete_function or reduce_retracing), and slicing or indexing "
-                "needs its size. Index only the known dims (gt.gather(x, i, axis=...) works on any), or "
-                "trace for concrete sizes",
-                op,
-            )
+        if dim is None and unknown:
+            kb.append(b)
+            ks.append(1 if shrink else None)
+            kst.append(s)
+            continue
         if shrink:
             x = b + dim if b < 0 else b
             if not 0 <= x < dim:
@@ -1687,6 +1830,44 @@ def _strided_spec(
         kst.append(s)
     out_shape = tuple(1 if f == _NEW else ks[f] for f in final if f != _SHRINK)
     return {"begin": tuple(kb), "size": tuple(ks), "strides": tuple(kst), "shape": out_shape}
+
+
+def _sliced(x: Tensor, spec: dict, sizes: dict | None = None) -> Tensor:
+    """``x`` sliced by `_strided_spec`'s result: a strided_slice, or where dims are unknown while
+    tracing a dynamic_strided_slice that resolves the slice on each call's shape. ``sizes``:
+    output dims (by input dim) whose size the op's checks guarantee although a dim is None."""
+    if "dense" not in spec:
+        return execute(_STRIDED_SLICE, (x,), spec)
+    known = _resolve_slice(_dims(x), spec["dense"], spec["final"], spec["op"], unknown=True)["size"]
+    if sizes:
+        known = tuple(sizes.get(d, k) for d, k in enumerate(known))
+    static = tuple(1 if f == _NEW else known[f] for f in spec["final"] if f != _SHRINK)
+    return execute(_DYNAMIC_STRIDED_SLICE, (x,), {"check": (), **spec, "static_shape": static})
+
+
+def _axis_slice(
+    t: Tensor,
+    axis: int,
+    begin: int,
+    end: int | None,
+    op: str,
+    shrink: bool = False,
+    check: tuple = (),
+    size: int | None = None,
+) -> Tensor:
+    """``t[..., begin:end, ...]`` on ``axis`` (``end`` None: to the end; with ``shrink``
+    ``t[..., begin, ...]``) for a ``t`` with None dims: a dynamic_strided_slice. Negative
+    bounds count from the end, as in Python; ``size``: the part's size, where ``check``
+    guarantees it."""
+    full = (0, 0, 1, True, True, False)
+    rank = len(_dims(t))
+    dense = tuple(
+        (begin, 0 if end is None else end, 1, False, end is None, shrink) if d == axis else full
+        for d in _range(rank)
+    )
+    final = tuple(_SHRINK if shrink and d == axis else d for d in _range(rank))
+    sizes = {axis: size} if size is not None else None
+    return _sliced(t, {"dense": dense, "final": final, "op": op, "check": check}, sizes)
 
 
 def _canonical(v: int, masked: bool, is_end: bool, dim: int, stride: int) -> int:
@@ -1740,7 +1921,7 @@ def strided_slice(
     e = _ints(end, "strided_slice", "end")
     s = [1] * len(b) if strides is None else _ints(strides, "strided_slice", "strides")
     masks = tuple(int(m) for m in (begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask))
-    return execute(_STRIDED_SLICE, (t,), _strided_spec(_dims(t), b, e, s, masks))
+    return _sliced(t, _strided_spec(_dims(t), b, e, s, masks))
 
 
 def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
@@ -2095,7 +2276,7 @@ def _basic_index(x: Tensor, parsed: list) -> Tensor:
             new |= (kind == "newaxis") << i
             shrink |= (kind == "int") << i
     spec = _strided_spec(_dims(x), begin, end, strides, (bm, em, ell, new, shrink), "Tensor indexing")
-    return execute(_STRIDED_SLICE, (x,), spec)
+    return _sliced(x, spec)
 
 
 def _normalised(idx: Any, dim: int, like: Tensor) -> Tensor:

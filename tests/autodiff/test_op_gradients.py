@@ -273,7 +273,32 @@ def _backward_primitive_cases():
         Case("sum_to_op", ("sum_to",),
              lambda x: execute(OPS["sum_to"], (x, gt.constant([4, 1])), {"static_shape": (4, 1)}),
              (normal(2, 4, 3),)),
+        # x[1:, ::2] (a strided gradient) and x[-1, ::-1] (unit strides: padded back)
+        Case("dynamic_strided_slice_op", ("dynamic_strided_slice",),
+             lambda x: execute(OPS["dynamic_strided_slice"], (x,), {**_STEP_SLICE, "static_shape": (3, 2)}),
+             (normal(4, 3),)),
+        Case("dynamic_strided_slice_row", ("dynamic_strided_slice",),
+             lambda x: execute(OPS["dynamic_strided_slice"], (x,), {**_ROW_SLICE, "static_shape": (3,)}),
+             (normal(4, 3),)),
+        Case("dynamic_strided_slice_grad_op", ("dynamic_strided_slice_grad",),
+             lambda dy: execute(OPS["dynamic_strided_slice_grad"], (gt.zeros((4, 3), gt.float64), dy),
+                                {**_STEP_SLICE, "static_shape": (4, 3)}),
+             (normal(3, 2),)),
     ]  # fmt: skip
+
+
+_STEP_SLICE = {
+    "dense": ((1, 0, 1, False, True, False), (0, 0, 2, True, True, False)),
+    "final": (0, 1),
+    "op": "strided_slice",
+    "check": (),
+}
+_ROW_SLICE = {
+    "dense": ((-1, 0, 1, False, False, True), (0, 0, -1, True, True, False)),
+    "final": (-2, 1),
+    "op": "strided_slice",
+    "check": (),
+}
 
 
 _POOL_X = np.array([[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 1.0], [0.5, 2.5, 6.0, 7.0], [9.0, 1.5, 3.5, 2.0]])

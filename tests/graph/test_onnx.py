@@ -145,3 +145,29 @@ def test_control_flow_exports_as_onnx_if_and_loop(fn, shape, tmp_path):
             np.testing.assert_allclose(
                 g, w.numpy(), rtol=2e-5, atol=2e-6, err_msg=f"output {k}, scale {scale}"
             )
+
+
+def test_a_loop_gradient_exports_its_stacks_as_loop_scan_outputs(tmp_path):
+    # The gradient's forward loop stacks each iteration's entry values: ONNX Loop scan outputs,
+    # here for counts decided by the data (zero iterations included).
+    def f(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            body = lambda i, s: (i + 1, s * 1.5 + x)  # noqa: E731
+            _, s = gt.while_loop(lambda i, s: gt.reduce_sum(s) < 5.0, body, (0, x))
+            y = gt.reduce_sum(s * s)
+        return y, tape.gradient(y, x)
+
+    path = str(tmp_path / "loop_grad.onnx")
+    model = gt.onnx.export(f, path, [gt.TensorSpec((3,), gt.float32)])
+    loops = [n for n in model.graph.node if n.op_type == "Loop"]
+    # forward (i, s); stacking (i, s, then s's stack: the gradient does not read i); backward (k, ds, dx)
+    assert sorted(len(n.output) for n in loops) == [2, 3, 3]
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    graph_fn = gt.function(f)
+    for v in ([0.1, 0.2, 0.3], [3.0, 4.0, 5.0], [1.0, 1.0, 1.0]):
+        x = np.array(v, np.float32)
+        got = session.run(None, {session.get_inputs()[0].name: x})
+        want = graph_fn(gt.constant(x))
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w.numpy(), rtol=2e-5, atol=2e-6)

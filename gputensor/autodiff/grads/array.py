@@ -148,6 +148,18 @@ def _concat(inputs, attrs, y, dy):
 
 
 # ------------------------------------------------------------------ slicing
+# Slices along None dims: the gradient resolves the same spec on each call's shape.
+@register_gradient("dynamic_strided_slice", replayable=True)
+def _dynamic_strided_slice(inputs, attrs, y, dy):
+    (x,) = inputs
+    return (execute(OPS["dynamic_strided_slice_grad"], (x, dy), {**attrs, "static_shape": shape(x)}),)
+
+
+@register_gradient("dynamic_strided_slice_grad", replayable=True)
+def _dynamic_strided_slice_grad(inputs, attrs, y, ddx):
+    return None, execute(OPS["dynamic_strided_slice"], (ddx,), {**attrs, "static_shape": shape(inputs[1])})
+
+
 @register_gradient("strided_slice", replayable=True)
 def _strided_slice(inputs, attrs, y, dy):
     (x,) = inputs
@@ -187,9 +199,15 @@ def _gather(inputs, attrs, y, dy):
     axis, batch_dims = attrs["axis"], attrs["batch_dims"]
     pdims = shape(params)
     if axis == 0 and batch_dims == 0:
-        # As TF: a sparse gradient of the gathered rows.
         n = int(np.prod(shape(indices), dtype=np.int64))
         values = _reshape(dy, (n,) + pdims[1:])
+        if pdims[:1] == (None,) and None not in pdims[1:]:
+            # Rows of a tensor whose row count is known at run time only (a while_loop
+            # gradient's stacks): IndexedSlices need a known dense shape, so add the rows
+            # into zeros of the params' run-time shape.
+            rows = _reshape(indices, (n, 1))
+            return array_ops.tensor_scatter_nd_add(array_ops.zeros_like(params), rows, values), None
+        # As TF: a sparse gradient of the gathered rows.
         return IndexedSlices(values, _reshape(indices, (n,)), pdims), None
     positions = (
         np.asarray(
