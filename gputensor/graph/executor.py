@@ -18,6 +18,7 @@ from gputensor.framework.op_table import execute
 from gputensor.framework.tensor import Tensor, array_on, wrap
 from gputensor.graph import fusion
 from gputensor.graph.graph import Graph
+from gputensor.ops.random_ops import RandomStream, run_attrs
 
 CONTROL_FLOW = ("If", "While")  # nodes whose kernel runs sub-programs (graph/control_flow.py)
 # Nodes without an op whose ``value`` runs them on Tensors (``run_tensors``) for a recording tape.
@@ -162,7 +163,13 @@ def compile_program(program: Program) -> Callable[[list], list]:
     for (node, ins, outs, free, arg), reuse in zip(program.steps, program.reuse):
         kind = node.type
         if node.kernel is not None:
-            call = functools.partial(node.kernel, **node.attrs) if node.attrs else node.kernel
+            attrs = node.attrs
+            if isinstance(node.value, RandomStream):  # a new offset at every run
+                attrs = {k: v for k, v in attrs.items() if k != "offset"}
+                ins_extra = f"offset={name('S', node.value.next_offset)}()"
+            else:
+                ins_extra = ""
+            call = functools.partial(node.kernel, **attrs) if attrs else node.kernel
             lhs = ", ".join(f"v{s}" for s in outs) + ("," if len(outs) > 1 else "")
             if reuse is None:
                 out = ""
@@ -172,7 +179,8 @@ def compile_program(program: Program) -> Callable[[list], list]:
                 j = ins[reuse[0]]
                 same = " and ".join(f"v{j}.shape == v{k}.shape" for k in reuse[1])
                 out = f", out=(v{j} if {same} else None)"
-            expr = f"{name('K', call)}({', '.join(f'v{i}' for i in ins)}{out})"
+            args = ", ".join([*(f"v{i}" for i in ins), *([ins_extra] if ins_extra else [])])
+            expr = f"{name('K', call)}({args}{out})"
             lines.append(f"    {lhs} = {expr}" if outs else f"    {expr}")
         elif kind == "Placeholder":
             lines.append(f"    v{outs[0]} = args[{arg}]")
@@ -240,7 +248,7 @@ def interpret(program: Program, args: list) -> list:
     out = _walk(
         program,
         args,
-        call=lambda node, arrays: node.kernel(*arrays, **node.attrs),
+        call=lambda node, arrays: node.kernel(*arrays, **run_attrs(node)),
         const=lambda value: value,
         read=lambda var: array_on(var._value, target),
         assign=assign,
@@ -262,7 +270,7 @@ def run_recorded(program: Program, args: list[Tensor]) -> list[Tensor]:
         program,
         args,
         call=lambda node, tensors: (
-            execute(node.op, tuple(tensors), node.attrs)
+            execute(node.op, tuple(tensors), run_attrs(node))
             if node.op is not None
             else node.value.run_tensors(tensors)
         ),

@@ -22,6 +22,7 @@ from gputensor.errors import UnimplementedError
 from gputensor.graph import passes
 from gputensor.graph.polymorphic_function import PolymorphicFunction, function
 from gputensor.graph.tensor_spec import TensorSpec
+from gputensor.ops.random_ops import RandomStream
 
 OPSET = 20
 IR_VERSION = 10  # what opset 20 needs; newer onnx packages default higher than onnxruntime reads
@@ -270,6 +271,12 @@ def _emit_nodes(w: _Writer, operations: list, names: dict, target: Any) -> None:
             raise UnimplementedError(
                 f"gt.onnx.export: the function {'assigns a variable' if node.type == 'AssignVariable' else 'prints'}; "
                 "ONNX models are stateless: export a function that only computes",
+                node.type,
+            )
+        if isinstance(node.value, RandomStream):
+            raise UnimplementedError(
+                f"gt.onnx.export: the function draws random numbers ({node.type}), which an ONNX "
+                "model would freeze to one draw; export a function that takes them as an input",
                 node.type,
             )
         ins = [names[id(s)] for s in node.inputs]

@@ -25,6 +25,7 @@ import numpy as np
 
 from gputensor.framework.op_table import attrs_key
 from gputensor.graph.graph import Operation, Symbol
+from gputensor.ops.random_ops import RandomStream
 
 FOLD_MAX_BYTES = 1 << 20
 # Control flow may assign variables or print in its branches: kept, never merged or folded.
@@ -89,7 +90,7 @@ def eliminate_common_subexpressions(operations: list, outputs: list) -> tuple[li
     out = []
     for node in operations:
         node = _rewired(node, tuple(same.get(id(s), s) for s in node.inputs))
-        if node.type in _STATEFUL:
+        if node.type in _STATEFUL or isinstance(node.value, RandomStream):
             out.append(node)
             continue
         if node.type == "Const":

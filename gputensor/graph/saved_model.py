@@ -20,8 +20,9 @@ the loaded functions:
   placeholders are the loop variables), ``"cond_at"``/``"body_at"`` (per further
   placeholder, its position among the captured inputs) and ``"maximum_iterations"``
   (an int or null); a gradient's forward loop, whose outputs are the loop variables and
-  then the stacked entry values of some of them, adds ``"stack"``: their positions. Op
-  types are the op table's names.
+  then the stacked entry values of some of them, adds ``"stack"``: their positions; a
+  stateful random node (a new draw at every run) has ``"random": true``. Op types are
+  the op table's names.
 - ``variables.npz``: ``v0, v1, ...``, the variables' values; ``constants.npz``:
   ``c0, c1, ...``, the graphs' constants.
 
@@ -52,6 +53,7 @@ from gputensor.framework.variable import Variable
 from gputensor.graph import executor
 from gputensor.graph.graph import Graph, Operation, Symbol, index_adding
 from gputensor.graph.polymorphic_function import PolymorphicFunction
+from gputensor.ops.random_ops import RandomStream
 
 FORMAT = "gputensor.saved_model"
 VERSION = 2  # 2: If and While nodes; version 1 models load unchanged
@@ -185,6 +187,8 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
             "attrs": {name: _encode(v) for name, v in node.attrs.items()},
             "outputs": [_spec(s.shape, s.dtype) for s in node.outputs],
         }
+        if isinstance(node.value, RandomStream):  # a stateful random op: new numbers at every run
+            entry["random"] = True
         if node.type == "Placeholder":
             entry["arg"] = arg
         elif node.type == "Const":
@@ -320,6 +324,8 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
         )
         if op is not None:
             node.kernel = target.kernels.get(op.name) or target.kernel(op)
+            if n.get("random"):
+                node.value = RandomStream(node.attrs["offset"])
         elif kind == "Const":
             node.value = target.backend.from_host(np.asarray(constants[f"c{n['const']}"]))
         elif kind in ("ReadVariable", "AssignVariable"):

@@ -240,20 +240,60 @@ def _int_bound(value: Any, dtype: _dt.DType, fn: str, what: str) -> int:
 
 # ----------------------------------------------------------------- sampling
 KeySource = Callable[[], tuple[int, int]]
+# Graph nodes draw under their traced key with these bits flipped: a stream of their own,
+# apart from the eager calls that share the seed pair (and so the key).
+_GRAPH_KEY_TAG = 0x9E3779B97F4A7C15
+
+
+class RandomStream:
+    """The run-time state of a stateful random node in a traced graph (``node.value``).
+
+    TF gives each stateful random op of a graph its own Philox state, seeded when the graph
+    is built and advanced by every run: a function gives new numbers at every call, and the
+    same sequence again for the same global seed and program. Here the node's key and first
+    offset are drawn when it is traced (with the eager seed rules), and run r uses offset
+    ``first + r * 2^32``: the run number in the counter's upper word, so the runs of one node,
+    and the nodes sharing a seed pair (consecutive first offsets), never share a block.
+    """
+
+    __slots__ = ("first", "runs")
+
+    def __init__(self, first: int) -> None:
+        self.first, self.runs = first, 0
+
+    def next_offset(self) -> int:
+        offset = (self.first + (self.runs << 32)) & 0xFFFFFFFFFFFFFFFF
+        self.runs += 1
+        return offset
+
+
+def run_attrs(node: Any) -> dict:
+    """A graph node's attrs for one run: a stateful random node's next offset, else its attrs."""
+    stream = node.value
+    if isinstance(stream, RandomStream):
+        return {**node.attrs, "offset": stream.next_offset()}
+    return node.attrs
 
 
 def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: Any) -> Tensor:
-    if state.graph is not None and keys.__name__ != _STATELESS:
-        # The key and counter are drawn here, in Python: a graph would replay one draw forever.
+    graph = state.graph
+    stateful = graph is not None and keys.__name__ != _STATELESS
+    if stateful and graph.parent is not None:
+        # A branch or loop body is replayed to compute gradients: it would draw anew there.
         raise UnimplementedError(
-            f"{op.name}: a stateful random op inside gt.function would give the same numbers on "
-            "every call, so it is refused. Draw the numbers outside the function and pass them in, "
-            "or use a stateless op (gt.random.stateless_uniform / stateless_normal) with a seed argument",
+            f"{op.name}: a stateful random op inside a gt.cond branch or gt.while_loop body of a "
+            "gt.function is not supported; draw the numbers before the control flow and pass them "
+            "in, or use a stateless op (gt.random.stateless_uniform / stateless_normal) with a seed",
             op.name,
         )
     key, offset = keys()
+    if stateful:
+        key ^= _GRAPH_KEY_TAG
     attrs = {"key": key, "offset": offset, "shape": shape, "dtype": dtype.np_dtype, **extra}
-    return execute(op, (), attrs)
+    out = execute(op, (), attrs)
+    if stateful:
+        out._data.node.value = RandomStream(offset)
+    return out
 
 
 def _normal_family(

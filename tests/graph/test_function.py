@@ -195,20 +195,75 @@ def test_variables_may_be_created_on_the_first_trace_only():
         g(gt.constant([1.0]))
 
 
-def test_stateful_random_ops_are_refused_and_stateless_ones_replay_their_seed():
+def test_stateful_random_ops_draw_anew_at_every_call_and_repeat_under_the_same_global_seed():
+    def program():
+        return gt.random.normal([4]) + gt.random.uniform([4], seed=7) + gt.random.normal([4], seed=7)
+
+    gt.random.set_seed(3)
+    f = gt.function(program)
+    first = [f().numpy() for _ in range(3)]
+    assert all(np.all(a != b) for a, b in zip(first, first[1:]))  # new numbers at every call
+    gt.random.set_seed(3)
+    g = gt.function(program)  # the same program traced again under the same seed
+    for want in first:
+        np.testing.assert_array_equal(g().numpy(), want)
+    # Distributions: each call's draws are fresh samples of the op's distribution.
+    h = gt.function(lambda: (gt.random.normal([20000], mean=1.0, stddev=2.0), gt.random.uniform([20000])))
+    z, u = (np.concatenate(v) for v in zip(*[[t.numpy() for t in h()] for _ in range(3)]))
+    assert abs(z.mean() - 1.0) < 0.05 and abs(z.std() - 2.0) < 0.05
+    assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.01
+
+
+def test_stateful_random_ops_in_a_function_keep_drawing_when_saved_loaded_or_recorded(tmp_path):
+    class Noisy(gt.Module):
+        @gt.function(input_signature=[gt.TensorSpec([3], gt.float32)])
+        def __call__(self, x):
+            return x * gt.random.uniform([3])
+
+    m = Noisy()
+    x = gt.constant([1.0, 2.0, 3.0])
+    m(x)
+    gt.saved_model.save(m, str(tmp_path / "noisy"))
+    loaded = gt.saved_model.load(str(tmp_path / "noisy"))
+    a, b = loaded(x).numpy(), loaded(x).numpy()
+    assert np.all(a != b)
+    # A tape around the call runs the nodes one by one: still new numbers, and the gradient
+    # is the numbers that call drew.
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y = m(x)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), (y / x).numpy(), rtol=1e-6)
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y2 = m(x)
+    assert np.all(y2.numpy() != y.numpy())
+
+
+def test_stateful_random_ops_are_refused_inside_control_flow_and_onnx_export(tmp_path):
     @gt.function
-    def noisy(x):
-        return x + gt.random.normal([2])
+    def branchy(x):
+        if gt.reduce_sum(x) > 0:
+            x = x + gt.random.normal([2])
+        return x
 
-    with pytest.raises(gt.errors.UnimplementedError, match="same numbers on every call"):
-        noisy(gt.constant([0.0, 0.0]))
+    with pytest.raises(gt.errors.UnimplementedError, match="gt.cond branch or gt.while_loop body"):
+        branchy(gt.constant([1.0, 1.0]))
+    with pytest.raises(gt.errors.UnimplementedError, match=r"draws random numbers \(random_normal\)"):
+        gt.onnx.export(
+            gt.function(lambda x: x + gt.random.normal([2])),
+            str(tmp_path / "m.onnx"),
+            [gt.TensorSpec([2], gt.float32)],
+        )
 
+
+def test_stateless_random_ops_in_a_function_replay_their_seed():
     @gt.function
     def seeded(x):
         return x + gt.random.stateless_normal([2], seed=[1, 2])
 
     want = gt.random.stateless_normal([2], seed=[1, 2]).numpy()
-    np.testing.assert_allclose(seeded(gt.constant([0.0, 0.0])).numpy(), want)
+    for _ in range(2):
+        np.testing.assert_allclose(seeded(gt.constant([0.0, 0.0])).numpy(), want)
 
 
 def test_a_concrete_function_refuses_another_signature():
