@@ -341,9 +341,10 @@ class Model(Trainer, Layer):
             for i, field in enumerate(fields):
                 if i > 0:
                     line = line[:-1] + " "
+                # Keras 3 wraps a long name inside its column; this plain table never cuts it
+                # (a cut name cannot be looked up): the next columns move right instead.
                 line += str(field)
-                line = line[: positions[i]]
-                line += " " * (positions[i] - len(line))
+                line += " " * max(positions[i] - len(line), 1)
             return line
 
         lines = [f'Model: "{self.name}"', "_" * line_length, row(headers), "=" * line_length]
@@ -363,13 +364,21 @@ class Model(Trainer, Layer):
             lines.append("=" * line_length)
         trainable = sum(_size(v) for v in self.trainable_weights)
         non_trainable = sum(_size(v) for v in self.non_trainable_weights)
-        total = trainable + non_trainable
         nbytes = lambda ws: sum(_size(v) * v.dtype.size for v in ws)  # noqa: E731
-        lines.append(f"Total params: {total:,} ({_bytes(nbytes(self.weights))})")
+        # Keras 3 counts a built optimizer's variables (slots, iteration, learning rate) in the
+        # total and lists them on their own line.
+        optimizer = getattr(self, "optimizer", None)
+        opt_vars = list(optimizer.variables) if getattr(optimizer, "built", False) else []
+        opt_count = sum(_size(v) for v in opt_vars)
+        total = trainable + non_trainable + opt_count
+        total_bytes = nbytes(self.weights) + nbytes(opt_vars)
+        lines.append(f"Total params: {total:,} ({_bytes(total_bytes)})")
         lines.append(f"Trainable params: {trainable:,} ({_bytes(nbytes(self.trainable_weights))})")
         lines.append(
             f"Non-trainable params: {non_trainable:,} ({_bytes(nbytes(self.non_trainable_weights))})"
         )
+        if opt_vars:
+            lines.append(f"Optimizer params: {opt_count:,} ({_bytes(nbytes(opt_vars))})")
         lines.append("_" * line_length)
         return "\n".join(lines)
 
@@ -735,6 +744,16 @@ class Sequential(Model):
         """
         self.input  # noqa: B018 - raises the same error when unbuilt
         return self._symbolic_output
+
+    @property
+    def inputs(self) -> list:
+        """``[model.input]``, as Keras (for ``Model(inputs=seq.inputs, outputs=...)``)."""
+        return [self.input]
+
+    @property
+    def outputs(self) -> list:
+        """``[model.output]``, as Keras."""
+        return [self.output]
 
     def __init__(
         self, layers: Any = None, name: str | None = None, trainable: bool = True, **kwargs: Any

@@ -1,0 +1,85 @@
+"""Shared helpers of the guide tests and of scripts/make_keras_guide_fixtures.py.
+
+Each ``guide_*.py`` module holds a guide's code blocks as functions ``block_*(tf, keras, np)``
+that return a dict of the deterministic values the guide prints (shapes, names, parameter
+counts, outputs of weights set from fixed arrays). The fixture script runs them with real
+TensorFlow/Keras and writes ``fixtures/<guide>.json``; the tests run them with ``gt`` and compare.
+These modules import neither TensorFlow nor gputensor: the caller passes the modules in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+_ROW = re.compile(r"^[\s│]*(\S+) \((\w+)\)\s*[│\s]\s*(\(.*?\)|\[.*?\]|\?)\s*[│\s]\s*([\d,]+)")
+_TOTAL = re.compile(r"^\s*(Total|Trainable|Non-trainable|Optimizer) params: ([\d,]+)")
+
+
+def summary_table(model) -> dict:
+    """``{"rows": [[name, class, output shape, params], ...], "totals": [total, trainable,
+    non-trainable(, optimizer)]}`` parsed from ``model.summary(print_fn=...)`` (Keras 3's box table or
+    gputensor's plain one)."""
+    lines: list = []
+    model.summary(print_fn=lambda line, *a, **k: lines.extend(str(line).split("\n")))
+    rows, totals = [], []
+    for line in lines:
+        m = _ROW.match(line)
+        if m:
+            rows.append([m.group(1), m.group(2), m.group(3), int(m.group(4).replace(",", ""))])
+        t = _TOTAL.match(line)
+        if t:
+            totals.append(int(t.group(2).replace(",", "")))
+    return {"rows": rows, "totals": totals}
+
+
+def to_json(value):
+    """Nested lists/dicts/tuples of numbers, strings and arrays as JSON-friendly values."""
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if hasattr(value, "numpy") and not isinstance(value, type):
+        value = value.numpy()
+    if hasattr(value, "tolist"):
+        return to_json(value.tolist())
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def load(guide: str) -> dict:
+    with open(os.path.join(FIXTURES, f"{guide}.json")) as f:
+        return json.load(f)
+
+
+def assert_matches(actual, expected, path: str = "", rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Recursive equality; floats to ``rtol``/``atol``. The message names the path."""
+    actual = to_json(actual)
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{path}: expected a dict, got {actual!r}"
+        assert sorted(actual) == sorted(expected), f"{path}: keys {sorted(actual)} != {sorted(expected)}"
+        for k in expected:
+            assert_matches(actual[k], expected[k], f"{path}.{k}", rtol, atol)
+    elif isinstance(expected, list):
+        assert isinstance(actual, list), f"{path}: expected a list, got {actual!r}"
+        assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}: {actual!r}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_matches(a, e, f"{path}[{i}]", rtol, atol)
+    elif isinstance(expected, float) or isinstance(actual, float):
+        assert isinstance(actual, (int, float)), f"{path}: expected a number, got {actual!r}"
+        assert math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol), f"{path}: {actual} != {expected}"
+    else:
+        assert actual == expected, f"{path}: {actual!r} != {expected!r}"
+
+
+def fixed_weights(np, model_or_layer, seed: int = 0) -> None:
+    """Sets every weight to a fixed NumPy pattern (the same in Keras and gputensor)."""
+    rng = np.random.RandomState(seed)
+    model_or_layer.set_weights(
+        [rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype("float32") for w in model_or_layer.get_weights()]
+    )

@@ -1,0 +1,22 @@
+"""Runs a guide module's blocks with ``gt`` and compares each with its Keras fixture."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import gputensor as gt
+from gputensor.keras.layers.base import reset_uids
+from tests.keras.guides._common import assert_matches, load
+
+
+def run_block(guide: str, module, name: str) -> dict:
+    """Runs ``module.<name>(gt, gt.keras, np)`` on fresh layer names (Keras's clear_session)
+    and asserts it equals what Keras computed; returns the block's values."""
+    reset_uids()
+    got = getattr(module, name)(gt, gt.keras, np)
+    assert_matches(got, load(guide)[name], path=f"{guide}.{name}")
+    return got
+
+
+def block_names(module) -> list[str]:
+    return sorted(n for n in dir(module) if n.startswith("block_"))
