@@ -15,6 +15,7 @@ from gputensor.keras import (
     models,
     optimizers,
     regularizers,
+    utils,
 )
 from gputensor.keras.layers import Input
 from gputensor.keras.models import Model, Sequential
@@ -33,4 +34,5 @@ __all__ = [
     "models",
     "optimizers",
     "regularizers",
+    "utils",
 ]

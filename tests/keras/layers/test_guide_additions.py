@@ -1,0 +1,84 @@
+"""Layers and helpers the Keras guides use beyond API.md's list (UpSampling2D, LeakyReLU,
+Average, Multiply, the functional merge forms, keras.utils.to_categorical), against NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gputensor as gt
+from gputensor import keras
+from gputensor.keras import layers
+
+
+def test_upsampling2d_repeats_rows_and_columns():
+    x = np.random.RandomState(0).rand(2, 3, 4, 5).astype("float32")
+    out = layers.UpSampling2D((2, 3))(x).numpy()
+    np.testing.assert_array_equal(out, x.repeat(2, axis=1).repeat(3, axis=2))
+    first = layers.UpSampling2D(2, data_format="channels_first")(x).numpy()
+    np.testing.assert_array_equal(first, x.repeat(2, axis=2).repeat(2, axis=3))
+    with pytest.raises(ValueError, match="bilinear"):
+        layers.UpSampling2D(interpolation="bilinear")
+
+
+def test_upsampling2d_symbolic_shape_and_rank_check():
+    inp = keras.Input((4, 4, 1))
+    assert layers.UpSampling2D(3)(inp).shape == (None, 12, 12, 1)
+    with pytest.raises(ValueError, match="ndim=4"):
+        layers.UpSampling2D()(np.zeros((2, 3), "float32"))
+
+
+def test_leaky_relu_matches_numpy_and_keras_default_slope():
+    x = np.linspace(-2, 2, 9).astype("float32")
+    np.testing.assert_allclose(layers.LeakyReLU()(x).numpy(), np.where(x >= 0, x, 0.3 * x), rtol=1e-6)
+    np.testing.assert_allclose(layers.LeakyReLU(negative_slope=0.2)(x).numpy(), np.where(x >= 0, x, 0.2 * x))
+    with pytest.raises(ValueError, match="negative_slope"):
+        layers.LeakyReLU(-1.0)
+
+
+def test_merge_layers_and_functional_forms():
+    rng = np.random.RandomState(1)
+    a, b, c = (rng.rand(2, 3).astype("float32") for _ in range(3))
+    np.testing.assert_allclose(layers.Average()([a, b, c]).numpy(), (a + b + c) / 3, rtol=1e-6)
+    np.testing.assert_allclose(layers.Multiply()([a, b, c]).numpy(), a * b * c, rtol=1e-6)
+    ia, ib = keras.Input((3,)), keras.Input((3,))
+    for fn, ref in (
+        (layers.add, a + b),
+        (layers.average, (a + b) / 2),
+        (layers.multiply, a * b),
+        (layers.concatenate, np.concatenate([a, b], -1)),
+    ):
+        model = keras.Model([ia, ib], fn([ia, ib]))
+        np.testing.assert_allclose(model([a, b]).numpy(), ref, rtol=1e-6)
+    with pytest.raises(ValueError, match="same shape"):
+        layers.Average()([a, np.zeros((2, 4), "float32")])
+
+
+def test_to_categorical_matches_numpy_one_hot():
+    y = np.array([[0], [2], [1]])
+    np.testing.assert_array_equal(keras.utils.to_categorical(y, 3), np.eye(3, dtype="float32")[[0, 2, 1]])
+    assert keras.utils.to_categorical([1, 3]).shape == (2, 4)
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        keras.utils.to_categorical([0, 2], 2)
+
+
+def test_keras_tensor_dtype_is_a_string_as_keras3():
+    inp = keras.Input((3,), dtype="int32")
+    assert inp.dtype == "int32"
+    assert layers.Embedding(5, 2)(inp).dtype == "float32"
+
+
+def test_model_from_config_rebuilds_a_functional_model_with_user_layers():
+    class Twice(layers.Layer):
+        def call(self, x):
+            return 2.0 * x
+
+        def get_config(self):  # leaves out "name": the rebuilt layer gets a fresh one
+            return {}
+
+    inp = keras.Input((2,))
+    model = keras.Model(inp, Twice()(layers.Dense(2)(inp)))
+    new = keras.Model.from_config(model.get_config(), custom_objects={"Twice": Twice})
+    new.set_weights(model.get_weights())
+    x = gt.constant([[1.0, 2.0]])
+    np.testing.assert_allclose(new(x).numpy(), model(x).numpy(), rtol=1e-6)
