@@ -34,7 +34,9 @@ def main(argv: list[str]) -> None:
         for name in sorted(n for n in dir(mod) if n.startswith("block_")):
             keras.utils.clear_session()
             tf.random.set_seed(0)
-            out[name] = to_json(getattr(mod, name)(tf, keras, np))
+            got = getattr(mod, name)(tf, keras, np)
+            # Keys starting with "_" depend on random training: the tests check them qualitatively.
+            out[name] = to_json({k: v for k, v in got.items() if not k.startswith("_")})
             print(guide, name, "ok")
         with open(os.path.join(FIXTURES, f"{guide}.json"), "w") as f:
             json.dump(out, f, indent=1, sort_keys=True)

@@ -38,17 +38,22 @@ class KerasTensor:
 
     def __init__(self, shape: Any, dtype: Any = "float32", name: str | None = None, node: Any = None) -> None:
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = gt.as_dtype(dtype)
+        self._dtype = gt.as_dtype(dtype)
         self.name = name
         self._node = node  # the Node that produced this tensor; None for an Input
         self._keras_history: tuple | None = None
+
+    @property
+    def dtype(self) -> str:
+        """The dtype's name (``"float32"``), a string as in Keras 3."""
+        return self._dtype.name
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
     def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
     def __bool__(self) -> bool:
         raise TypeError(
@@ -153,7 +158,7 @@ def _input_tensor(layer: InputLayer) -> KerasTensor:
 
 def _zeros_for(kt: KerasTensor, batch: int, free: int) -> gt.Tensor:
     dims = [(batch if i == 0 else free) if d is None else d for i, d in enumerate(kt.shape)]
-    return gt.zeros(dims, dtype=kt.dtype)
+    return gt.zeros(dims, dtype=kt._dtype)
 
 
 def _symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
@@ -222,6 +227,16 @@ class Model(Trainer, Layer):
                 "not inputs/outputs; for a functional model call Model(inputs, outputs)"
             )
         super().__init__(**kwargs)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
+        """A model from its config: a functional config (``layers``, ``input_layers``,
+        ``output_layers``) rebuilds the graph (user layer classes through ``custom_objects``),
+        as ``keras.Model.from_config``; otherwise ``cls(**config)`` (a subclassed model).
+        """
+        if "input_layers" in config and "layers" in config and cls in (Model, Functional):
+            return Functional.from_config(config, custom_objects)
+        return cls(**config)
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the weights: ``.weights.h5`` (Keras 3 layout), ``.h5`` (legacy) or ``.npz``
@@ -562,8 +577,8 @@ class Functional(Model):
                     f'Input {kt.name!r} of model "{self.name}" is incompatible with the layer: expected shape='
                     f"{kt.shape}, found shape={shape}"
                 )
-            if value.dtype != kt.dtype:
-                value = gt.cast(value, kt.dtype)  # Keras converts inputs to the Input's dtype
+            if value.dtype != kt._dtype:
+                value = gt.cast(value, kt._dtype)  # Keras converts inputs to the Input's dtype
             values[id(kt)] = value
         sub = lambda v: values[id(v)] if isinstance(v, KerasTensor) else v  # noqa: E731
         for node in self._nodes:
@@ -595,7 +610,7 @@ class Functional(Model):
             if isinstance(v, KerasTensor):
                 return {
                     "class_name": "__keras_tensor__",
-                    "config": {"shape": list(v.shape), "dtype": v.dtype.name, "keras_history": ref(v)},
+                    "config": {"shape": list(v.shape), "dtype": v.dtype, "keras_history": ref(v)},
                 }
             if isinstance(v, (list, tuple)):
                 return [encode(x) for x in v]
@@ -635,10 +650,13 @@ class Functional(Model):
         pending = []
         for entry in config["layers"]:
             layer = deserialize(entry, custom_objects)
-            created[entry["name"]] = layer
+            # References use the entry's name, as Keras: a user layer whose get_config leaves
+            # out "name" gets a fresh name when rebuilt.
+            key = entry.get("name", layer.name)
+            created[key] = layer
             if isinstance(layer, InputLayer):
-                tensors[(layer.name, 0, 0)] = _input_tensor(layer)
-            pending.extend((layer, i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
+                tensors[(key, 0, 0)] = _input_tensor(layer)
+            pending.extend((layer, key, i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
 
         def is_ref(v: Any) -> bool:
             return isinstance(v, dict) and v.get("class_name") == "__keras_tensor__"
@@ -664,15 +682,15 @@ class Functional(Model):
         while pending:  # Keras's order: a node runs once every tensor it reads exists
             progressed = False
             for item in list(pending):
-                layer, index, node = item
+                layer, key, index, node = item
                 if ready(node["args"]) and ready(node["kwargs"]):
                     out = layer(*decode(node["args"]), **decode(node["kwargs"]))
                     for j, t in enumerate(_nest_flatten(out)):
-                        tensors[(layer.name, index, j)] = t
+                        tensors[(key, index, j)] = t
                     pending.remove(item)
                     progressed = True
             if not progressed:
-                names = sorted({layer.name for layer, _, _ in pending})
+                names = sorted({key for _, key, _, _ in pending})
                 raise ValueError(f"Functional config: cannot resolve the inputs of layers {names}")
 
         def get_ref(r: Any) -> Any:

@@ -45,24 +45,25 @@ def resolve_optimizer(optimizer: Any) -> Any:
     return getattr(optimizers, cls)()
 
 
-def _accuracy_for(loss: Any, y_true: Any, y_pred: Any) -> Any:
-    """Keras's choice for metrics=["accuracy"]: by the loss, else by the shapes of the first batch."""
+def _accuracy_for(loss: Any, y_true: Any, y_pred: Any, label: str = "accuracy") -> Any:
+    """Keras's choice for metrics=["accuracy"]: by the loss, else by the shapes of the first
+    batch. ``label`` is the name as given ("accuracy" or "acc"), which Keras logs under."""
     from gputensor.keras import metrics
 
     name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
     name = name.lower()
     if "sparse_categorical" in name:
-        return metrics.SparseCategoricalAccuracy(name="accuracy")
+        return metrics.SparseCategoricalAccuracy(name=label)
     if "categorical" in name:
-        return metrics.CategoricalAccuracy(name="accuracy")
+        return metrics.CategoricalAccuracy(name=label)
     if "binary" in name:
-        return metrics.BinaryAccuracy(name="accuracy")
+        return metrics.BinaryAccuracy(name=label)
     pred_shape, true_shape = tuple(y_pred.shape), tuple(y_true.shape)
     if pred_shape[-1:] == (1,) or len(pred_shape) == 1:
-        return metrics.BinaryAccuracy(name="accuracy")
+        return metrics.BinaryAccuracy(name=label)
     if len(true_shape) == len(pred_shape) and true_shape[-1] == pred_shape[-1]:
-        return metrics.CategoricalAccuracy(name="accuracy")
-    return metrics.SparseCategoricalAccuracy(name="accuracy")
+        return metrics.CategoricalAccuracy(name=label)
+    return metrics.SparseCategoricalAccuracy(name=label)
 
 
 class _LossTracker:
@@ -150,7 +151,7 @@ class Trainer:
 
         def resolve(spec: Any) -> Any:
             if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
-                return _accuracy_for(self.loss, y, y_pred)
+                return _accuracy_for(self.loss, y, y_pred, spec)
             if isinstance(spec, str):
                 from gputensor.keras import metrics as metrics_module
 

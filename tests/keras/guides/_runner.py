@@ -14,7 +14,8 @@ def run_block(guide: str, module, name: str) -> dict:
     and asserts it equals what Keras computed; returns the block's values."""
     reset_uids()
     got = getattr(module, name)(gt, gt.keras, np)
-    assert_matches(got, load(guide)[name], path=f"{guide}.{name}")
+    exact = {k: v for k, v in got.items() if not k.startswith("_")}  # "_": random, checked apart
+    assert_matches(exact, load(guide)[name], path=f"{guide}.{name}")
     return got
 
 
