@@ -129,6 +129,11 @@ class Trainer:
             # reduction and sample weighting of a Loss.
             loss = losses.LossFunctionWrapper(loss)
         self.loss = loss
+        # Keras 3 keeps the previously compiled loss when compile() is called again without
+        # one (its CompileLoss is only replaced by a new loss), so the guide's
+        # compile(loss="mse") ... compile(optimizer="adam") still trains on mse + add_loss.
+        if loss is not None or not hasattr(self, "_compile_loss"):
+            self._compile_loss = loss
         self._metric_specs = list(metrics or [])
         self._weighted_specs = list(weighted_metrics or [])
         self._compiled_metrics: list | None = None
@@ -139,9 +144,11 @@ class Trainer:
         self.compiled = True
 
     def _require_compiled(self, what: str) -> None:
-        if not getattr(self, "compiled", False) or self.loss is None:
+        # A model compiled without a loss trains on its add_loss losses alone (Keras);
+        # compute_loss raises when there are none.
+        if not getattr(self, "compiled", False):
             raise RuntimeError(
-                f"{what}: the model must be compiled with a loss first: "
+                f"{what}: the model must be compiled first: "
                 f"model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')"
             )
 
@@ -151,7 +158,7 @@ class Trainer:
 
         def resolve(spec: Any) -> Any:
             if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
-                return _accuracy_for(self.loss, y, y_pred, spec)
+                return _accuracy_for(self._compile_loss, y, y_pred, spec)
             if isinstance(spec, str):
                 from gputensor.keras import metrics as metrics_module
 
@@ -179,10 +186,21 @@ class Trainer:
     def compute_loss(
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
     ) -> Any:
-        """The compiled loss plus the layers' regularization losses."""
+        """The compiled loss plus the layers' losses (``add_loss`` and regularization).
+
+        Raises:
+          ValueError: when the model was compiled without a loss and added none itself.
+        """
         gt = _gt()
-        loss = self.loss(y, y_pred, sample_weight=sample_weight)
         extra = list(getattr(self, "losses", []) or [])
+        if self._compile_loss is None:
+            if not extra:
+                raise ValueError(
+                    "No loss to compute. Provide a `loss` argument in `compile()` "
+                    "(the model was compiled without one and its layers added no add_loss losses)"
+                )
+            return gt.add_n([gt.cast(e, gt.float32) for e in extra])
+        loss = self._compile_loss(y, y_pred, sample_weight=sample_weight)
         if extra:
             loss = loss + gt.add_n([gt.cast(e, loss.dtype) for e in extra])
         return loss

@@ -82,3 +82,11 @@ def test_model_from_config_rebuilds_a_functional_model_with_user_layers():
     new.set_weights(model.get_weights())
     x = gt.constant([[1.0, 2.0]])
     np.testing.assert_allclose(new(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_compile_without_loss_and_without_add_loss_says_so():
+    inp = keras.Input((2,))
+    model = keras.Model(inp, layers.Dense(1)(inp))
+    model.compile(optimizer="sgd")
+    with pytest.raises(ValueError, match="No loss to compute"):
+        model.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), verbose=0)
