@@ -90,3 +90,84 @@ def test_compile_without_loss_and_without_add_loss_says_so():
     model.compile(optimizer="sgd")
     with pytest.raises(ValueError, match="No loss to compute"):
         model.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), verbose=0)
+
+
+def _two_output_model():
+    inp = keras.Input((3,), name="x")
+    a = layers.Dense(1, name="a")(inp)
+    b = layers.Dense(2, name="b")(inp)
+    return keras.Model(inp, [a, b])
+
+
+def test_multi_output_losses_sum_weighted_per_output_losses():
+    model = _two_output_model()
+    model.compile(optimizer="sgd", loss={"a": "mse", "b": "mae"}, loss_weights={"a": 2.0, "b": 1.0})
+    rng = np.random.RandomState(0)
+    x = rng.rand(8, 3).astype("float32")
+    ya, yb = rng.rand(8, 1).astype("float32"), rng.rand(8, 2).astype("float32")
+    logs = model.evaluate(x, {"a": ya, "b": yb}, batch_size=8, verbose=0, return_dict=True)
+    pa, pb = (p.numpy() for p in model(x))
+    mse, mae = np.mean((ya - pa) ** 2), np.mean(np.abs(yb - pb))
+    np.testing.assert_allclose(logs["a_loss"], mse, rtol=1e-5)
+    np.testing.assert_allclose(logs["b_loss"], mae, rtol=1e-5)
+    np.testing.assert_allclose(logs["loss"], 2 * mse + mae, rtol=1e-5)
+
+
+def test_multi_output_bad_targets_and_metrics_are_named():
+    model = _two_output_model()
+    model.compile(optimizer="sgd", loss=["mse", "mse"])
+    x = np.zeros((4, 3), "float32")
+    with pytest.raises(ValueError, match=r"no entries for outputs \['b'\]"):
+        model.evaluate(x, {"a": np.zeros((4, 1), "float32")}, verbose=0)
+    model = _two_output_model()
+    model.compile(optimizer="sgd", loss=["mse", "mse"], metrics=[["mae"]])
+    with pytest.raises(ValueError, match="1 metric lists for 2 outputs"):
+        model.evaluate(x, [np.zeros((4, 1), "float32"), np.zeros((4, 2), "float32")], verbose=0)
+
+
+def test_mean_absolute_percentage_error_metric():
+    m = keras.metrics.MeanAbsolutePercentageError()
+    m.update_state(np.array([[1.0, 2.0]]), np.array([[1.5, 1.0]]))
+    np.testing.assert_allclose(float(m.result()), 100 * np.mean([0.5, 0.5]), rtol=1e-6)
+
+
+def test_callbacks_get_logs_positionally_and_on_batch_end_alias():
+    seen = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_train_begin(self, logs):  # no default, as in the guide
+            seen.append(("begin", logs))
+
+        def on_batch_end(self, batch, logs):
+            seen.append(("batch", batch, sorted(logs)))
+
+    model = _two_output_model()
+    model.compile(optimizer="sgd", loss=["mse", "mse"])
+    x = np.zeros((4, 3), "float32")
+    model.fit(
+        x,
+        [np.zeros((4, 1), "float32"), np.zeros((4, 2), "float32")],
+        batch_size=2,
+        callbacks=[Recorder()],
+        verbose=0,
+    )
+    assert seen[0] == ("begin", None)
+    assert [s[1] for s in seen[1:]] == [0, 1]
+    assert seen[1][2] == ["a_loss", "b_loss", "loss"]
+
+
+def test_metric_add_weight_takes_the_name_first():
+    class Count(keras.metrics.Metric):
+        def __init__(self):
+            super().__init__(name="count")
+            self.n = self.add_weight(name="n", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.n.assign_add(gt.cast(gt.shape(y_true)[0], "float32"))
+
+        def result(self):
+            return self.n
+
+    m = Count()
+    m.update_state(np.zeros(3), np.zeros(3))
+    assert float(m.result()) == 3.0 and m.variables[0].shape.as_list() == []
