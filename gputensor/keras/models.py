@@ -517,6 +517,14 @@ class Functional(Model):
         return list(self._flat_outputs)
 
     @property
+    def output_names(self) -> list:
+        """The outputs' names, in order: a dict's keys for dict outputs, else the name of
+        the layer making each output (Keras's keys for per-output losses and metrics)."""
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct)
+        return [t._keras_history[0].name for t in _nest_flatten(self._outputs_struct)]
+
+    @property
     def input(self) -> Any:
         """The Input KerasTensor(s) in the structure given to the constructor."""
         return self._inputs_struct

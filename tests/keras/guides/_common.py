@@ -107,3 +107,14 @@ def fixed_weights(np, model_or_layer, seed: int = 0) -> None:
     model_or_layer.set_weights(
         [rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype("float32") for w in model_or_layer.get_weights()]
     )
+
+
+def mnist_like(np, n: int = 1024):
+    """``(x_train, y_train), (x_test, y_test)`` shaped like MNIST (uint8 28x28 images, int labels)
+    but small and made of ten noisy fixed class patterns, so a few steps separate them."""
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 10, size=n)
+    centers = rng.uniform(0, 255, size=(10, 784))
+    x = np.clip(centers[y] + rng.normal(0, 30, size=(n, 784)), 0, 255).astype("uint8")
+    cut = n * 3 // 4
+    return (x[:cut].reshape(-1, 28, 28), y[:cut]), (x[cut:].reshape(-1, 28, 28), y[cut:])

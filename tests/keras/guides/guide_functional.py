@@ -5,18 +5,7 @@ small fixed arrays; the multi-input ticket model (LSTM) and the RNN mix-and-matc
 
 from __future__ import annotations
 
-from tests.keras.guides._common import fixed_weights, summary_table
-
-
-def _mnist_like(np, n=1024):
-    rng = np.random.RandomState(0)
-    y = rng.randint(0, 10, size=n)
-    centers = rng.uniform(0, 255, size=(10, 784))
-    x = np.clip(centers[y] + rng.normal(0, 30, size=(n, 784)), 0, 255).astype("uint8")
-    return (x[: n * 3 // 4].reshape(-1, 28, 28), y[: n * 3 // 4]), (
-        x[n * 3 // 4 :].reshape(-1, 28, 28),
-        y[n * 3 // 4 :],
-    )
+from tests.keras.guides._common import fixed_weights, mnist_like, summary_table
 
 
 def block_introduction(tf, keras, np):
@@ -48,7 +37,7 @@ def block_training(tf, keras, np):
     outputs = layers.Dense(10)(x)
     model = keras.Model(inputs=inputs, outputs=outputs, name="mnist_model")
 
-    (x_train, y_train), (x_test, y_test) = _mnist_like(np)
+    (x_train, y_train), (x_test, y_test) = mnist_like(np)
     x_train = x_train.reshape(768, 784).astype("float32") / 255
     x_test = x_test.reshape(256, 784).astype("float32") / 255
 
