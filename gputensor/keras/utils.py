@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_categorical"]
+__all__ = ["PyDataset", "Sequence", "to_categorical"]
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
@@ -44,3 +44,63 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     out = np.zeros((x.size, num_classes), dtype="float32")
     out[np.arange(x.size), x.ravel()] = 1.0
     return out.reshape(*x.shape, num_classes)
+
+
+class PyDataset:
+    """Batches by index, as ``keras.utils.PyDataset`` (``keras.utils.Sequence`` in TF-Keras).
+
+    Subclasses call ``super().__init__(**kwargs)`` and define ``__len__`` (the number of
+    batches) and ``__getitem__(index)`` (one batch: ``x``, ``(x, y)`` or ``(x, y,
+    sample_weight)``). ``fit``/``evaluate``/``predict`` read batches ``0 .. len - 1`` each
+    epoch (in a shuffled order when ``fit(shuffle=True)``), then call `on_epoch_end`.
+    Batches are read in the calling thread: ``workers``/``use_multiprocessing`` are kept for
+    Keras's API but do not start workers.
+
+    Args:
+      workers: Keras's number of loader workers (recorded).
+      use_multiprocessing: Keras's choice of processes over threads (recorded).
+      max_queue_size: Keras's prefetch queue length (recorded).
+    """
+
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:
+        self._workers = workers
+        self._use_multiprocessing = use_multiprocessing
+        self._max_queue_size = max_queue_size
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    @property
+    def use_multiprocessing(self) -> bool:
+        return self._use_multiprocessing
+
+    @property
+    def max_queue_size(self) -> int:
+        return self._max_queue_size
+
+    @property
+    def num_batches(self) -> int:
+        """``len(self)``: the number of batches in an epoch."""
+        return len(self)
+
+    def __len__(self) -> int:
+        raise TypeError(
+            f"{type(self).__name__}: a PyDataset subclass must define __len__ (the number of batches)"
+        )
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__}: a PyDataset subclass must define __getitem__(index)")
+
+    def on_epoch_begin(self) -> None:
+        """Called before an epoch's first batch; override to prepare it."""
+
+    def on_epoch_end(self) -> None:
+        """Called after an epoch's last batch; override to reshuffle or modify the data."""
+
+    def __iter__(self) -> Any:
+        for index in range(len(self)):
+            yield self[index]
+
+
+Sequence = PyDataset

@@ -504,3 +504,42 @@ def block_callbacks(tf, keras, np, path=None):
         "schedule": schedule_values,
         "optimizer_lr": float(optimizer.learning_rate),
     }
+
+
+def block_py_dataset(tf, keras, np):
+    x_train, y_train, x_val, y_val, x_test, y_test = _data(np)
+
+    class ExamplePyDataset(keras.utils.PyDataset):
+        def __init__(self, x, y, batch_size, **kwargs):
+            super().__init__(**kwargs)
+            self.x = x
+            self.y = y
+            self.batch_size = batch_size
+
+        def __len__(self):
+            return int(np.ceil(len(self.x) / float(self.batch_size)))
+
+        def __getitem__(self, idx):
+            batch_x = self.x[idx * self.batch_size : (idx + 1) * self.batch_size]
+            batch_y = self.y[idx * self.batch_size : (idx + 1) * self.batch_size]
+            return batch_x, batch_y
+
+    train_py_dataset = ExamplePyDataset(x_train, y_train, batch_size=32)
+    val_py_dataset = ExamplePyDataset(x_val, y_val, batch_size=32)
+
+    model = _get_compiled_model(keras, np)
+    history = model.fit(
+        train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=1, shuffle=False, verbose=0
+    )
+    evaluated = model.evaluate(val_py_dataset, verbose=0)
+
+    train_py_dataset = ExamplePyDataset(x_train, y_train, batch_size=32, workers=4)
+    model = _get_compiled_model(keras, np)
+    shuffled = model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=1, verbose=0)
+    return {
+        "history": history.history,
+        "evaluate": evaluated,
+        "workers": train_py_dataset.workers,
+        "num_batches": train_py_dataset.num_batches,
+        "shuffled_keys": sorted(shuffled.history),
+    }

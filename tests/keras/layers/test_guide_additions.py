@@ -171,3 +171,37 @@ def test_metric_add_weight_takes_the_name_first():
     m = Count()
     m.update_state(np.zeros(3), np.zeros(3))
     assert float(m.result()) == 3.0 and m.variables[0].shape.as_list() == []
+
+
+class _Indexed(keras.utils.PyDataset):
+    def __init__(self, n_batches, **kwargs):
+        super().__init__(**kwargs)
+        self.n_batches, self.calls = n_batches, []
+
+    def __len__(self):
+        return self.n_batches
+
+    def __getitem__(self, idx):
+        self.calls.append(idx)
+        x = np.full((2, 1), float(idx), "float32")
+        return x, 2.0 * x
+
+    def on_epoch_end(self):
+        self.calls.append("end")
+
+
+def test_py_dataset_reads_every_batch_once_per_epoch_then_on_epoch_end():
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    data = _Indexed(3)
+    model.fit(data, epochs=2, shuffle=False, verbose=0)
+    assert data.calls == [0, 1, 2, "end", 0, 1, 2, "end"]
+    data.calls.clear()
+    np.random.seed(3)
+    model.fit(data, epochs=3, verbose=0)  # shuffle=True: a batch order per epoch
+    epochs = [data.calls[i * 4 : i * 4 + 3] for i in range(3)]
+    assert all(sorted(e) == [0, 1, 2] for e in epochs) and epochs != [[0, 1, 2]] * 3
+    data.calls.clear()
+    model.evaluate(data, steps=2, verbose=0)
+    assert data.calls == [0, 1, "end"]
+    assert keras.utils.Sequence is keras.utils.PyDataset and data.num_batches == 3 and data.workers == 1
