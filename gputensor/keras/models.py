@@ -368,7 +368,8 @@ class Model(Trainer, Layer):
             shape = layer._output_shape_seen
             shape_text = "?" if shape is None else str(_shape_text(shape))
             params = layer.count_params() if (layer.built or layer.weights) else 0
-            fields = [f" {prefix}{layer.name} ({type(layer).__name__})", shape_text, f"{params:,}"]
+            count = f"{params:,}" if layer.built else f"{params:,} (unbuilt)"  # as Keras 3
+            fields = [f" {prefix}{layer.name} ({type(layer).__name__})", shape_text, count]
             if functional:
                 fields.append(self._connections(layer))
             if show_trainable:

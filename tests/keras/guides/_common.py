@@ -16,12 +16,12 @@ import re
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
-_ROW = re.compile(r"^[\s│]*(\S+) \((\w+)\)\s*[│\s]\s*(\(.*?\)|\[.*?\]|\?)\s*[│\s]\s*([\d,]+)")
+_ROW = re.compile(r"^[\s│]*(\S+) \((\w+)\)\s*[│\s]\s*(\(.*?\)|\[.*?\]|\?)\s*[│\s]\s*([\d,]+)( \(unbuilt\))?")
 _TOTAL = re.compile(r"^\s*(Total|Trainable|Non-trainable|Optimizer) params: ([\d,]+)")
 
 
 def summary_table(model) -> dict:
-    """``{"rows": [[name, class, output shape, params], ...], "totals": [total, trainable,
+    """``{"rows": [[name, class, output shape, params(, "unbuilt")], ...], "totals": [total, trainable,
     non-trainable(, optimizer)]}`` parsed from ``model.summary(print_fn=...)`` (Keras 3's box table or
     gputensor's plain one)."""
     lines: list = []
@@ -40,15 +40,20 @@ def summary_table(model) -> dict:
                 cells[1] = str(tuple(layer.output.shape))
             m = _ROW.match(f"{cells[0]} │ {cells[1]} │ {cells[2]}")
             if m:
-                rows.append([m.group(1), m.group(2), m.group(3), int(m.group(4).replace(",", ""))])
+                rows.append(_row(m))
             cells = None
         m = _ROW.match(line)
         if m:
-            rows.append([m.group(1), m.group(2), m.group(3), int(m.group(4).replace(",", ""))])
+            rows.append(_row(m))
         t = _TOTAL.match(line)
         if t:
             totals.append(int(t.group(2).replace(",", "")))
     return {"rows": rows, "totals": totals}
+
+
+def _row(m) -> list:
+    row = [m.group(1), m.group(2), m.group(3), int(m.group(4).replace(",", ""))]
+    return row + ["unbuilt"] if m.group(5) else row
 
 
 def _all_layers(model) -> list:

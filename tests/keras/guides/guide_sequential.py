@@ -93,6 +93,10 @@ def block_input_shape(tf, keras, np):
         ]
     )  # No weights at this stage!
     built_before = model.built
+    # At this point, you can't do this: model.weights (Keras 3: an empty list)
+    weights_before = len(model.weights)
+    # You also can't do this: model.summary() (Keras 3: a table of unbuilt layers)
+    unbuilt = summary_table(model)
     # Call the model on a test input
     x = tf.ones((1, 4))
     y = model(x)
@@ -113,6 +117,8 @@ def block_input_shape(tf, keras, np):
         "after": after,
         "y_shape": list(y.shape),
         "built_before": built_before,
+        "weights_before": weights_before,
+        "unbuilt": unbuilt,
         "n_weights": n_weights,
         "summary": table["totals"],
         "summary_input": table_input,
