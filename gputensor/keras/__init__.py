@@ -13,7 +13,9 @@ from gputensor.keras import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     utils,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "ops",
+    "random",
     "regularizers",
     "utils",
 ]

@@ -205,3 +205,47 @@ def test_py_dataset_reads_every_batch_once_per_epoch_then_on_epoch_end():
     model.evaluate(data, steps=2, verbose=0)
     assert data.calls == [0, 1, "end"]
     assert keras.utils.Sequence is keras.utils.PyDataset and data.num_batches == 3 and data.workers == 1
+
+
+def test_keras_ops_match_numpy_with_keras_defaults():
+    ops = keras.ops
+    rng = np.random.RandomState(4)
+    x = rng.rand(2, 3).astype("float32")
+    np.testing.assert_allclose(ops.sum(x).numpy(), x.sum(), rtol=1e-6)
+    np.testing.assert_allclose(ops.mean(x, axis=(0, 1)).numpy(), x.mean(), rtol=1e-6)
+    np.testing.assert_allclose(ops.max(x, axis=1, keepdims=True).numpy(), x.max(1, keepdims=True))
+    assert ops.concatenate([x, x]).shape == (4, 3)  # axis 0 by default, as NumPy/Keras
+    assert int(ops.argmax(x)) == int(np.argmax(x))
+    np.testing.assert_allclose(ops.matmul(x, ops.transpose(x)).numpy(), x @ x.T, rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.softmax(x).numpy(), np.exp(x) / np.exp(x).sum(-1, keepdims=True), rtol=1e-6
+    )
+    np.testing.assert_array_equal(ops.one_hot(np.array([2, 0]), 3).numpy(), np.eye(3)[[2, 0]])
+    assert ops.shape(x) == (2, 3) and ops.mean(np.array([1, 2])).dtype == gt.float32
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 3], gt.float32)])
+    def batch_of(t):
+        return ops.shape(t)[0] * 1
+
+    assert int(batch_of(x)) == 2  # an unknown batch size is a scalar tensor, as Keras's TF backend
+
+
+def test_keras_random_draws_are_new_per_call_also_inside_gt_function():
+    gen = keras.random.SeedGenerator(7)
+    a = keras.random.normal((50000,), seed=gen).numpy()
+    assert abs(a.mean()) < 0.02 and abs(a.std() - 1) < 0.02
+    u = keras.random.uniform((50000,), minval=-1.0, maxval=3.0, seed=gen).numpy()
+    assert u.min() >= -1 and u.max() < 3 and abs(u.mean() - 1) < 0.03
+    np.testing.assert_array_equal(
+        keras.random.normal((4,), seed=3).numpy(), keras.random.normal((4,), seed=3).numpy()
+    )
+
+    @gt.function
+    def draw():
+        return keras.random.normal((8,), seed=gen)
+
+    assert np.any(draw().numpy() != draw().numpy())
+    d = keras.random.dropout(np.ones((10000,), "float32"), 0.25, seed=gen).numpy()
+    assert set(np.unique(d)) <= {0.0, np.float32(1 / 0.75)} and abs((d == 0).mean() - 0.25) < 0.02
+    with pytest.raises(ValueError, match="seed"):
+        keras.random.normal((2,), seed="x")
