@@ -407,3 +407,139 @@ def block_vae(tf, keras, np):
         "_means": means,
         "_fit_loss": history.history["loss"],
     }
+
+
+def block_keras3_ops_layers(tf, keras, np):
+    """The Keras 3 edition of the guide (keras.io) writes the same layers with ``keras.ops``
+    and draws dropout masks from a ``keras.random.SeedGenerator``."""
+    ops = keras.ops
+
+    class Linear(keras.layers.Layer):
+        def __init__(self, units=32, input_dim=32):
+            super().__init__()
+            self.w = self.add_weight(shape=(input_dim, units), initializer="random_normal", trainable=True)
+            self.b = self.add_weight(shape=(units,), initializer="zeros", trainable=True)
+
+        def call(self, inputs):
+            return ops.matmul(inputs, self.w) + self.b
+
+    x = ops.ones((2, 2))
+    linear_layer = Linear(4, 2)
+    fixed_weights(np, linear_layer, 24)
+    y = linear_layer(x)
+
+    class ComputeSum(keras.layers.Layer):
+        def __init__(self, input_dim):
+            super().__init__()
+            self.total = self.add_weight(initializer="zeros", shape=(input_dim,), trainable=False)
+
+        def call(self, inputs):
+            self.total.assign_add(ops.sum(inputs, axis=0))
+            return self.total
+
+    my_sum = ComputeSum(2)
+    my_sum(x)
+    total = my_sum(x)
+
+    class CustomDropout(keras.layers.Layer):
+        def __init__(self, rate, **kwargs):
+            super().__init__(**kwargs)
+            self.rate = rate
+            self.seed_generator = keras.random.SeedGenerator(1337)
+
+        def call(self, inputs, training=None):
+            if training:
+                return keras.random.dropout(inputs, rate=self.rate, seed=self.seed_generator)
+            return inputs
+
+    layer = CustomDropout(0.5)
+    x = ops.ones((4, 1000))
+    train = layer(x, training=True).numpy()
+
+    @tf.function
+    def traced(x):
+        return layer(x, training=True)
+
+    first, second = traced(x).numpy(), traced(x).numpy()
+    return {
+        "y": y.numpy(),
+        "total": total.numpy(),
+        "inference_equal": bool(np.all(layer(x, training=False).numpy() == 1.0)),
+        "train_values": sorted({float(v) for v in np.unique(train)}),
+        "kept_fraction_ok": bool(0.45 < float(np.mean(train > 0)) < 0.55),
+        "traced_masks_differ": bool(np.any(first != second)),
+        "traced_values": sorted({float(v) for v in np.unique(first)}),
+        "layer_weights": len(layer.weights),
+    }
+
+
+def block_keras3_vae(tf, keras, np):
+    """The Keras 3 edition's VAE: Sampling draws with keras.random and a SeedGenerator, so
+    ``fit`` runs its traced step (no ``run_eagerly``)."""
+    layers, ops = keras.layers, keras.ops
+
+    class Sampling(layers.Layer):
+        """Uses (z_mean, z_log_var) to sample z, the vector encoding a digit."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras.random.SeedGenerator(1337)
+
+        def call(self, inputs):
+            z_mean, z_log_var = inputs
+            batch = ops.shape(z_mean)[0]
+            dim = ops.shape(z_mean)[1]
+            epsilon = keras.random.normal(shape=(batch, dim), seed=self.seed_generator)
+            return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    class Encoder(layers.Layer):
+        def __init__(self, latent_dim=32, intermediate_dim=64, name="encoder", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.dense_proj = layers.Dense(intermediate_dim, activation="relu")
+            self.dense_mean = layers.Dense(latent_dim)
+            self.dense_log_var = layers.Dense(latent_dim)
+            self.sampling = Sampling()
+
+        def call(self, inputs):
+            x = self.dense_proj(inputs)
+            z_mean = self.dense_mean(x)
+            z_log_var = self.dense_log_var(x)
+            z = self.sampling((z_mean, z_log_var))
+            return z_mean, z_log_var, z
+
+    class Decoder(layers.Layer):
+        def __init__(self, original_dim, intermediate_dim=64, name="decoder", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.dense_proj = layers.Dense(intermediate_dim, activation="relu")
+            self.dense_output = layers.Dense(original_dim, activation="sigmoid")
+
+        def call(self, inputs):
+            x = self.dense_proj(inputs)
+            return self.dense_output(x)
+
+    class VariationalAutoEncoder(keras.Model):
+        def __init__(self, original_dim, intermediate_dim=64, latent_dim=32, name="autoencoder", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.original_dim = original_dim
+            self.encoder = Encoder(latent_dim=latent_dim, intermediate_dim=intermediate_dim)
+            self.decoder = Decoder(original_dim, intermediate_dim=intermediate_dim)
+
+        def call(self, inputs):
+            z_mean, z_log_var, z = self.encoder(inputs)
+            reconstructed = self.decoder(z)
+            # Add KL divergence regularization loss.
+            kl_loss = -0.5 * ops.mean(z_log_var - ops.square(z_mean) - ops.exp(z_log_var) + 1)
+            self.add_loss(kl_loss)
+            return reconstructed
+
+    rng = np.random.RandomState(0)
+    x_train = (rng.uniform(size=(256, 784)) > 0.7).astype("float32")
+    vae = VariationalAutoEncoder(784, 64, 32)
+    optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+    vae.compile(optimizer, loss=keras.losses.MeanSquaredError())
+    history = vae.fit(x_train, x_train, epochs=3, batch_size=64, verbose=0)
+    return {
+        "weights": len(vae.weights),
+        "history_keys": sorted(history.history),
+        "_fit_loss": history.history["loss"],
+    }

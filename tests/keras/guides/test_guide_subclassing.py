@@ -18,3 +18,8 @@ def test_vae_training_lowers_the_loss():
     got = run_block("subclassing", guide_subclassing, "block_vae")
     assert got["_means"][-1] < got["_means"][0]
     assert got["_fit_loss"][-1] < got["_fit_loss"][0]
+
+
+def test_keras3_vae_trains_in_the_traced_step():
+    got = run_block("subclassing", guide_subclassing, "block_keras3_vae")
+    assert got["_fit_loss"][-1] < got["_fit_loss"][0]
