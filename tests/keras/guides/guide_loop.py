@@ -281,3 +281,69 @@ def block_gan(tf, keras, np):
         "_d_losses": d_losses,
         "_g_losses": g_losses,
     }
+
+
+def block_gan_traced_keras_random(tf, keras, np):
+    """The GAN's train_step decorated with ``@tf.function`` as in the guide, drawing its
+    latent vectors and label noise with ``keras.random`` and a SeedGenerator (Keras 3's
+    backend-independent draws) instead of ``tf.random``."""
+    layers = keras.layers
+    latent_dim = 16
+    discriminator = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(8, (3, 3), strides=(2, 2), padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(1),
+        ],
+        name="discriminator",
+    )
+    generator = keras.Sequential(
+        [
+            keras.Input(shape=(latent_dim,)),
+            layers.Dense(7 * 7 * 8),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Reshape((7, 7, 8)),
+            layers.Conv2DTranspose(8, (4, 4), strides=(4, 4), padding="same"),
+            layers.Conv2D(1, (7, 7), padding="same", activation="sigmoid"),
+        ],
+        name="generator",
+    )
+    d_optimizer = keras.optimizers.Adam(learning_rate=0.0003)
+    g_optimizer = keras.optimizers.Adam(learning_rate=0.0004)
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+    seed_generator = keras.random.SeedGenerator(1337)
+    batch_size = 8
+
+    @tf.function
+    def train_step(real_images):
+        random_latent_vectors = keras.random.normal(shape=(batch_size, latent_dim), seed=seed_generator)
+        generated_images = generator(random_latent_vectors)
+        combined_images = tf.concat([generated_images, real_images], axis=0)
+        labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((real_images.shape[0], 1))], axis=0)
+        labels += 0.05 * keras.random.uniform(labels.shape, seed=seed_generator)
+        with tf.GradientTape() as tape:
+            predictions = discriminator(combined_images)
+            d_loss = loss_fn(labels, predictions)
+        grads = tape.gradient(d_loss, discriminator.trainable_weights)
+        d_optimizer.apply(grads, discriminator.trainable_weights)
+
+        random_latent_vectors = keras.random.normal(shape=(batch_size, latent_dim), seed=seed_generator)
+        misleading_labels = tf.zeros((batch_size, 1))
+        with tf.GradientTape() as tape:
+            predictions = discriminator(generator(random_latent_vectors))
+            g_loss = loss_fn(misleading_labels, predictions)
+        grads = tape.gradient(g_loss, generator.trainable_weights)
+        g_optimizer.apply(grads, generator.trainable_weights)
+        return d_loss, g_loss, generated_images
+
+    (x_train, _), _ = mnist_like(np, 32)
+    all_digits = np.reshape(x_train.astype("float32") / 255.0, (-1, 28, 28, 1))
+    dataset = tf.data.Dataset.from_tensor_slices(all_digits).batch(batch_size)
+    images = [train_step(real_images)[2].numpy() for real_images in dataset]
+    return {
+        "steps": len(images),
+        "generated_shape": list(images[0].shape),
+        "_images_differ": bool(np.any(images[0] != images[1])),
+    }

@@ -31,3 +31,8 @@ def test_function_train_step_matches_the_eager_loop():
 def test_gan_steps_give_finite_losses():
     got = run_block("loop", guide_loop, "block_gan")
     assert all(math.isfinite(v) and v > 0 for v in got["_d_losses"] + got["_g_losses"])
+
+
+def test_traced_gan_draws_new_latent_vectors_each_step():
+    got = run_block("loop", guide_loop, "block_gan_traced_keras_random")
+    assert got["_images_differ"]
