@@ -556,10 +556,12 @@ class Trainer:
     def train_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
     ) -> Any:
-        """One train step on one batch; returns the loss (and metrics) after it."""
+        """One train step on one batch; returns this batch's loss (and metrics): the metrics
+        are reset first, as Keras 3 does."""
         self._require_compiled("train_on_batch")
         batch = data_adapter.as_batch(x, y, sample_weight)
         self._first_batch_setup(batch)
+        self.reset_metrics()
         logs = _floats(self._step_function("train")(batch))
         return logs if return_dict else _values(logs, self)
 

@@ -543,3 +543,26 @@ def block_py_dataset(tf, keras, np):
         "num_batches": train_py_dataset.num_batches,
         "shuffled_keys": sorted(shuffled.history),
     }
+
+
+def block_on_batch_methods(tf, keras, np):
+    """Not guide code: the single-batch methods the guides' readers use next to fit, with
+    Keras 3's return values (a float, or a list/dict with the metrics)."""
+    x_train, y_train, x_val, y_val, x_test, y_test = _data(np)
+    model = _get_compiled_model(keras, np)
+    trained = model.train_on_batch(x_train[:64], y_train[:64])
+    trained_dict = model.train_on_batch(x_train[64:128], y_train[64:128], return_dict=True)
+    tested = model.test_on_batch(x_test[:64], y_test[:64])
+    predicted = model.predict_on_batch(x_test[:5])
+    model = _get_uncompiled_model(keras, np)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    plain = model.test_on_batch(x_test[:64], y_test[:64])
+    return {
+        "train": trained,
+        "train_dict": trained_dict,
+        "test": tested,
+        "predict": predicted,
+        "predict_type": type(predicted).__name__,
+        "plain_loss": plain,
+        "plain_type": type(plain).__name__,
+    }
