@@ -433,6 +433,54 @@ def _bytes(n: int) -> str:
     return f"{n:.2f} B"
 
 
+def _keras_layer_order(flat_in: list, flat_out: list) -> list:
+    """A functional model's layers in Keras 3's order (``keras.src.ops.function.map_graph``):
+    by decreasing depth from the outputs, ties in the order a depth-first walk from the
+    outputs first meets them; Inputs count as layers. ``model.layers``, ``weights``, summaries
+    and weight files follow it."""
+    input_ids = {id(t) for t in flat_in}
+    parents: dict = {}  # node key -> (layer, parent node keys)
+    finished: list = []  # node keys in the walk's post-order
+    first_seen: dict = {}  # id(layer) -> order of first visit
+
+    def key_of(t: KerasTensor) -> tuple:
+        return ("node", id(t._node)) if t._node is not None and id(t) not in input_ids else ("in", id(t))
+
+    def visit(t: KerasTensor) -> None:
+        layer = t._keras_history[0]
+        key = key_of(t)
+        if key in parents:
+            return
+        first_seen.setdefault(id(layer), len(first_seen))
+        inbound = t._node.input_tensors if key[0] == "node" else []
+        parents[key] = (layer, [key_of(p) for p in inbound])
+        for p in inbound:
+            visit(p)
+        finished.append(key)
+
+    for t in flat_out:
+        visit(t)
+    node_depth: dict = {}
+    layer_depth: dict = {}
+    layers_by_id: dict = {}
+    for key in reversed(finished):
+        layer, inbound = parents[key]
+        depth = max(node_depth.setdefault(key, 0), layer_depth.get(id(layer), 0))
+        layer_depth[id(layer)] = depth
+        layers_by_id[id(layer)] = layer
+        node_depth[key] = depth
+        for parent in inbound:
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for t in flat_in:  # an Input no output depends on: depth 0, first among its depth
+        layer = t._keras_history[0]
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)] = 0
+            layers_by_id[id(layer)] = layer
+            first_seen[id(layer)] = -1
+    ordered = sorted(layer_depth, key=lambda i: (-layer_depth[i], first_seen[i]))
+    return [layers_by_id[i] for i in ordered]
+
+
 # ------------------------------------------------------------------- Functional
 class Functional(Model):
     """A model defined by a graph of layer calls from ``Input`` to ``outputs``.
@@ -498,11 +546,10 @@ class Functional(Model):
         for t in flat_out:
             visit(t, [])
         self._nodes = order
-        layers: list = [t._keras_history[0] for t in flat_in]
-        for node in order:
-            if not any(node.layer is existing for existing in layers):
-                layers.append(node.layer)
-        self._functional_layers = layers
+        # Keras walks the outputs as its tree.flatten gives them (a dict's keys sorted).
+        from gputensor.autodiff import nest
+
+        self._functional_layers = _keras_layer_order(flat_in, nest.flatten(outputs))
         self.built = True
         self._build_input_shape = [t.shape for t in flat_in] if len(flat_in) > 1 else flat_in[0].shape
         self._output_shape_seen = _nest_map(lambda t: t.shape, outputs)
@@ -519,11 +566,11 @@ class Functional(Model):
 
     @property
     def output_names(self) -> list:
-        """The outputs' names, in order: a dict's keys for dict outputs, else the name of
-        the layer making each output (Keras's keys for per-output losses and metrics)."""
-        if isinstance(self._outputs_struct, dict):
-            return list(self._outputs_struct)
-        return [t._keras_history[0].name for t in _nest_flatten(self._outputs_struct)]
+        """The names of the layers making the outputs, in flattened order (a dict's keys
+        sorted), as Keras 3; losses and metrics of list outputs are logged under them."""
+        from gputensor.autodiff import nest
+
+        return [t._keras_history[0].name for t in nest.flatten(self._outputs_struct)]
 
     @property
     def input(self) -> Any:

@@ -78,6 +78,14 @@ def _resolve_loss(loss: Any) -> Any:
     return loss
 
 
+def _output_keys(model: Any, y_pred: Any) -> list:
+    """The keys of per-output losses and metrics: a dict output's keys (sorted, the order the
+    outputs flatten), else ``model.output_names``, as Keras 3."""
+    if isinstance(y_pred, dict):
+        return sorted(y_pred)
+    return list(getattr(model, "output_names", None) or [])
+
+
 def _as_list(x: Any) -> list:
     return list(x) if isinstance(x, (list, tuple)) else ([] if x is None else [x])
 
@@ -253,7 +261,7 @@ class Trainer:
             return
 
         flat_pred = data_adapter.nest.flatten(y_pred)
-        names = list(getattr(self, "output_names", None) or [])
+        names = _output_keys(self, y_pred)
         if len(flat_pred) > 1:
             if len(names) != len(flat_pred):
                 names = [f"output_{i + 1}" for i in range(len(flat_pred))]
@@ -350,7 +358,7 @@ class Trainer:
         flat_true = None
         if len(flat_pred) > 1:
             loss = self._compile_loss
-            names = loss.names if isinstance(loss, _OutputLosses) else list(getattr(self, "output_names", []))
+            names = loss.names if isinstance(loss, _OutputLosses) else _output_keys(self, y_pred)
             flat_true = _align_targets(y, names, len(flat_pred))
         for weighted, group in ((False, self._compiled_metrics), (True, self._weighted_metrics)):
             for m in group or []:

@@ -308,3 +308,80 @@ def block_mix_subclassed_and_functional(tf, keras, np):
     fixed_weights(np, model, 12)
     x = np.linspace(-1, 1, 10, dtype="float32").reshape(2, 5)
     return {"out": model(x).numpy(), "n_weights": len(model.weights)}
+
+
+def block_multiple_inputs_and_outputs(tf, keras, np):
+    """The guide's ticket-ranking model with its LSTM text encoders replaced by Flatten + Dense
+    (fixed-length titles and bodies; LSTM is not built), dict outputs and dict losses.
+
+    The dummy word ids are drawn without repeats: Keras's RMSprop squares an embedding's
+    sparse gradient (tf.IndexedSlices) per looked-up row before summing repeated ids, gputensor
+    squares the summed dense gradient, so batches with a repeated id drift apart slowly."""
+    layers = keras.layers
+    num_tags = 12  # Number of unique issue tags
+    num_words = 10000  # Size of vocabulary obtained when preprocessing text data
+    num_departments = 4  # Number of departments for predictions
+
+    title_input = keras.Input(shape=(10,), name="title")  # Sequence of ints (the guide: None long)
+    body_input = keras.Input(shape=(20,), name="body")  # Sequence of ints (the guide: None long)
+    tags_input = keras.Input(shape=(num_tags,), name="tags")  # Binary vectors of size `num_tags`
+
+    # Embed each word in the title into a 64-dimensional vector
+    title_features = layers.Embedding(num_words, 8)(title_input)
+    # Embed each word in the text into a 64-dimensional vector
+    body_features = layers.Embedding(num_words, 8)(body_input)
+
+    # The guide reduces the sequences with LSTM(128) and LSTM(32).
+    title_features = layers.Dense(16)(layers.Flatten()(title_features))
+    body_features = layers.Dense(4)(layers.Flatten()(body_features))
+
+    # Merge all available features into a single large vector via concatenation
+    x = layers.concatenate([title_features, body_features, tags_input])
+
+    # Stick a logistic regression for priority prediction on top of the features
+    priority_pred = layers.Dense(1, name="priority")(x)
+    # Stick a department classifier on top of the features
+    department_pred = layers.Dense(num_departments, name="department")(x)
+
+    # Instantiate an end-to-end model predicting both priority and department
+    model = keras.Model(
+        inputs=[title_input, body_input, tags_input],
+        outputs={"priority": priority_pred, "department": department_pred},
+    )
+    fixed_weights(np, model, 13)
+    table = summary_table(model)
+
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss={
+            "priority": keras.losses.BinaryCrossentropy(from_logits=True),
+            "department": keras.losses.CategoricalCrossentropy(from_logits=True),
+        },
+        loss_weights={"priority": 1.0, "department": 0.2},
+    )
+
+    # Dummy input data
+    rng = np.random.RandomState(2)
+    title_data = rng.permutation(num_words)[: 128 * 10].reshape(128, 10)
+    body_data = rng.permutation(num_words)[: 128 * 20].reshape(128, 20)
+    tags_data = rng.randint(2, size=(128, num_tags)).astype("float32")
+
+    # Dummy target data
+    priority_targets = rng.random_sample(size=(128, 1)).astype("float32")
+    dept_targets = rng.randint(2, size=(128, num_departments)).astype("float32")
+
+    history = model.fit(
+        {"title": title_data, "body": body_data, "tags": tags_data},
+        {"priority": priority_targets, "department": dept_targets},
+        epochs=2,
+        batch_size=32,
+        shuffle=False,
+        verbose=0,
+    )
+    out = model.predict({"title": title_data[:2], "body": body_data[:2], "tags": tags_data[:2]}, verbose=0)
+    return {
+        "summary": table,
+        "history": history.history,
+        "output_keys": sorted(out),
+        "priority": out["priority"],
+    }

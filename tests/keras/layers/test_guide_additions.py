@@ -249,3 +249,31 @@ def test_keras_random_draws_are_new_per_call_also_inside_gt_function():
     assert set(np.unique(d)) <= {0.0, np.float32(1 / 0.75)} and abs((d == 0).mean() - 0.25) < 0.02
     with pytest.raises(ValueError, match="seed"):
         keras.random.normal((2,), seed="x")
+
+
+def test_categorical_crossentropy_from_logits_gradient_is_tensorflows():
+    # Keras 3 on TensorFlow differentiates tf.nn.softmax_cross_entropy_with_logits:
+    # softmax(z) - y, also for multi-hot y (whose true derivative is softmax(z) * sum(y) - y).
+    y = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]], "float32")
+    z = gt.Variable(np.array([[1.0, 2.0, 3.0, 4.0], [0.5, -1.0, 2.0, 0.0]], "float32"))
+    with gt.GradientTape() as tape:
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True)(y, z)
+    p = np.exp(z.numpy()) / np.exp(z.numpy()).sum(-1, keepdims=True)
+    np.testing.assert_allclose(tape.gradient(loss, z).numpy(), (p - y) / 2, rtol=1e-5)
+    np.testing.assert_allclose(float(loss), -(y * np.log(p)).sum(-1).mean(), rtol=1e-5)
+
+
+def test_functional_layers_follow_keras_depth_order():
+    a, b = keras.Input((2,), name="a"), keras.Input((3,), name="b")
+    xa = layers.Dense(4, name="da2")(layers.Dense(4, name="da1")(a))
+    xb = layers.Dense(4, name="db1")(b)
+    out = layers.Dense(1, name="out")(layers.concatenate([xa, xb], name="cat"))
+    model = keras.Model([a, b], {"z": out, "y": xb})
+    # What Keras 3.15 gives: decreasing depth from the outputs (taken in sorted-key order),
+    # ties in the order a depth-first walk first meets them.
+    assert [layer.name for layer in model.layers] == ["a", "b", "da1", "db1", "da2", "cat", "out"]
+    assert model.output_names == ["db1", "out"]
+    model.compile(optimizer="sgd", loss={"y": "mse", "z": "mae"})
+    x = [np.zeros((2, 2), "float32"), np.zeros((2, 3), "float32")]
+    logs = model.evaluate(x, {"y": np.zeros((2, 4)), "z": np.ones((2, 1))}, verbose=0, return_dict=True)
+    assert sorted(logs) == ["loss", "y_loss", "z_loss"]
