@@ -13,8 +13,11 @@ from gputensor.keras import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
+    utils,
 )
 from gputensor.keras.layers import Input
 from gputensor.keras.models import Model, Sequential
@@ -32,5 +35,8 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "ops",
+    "random",
     "regularizers",
+    "utils",
 ]

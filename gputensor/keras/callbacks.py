@@ -35,8 +35,17 @@ class Callback:
     def on_train_end(self, logs: dict | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Calls `on_batch_begin` (Keras's backward-compatible alias)."""
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Calls `on_batch_end` (Keras's backward-compatible alias)."""
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs: dict | None = None) -> None: ...
     def on_test_end(self, logs: dict | None = None) -> None: ...
     def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
@@ -60,9 +69,15 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call(*args: Any, **kwargs: Any) -> None:
+        # As Keras's CallbackList: every hook gets its logs positionally (None when the loop
+        # has none), so user callbacks may declare ``def on_train_begin(self, logs)``.
+        n_args = 2 if ("batch" in hook or "epoch" in hook) else 1
+
+        def call(*args: Any, logs: Any = None) -> None:
+            args = (*args, logs) if len(args) < n_args else args
+            args = (*args, *([None] * (n_args - len(args))))
             for c in self.callbacks:
-                getattr(c, hook)(*args, **kwargs)
+                getattr(c, hook)(*args)
 
         return call
 

@@ -135,6 +135,24 @@ class IterableData:
             yield _as_tensors(element)
 
 
+class PyDatasetData:
+    """A ``keras.utils.PyDataset``: batches ``0 .. len - 1`` by index each epoch (in a new
+    random order when shuffling, as Keras 3), then its ``on_epoch_end``."""
+
+    def __init__(self, source: Any, steps: int | None, shuffle: bool) -> None:
+        self.source = source
+        self.shuffle = shuffle
+        self.steps = len(source) if steps is None else min(int(steps), len(source))
+
+    def epoch(self) -> Iterator:
+        self.source.on_epoch_begin()
+        n = len(self.source)
+        order = np.random.permutation(n) if self.shuffle else range(n)
+        for index in list(order)[: self.steps]:
+            yield _as_tensors(self.source[int(index)])
+        self.source.on_epoch_end()
+
+
 class IteratorData:
     """A generator or iterator: ``steps`` elements per epoch, read on from where the last stopped."""
 
@@ -170,6 +188,10 @@ def adapt(
         return ArrayData(x, y, sample_weight, batch_size, shuffle)
     if y is not None:
         raise ValueError("y must be None when x is a dataset or a generator: it yields (x, y) pairs itself")
+    from gputensor.keras.utils import PyDataset
+
+    if isinstance(x, PyDataset):
+        return PyDatasetData(x, steps, shuffle)  # Keras ignores batch_size here
     if inspect.isgenerator(x) or hasattr(x, "__next__"):
         return IteratorData(x, steps)
     if hasattr(x, "__iter__"):

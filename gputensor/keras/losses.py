@@ -175,7 +175,10 @@ def categorical_crossentropy(
         num_classes = y_pred.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / float(num_classes)
     if from_logits:
-        return -gt.reduce_sum(y_true * gt.nn.log_softmax(y_pred, axis=axis), axis=axis)
+        # Keras 3 on TensorFlow calls tf.nn.softmax_cross_entropy_with_logits, whose gradient
+        # is softmax - labels: for labels that do not sum to 1 (multi-hot targets) that is not
+        # the derivative of the value, and training follows it, so gputensor does the same.
+        return gt.nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred, axis=axis)
     p = y_pred / gt.reduce_sum(y_pred, axis=axis, keepdims=True)
     p = gt.clip_by_value(p, EPSILON, 1.0 - EPSILON)
     return -gt.reduce_sum(y_true * gt.math.log(p), axis=axis)

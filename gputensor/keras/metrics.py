@@ -19,6 +19,7 @@ from gputensor.keras.losses import squeeze_or_expand_to_same_rank
 from gputensor.keras.serialization import from_registry, to_snake_case
 
 __all__ = [
+    "MeanAbsolutePercentageError",
     "Metric",
     "Mean",
     "Sum",
@@ -76,6 +77,18 @@ class Metric:
             v = gt.Variable(lambda: gt.zeros(shape, dtype), name=name or "variable", trainable=False)
         self._variables.append(v)
         return v
+
+    def add_weight(
+        self,
+        name: str | None = None,
+        shape: Any = (),
+        initializer: str = "zeros",
+        dtype: Any = None,
+        **kwargs: Any,
+    ) -> gt.Variable:
+        """``add_variable`` with TF-Keras's argument order (``name`` first), as Keras 3's
+        ``Metric.add_weight``; the guides' custom metrics call it."""
+        return self.add_variable(shape, initializer=initializer, dtype=dtype, name=name)
 
     @property
     def variables(self) -> list[gt.Variable]:
@@ -357,6 +370,14 @@ class MeanAbsoluteError(MeanMetricWrapper):
 
     def __init__(self, name: str = "mean_absolute_error", dtype: Any = None) -> None:
         super().__init__(losses_lib.mean_absolute_error, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, epsilon))``, as
+    ``keras.metrics.MeanAbsolutePercentageError``."""
+
+    def __init__(self, name: str = "mean_absolute_percentage_error", dtype: Any = None) -> None:
+        super().__init__(losses_lib.mean_absolute_percentage_error, name=name, dtype=dtype)
 
 
 class RootMeanSquaredError(Mean):
@@ -684,13 +705,14 @@ _CLASSES = {
     for cls in (
         Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
         TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, AUC, Precision, Recall,
-        MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError,
+        MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, RootMeanSquaredError,
     )
 }  # fmt: skip
 _BY_NAME = dict(_CLASSES)
 _BY_NAME.update({to_snake_case(k): v for k, v in _CLASSES.items()})
 _BY_NAME.update({"acc": Accuracy, "ACC": Accuracy, "mse": MeanSquaredError, "MSE": MeanSquaredError,
-                 "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "auc": AUC})  # fmt: skip
+                 "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "auc": AUC,
+                 "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError})  # fmt: skip
 
 
 def serialize(metric: Metric) -> dict:

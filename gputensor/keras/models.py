@@ -38,17 +38,22 @@ class KerasTensor:
 
     def __init__(self, shape: Any, dtype: Any = "float32", name: str | None = None, node: Any = None) -> None:
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = gt.as_dtype(dtype)
+        self._dtype = gt.as_dtype(dtype)
         self.name = name
         self._node = node  # the Node that produced this tensor; None for an Input
         self._keras_history: tuple | None = None
+
+    @property
+    def dtype(self) -> str:
+        """The dtype's name (``"float32"``), a string as in Keras 3."""
+        return self._dtype.name
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
     def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
     def __bool__(self) -> bool:
         raise TypeError(
@@ -153,7 +158,7 @@ def _input_tensor(layer: InputLayer) -> KerasTensor:
 
 def _zeros_for(kt: KerasTensor, batch: int, free: int) -> gt.Tensor:
     dims = [(batch if i == 0 else free) if d is None else d for i, d in enumerate(kt.shape)]
-    return gt.zeros(dims, dtype=kt.dtype)
+    return gt.zeros(dims, dtype=kt._dtype)
 
 
 def _symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
@@ -222,6 +227,16 @@ class Model(Trainer, Layer):
                 "not inputs/outputs; for a functional model call Model(inputs, outputs)"
             )
         super().__init__(**kwargs)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
+        """A model from its config: a functional config (``layers``, ``input_layers``,
+        ``output_layers``) rebuilds the graph (user layer classes through ``custom_objects``),
+        as ``keras.Model.from_config``; otherwise ``cls(**config)`` (a subclassed model).
+        """
+        if "input_layers" in config and "layers" in config and cls in (Model, Functional):
+            return Functional.from_config(config, custom_objects)
+        return cls(**config)
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the weights: ``.weights.h5`` (Keras 3 layout), ``.h5`` (legacy) or ``.npz``
@@ -341,9 +356,10 @@ class Model(Trainer, Layer):
             for i, field in enumerate(fields):
                 if i > 0:
                     line = line[:-1] + " "
+                # Keras 3 wraps a long name inside its column; this plain table never cuts it
+                # (a cut name cannot be looked up): the next columns move right instead.
                 line += str(field)
-                line = line[: positions[i]]
-                line += " " * (positions[i] - len(line))
+                line += " " * max(positions[i] - len(line), 1)
             return line
 
         lines = [f'Model: "{self.name}"', "_" * line_length, row(headers), "=" * line_length]
@@ -352,7 +368,8 @@ class Model(Trainer, Layer):
             shape = layer._output_shape_seen
             shape_text = "?" if shape is None else str(_shape_text(shape))
             params = layer.count_params() if (layer.built or layer.weights) else 0
-            fields = [f" {prefix}{layer.name} ({type(layer).__name__})", shape_text, f"{params:,}"]
+            count = f"{params:,}" if layer.built else f"{params:,} (unbuilt)"  # as Keras 3
+            fields = [f" {prefix}{layer.name} ({type(layer).__name__})", shape_text, count]
             if functional:
                 fields.append(self._connections(layer))
             if show_trainable:
@@ -363,13 +380,21 @@ class Model(Trainer, Layer):
             lines.append("=" * line_length)
         trainable = sum(_size(v) for v in self.trainable_weights)
         non_trainable = sum(_size(v) for v in self.non_trainable_weights)
-        total = trainable + non_trainable
         nbytes = lambda ws: sum(_size(v) * v.dtype.size for v in ws)  # noqa: E731
-        lines.append(f"Total params: {total:,} ({_bytes(nbytes(self.weights))})")
+        # Keras 3 counts a built optimizer's variables (slots, iteration, learning rate) in the
+        # total and lists them on their own line.
+        optimizer = getattr(self, "optimizer", None)
+        opt_vars = list(optimizer.variables) if getattr(optimizer, "built", False) else []
+        opt_count = sum(_size(v) for v in opt_vars)
+        total = trainable + non_trainable + opt_count
+        total_bytes = nbytes(self.weights) + nbytes(opt_vars)
+        lines.append(f"Total params: {total:,} ({_bytes(total_bytes)})")
         lines.append(f"Trainable params: {trainable:,} ({_bytes(nbytes(self.trainable_weights))})")
         lines.append(
             f"Non-trainable params: {non_trainable:,} ({_bytes(nbytes(self.non_trainable_weights))})"
         )
+        if opt_vars:
+            lines.append(f"Optimizer params: {opt_count:,} ({_bytes(nbytes(opt_vars))})")
         lines.append("_" * line_length)
         return "\n".join(lines)
 
@@ -406,6 +431,54 @@ def _bytes(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.2f} {unit}"
     return f"{n:.2f} B"
+
+
+def _keras_layer_order(flat_in: list, flat_out: list) -> list:
+    """A functional model's layers in Keras 3's order (``keras.src.ops.function.map_graph``):
+    by decreasing depth from the outputs, ties in the order a depth-first walk from the
+    outputs first meets them; Inputs count as layers. ``model.layers``, ``weights``, summaries
+    and weight files follow it."""
+    input_ids = {id(t) for t in flat_in}
+    parents: dict = {}  # node key -> (layer, parent node keys)
+    finished: list = []  # node keys in the walk's post-order
+    first_seen: dict = {}  # id(layer) -> order of first visit
+
+    def key_of(t: KerasTensor) -> tuple:
+        return ("node", id(t._node)) if t._node is not None and id(t) not in input_ids else ("in", id(t))
+
+    def visit(t: KerasTensor) -> None:
+        layer = t._keras_history[0]
+        key = key_of(t)
+        if key in parents:
+            return
+        first_seen.setdefault(id(layer), len(first_seen))
+        inbound = t._node.input_tensors if key[0] == "node" else []
+        parents[key] = (layer, [key_of(p) for p in inbound])
+        for p in inbound:
+            visit(p)
+        finished.append(key)
+
+    for t in flat_out:
+        visit(t)
+    node_depth: dict = {}
+    layer_depth: dict = {}
+    layers_by_id: dict = {}
+    for key in reversed(finished):
+        layer, inbound = parents[key]
+        depth = max(node_depth.setdefault(key, 0), layer_depth.get(id(layer), 0))
+        layer_depth[id(layer)] = depth
+        layers_by_id[id(layer)] = layer
+        node_depth[key] = depth
+        for parent in inbound:
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for t in flat_in:  # an Input no output depends on: depth 0, first among its depth
+        layer = t._keras_history[0]
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)] = 0
+            layers_by_id[id(layer)] = layer
+            first_seen[id(layer)] = -1
+    ordered = sorted(layer_depth, key=lambda i: (-layer_depth[i], first_seen[i]))
+    return [layers_by_id[i] for i in ordered]
 
 
 # ------------------------------------------------------------------- Functional
@@ -473,11 +546,10 @@ class Functional(Model):
         for t in flat_out:
             visit(t, [])
         self._nodes = order
-        layers: list = [t._keras_history[0] for t in flat_in]
-        for node in order:
-            if not any(node.layer is existing for existing in layers):
-                layers.append(node.layer)
-        self._functional_layers = layers
+        # Keras walks the outputs as its tree.flatten gives them (a dict's keys sorted).
+        from gputensor.autodiff import nest
+
+        self._functional_layers = _keras_layer_order(flat_in, nest.flatten(outputs))
         self.built = True
         self._build_input_shape = [t.shape for t in flat_in] if len(flat_in) > 1 else flat_in[0].shape
         self._output_shape_seen = _nest_map(lambda t: t.shape, outputs)
@@ -491,6 +563,14 @@ class Functional(Model):
     def outputs(self) -> list:
         """The model's output KerasTensors."""
         return list(self._flat_outputs)
+
+    @property
+    def output_names(self) -> list:
+        """The names of the layers making the outputs, in flattened order (a dict's keys
+        sorted), as Keras 3; losses and metrics of list outputs are logged under them."""
+        from gputensor.autodiff import nest
+
+        return [t._keras_history[0].name for t in nest.flatten(self._outputs_struct)]
 
     @property
     def input(self) -> Any:
@@ -553,8 +633,8 @@ class Functional(Model):
                     f'Input {kt.name!r} of model "{self.name}" is incompatible with the layer: expected shape='
                     f"{kt.shape}, found shape={shape}"
                 )
-            if value.dtype != kt.dtype:
-                value = gt.cast(value, kt.dtype)  # Keras converts inputs to the Input's dtype
+            if value.dtype != kt._dtype:
+                value = gt.cast(value, kt._dtype)  # Keras converts inputs to the Input's dtype
             values[id(kt)] = value
         sub = lambda v: values[id(v)] if isinstance(v, KerasTensor) else v  # noqa: E731
         for node in self._nodes:
@@ -586,7 +666,7 @@ class Functional(Model):
             if isinstance(v, KerasTensor):
                 return {
                     "class_name": "__keras_tensor__",
-                    "config": {"shape": list(v.shape), "dtype": v.dtype.name, "keras_history": ref(v)},
+                    "config": {"shape": list(v.shape), "dtype": v.dtype, "keras_history": ref(v)},
                 }
             if isinstance(v, (list, tuple)):
                 return [encode(x) for x in v]
@@ -626,10 +706,13 @@ class Functional(Model):
         pending = []
         for entry in config["layers"]:
             layer = deserialize(entry, custom_objects)
-            created[entry["name"]] = layer
+            # References use the entry's name, as Keras: a user layer whose get_config leaves
+            # out "name" gets a fresh name when rebuilt.
+            key = entry.get("name", layer.name)
+            created[key] = layer
             if isinstance(layer, InputLayer):
-                tensors[(layer.name, 0, 0)] = _input_tensor(layer)
-            pending.extend((layer, i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
+                tensors[(key, 0, 0)] = _input_tensor(layer)
+            pending.extend((layer, key, i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
 
         def is_ref(v: Any) -> bool:
             return isinstance(v, dict) and v.get("class_name") == "__keras_tensor__"
@@ -655,15 +738,15 @@ class Functional(Model):
         while pending:  # Keras's order: a node runs once every tensor it reads exists
             progressed = False
             for item in list(pending):
-                layer, index, node = item
+                layer, key, index, node = item
                 if ready(node["args"]) and ready(node["kwargs"]):
                     out = layer(*decode(node["args"]), **decode(node["kwargs"]))
                     for j, t in enumerate(_nest_flatten(out)):
-                        tensors[(layer.name, index, j)] = t
+                        tensors[(key, index, j)] = t
                     pending.remove(item)
                     progressed = True
             if not progressed:
-                names = sorted({layer.name for layer, _, _ in pending})
+                names = sorted({key for _, key, _, _ in pending})
                 raise ValueError(f"Functional config: cannot resolve the inputs of layers {names}")
 
         def get_ref(r: Any) -> Any:
@@ -735,6 +818,16 @@ class Sequential(Model):
         """
         self.input  # noqa: B018 - raises the same error when unbuilt
         return self._symbolic_output
+
+    @property
+    def inputs(self) -> list:
+        """``[model.input]``, as Keras (for ``Model(inputs=seq.inputs, outputs=...)``)."""
+        return [self.input]
+
+    @property
+    def outputs(self) -> list:
+        """``[model.output]``, as Keras."""
+        return [self.output]
 
     def __init__(
         self, layers: Any = None, name: str | None = None, trainable: bool = True, **kwargs: Any

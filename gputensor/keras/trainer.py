@@ -45,24 +45,129 @@ def resolve_optimizer(optimizer: Any) -> Any:
     return getattr(optimizers, cls)()
 
 
-def _accuracy_for(loss: Any, y_true: Any, y_pred: Any) -> Any:
-    """Keras's choice for metrics=["accuracy"]: by the loss, else by the shapes of the first batch."""
+def _accuracy_for(loss: Any, y_true: Any, y_pred: Any, label: str = "accuracy") -> Any:
+    """Keras's choice for metrics=["accuracy"]: by the loss, else by the shapes of the first
+    batch. ``label`` is the name as given ("accuracy" or "acc"), which Keras logs under."""
     from gputensor.keras import metrics
 
     name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
     name = name.lower()
     if "sparse_categorical" in name:
-        return metrics.SparseCategoricalAccuracy(name="accuracy")
+        return metrics.SparseCategoricalAccuracy(name=label)
     if "categorical" in name:
-        return metrics.CategoricalAccuracy(name="accuracy")
+        return metrics.CategoricalAccuracy(name=label)
     if "binary" in name:
-        return metrics.BinaryAccuracy(name="accuracy")
+        return metrics.BinaryAccuracy(name=label)
     pred_shape, true_shape = tuple(y_pred.shape), tuple(y_true.shape)
     if pred_shape[-1:] == (1,) or len(pred_shape) == 1:
-        return metrics.BinaryAccuracy(name="accuracy")
+        return metrics.BinaryAccuracy(name=label)
     if len(true_shape) == len(pred_shape) and true_shape[-1] == pred_shape[-1]:
-        return metrics.CategoricalAccuracy(name="accuracy")
-    return metrics.SparseCategoricalAccuracy(name="accuracy")
+        return metrics.CategoricalAccuracy(name=label)
+    return metrics.SparseCategoricalAccuracy(name=label)
+
+
+def _resolve_loss(loss: Any) -> Any:
+    from gputensor.keras import losses
+
+    if isinstance(loss, str):
+        loss = losses.get(loss)
+    if loss is not None and not isinstance(loss, losses.Loss):
+        # As Keras: a function of (y_true, y_pred) giving per-sample losses gets the
+        # reduction and sample weighting of a Loss.
+        loss = losses.LossFunctionWrapper(loss)
+    return loss
+
+
+def _output_keys(model: Any, y_pred: Any) -> list:
+    """The keys of per-output losses and metrics: a dict output's keys (sorted, the order the
+    outputs flatten), else ``model.output_names``, as Keras 3."""
+    if isinstance(y_pred, dict):
+        return sorted(y_pred)
+    return list(getattr(model, "output_names", None) or [])
+
+
+def _as_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else ([] if x is None else [x])
+
+
+def _align_targets(y: Any, names: list, n: int) -> list:
+    """The targets as a flat list in output order: from a dict by output name, or a list."""
+    if isinstance(y, dict):
+        missing = [k for k in names if k not in y]
+        if missing:
+            raise ValueError(f"The targets have no entries for outputs {missing} (keys: {sorted(y)})")
+        return [y[k] for k in names]
+    flat = list(y) if isinstance(y, (list, tuple)) else [y]
+    if len(flat) != n:
+        raise ValueError(
+            f"The model has {n} outputs {names} but {len(flat)} targets were given: "
+            "pass one target per output (a list in output order or a dict by output name)"
+        )
+    return flat
+
+
+class _OutputLosses:
+    """Keras 3's CompileLoss for several outputs: one loss per output (a list in output
+    order, a dict by output name, or one loss for all), each scaled by ``loss_weights`` and
+    summed. Each output's unweighted loss is logged as ``<output>_loss``, the plain mean
+    over the epoch's batches (as Keras 3 logs it), when several outputs have a loss."""
+
+    def __init__(self, spec: Any, loss_weights: Any) -> None:
+        self.spec, self.loss_weights = spec, loss_weights
+        self.names: list = []
+        self.losses: list = []
+        self.weights: list = []
+        self.trackers: list = []
+
+    def build(self, names: list, n: int) -> None:
+        if self.names:
+            return
+        from gputensor.keras import metrics as metrics_module
+
+        self.names = list(names)
+
+        def per_output(value: Any, what: str, default: Any) -> list:
+            if isinstance(value, dict):
+                unknown = sorted(set(value) - set(names))
+                if unknown:
+                    raise ValueError(
+                        f"compile({what}=...): no outputs named {unknown}; the outputs are {names}"
+                    )
+                return [value.get(k, default) for k in names]
+            if isinstance(value, (list, tuple)):
+                if len(value) != n:
+                    raise ValueError(f"compile({what}=...): {len(value)} entries for {n} outputs {names}")
+                return list(value)
+            return [value] * n if value is not None else [default] * n
+
+        self.losses = [_resolve_loss(x) for x in per_output(self.spec, "loss", None)]
+        self.weights = per_output(self.loss_weights, "loss_weights", None)
+        if sum(loss is not None for loss in self.losses) > 1:  # Keras: only with several losses
+            self.trackers = [
+                metrics_module.Mean(name=f"{name}_loss") if loss is not None else None
+                for name, loss in zip(names, self.losses)
+            ]
+            self.trackers = [t for t in self.trackers if t is not None]
+
+    def __call__(self, y: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        gt = _gt()
+        flat_pred = data_adapter.nest.flatten(y_pred)
+        flat_true = _align_targets(y, self.names, len(flat_pred)) if len(flat_pred) > 1 else [y]
+        trackers = iter(self.trackers)
+        total = None
+        for i, (loss, weight) in enumerate(zip(self.losses, self.weights)):
+            if loss is None:
+                continue
+            sw = sample_weight[i] if isinstance(sample_weight, (list, tuple)) else sample_weight
+            value = gt.cast(loss(flat_true[i], flat_pred[i], sample_weight=sw), gt.float32)
+            if self.trackers:
+                next(trackers).update_state(value)
+            if weight is not None:
+                value = value * float(weight)
+            total = value if total is None else total + value
+        if total is None:
+            raise ValueError("compile(loss=...): every output's loss is None")
+        return total
 
 
 class _LossTracker:
@@ -117,19 +222,24 @@ class Trainer:
             ``weighted_metrics`` are updated with the sample weights, ``metrics`` without.
           run_eagerly: run the steps as Python instead of a gt.function.
         """
-        from gputensor.keras import losses
 
         self._compile_config = _compile_config(optimizer, loss, metrics)
         self.optimizer = resolve_optimizer(optimizer)
-        if isinstance(loss, str):
-            loss = losses.get(loss)
-        if loss is not None and not isinstance(loss, losses.Loss):
-            # As Keras: a function of (y_true, y_pred) giving per-sample losses gets the
-            # reduction and sample weighting of a Loss.
-            loss = losses.LossFunctionWrapper(loss)
+        if isinstance(loss, (list, tuple, dict)) or loss_weights is not None:
+            # One loss per output (a list in output order or a dict by output name), as Keras.
+            loss = _OutputLosses(loss, loss_weights)
+        else:
+            loss = _resolve_loss(loss)
         self.loss = loss
-        self._metric_specs = list(metrics or [])
-        self._weighted_specs = list(weighted_metrics or [])
+        # Keras 3 keeps the previously compiled loss when compile() is called again without
+        # one (its CompileLoss is only replaced by a new loss), so the guide's
+        # compile(loss="mse") ... compile(optimizer="adam") still trains on mse + add_loss.
+        if loss is not None or not hasattr(self, "_compile_loss"):
+            self._compile_loss = loss
+        self._metric_specs = metrics if isinstance(metrics, dict) else list(metrics or [])
+        self._weighted_specs = (
+            weighted_metrics if isinstance(weighted_metrics, dict) else list(weighted_metrics or [])
+        )
         self._compiled_metrics: list | None = None
         self._weighted_metrics: list | None = None
         self.run_eagerly = run_eagerly
@@ -138,9 +248,11 @@ class Trainer:
         self.compiled = True
 
     def _require_compiled(self, what: str) -> None:
-        if not getattr(self, "compiled", False) or self.loss is None:
+        # A model compiled without a loss trains on its add_loss losses alone (Keras);
+        # compute_loss raises when there are none.
+        if not getattr(self, "compiled", False):
             raise RuntimeError(
-                f"{what}: the model must be compiled with a loss first: "
+                f"{what}: the model must be compiled first: "
                 f"model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')"
             )
 
@@ -148,22 +260,65 @@ class Trainer:
         if self._compiled_metrics is not None:
             return
 
-        def resolve(spec: Any) -> Any:
+        flat_pred = data_adapter.nest.flatten(y_pred)
+        names = _output_keys(self, y_pred)
+        if len(flat_pred) > 1:
+            if len(names) != len(flat_pred):
+                names = [f"output_{i + 1}" for i in range(len(flat_pred))]
+            if self._compile_loss is not None and not isinstance(self._compile_loss, _OutputLosses):
+                self._compile_loss = _OutputLosses(self._compile_loss, None)  # one loss for every output
+        if isinstance(self._compile_loss, _OutputLosses):
+            self._compile_loss.build(names or ["output"], len(flat_pred))
+        flat_true = _align_targets(y, names, len(flat_pred)) if len(flat_pred) > 1 else None
+
+        def resolve(spec: Any, index: Any = None) -> Any:
+            loss = self._compile_loss
+            y_t, y_p = (y, y_pred) if index is None else (flat_true[index], flat_pred[index])
+            if isinstance(loss, _OutputLosses):
+                loss = loss.losses[0 if index is None else index]
             if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
-                return _accuracy_for(self.loss, y, y_pred)
-            if isinstance(spec, str):
+                metric = _accuracy_for(loss, y_t, y_p, spec)
+            elif isinstance(spec, str):
                 from gputensor.keras import metrics as metrics_module
 
-                return metrics_module.get(spec)
-            return spec
+                metric = metrics_module.get(spec)
+            else:
+                metric = spec
+            if index is not None:
+                metric.name = f"{names[index]}_{metric.name}"  # Keras's per-output log key
+                metric._output_index = index
+            return metric
 
-        self._compiled_metrics = [resolve(m) for m in self._metric_specs]
-        self._weighted_metrics = [resolve(m) for m in self._weighted_specs]
+        def resolve_all(specs: Any) -> list:
+            if len(flat_pred) > 1 and isinstance(specs, dict):
+                unknown = sorted(set(specs) - set(names))
+                if unknown:
+                    raise ValueError(
+                        f"compile(metrics=...): no outputs named {unknown}; the outputs are {names}"
+                    )
+                return [resolve(m, names.index(k)) for k, ms in specs.items() for m in _as_list(ms)]
+            specs = list(specs)
+            if len(flat_pred) > 1 and specs and all(isinstance(m, (list, tuple)) or m is None for m in specs):
+                if len(specs) != len(flat_pred):
+                    raise ValueError(
+                        f"compile(metrics=...): {len(specs)} metric lists for {len(flat_pred)} outputs {names}"
+                    )
+                return [resolve(m, i) for i, ms in enumerate(specs) for m in _as_list(ms)]
+            if len(flat_pred) > 1 and specs:
+                raise ValueError(
+                    f"compile(metrics=...): the model has {len(flat_pred)} outputs {names}; give one list of "
+                    "metrics per output (a list of lists) or a dict by output name"
+                )
+            return [resolve(m) for m in specs]
+
+        self._compiled_metrics = resolve_all(self._metric_specs)
+        self._weighted_metrics = resolve_all(self._weighted_specs)
 
     @property
     def metrics(self) -> list:
-        """The loss tracker's place and the compiled metrics (built by the first batch)."""
-        return [*(self._compiled_metrics or []), *(self._weighted_metrics or [])]
+        """The per-output loss trackers and the compiled metrics (built by the first batch)."""
+        trackers = self._compile_loss.trackers if isinstance(self._compile_loss, _OutputLosses) else []
+        return [*trackers, *(self._compiled_metrics or []), *(self._weighted_metrics or [])]
 
     @property
     def metrics_names(self) -> list[str]:
@@ -178,20 +333,41 @@ class Trainer:
     def compute_loss(
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
     ) -> Any:
-        """The compiled loss plus the layers' regularization losses."""
+        """The compiled loss plus the layers' losses (``add_loss`` and regularization).
+
+        Raises:
+          ValueError: when the model was compiled without a loss and added none itself.
+        """
         gt = _gt()
-        loss = self.loss(y, y_pred, sample_weight=sample_weight)
         extra = list(getattr(self, "losses", []) or [])
+        if self._compile_loss is None:
+            if not extra:
+                raise ValueError(
+                    "No loss to compute. Provide a `loss` argument in `compile()` "
+                    "(the model was compiled without one and its layers added no add_loss losses)"
+                )
+            return gt.add_n([gt.cast(e, gt.float32) for e in extra])
+        loss = self._compile_loss(y, y_pred, sample_weight=sample_weight)
         if extra:
             loss = loss + gt.add_n([gt.cast(e, loss.dtype) for e in extra])
         return loss
 
     def _update_metrics(self, loss: Any, x: Any, y: Any, y_pred: Any, sample_weight: Any) -> dict:
         self._loss_tracker.update_state(loss, data_adapter.batch_size_of(y_pred))
-        for m in self._compiled_metrics or []:
-            m.update_state(y, y_pred)
-        for m in self._weighted_metrics or []:
-            m.update_state(y, y_pred, sample_weight=sample_weight)
+        flat_pred = data_adapter.nest.flatten(y_pred)
+        flat_true = None
+        if len(flat_pred) > 1:
+            loss = self._compile_loss
+            names = loss.names if isinstance(loss, _OutputLosses) else _output_keys(self, y_pred)
+            flat_true = _align_targets(y, names, len(flat_pred))
+        for weighted, group in ((False, self._compiled_metrics), (True, self._weighted_metrics)):
+            for m in group or []:
+                index = getattr(m, "_output_index", None)
+                y_t, y_p = (y, y_pred) if index is None else (flat_true[index], flat_pred[index])
+                if weighted:
+                    m.update_state(y_t, y_p, sample_weight=sample_weight)
+                else:
+                    m.update_state(y_t, y_p)
         return {"loss": self._loss_tracker.result(), **{m.name: m.result() for m in self.metrics}}
 
     def train_step(self, data: Any) -> dict:
@@ -388,10 +564,12 @@ class Trainer:
     def train_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
     ) -> Any:
-        """One train step on one batch; returns the loss (and metrics) after it."""
+        """One train step on one batch; returns this batch's loss (and metrics): the metrics
+        are reset first, as Keras 3 does."""
         self._require_compiled("train_on_batch")
         batch = data_adapter.as_batch(x, y, sample_weight)
         self._first_batch_setup(batch)
+        self.reset_metrics()
         logs = _floats(self._step_function("train")(batch))
         return logs if return_dict else _values(logs, self)
 

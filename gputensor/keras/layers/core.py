@@ -495,3 +495,102 @@ class ZeroPadding2D(Layer):
         if self.data_format == "channels_first":
             return gt.pad(inputs, [[0, 0], [0, 0], [t, b], [left, r]])
         return gt.pad(inputs, [[0, 0], [t, b], [left, r], [0, 0]])
+
+
+class Average(Add):
+    """The elementwise mean of a list of same-shaped inputs (Keras's ``Average``).
+
+    Raises:
+      ValueError: for a single input or inputs of different shapes (naming them).
+    """
+
+    def call(self, inputs: Any) -> Any:
+        return Add.call(self, inputs) / float(len(inputs))
+
+
+class Multiply(Add):
+    """The elementwise product of a list of same-shaped inputs (Keras's ``Multiply``).
+
+    Raises:
+      ValueError: for a single input or inputs of different shapes (naming them).
+    """
+
+    def call(self, inputs: Any) -> Any:
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = out * x
+        return out
+
+
+def add(inputs: list, **kwargs: Any) -> Any:
+    """``keras.layers.add``: ``Add(**kwargs)(inputs)``."""
+    return Add(**kwargs)(inputs)
+
+
+def average(inputs: list, **kwargs: Any) -> Any:
+    """``keras.layers.average``: ``Average(**kwargs)(inputs)``."""
+    return Average(**kwargs)(inputs)
+
+
+def multiply(inputs: list, **kwargs: Any) -> Any:
+    """``keras.layers.multiply``: ``Multiply(**kwargs)(inputs)``."""
+    return Multiply(**kwargs)(inputs)
+
+
+def concatenate(inputs: list, axis: int = -1, **kwargs: Any) -> Any:
+    """``keras.layers.concatenate``: ``Concatenate(axis, **kwargs)(inputs)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+class LeakyReLU(Layer):
+    """``x if x >= 0 else negative_slope * x`` (Keras 3's ``LeakyReLU``, default slope 0.3).
+
+    Raises:
+      ValueError: for a negative or missing ``negative_slope``.
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
+        if "alpha" in kwargs:  # Keras 2's name, still accepted by Keras 3
+            negative_slope = kwargs.pop("alpha")
+        super().__init__(**kwargs)
+        if negative_slope is None or negative_slope < 0:
+            raise ValueError(f"LeakyReLU: negative_slope must be a number >= 0, got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+
+    def call(self, inputs: Any) -> Any:
+        return gt.nn.leaky_relu(inputs, alpha=self.negative_slope)
+
+
+class UpSampling2D(Layer):
+    """Repeats rows and columns of an image batch ``size`` times (nearest neighbour).
+
+    Args:
+      size: an int or ``(rows, cols)`` factors.
+      data_format: "channels_last" (default) or "channels_first".
+      interpolation: "nearest" (the only one built).
+
+    Raises:
+      ValueError: for another interpolation; at call, an input that is not rank 4.
+    """
+
+    def __init__(
+        self,
+        size: Any = (2, 2),
+        data_format: str | None = None,
+        interpolation: str = "nearest",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if interpolation != "nearest":
+            raise ValueError(
+                f"UpSampling2D: interpolation {interpolation!r} is not built in gputensor; use 'nearest'"
+            )
+        self.size = (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
+        self.data_format = data_format or "channels_last"
+        self.interpolation = interpolation
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs: Any) -> Any:
+        rows, cols = (1, 2) if self.data_format == "channels_last" else (2, 3)
+        out = gt.repeat(inputs, self.size[0], axis=rows)
+        return gt.repeat(out, self.size[1], axis=cols)

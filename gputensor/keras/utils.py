@@ -1,0 +1,106 @@
+"""``gt.keras.utils``: the NumPy helpers of ``keras.utils`` that guides use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PyDataset", "Sequence", "to_categorical"]
+
+
+def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
+    """One-hot encodes integer class labels, as ``keras.utils.to_categorical``.
+
+    A trailing axis of size 1 is dropped first (labels of shape ``(n, 1)`` give ``(n,
+    num_classes)``).
+
+    Args:
+      x: integer labels (array-like), from 0 to ``num_classes - 1``.
+      num_classes: the number of classes; default ``max(x) + 1``.
+
+    Returns:
+      A float32 NumPy array of shape ``x.shape + (num_classes,)``.
+
+    Raises:
+      ValueError: for non-integer labels or labels outside ``[0, num_classes)``.
+
+    >>> to_categorical([0, 2], 3)
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
+    x = np.asarray(x)
+    if x.dtype.kind == "f" and np.any(x != np.round(x)):
+        raise ValueError(f"to_categorical: labels must be integers, got values such as {x.ravel()[:3]}")
+    x = x.astype("int64")
+    if x.ndim > 1 and x.shape[-1] == 1:
+        x = x.reshape(x.shape[:-1])
+    if num_classes is None:
+        num_classes = int(x.max()) + 1 if x.size else 0
+    if x.size and (x.min() < 0 or x.max() >= num_classes):
+        raise ValueError(
+            f"to_categorical: labels must lie in [0, {num_classes}), got min {x.min()} and max {x.max()}"
+        )
+    out = np.zeros((x.size, num_classes), dtype="float32")
+    out[np.arange(x.size), x.ravel()] = 1.0
+    return out.reshape(*x.shape, num_classes)
+
+
+class PyDataset:
+    """Batches by index, as ``keras.utils.PyDataset`` (``keras.utils.Sequence`` in TF-Keras).
+
+    Subclasses call ``super().__init__(**kwargs)`` and define ``__len__`` (the number of
+    batches) and ``__getitem__(index)`` (one batch: ``x``, ``(x, y)`` or ``(x, y,
+    sample_weight)``). ``fit``/``evaluate``/``predict`` read batches ``0 .. len - 1`` each
+    epoch (in a shuffled order when ``fit(shuffle=True)``), then call `on_epoch_end`.
+    Batches are read in the calling thread: ``workers``/``use_multiprocessing`` are kept for
+    Keras's API but do not start workers.
+
+    Args:
+      workers: Keras's number of loader workers (recorded).
+      use_multiprocessing: Keras's choice of processes over threads (recorded).
+      max_queue_size: Keras's prefetch queue length (recorded).
+    """
+
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:
+        self._workers = workers
+        self._use_multiprocessing = use_multiprocessing
+        self._max_queue_size = max_queue_size
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    @property
+    def use_multiprocessing(self) -> bool:
+        return self._use_multiprocessing
+
+    @property
+    def max_queue_size(self) -> int:
+        return self._max_queue_size
+
+    @property
+    def num_batches(self) -> int:
+        """``len(self)``: the number of batches in an epoch."""
+        return len(self)
+
+    def __len__(self) -> int:
+        raise TypeError(
+            f"{type(self).__name__}: a PyDataset subclass must define __len__ (the number of batches)"
+        )
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__}: a PyDataset subclass must define __getitem__(index)")
+
+    def on_epoch_begin(self) -> None:
+        """Called before an epoch's first batch; override to prepare it."""
+
+    def on_epoch_end(self) -> None:
+        """Called after an epoch's last batch; override to reshuffle or modify the data."""
+
+    def __iter__(self) -> Any:
+        for index in range(len(self)):
+            yield self[index]
+
+
+Sequence = PyDataset

@@ -1,0 +1,1 @@
+"""Keras guide conformance: the code of TensorFlow's Keras guides run with ``tf`` -> ``gt``."""
