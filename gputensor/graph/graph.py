@@ -201,6 +201,25 @@ class Graph:
             sym = self._consts[key] = node.outputs[0]
         return sym
 
+    def static_value(self, sym: Symbol, _depth: int = 0) -> np.ndarray | None:
+        """``sym``'s value on the host if it follows from constants alone (TF's
+        ``get_static_value``): a Const, or an op of such values (``gt.shape`` of a fully known
+        tensor, slices and stacks of it), evaluated now with the CPU kernels; None if it
+        depends on an argument, a variable or a random draw, or is large."""
+        node = sym.node
+        if node.type == "Const":
+            value = node.value
+            return value if isinstance(value, np.ndarray) else np.asarray(self.target.backend.to_host(value))
+        if node.op is None or not node.inputs or _depth > 32 or node.type.startswith("random_"):
+            return None
+        values = [self.static_value(s, _depth + 1) for s in node.inputs]
+        if any(v is None or v.size > 1024 for v in values):
+            return None
+        from gputensor.backend.cpu import CPU
+
+        out = CPU.kernel_table()[node.op.name](*values, **node.attrs)
+        return np.asarray(out[sym.index] if len(node.outputs) > 1 else out)
+
     def read_variable(self, var: Any) -> Symbol:
         node = self._node("ReadVariable", None, (), {}, [Spec(tuple(var.shape), var.dtype)])
         node.value = var

@@ -102,10 +102,25 @@ def _os_random_key() -> int:
     return int.from_bytes(os.urandom(8), "little")
 
 
+def _host(value: Any, fn: str) -> np.ndarray:
+    """A tensor's value on the host; inside gt.function, its value if known while tracing."""
+    data = getattr(value, "_data", None)
+    if state.graph is not None and hasattr(data, "node"):  # a symbolic tensor
+        known = state.graph.static_value(data)
+        if known is None:
+            raise InvalidArgumentError(
+                f"{fn}: inside gt.function the shape must be known when the function is traced; "
+                f"{data.node.name} depends on the function's arguments' values (gt.shape of a "
+                "tensor with known dims, and slices of it, are known)"
+            )
+        return known
+    return np.asarray(value)
+
+
 def _as_int(value: Any, fn: str, what: str) -> int:
     """A Python int from an int, NumPy integer or scalar integer tensor."""
     if isinstance(value, (Tensor, Variable, np.ndarray)):
-        arr = np.asarray(value)
+        arr = _host(value, fn)
         if arr.ndim != 0 or arr.dtype.kind not in "iu":
             raise InvalidArgumentError(
                 f"{fn}: {what} must be a scalar integer, got shape {arr.shape} and dtype {arr.dtype}"
@@ -194,7 +209,7 @@ def _shape(shape: Any, fn: str) -> tuple[int, ...]:
             raise InvalidArgumentError(f"{fn}: shape {shape} must be fully defined")
         dims = shape.as_list()
     elif isinstance(shape, (Tensor, Variable, np.ndarray)):
-        arr = np.asarray(shape)
+        arr = _host(shape, fn)
         if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
             raise InvalidArgumentError(
                 f"{fn}: shape must be a vector of int32 or int64, got shape {arr.shape} and dtype {arr.dtype}"

@@ -452,3 +452,19 @@ def test_instances_with_traced_methods_are_freed():
     del layer
     gc.collect()
     assert ref() is None
+
+
+def test_random_shapes_built_from_gt_shape_are_read_at_trace_time():
+    @gt.function
+    def noisy(x):
+        batch, dim = gt.shape(x)[0], gt.shape(x)[1]
+        return x + gt.random.normal(shape=(batch, dim)) + gt.random.uniform(gt.shape(x))
+
+    x = gt.zeros([2, 3])
+    a, b = noisy(x).numpy(), noisy(x).numpy()
+    assert a.shape == (2, 3) and np.all(a != b)
+    dynamic = gt.function(
+        lambda x: x + gt.random.normal(gt.shape(x)), input_signature=[gt.TensorSpec([None, 3], gt.float32)]
+    )
+    with pytest.raises(gt.errors.InvalidArgumentError, match="must be known when the function is traced"):
+        dynamic(x)

@@ -221,8 +221,7 @@ def block_gan(tf, keras, np):
     # Instantiate a loss function.
     loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
 
-    # The guide decorates train_step with @tf.function; gt.function refuses the stateful
-    # random ops it draws (docs/keras.md, "Guides"), so it runs eagerly here.
+    @tf.function
     def train_step(real_images):
         # Sample random points in the latent space
         random_latent_vectors = tf.random.normal(shape=(batch_size, latent_dim))

@@ -308,11 +308,9 @@ def block_vae(tf, keras, np):
 
         def call(self, inputs):
             z_mean, z_log_var = inputs
-            # The guide: batch, dim = tf.shape(z_mean)[0], tf.shape(z_mean)[1], then
-            # tf.random.normal(shape=(batch, dim)). gt.random.normal cannot take a shape made of
-            # symbolic tensors inside gt.function yet (docs/keras.md, "Guides"); fit traces per
-            # batch shape, so the static shape is known.
-            epsilon = tf.random.normal(shape=z_mean.shape)
+            batch = tf.shape(z_mean)[0]
+            dim = tf.shape(z_mean)[1]
+            epsilon = tf.random.normal(shape=(batch, dim))
             return z_mean + tf.exp(0.5 * z_log_var) * epsilon
 
     class Encoder(layers.Layer):
@@ -396,9 +394,7 @@ def block_vae(tf, keras, np):
 
     vae = VariationalAutoEncoder(784, 64, 32)
     optimizer = keras.optimizers.Adam(learning_rate=1e-3)
-    # run_eagerly: Sampling draws with a stateful random op, which gt.function refuses so far
-    # (docs/keras.md, "Guides"); the guide compiles with the default (a traced step).
-    vae.compile(optimizer, loss=keras.losses.MeanSquaredError(), run_eagerly=True)
+    vae.compile(optimizer, loss=keras.losses.MeanSquaredError())
     history = vae.fit(x_train, x_train, epochs=2, batch_size=64, verbose=0)
     return {
         "weights": len(vae.weights),
