@@ -68,6 +68,28 @@ def main() -> None:
             model.save(os.path.join(OUT, f"{name}_legacy.h5"))  # a legacy whole-model file
         np.savez(os.path.join(OUT, f"{name}_io.npz"), x=x, y=y, keras_version=keras.__version__)
         print(name, x.shape, "->", y.shape)
+    archive(keras)
+
+
+def archive(keras) -> None:
+    """A whole-model ``.keras`` archive as Keras writes it after training a little (config with
+    DTypePolicy dicts, initializer configs, the compile config, the optimizer's variables),
+    with its predictions and optimizer variables for the test to compare."""
+    rng = np.random.default_rng(1)
+    model, make_x = models(keras)["cnn"]
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    x = rng.standard_normal((16, 8, 8, 1)).astype(np.float32)
+    model.fit(x, rng.integers(0, 3, 16), epochs=2, batch_size=8, shuffle=False, verbose=0)
+    model.save(os.path.join(OUT, "cnn.keras"))
+    optimizer = {f"opt{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)}
+    np.savez(
+        os.path.join(OUT, "cnn_keras_io.npz"), x=x, y=np.asarray(model.predict(x, verbose=0)), **optimizer
+    )
+    print("cnn.keras", len(optimizer), "optimizer variables")
 
 
 if __name__ == "__main__":

@@ -177,6 +177,8 @@ class VarianceScaling(_Seeded):
       mode: "fan_in", "fan_out" or "fan_avg".
       distribution: "truncated_normal", "untruncated_normal" or "uniform".
       seed: an int for a repeatable draw.
+      input_axes, output_axes: the weight's axes whose sizes multiply to fan_in and fan_out
+        (both given; Keras 3.15), instead of reading them from the shape's layout.
 
     Raises:
       ValueError: for a bad scale, mode or distribution.
@@ -188,8 +190,12 @@ class VarianceScaling(_Seeded):
         mode: str = "fan_in",
         distribution: str = "truncated_normal",
         seed: int | None = None,
+        input_axes: Any = None,
+        output_axes: Any = None,
     ) -> None:
         super().__init__(seed)
+        self.input_axes = None if input_axes is None else list(input_axes)
+        self.output_axes = None if output_axes is None else list(output_axes)
         if scale <= 0:
             raise ValueError(f"VarianceScaling: scale must be positive, got {scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -206,7 +212,11 @@ class VarianceScaling(_Seeded):
 
     def __call__(self, shape: Any, dtype: Any = None) -> gt.Tensor:
         shape = tuple(int(d) for d in shape)
-        fan_in, fan_out = _fans(shape)
+        if self.input_axes is not None and self.output_axes is not None:
+            fan_in = float(math.prod(shape[a] for a in self.input_axes))
+            fan_out = float(math.prod(shape[a] for a in self.output_axes))
+        else:
+            fan_in, fan_out = _fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         dtype = _dtype(dtype)
@@ -219,67 +229,63 @@ class VarianceScaling(_Seeded):
         return self._uniform(shape, -limit, limit, dtype)
 
     def get_config(self) -> dict:
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
-class GlorotUniform(VarianceScaling):
+class _Preset(VarianceScaling):
+    """A VarianceScaling with Keras's fixed scale, mode and distribution; configs hold the seed
+    and the fan axes only."""
+
+    PRESET: tuple[float, str, str] = (1.0, "fan_avg", "uniform")
+
+    def __init__(self, seed: int | None = None, input_axes: Any = None, output_axes: Any = None) -> None:
+        super().__init__(*self.PRESET, seed=seed, input_axes=input_axes, output_axes=output_axes)
+
+    def get_config(self) -> dict:
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+
+
+class GlorotUniform(_Preset):
     """Uniform in ±sqrt(6 / (fan_in + fan_out)): Keras's default kernel initializer."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(1.0, "fan_avg", "uniform", seed)
-
-    def get_config(self) -> dict:
-        return {"seed": self.seed}
+    PRESET = (1.0, "fan_avg", "uniform")
 
 
-class GlorotNormal(VarianceScaling):
+class GlorotNormal(_Preset):
     """Truncated normal with stddev sqrt(2 / (fan_in + fan_out))."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
-
-    def get_config(self) -> dict:
-        return {"seed": self.seed}
+    PRESET = (1.0, "fan_avg", "truncated_normal")
 
 
-class HeNormal(VarianceScaling):
+class HeNormal(_Preset):
     """Truncated normal with stddev sqrt(2 / fan_in)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self) -> dict:
-        return {"seed": self.seed}
+    PRESET = (2.0, "fan_in", "truncated_normal")
 
 
-class HeUniform(VarianceScaling):
+class HeUniform(_Preset):
     """Uniform in ±sqrt(6 / fan_in)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(2.0, "fan_in", "uniform", seed)
-
-    def get_config(self) -> dict:
-        return {"seed": self.seed}
+    PRESET = (2.0, "fan_in", "uniform")
 
 
-class LecunNormal(VarianceScaling):
+class LecunNormal(_Preset):
     """Truncated normal with stddev sqrt(1 / fan_in)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(1.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self) -> dict:
-        return {"seed": self.seed}
+    PRESET = (1.0, "fan_in", "truncated_normal")
 
 
-class LecunUniform(VarianceScaling):
+class LecunUniform(_Preset):
     """Uniform in ±sqrt(3 / fan_in)."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        super().__init__(1.0, "fan_in", "uniform", seed)
-
-    def get_config(self) -> dict:
-        return {"seed": self.seed}
+    PRESET = (1.0, "fan_in", "uniform")
 
 
 class Orthogonal(_Seeded):

@@ -201,8 +201,11 @@ def _load_keras3(model: Any, flat: dict, path: str, skip_mismatch: bool) -> None
                     "the file was written for another architecture"
                 )
             pairs.append((f"{key} (layer {name!r})", w, flat[key]))
-    # Keras saves its random layers' seed-generator state; gputensor's Dropout keeps its own.
-    extra = sorted(k for k in flat if k not in expected and "seed_generator" not in k)
+    # Keras saves its random layers' seed-generator state (gputensor's Dropout keeps its own),
+    # and a .keras archive's weights hold the optimizer's (`_load_optimizer_variables`).
+    extra = sorted(
+        k for k in flat if k not in expected and "seed_generator" not in k and not k.startswith("optimizer/")
+    )
     if extra and not skip_mismatch:
         raise ValueError(
             f"load_weights: {path} holds weights the model has no place for ({', '.join(extra[:5])}"
@@ -261,6 +264,7 @@ def save_model(model: Any, filepath: str, overwrite: bool = True) -> None:
     os.close(weights_fd)
     try:
         save_weights(model, weights_tmp)
+        _save_optimizer_variables(model, weights_tmp)
         with zipfile.ZipFile(tmp, "w") as z:
             z.writestr("config.json", json.dumps(config))
             z.writestr(
@@ -305,21 +309,67 @@ def load_model(filepath: str, custom_objects: dict | None = None, compile: bool 
         with os.fdopen(fd, "wb") as f:
             f.write(weights)
         load_weights(model, tmp)
+        if compile and compile_config:
+            _compile_from_config(model, compile_config, custom_objects)
+            _load_optimizer_variables(model, tmp)
     finally:
         os.remove(tmp)
-    if compile and compile_config:
-        from gputensor.keras import losses, metrics, optimizers
-
-        optimizer = compile_config["optimizer"]
-        loss = compile_config["loss"]
-        model.compile(
-            optimizer=optimizer
-            if isinstance(optimizer, str)
-            else optimizers.deserialize(optimizer, custom_objects),
-            loss=loss if isinstance(loss, str) or loss is None else losses.deserialize(loss, custom_objects),
-            metrics=[
-                m if isinstance(m, str) else metrics.deserialize(m, custom_objects)
-                for m in compile_config["metrics"]
-            ],
-        )
     return model
+
+
+def _save_optimizer_variables(model: Any, h5_path: str) -> None:
+    """The built optimizer's variables as Keras 3 stores them: ``optimizer/vars/0..n`` in its
+    ``variables`` order (iterations, learning rate, then each weight's slots), which ours keeps."""
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    variables = list(getattr(optimizer, "variables", None) or ())
+    if not variables:
+        return
+    with _h5py().File(h5_path, "a") as f:
+        group = f.create_group("optimizer").create_group("vars")
+        for i, v in enumerate(variables):
+            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+
+
+def _load_optimizer_variables(model: Any, h5_path: str) -> None:
+    """Restores `_save_optimizer_variables`' values into the compiled model's optimizer (built
+    for the model's trainable variables first); a count that differs is skipped with a
+    warning, as Keras does."""
+    with _h5py().File(h5_path, "r") as f:
+        if "optimizer/vars" not in f:
+            return
+        group = f["optimizer/vars"]
+        saved = [group[str(i)][()] for i in range(len(group))]
+    optimizer = model.optimizer
+    build = getattr(optimizer, "build", None)
+    if build is not None:
+        build(model.trainable_variables)
+    variables = list(optimizer.variables)
+    if len(variables) != len(saved) or any(tuple(v.shape) != np.shape(a) for v, a in zip(variables, saved)):
+        import warnings
+
+        warnings.warn(
+            f"load_model: skipping the optimizer's state: it has {len(variables)} variables, the file "
+            f"{len(saved)} (another optimizer or architecture)",
+            stacklevel=3,
+        )
+        return
+    for v, a in zip(variables, saved):
+        v.assign(np.asarray(a, dtype=v.dtype.as_numpy_dtype))
+
+
+def _compile_from_config(model: Any, compile_config: dict, custom_objects: dict | None) -> None:
+    """Compiles a loaded model with its saved compile arguments (losses, metrics and the optimizer by config)."""
+    from gputensor.keras import losses, metrics, optimizers
+
+    optimizer = compile_config["optimizer"]
+    loss = compile_config["loss"]
+    model.compile(
+        optimizer=optimizer
+        if isinstance(optimizer, str)
+        else optimizers.deserialize(optimizer, custom_objects),
+        loss=loss if isinstance(loss, str) or loss is None else losses.deserialize(loss, custom_objects),
+        metrics=[
+            m if isinstance(m, str) else metrics.deserialize(m, custom_objects)
+            for m in compile_config["metrics"]
+        ],
+    )

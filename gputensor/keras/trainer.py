@@ -199,6 +199,7 @@ class Trainer:
     optimizer: Any = None
     loss: Any = None
     stop_training: bool = False
+    run_eagerly: bool = False  # until compile() says otherwise: predict needs no compile
 
     # --------------------------------------------------------------- compile
     def compile(

@@ -45,9 +45,17 @@ def Input(*args, **kwargs):  # noqa: N802 - Keras's name
 
 def serialize(layer: Layer) -> dict:
     """``{"module", "class_name", "config", "registered_name"}`` for a layer or model, as Keras."""
+    name = type(layer).__name__
+    if name == "Functional":  # Keras 3 registers Functional under its source module only
+        return {
+            "module": "keras.src.models.functional",
+            "class_name": name,
+            "config": layer.get_config(),
+            "registered_name": name,
+        }
     return {
         "module": "keras.layers" if not hasattr(layer, "layers") else "keras",
-        "class_name": type(layer).__name__,
+        "class_name": name,
         "config": layer.get_config(),
         "registered_name": None,
     }

@@ -163,6 +163,23 @@ def _serialize_value(value: Any) -> Any:
     return value
 
 
+_UNBUILT_FEATURES = ("quantization_config", "lora_rank", "lora_alpha")
+
+
+def _policy_dtype(dtype: Any) -> Any:
+    """A layer's dtype from what Keras 3 configs hold: a name, or a serialized ``DTypePolicy``
+    (``{"class_name": "DTypePolicy", "config": {"name": "float32"}}``). Mixed policies (a
+    compute dtype other than the variable dtype) are not built."""
+    if isinstance(dtype, dict) and "config" in dtype:
+        dtype = dtype["config"].get("name")
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        raise ValueError(
+            f"dtype policy {dtype!r}: mixed-precision policies are not supported; use 'float32', "
+            "'float16' or 'bfloat16' (the layer then computes and stores in that dtype)"
+        )
+    return dtype
+
+
 class Layer(Module):
     """The base class of Keras layers, as ``keras.layers.Layer``.
 
@@ -218,14 +235,20 @@ class Layer(Module):
         **kwargs: Any,
     ) -> None:
         for key in kwargs:
-            if key not in ("autocast", "activity_regularizer"):
+            if key in _UNBUILT_FEATURES:  # in Keras 3.15 configs; accepted when off
+                if kwargs[key]:
+                    raise ValueError(
+                        f"{type(self).__name__}: {key}={kwargs[key]!r} is not supported (LoRA and "
+                        "quantized layers are not built); load the model without it"
+                    )
+            elif key not in ("autocast", "activity_regularizer"):
                 raise TypeError(f"{type(self).__name__}: unrecognized keyword argument {key!r}")
         if name is None:
             name = unique_name(to_snake_case(type(self).__name__))
         super().__init__(name=name)
         self._trainable = bool(trainable)
         self.built = False
-        self.dtype = gt.as_dtype(dtype or "float32")
+        self.dtype = gt.as_dtype(_policy_dtype(dtype) or "float32")
         self._layer_weights: list = []
         self._call_losses: list = []
         self._inbound_nodes: list = []

@@ -50,6 +50,9 @@ class InputLayer(Layer):
         batch_shape = kwargs.pop("batch_shape", None) or kwargs.pop("batch_input_shape", None)
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
+        for flag in ("sparse", "ragged", "optional"):  # Keras 3 config entries; dense inputs only
+            if kwargs.pop(flag, False):
+                raise ValueError(f"InputLayer: {flag}=True inputs are not supported; feed dense tensors")
         super().__init__(name=name, dtype=dtype, **kwargs)
         if batch_shape is None:
             if shape is None:
@@ -60,7 +63,15 @@ class InputLayer(Layer):
         self.built = True
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "batch_shape": self.batch_shape}
+        """Keras 3's InputLayer config (Keras refuses ``shape`` next to ``batch_shape``)."""
+        return {
+            "batch_shape": list(self.batch_shape),
+            "dtype": self.dtype.name,
+            "sparse": False,
+            "ragged": False,
+            "name": self.name,
+            "optional": False,
+        }
 
 
 class Dense(Layer):

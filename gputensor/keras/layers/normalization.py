@@ -63,6 +63,10 @@ class BatchNormalization(Layer):
         **kwargs: Any,
     ) -> None:
         kwargs.pop("synchronized", None)
+        if kwargs.pop("renorm", False):  # Keras 3 configs carry renorm=False and its defaults
+            raise ValueError("BatchNormalization: renorm=True (batch renormalization) is not supported")
+        kwargs.pop("renorm_clipping", None)
+        kwargs.pop("renorm_momentum", None)
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = center, scale

@@ -430,6 +430,19 @@ class Optimizer:
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
             config["learning_rate"] = schedules_lib.deserialize(lr, custom_objects)
+        # Keras 3's base-optimizer entries for features not built here: accepted when off.
+        off = {"use_ema": False, "loss_scale_factor": None, "gradient_accumulation_steps": None}
+        for key, default in off.items():
+            if config.pop(key, default) not in (
+                default,
+                1 if key == "gradient_accumulation_steps" else default,
+            ):
+                raise ValueError(
+                    f"{cls.__name__}.from_config: {key} is not supported (EMA, loss scaling and "
+                    "gradient accumulation are not built); compile with an optimizer without it"
+                )
+        config.pop("ema_momentum", None)  # meaningful only with use_ema
+        config.pop("ema_overwrite_frequency", None)
         return cls(**config)
 
     def get_weights(self) -> list:
