@@ -65,3 +65,10 @@ def test_a_functional_archive_is_registered_as_keras_registers_functional(tmp_pa
         "Functional",
         "Functional",
     )
+
+
+def test_an_uncompiled_model_predicts_as_keras_allows():
+    inputs = gt.keras.Input((3,))
+    model = gt.keras.Model(inputs, gt.keras.layers.Dense(2, use_bias=False)(inputs))
+    x = np.ones((4, 3), np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), x @ model.layers[1].kernel.numpy(), rtol=1e-6)
