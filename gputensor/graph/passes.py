@@ -11,6 +11,8 @@ user's ops, as TF shows its graphs before Grappler). `optimize` runs them in ord
   read the earlier node's.
 - `mask_pooled_relu_gradients`: the ReLU mask of a max pool's input gradient moves before
   the pool's routing, onto the kh*kw times smaller pooled gradient (Conv-ReLU-MaxPool nets).
+- `pool_before_relu`: ``max_pool(relu(z))`` becomes ``relu(max_pool(z))`` (the ReLU then runs
+  on the pooled array), its masked gradient routing by z's maxima instead of relu(z)'s.
 - `eliminate_dead_code`: nodes nothing needs (not an output, no side effect) go.
 
 Graphs hold only pure ops besides the variable nodes: stateful random ops are refused
@@ -38,6 +40,8 @@ def optimize(operations: list, outputs: list) -> tuple[list, list]:
     operations, outputs = fold_constants(operations, outputs)
     operations, outputs = eliminate_common_subexpressions(operations, outputs)
     operations, outputs = mask_pooled_relu_gradients(operations, outputs)
+    operations, outputs = eliminate_dead_code(operations, outputs)
+    operations, outputs = pool_before_relu(operations, outputs)
     return eliminate_dead_code(operations, outputs)
 
 
@@ -148,6 +152,60 @@ def mask_pooled_relu_gradients(operations: list, outputs: list) -> tuple[list, l
         else:
             out.append(node)
     return out, outputs
+
+
+def pool_before_relu(operations: list, outputs: list) -> tuple[list, list]:
+    """``p = max_pool2d(relu(z))`` becomes ``p = relu(max_pool2d(z))``: the same values (a max
+    commutes with the monotone ReLU, NaN included), the ReLU on kh*kw times fewer elements.
+
+    Its gradients, ``max_pool2d_grad(relu(z), p, relu_grad(dp, p))`` (after
+    `mask_pooled_relu_gradients`), become ``max_pool2d_grad(z, max_pool2d(z), relu_grad(dp, p))``:
+    a window whose maximum is positive has its first maximum at the same place in z and relu(z);
+    one whose maximum is not positive routes a gradient the mask has zeroed. Only when relu(z) is
+    read by nothing else (so it need not exist at all).
+    """
+    readers: dict[int, list] = {}
+    for node in operations:
+        for s in node.inputs:
+            readers.setdefault(id(s), []).append(node)
+    escaping = {id(s) for s in outputs}
+    replaced: dict[int, Operation] = {}  # id(old node) -> its replacement
+    inserted: dict[int, list] = {}  # id(old pool) -> nodes to run in its place
+    for pool in operations:
+        relu = pool.inputs[0].node if pool.type == "max_pool2d" else None
+        if relu is None or relu.type != "relu" or id(pool.inputs[0]) in escaping:
+            continue
+        y, p = pool.inputs[0], pool.outputs[0]
+        others = [n for n in readers[id(y)] if n is not pool]
+        if not all(_masked_pool_grad(n, y, p) for n in others):
+            continue
+        z = relu.inputs[0]
+        pooled = Operation(pool.type, f"{pool.name}/before_relu", pool.op, (z,), pool.attrs)
+        pooled.kernel = pool.kernel
+        pooled.outputs = (Symbol(p.shape, p.dtype, pooled, 0),)
+        after = Operation(relu.type, f"{relu.name}/after_pool", relu.op, (pooled.outputs[0],), relu.attrs)
+        after.kernel, after.outputs = relu.kernel, pool.outputs
+        inserted[id(pool)] = [pooled, after]
+        for grad in others:
+            copy = Operation(
+                grad.type, grad.name, grad.op, (z, pooled.outputs[0], grad.inputs[2]), grad.attrs
+            )
+            copy.kernel, copy.outputs = grad.kernel, grad.outputs
+            replaced[id(grad)] = copy
+    if not inserted:
+        return operations, outputs
+    out = []
+    for node in operations:
+        out += inserted.get(id(node), [replaced.get(id(node), node)])
+    return out, outputs
+
+
+def _masked_pool_grad(node: Operation, y: Symbol, p: Symbol) -> bool:
+    """Whether ``node`` is ``max_pool2d_grad(y, p, relu_grad(dp, p))``."""
+    if node.type != "max_pool2d_grad" or node.inputs[0] is not y or node.inputs[1] is not p:
+        return False
+    mask = node.inputs[2].node
+    return mask.type == "relu_grad" and mask.inputs[1] is p
 
 
 def eliminate_dead_code(operations: list, outputs: list) -> tuple[list, list]:

@@ -123,6 +123,10 @@ def test_relu_mask_of_a_max_pool_gradient_moves_onto_the_pooled_gradient(rng, ks
     (route,) = [n for n in steps if n.type == "max_pool2d_grad"]
     # The mask reads the pool's output and feeds the routing: it runs on the pooled gradient.
     assert mask.inputs[1].node.type == "max_pool2d" and route.inputs[2] is mask.outputs[0]
+    # pool_before_relu: the ReLU runs on the pooled values; the routing reads relu's input.
+    (relu,) = [n for n in steps if n.type == "relu"]
+    (pool,) = [n for n in steps if n.type == "max_pool2d"]
+    assert relu.inputs[0] is pool.outputs[0] and route.inputs[0] is pool.inputs[0]
     np.testing.assert_array_equal(gt.function(grad)(x).numpy(), grad(x).numpy())
 
 
@@ -141,3 +145,18 @@ def test_a_max_pool_gradient_read_elsewhere_keeps_its_relu_mask_in_place(rng):
     assert mask.inputs[0].node.type == "max_pool2d_grad"
     for got, want in zip(gt.function(grads)(x), grads(x)):
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_a_max_pool_of_a_relu_pools_first_with_the_same_values(rng):
+    x = rng.integers(-3, 3, (2, 6, 6, 2)).astype(np.float32)
+    x[0, 0, 0, 0], x[1, 2, 3, 1] = np.nan, -np.inf
+    f = gt.function(lambda v: gt.nn.max_pool2d(gt.nn.relu(v), 3, 2, "SAME"))
+    types, concrete = _program_types(f, gt.constant(x))
+    assert types.index("max_pool2d") < types.index("relu")
+    np.testing.assert_array_equal(
+        f(gt.constant(x)).numpy(), gt.nn.max_pool2d(gt.nn.relu(gt.constant(x)), 3, 2, "SAME").numpy()
+    )
+    # relu(x) read elsewhere: it must exist, so the order stays.
+    g = gt.function(lambda v: (gt.nn.max_pool2d(gt.nn.relu(v), 2, 2, "VALID"), gt.nn.relu(v) * 2.0))
+    types, _ = _program_types(g, gt.constant(x))
+    assert types.index("relu") < types.index("max_pool2d")
