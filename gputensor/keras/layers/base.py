@@ -198,6 +198,9 @@ class Layer(Module):
       TypeError: for an unknown keyword argument.
     """
 
+    # Layers doing float math (Dense, convolutions, normalizations) take int and bool inputs
+    # cast to their dtype, as Keras's promoting ops give; the others keep the input's dtype.
+    _promotes_integers = False
     _NOT_TRACKED = frozenset(
         (
             "_layer_weights",
@@ -580,6 +583,10 @@ class Layer(Module):
 
     def _eager_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = args[0]
+        if self._promotes_integers and type(inputs) is gt.Tensor and not inputs.dtype.is_floating:
+            # Keras's ops promote int and bool inputs of float math (Dense on int features) to float.
+            inputs = gt.cast(inputs, self.dtype)
+            args = (inputs, *args[1:])
         training = kwargs.pop("training", None)
         outer = _CTX.training
         if training is None:

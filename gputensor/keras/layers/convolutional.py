@@ -48,6 +48,8 @@ def _data_format(value: str | None, layer: str) -> str:
 
 
 class _Conv(Layer):
+    _promotes_integers = True  # Layer: int and bool inputs are cast to the layer dtype
+
     def __init__(
         self,
         kernel_size: Any,

@@ -97,6 +97,8 @@ class Dense(Layer):
     ['dense/kernel:0', 'dense/bias:0']
     """
 
+    _promotes_integers = True
+
     def __init__(
         self,
         units: int,

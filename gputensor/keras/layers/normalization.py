@@ -45,6 +45,8 @@ class BatchNormalization(Layer):
       ValueError: at build, an unknown feature dim; at call, a different rank or feature size.
     """
 
+    _promotes_integers = True
+
     def __init__(
         self,
         axis: Any = -1,
@@ -136,6 +138,8 @@ class LayerNormalization(Layer):
       epsilon: default 1e-3 (Keras).
       center, scale: whether to learn ``beta`` and ``gamma``.
     """
+
+    _promotes_integers = True
 
     def __init__(
         self,

@@ -490,3 +490,19 @@ def test_add_weight_takes_keras3_shape_first_order_and_custom_layers_build_lazil
     np.testing.assert_allclose(layer(x).numpy(), x)
     assert [w.name for w in layer.weights] == [f"{layer.name}/w:0", f"{layer.name}/c:0"]
     assert layer.w.shape == (3,) and [w.name for w in layer.trainable_weights] == [f"{layer.name}/w:0"]
+
+
+def test_float_math_layers_take_integer_inputs_as_keras_does():
+    # Keras's ops promote int inputs of Dense/convolutions/normalizations to the layer's float dtype.
+    x = np.array([[1, 2, 3]], dtype=np.int32)
+    dense = gt.keras.layers.Dense(2, kernel_initializer="ones")
+    out = dense(gt.constant(x))
+    assert out.dtype == gt.float32
+    np.testing.assert_allclose(out.numpy(), [[6.0, 6.0]])
+    conv = gt.keras.layers.Conv2D(1, 2, kernel_initializer="ones", use_bias=False)
+    image = np.arange(9, dtype=np.int64).reshape(1, 3, 3, 1)
+    np.testing.assert_allclose(conv(image).numpy()[0, :, :, 0], [[8.0, 12.0], [20.0, 24.0]])
+    model = gt.keras.Sequential([gt.keras.Input((3,), dtype="int32"), gt.keras.layers.LayerNormalization()])
+    assert model(x).dtype == gt.float32
+    # Layers that only move values keep the integer dtype.
+    assert gt.keras.layers.Flatten()(gt.constant(x)).dtype == gt.int32
