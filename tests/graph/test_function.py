@@ -195,7 +195,7 @@ def test_variables_may_be_created_on_the_first_trace_only():
         g(gt.constant([1.0]))
 
 
-def test_stateful_random_ops_draw_anew_at_every_call_and_repeat_under_the_same_global_seed():
+def test_stateful_random_ops_draw_anew_at_every_call_and_repeat_under_the_same_global_seed(device):
     def program():
         return gt.random.normal([4]) + gt.random.uniform([4], seed=7) + gt.random.normal([4], seed=7)
 
