@@ -67,6 +67,54 @@ RANDOM_UNIFORM_INT = define(
 )
 RANDOM_BITS = define("random_bits", attrs=_SAMPLE_ATTRS, differentiable=False, infer=_infer_sample)
 
+
+def _compose_dynamic_random(device: Any) -> Any:
+    """One of the primitives above with its shape read from an int tensor at run time (a
+    stateful op inside gt.function whose shape has a None dim, e.g. ``gt.shape(x)``)."""
+    backend = device.backend
+    primitives: dict[str, Any] = {}
+
+    def kernel(
+        shape: Any,
+        *,
+        static_shape: tuple,
+        primitive: str,
+        key: int,
+        offset: int,
+        dtype: Any,
+        minval: Any,
+        maxval: Any,
+    ) -> Any:
+        from gputensor.ops.array_ops import _host_dims
+
+        dims = _host_dims(backend, shape, primitive)
+        if -1 in dims:
+            raise InvalidArgumentError(f"{primitive}: shape {dims} has a negative dimension", primitive)
+        run = primitives.get(primitive)
+        if run is None:
+            run = primitives[primitive] = device.kernel(_PRIMITIVES[primitive])
+        extra = {} if minval is None else {"minval": minval, "maxval": maxval}
+        return run(key=key, offset=offset, shape=dims, dtype=dtype, **extra)
+
+    return kernel
+
+
+def _infer_dynamic_random(op, specs, attrs):  # what tracing knew of the shape: the attr
+    return Spec(tuple(attrs["static_shape"]), si.dtype_of(attrs["dtype"]))
+
+
+DYNAMIC_RANDOM = define(
+    "dynamic_random",
+    attrs=("static_shape", "primitive", "key", "offset", "dtype", "minval", "maxval"),
+    differentiable=False,
+    infer=_infer_dynamic_random,
+    compose=_compose_dynamic_random,
+)
+_PRIMITIVES = {
+    op.name: op
+    for op in (RANDOM_UNIFORM, RANDOM_NORMAL, RANDOM_TRUNCATED_NORMAL, RANDOM_UNIFORM_INT, RANDOM_BITS)
+}
+
 # Nothing of gt.random goes to the top level (TF 2 has no tf.normal); gputensor/random.py
 # re-exports the names below.
 __all__: list[str] = []
@@ -109,9 +157,8 @@ def _host(value: Any, fn: str) -> np.ndarray:
         known = state.graph.static_value(data)
         if known is None:
             raise InvalidArgumentError(
-                f"{fn}: inside gt.function the shape must be known when the function is traced; "
-                f"{data.node.name} depends on the function's arguments' values (gt.shape of a "
-                "tensor with known dims, and slices of it, are known)"
+                f"{fn}: inside gt.function this value must be known when the function is traced, "
+                f"but {data.node.name} depends on the function's arguments; pass a Python int"
             )
         return known
     return np.asarray(value)
@@ -202,8 +249,51 @@ def _stateless_key(seed: Any, fn: str) -> tuple[int, int]:
 
 
 # ----------------------------------------------------------------- validation
-def _shape(shape: Any, fn: str) -> tuple[int, ...]:
-    """A tuple of non-negative ints from a list, TensorShape or 1-D integer tensor."""
+class _RuntimeShape:
+    """A sample shape known only when a traced function runs: an int64 vector tensor of the
+    graph, and what tracing knew (None for the unknown dims)."""
+
+    __slots__ = ("tensor", "static")
+
+    def __init__(self, tensor: Tensor, static: tuple) -> None:
+        self.tensor, self.static = tensor, static
+
+
+def _unknown_while_tracing(value: Any) -> bool:
+    """Whether ``value`` is a symbolic tensor whose value tracing cannot fold."""
+    data = getattr(value, "_data", None)
+    return state.graph is not None and hasattr(data, "node") and state.graph.static_value(data) is None
+
+
+def _runtime_shape(shape: Any, fn: str) -> _RuntimeShape:
+    from gputensor.ops import array_ops
+
+    if isinstance(shape, (list, tuple)):
+        dims = [
+            math_ops.cast(d, _dt.int64) if isinstance(d, Tensor) else _as_int(d, fn, "a dimension")
+            for d in shape
+        ]
+        static = tuple(None if isinstance(d, Tensor) else d for d in dims)
+        return _RuntimeShape(array_ops.stack([convert_to_tensor(d, dtype=_dt.int64) for d in dims]), static)
+    node = shape._data.node
+    n = None if shape.shape.rank is None else shape.shape.as_list()
+    if n is None or len(n) != 1 or n[0] is None:
+        raise InvalidArgumentError(f"{fn}: shape must be a vector of known length, got shape {shape.shape}")
+    static = (
+        tuple(node.inputs[0].shape)
+        if node.type == "shape" and node.inputs[0].shape is not None
+        else (None,) * n[0]
+    )
+    return _RuntimeShape(math_ops.cast(shape, _dt.int64), static)
+
+
+def _shape(shape: Any, fn: str) -> tuple[int, ...] | _RuntimeShape:
+    """A tuple of non-negative ints from a list, TensorShape or 1-D integer tensor; inside
+    gt.function, a `_RuntimeShape` where tracing cannot know it (a None dim of the input)."""
+    if _unknown_while_tracing(shape) or (
+        isinstance(shape, (list, tuple)) and any(_unknown_while_tracing(d) for d in shape)
+    ):
+        return _runtime_shape(shape, fn)
     if isinstance(shape, TensorShape):
         if not shape.is_fully_defined():
             raise InvalidArgumentError(f"{fn}: shape {shape} must be fully defined")
@@ -304,8 +394,15 @@ def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: A
     key, offset = keys()
     if stateful:
         key ^= _GRAPH_KEY_TAG
-    attrs = {"key": key, "offset": offset, "shape": shape, "dtype": dtype.np_dtype, **extra}
-    out = execute(op, (), attrs)
+    if isinstance(shape, _RuntimeShape):
+        attrs = {
+            "static_shape": shape.static, "primitive": op.name, "key": key, "offset": offset,
+            "dtype": dtype.np_dtype, "minval": extra.get("minval"), "maxval": extra.get("maxval"),
+        }  # fmt: skip
+        out = execute(DYNAMIC_RANDOM, (shape.tensor,), attrs)
+    else:
+        attrs = {"key": key, "offset": offset, "shape": shape, "dtype": dtype.np_dtype, **extra}
+        out = execute(op, (), attrs)
     if stateful:
         out._data.node.value = RandomStream(offset)
     return out

@@ -454,7 +454,7 @@ def test_instances_with_traced_methods_are_freed():
     assert ref() is None
 
 
-def test_random_shapes_built_from_gt_shape_are_read_at_trace_time():
+def test_random_shapes_may_come_from_gt_shape_known_or_not_while_tracing(tmp_path):
     @gt.function
     def noisy(x):
         batch, dim = gt.shape(x)[0], gt.shape(x)[1]
@@ -463,8 +463,22 @@ def test_random_shapes_built_from_gt_shape_are_read_at_trace_time():
     x = gt.zeros([2, 3])
     a, b = noisy(x).numpy(), noisy(x).numpy()
     assert a.shape == (2, 3) and np.all(a != b)
-    dynamic = gt.function(
-        lambda x: x + gt.random.normal(gt.shape(x)), input_signature=[gt.TensorSpec([None, 3], gt.float32)]
+    # A None dim: the shape is read when the graph runs (a dynamic_random node), as in TF.
+    spec = [gt.TensorSpec([None, 3], gt.float32)]
+    dynamic = gt.function(lambda x: x + gt.random.normal(gt.shape(x)), input_signature=spec)
+    ints = gt.function(
+        lambda x: gt.random.uniform((gt.shape(x)[0], 4), 0, 10, dtype=gt.int32), input_signature=spec
     )
-    with pytest.raises(gt.errors.InvalidArgumentError, match="must be known when the function is traced"):
-        dynamic(x)
+    assert dynamic.get_concrete_function().graph.outputs[0].shape == (None, 3)
+    for n in (1, 4):
+        z = dynamic(gt.zeros([n, 3])).numpy()
+        assert z.shape == (n, 3) and np.all(z != dynamic(gt.zeros([n, 3])).numpy())
+        k = ints(gt.zeros([n, 3])).numpy()
+        assert k.shape == (n, 4) and k.dtype == np.int32 and k.min() >= 0 and k.max() < 10
+    # Saved and loaded, it keeps drawing for any batch size.
+    module = gt.Module()
+    module.f = dynamic
+    gt.saved_model.save(module, str(tmp_path / "m"))
+    loaded = gt.saved_model.load(str(tmp_path / "m"))
+    assert loaded.f(gt.zeros([5, 3])).shape == (5, 3)
+    assert np.all(loaded.f(gt.zeros([2, 3])).numpy() != loaded.f(gt.zeros([2, 3])).numpy())
