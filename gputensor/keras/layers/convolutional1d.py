@@ -14,7 +14,7 @@ from typing import Any
 import gputensor as gt
 from gputensor.keras import activations as _activations
 from gputensor.keras import initializers as _initializers
-from gputensor.keras.layers.base import InputSpec, Layer
+from gputensor.keras.layers.base import InputSpec, Layer, _shape_of
 
 __all__ = [
     "Conv1D",
@@ -365,4 +365,11 @@ class UpSampling1D(Layer):
         return (shape[0], None if shape[1] is None else shape[1] * self.size, shape[2])
 
     def call(self, inputs: Any) -> Any:
-        return gt.repeat(inputs, self.size, axis=1)
+        # Tile on a new axis and merge it into the steps, rather than gt.repeat: repeat's
+        # gradient (a gather) reads its indices on the host, which fails inside gt.function.
+        tiled = gt.tile(gt.expand_dims(inputs, 2), [1, 1, self.size, 1])
+        _, steps, channels = _shape_of(inputs)
+        if steps is not None and channels is not None:  # static dims keep the static shape
+            return gt.reshape(tiled, [-1, steps * self.size, channels])
+        shape = gt.shape(tiled)
+        return gt.reshape(tiled, gt.stack([shape[0], shape[1] * self.size, shape[3]]))
