@@ -296,13 +296,20 @@ class MaxPooling1D(_Pool1D):
 class AveragePooling1D(_Pool1D):
     """The mean over windows of ``pool_size`` steps; with "same" padding only in-bounds steps count.
 
-    Args: as `MaxPooling1D`.
+    Args: as `MaxPooling1D`, but ``pool_size`` is required (as Keras 3).
 
     >>> AveragePooling1D(3, strides=1, padding="same")(gt.reshape(gt.range(4.0), [1, 4, 1]))[0, :, 0].numpy()
     array([0.5, 1. , 2. , 2.5], dtype=float32)
     """
 
     _fn = "avg_pool2d"
+
+    def __init__(
+        self, pool_size: Any, strides: Any = None, padding: str = "valid", data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        # Keras 3's AveragePooling1D has no default pool_size (MaxPooling1D's is 2).
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class _GlobalPool1D(Layer):

@@ -244,7 +244,7 @@ def test_names_configs_and_aliases_round_trip():
     for layer in [
         conv,
         pool,
-        layers.AveragePooling1D(),
+        layers.AveragePooling1D(3),
         layers.GlobalMaxPooling1D(keepdims=True),
         layers.UpSampling1D(3),
     ]:
@@ -337,3 +337,36 @@ def test_keras3_weight_file_reproduces_keras_outputs_and_shapes():
     assert [str(tuple(layer.output.shape)) for layer in model.layers[1:]] == list(io["shapes"])
     # Traced too (fit and predict run the model inside gt.function).
     np.testing.assert_allclose(model.predict(io["x"], verbose=0), io["y"], rtol=1e-5, atol=1e-5)
+
+
+def test_configs_written_by_keras3_deserialize():
+    # Conv1D's config as real Keras 3.15 serializes it (tuples as lists, a DTypePolicy dict).
+    config = {
+        "module": "keras.layers", "class_name": "Conv1D", "registered_name": None,
+        "config": {
+            "name": "conv1d", "trainable": True, "filters": 4, "kernel_size": [3], "strides": [1],
+            "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None},
+            "padding": "causal", "data_format": "channels_last", "dilation_rate": [2], "groups": 1,
+            "activation": "relu", "use_bias": True,
+            "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
+                                   "config": {"seed": None, "input_axes": None, "output_axes": None}, "registered_name": None},
+            "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": None},
+            "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+            "kernel_constraint": None, "bias_constraint": None,
+        },
+    }  # fmt: skip
+    conv = layers.deserialize(config)
+    assert (conv.kernel_size, conv.strides, conv.dilation_rate, conv.padding) == ((3,), (1,), (2,), "causal")
+    x = rand(2, 9, 3)
+    y = conv(x).numpy()
+    np.testing.assert_allclose(
+        y, np.maximum(np_conv1d(x, conv.kernel.numpy(), 1, "causal", 2), 0), rtol=1e-5, atol=1e-5
+    )
+    pool = layers.deserialize(
+        {"module": "keras.layers", "class_name": "AveragePooling1D", "registered_name": None,
+         "config": {"name": "p", "trainable": True, "dtype": "float32", "pool_size": [3], "strides": [1],
+                    "padding": "same", "data_format": "channels_last"}}
+    )  # fmt: skip
+    np.testing.assert_allclose(pool(x).numpy(), np_pool1d(x, 3, 1, "same", np.mean), rtol=1e-6, atol=1e-6)
+    with pytest.raises(TypeError):
+        layers.AveragePooling1D()  # Keras 3: pool_size is required
