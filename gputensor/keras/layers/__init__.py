@@ -11,6 +11,14 @@ from gputensor.keras.layers.convolutional import (
     MaxPooling2D,
     SeparableConv2D,
 )
+from gputensor.keras.layers.convolutional1d import (
+    AveragePooling1D,
+    Conv1D,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPooling1D,
+    UpSampling1D,
+)
 from gputensor.keras.layers.core import (
     Activation,
     Add,
@@ -89,6 +97,11 @@ MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
+Convolution1D = Conv1D
+MaxPool1D = MaxPooling1D
+AvgPool1D = AveragePooling1D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalMaxPool1D = GlobalMaxPooling1D
 
 __all__ = [
     "serialize",
@@ -131,4 +144,15 @@ __all__ = [
     "AvgPool2D",
     "GlobalAvgPool2D",
     "GlobalMaxPool2D",
+    "Conv1D",
+    "MaxPooling1D",
+    "AveragePooling1D",
+    "GlobalMaxPooling1D",
+    "GlobalAveragePooling1D",
+    "UpSampling1D",
+    "Convolution1D",
+    "MaxPool1D",
+    "AvgPool1D",
+    "GlobalAvgPool1D",
+    "GlobalMaxPool1D",
 ]
