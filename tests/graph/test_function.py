@@ -482,3 +482,19 @@ def test_random_shapes_may_come_from_gt_shape_known_or_not_while_tracing(tmp_pat
     loaded = gt.saved_model.load(str(tmp_path / "m"))
     assert loaded.f(gt.zeros([5, 3])).shape == (5, 3)
     assert np.all(loaded.f(gt.zeros([2, 3])).numpy() != loaded.f(gt.zeros([2, 3])).numpy())
+
+
+def test_gradients_of_gathers_along_an_axis_trace_when_their_indices_are_constants():
+    # gt.repeat gathers along axis 1 with constant indices; its gradient reads them while tracing.
+    x = gt.constant(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    w = gt.constant(np.arange(12.0, dtype=np.float32).reshape(2, 6))
+
+    def grad(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = gt.reduce_sum(gt.repeat(x, 2, axis=1) * w)
+        return tape.gradient(y, x)
+
+    want = w.numpy().reshape(2, 3, 2).sum(-1)
+    np.testing.assert_array_equal(gt.function(grad)(x).numpy(), want)
+    np.testing.assert_array_equal(grad(x).numpy(), want)

@@ -163,6 +163,15 @@ def _serialize_value(value: Any) -> Any:
     return value
 
 
+def _is_shape(value: Any) -> bool:
+    """Whether ``value`` is one shape (dims that are ints or None), not a nest of shapes."""
+    if isinstance(value, gt.TensorShape):
+        return True
+    return isinstance(value, (tuple, list)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in value
+    )
+
+
 _UNBUILT_FEATURES = ("quantization_config", "lora_rank", "lora_alpha")
 
 
@@ -502,8 +511,15 @@ class Layer(Module):
         """The output shape for ``input_shape``, found by running on symbolic inputs."""
         from gputensor.keras.models import KerasTensor
 
-        out = self(_nest_map(lambda s: KerasTensor(s, self.dtype), input_shape))
-        return _nest_map(lambda t: t.shape, out)
+        def symbolic(shape: Any) -> Any:
+            if _is_shape(shape):
+                return KerasTensor(tuple(shape), self.dtype)
+            if isinstance(shape, dict):
+                return {k: symbolic(v) for k, v in shape.items()}
+            return type(shape)(symbolic(s) for s in shape)
+
+        out = self(symbolic(input_shape))
+        return _nest_map(lambda t: tuple(t.shape), out)
 
     def _maybe_build(self, inputs: Any) -> None:
         if self.built:

@@ -506,3 +506,9 @@ def test_float_math_layers_take_integer_inputs_as_keras_does():
     assert model(x).dtype == gt.float32
     # Layers that only move values keep the integer dtype.
     assert gt.keras.layers.Flatten()(gt.constant(x)).dtype == gt.int32
+
+
+def test_compute_output_shape_takes_one_shape_or_a_list_of_shapes_as_keras():
+    assert gt.keras.layers.Dense(4).compute_output_shape((None, 10)) == (None, 4)
+    assert gt.keras.layers.Conv2D(3, 3).compute_output_shape([None, 8, 8, 1]) == (None, 6, 6, 3)
+    assert gt.keras.layers.Concatenate().compute_output_shape([(None, 2), (None, 3)]) == (None, 5)
