@@ -29,6 +29,30 @@ h = k.layers.Flatten()(k.layers.Conv2D(3, 3, padding="same")(i))
 f = k.Model(i, k.layers.Dense(2)(k.layers.Concatenate()([h, k.layers.Flatten()(i)])))
 f.save(f"{d}/fun.keras")
 np.save(f"{d}/fun.npy", f.predict(x, verbose=0))
+L = k.layers  # every layer kind, in a Sequential and a functional model
+z = k.Sequential([
+    k.Input((12, 12, 3)), L.Rescaling(0.5, offset=0.1), L.ZeroPadding2D(1),
+    L.Conv2D(4, 3, strides=2, padding="same", activation="relu"), L.BatchNormalization(),
+    L.DepthwiseConv2D(3, padding="same"), L.SeparableConv2D(4, 3), L.Conv2DTranspose(3, 2, strides=2),
+    L.MaxPooling2D(2), L.AveragePooling2D(1), L.Dropout(0.2), L.LayerNormalization(), L.Activation("tanh"),
+    L.ReLU(max_value=6.0), L.UpSampling2D(2), L.GlobalAveragePooling2D(), L.Reshape((3, 1, 1)),
+    L.GlobalMaxPooling2D(), L.Flatten(), L.Dense(3), L.LeakyReLU(0.1),
+])  # fmt: skip
+z.compile(optimizer="rmsprop", loss="mse")
+xz = np.random.default_rng(1).standard_normal((4, 12, 12, 3)).astype("float32")
+z.fit(xz, np.ones((4, 3), "float32"), epochs=1, verbose=0)
+z.save(f"{d}/zoo.keras")
+np.save(f"{d}/xz.npy", xz)
+np.save(f"{d}/zoo.npy", z.predict(xz, verbose=0))
+i = k.Input((6,), dtype="int32", name="ids")
+e = L.Embedding(10, 4)(i)
+a = L.GlobalAveragePooling1D()(L.Conv1D(3, 2, padding="causal")(e))
+b = L.GlobalMaxPooling1D()(L.MaxPooling1D()(e))
+t = k.Model(i, L.Dense(2)(L.Concatenate()([a, L.Add()([b, b])])))
+ids = np.random.default_rng(2).integers(0, 10, (5, 6)).astype("int32")
+t.save(f"{d}/text.keras")
+np.save(f"{d}/ids.npy", ids)
+np.save(f"{d}/text.npy", t.predict(ids, verbose=0))
 PY
 $keras_py - <<'PY' 2>&1 | quiet
 import os
@@ -36,9 +60,10 @@ import numpy as np
 import keras
 d = os.environ["DIR"]
 x = np.load(f"{d}/x.npy")
-for n in ("seq", "fun"):
+for n, inputs in (("seq", x), ("fun", x), ("zoo", np.load(f"{d}/xz.npy")), ("text", np.load(f"{d}/ids.npy"))):
     m = keras.models.load_model(f"{d}/{n}.keras")
-    print(f"Keras loads gt's {n}.keras: max |keras - gt| = {np.abs(m.predict(x, verbose=0) - np.load(f'{d}/{n}.npy')).max():.2e}")
+    gap = np.abs(m.predict(inputs, verbose=0) - np.load(f"{d}/{n}.npy")).max()
+    print(f"Keras loads gt's {n}.keras: max |keras - gt| = {gap:.2e}")
 m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.MaxPooling2D(),
                       keras.layers.Flatten(), keras.layers.Dense(10)])
 m.compile(optimizer=keras.optimizers.Adam(0.01), metrics=["accuracy"],
@@ -47,6 +72,20 @@ m.fit(x, np.arange(16) % 10, epochs=2, verbose=0)
 m.save(f"{d}/kseq.keras")
 np.save(f"{d}/kseq.npy", m.predict(x, verbose=0))
 np.savez(f"{d}/kseq_opt.npz", *[v.numpy() for v in m.optimizer.variables])
+L = keras.layers  # the same every-layer Sequential, written by Keras
+z = keras.Sequential([
+    keras.Input((12, 12, 3)), L.Rescaling(0.5, offset=0.1), L.ZeroPadding2D(1),
+    L.Conv2D(4, 3, strides=2, padding="same", activation="relu"), L.BatchNormalization(),
+    L.DepthwiseConv2D(3, padding="same"), L.SeparableConv2D(4, 3), L.Conv2DTranspose(3, 2, strides=2),
+    L.MaxPooling2D(2), L.AveragePooling2D(1), L.Dropout(0.2), L.LayerNormalization(), L.Activation("tanh"),
+    L.ReLU(max_value=6.0), L.UpSampling2D(2), L.GlobalAveragePooling2D(), L.Reshape((3, 1, 1)),
+    L.GlobalMaxPooling2D(), L.Flatten(), L.Dense(3), L.LeakyReLU(0.1),
+])  # fmt: skip
+z.compile(optimizer="rmsprop", loss="mse")
+xz = np.load(f"{d}/xz.npy")
+z.fit(xz, np.ones((4, 3), "float32"), epochs=1, verbose=0)
+z.save(f"{d}/kzoo.keras")
+np.save(f"{d}/kzoo.npy", z.predict(xz, verbose=0))
 PY
 $gt_py - <<'PY'
 import os
@@ -59,4 +98,7 @@ print(f"gt loads Keras's kseq.keras: max |gt - keras| = {np.abs(m.predict(x, ver
 want = np.load(f"{d}/kseq_opt.npz")
 gap = max(float(np.abs(np.asarray(v.numpy()) - want[f"arr_{i}"]).max()) for i, v in enumerate(m.optimizer.variables))
 print(f"  optimizer variables: {len(m.optimizer.variables)} of {len(want.files)}, max difference {gap:.2e}")
+z = gt.keras.models.load_model(f"{d}/kzoo.keras")
+gap = np.abs(z.predict(np.load(f"{d}/xz.npy"), verbose=0) - np.load(f"{d}/kzoo.npy")).max()
+print(f"gt loads Keras's kzoo.keras: max |gt - keras| = {gap:.2e}")
 PY

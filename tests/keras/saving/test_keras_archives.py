@@ -72,3 +72,21 @@ def test_an_uncompiled_model_predicts_as_keras_allows():
     model = gt.keras.Model(inputs, gt.keras.layers.Dense(2, use_bias=False)(inputs))
     x = np.ones((4, 3), np.float32)
     np.testing.assert_allclose(model.predict(x, verbose=0), x @ model.layers[1].kernel.numpy(), rtol=1e-6)
+
+
+def test_a_compile_config_without_metrics_loads(tmp_path):
+    # Keras writes "metrics": null for a model compiled without metrics.
+    model = gt.keras.Sequential([gt.keras.Input((3,)), gt.keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(files["config.json"])
+    config["compile_config"]["metrics"] = None
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    loaded = gt.keras.models.load_model(path)
+    assert type(loaded.optimizer).__name__ == "SGD"
