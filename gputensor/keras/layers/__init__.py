@@ -34,6 +34,7 @@ from gputensor.keras.layers.core import (
     multiply,
 )
 from gputensor.keras.layers.normalization import BatchNormalization, LayerNormalization
+from gputensor.keras.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
 
 def Input(*args, **kwargs):  # noqa: N802 - Keras's name
@@ -131,4 +132,11 @@ __all__ = [
     "AvgPool2D",
     "GlobalAvgPool2D",
     "GlobalMaxPool2D",
+    "RNN",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
 ]
