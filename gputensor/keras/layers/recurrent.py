@@ -309,6 +309,12 @@ class RNN(Layer):
     def build(self, input_shape: Any) -> None:
         if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
             input_shape = input_shape[0]
+        if len(input_shape) != 3:  # checked before the cell builds for a wrong feature size
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim=3 '
+                f"(batch, time, features), found ndim={len(input_shape)}. Full shape received: "
+                f"{tuple(input_shape)}"
+            )
         if not self.cell.built:
             with self.cell.name_scope:
                 self.cell.build((input_shape[0], input_shape[-1]))
@@ -324,8 +330,11 @@ class RNN(Layer):
                 f"known time length, got shape {shape}"
             )
         if initial_state is None:
-            batch = gt.shape(inputs)[0]
-            states = [gt.zeros(gt.stack([batch, n]), dtype=inputs.dtype) for n in self._state_sizes()]
+            if shape[0] is not None:
+                states = [gt.zeros((shape[0], n), dtype=inputs.dtype) for n in self._state_sizes()]
+            else:  # a batch dim unknown while tracing: broadcast keeps the state dim static
+                column = gt.zeros_like(inputs[:, 0, :1])
+                states = [column + gt.zeros((n,), dtype=inputs.dtype) for n in self._state_sizes()]
         else:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
             if len(states) != len(self._state_sizes()):
@@ -351,6 +360,16 @@ class RNN(Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
+        # Keras lists these for every recurrent layer, defaults included.
+        for key in (
+            "return_sequences",
+            "return_state",
+            "go_backwards",
+            "stateful",
+            "unroll",
+            "zero_output_for_mask",
+        ):
+            config[key] = getattr(self, key)
         if type(self) is RNN:
             from gputensor.keras.layers import serialize
 
