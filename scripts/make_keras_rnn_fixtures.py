@@ -1,5 +1,5 @@
 """Writes the golden fixtures of tests/keras/layers/test_recurrent.py: weight files saved by real
-Keras 3 for two recurrent models and the outputs Keras computes with them. Needs tensorflow-cpu
+Keras 3 for two recurrent models, a whole-model archive, and the outputs Keras computes with them. Needs tensorflow-cpu
 (Keras 3); the tests only read the files.
 
     /work/peers/bin/python scripts/make_keras_rnn_fixtures.py   # writes tests/keras/fixtures/rnn*
@@ -53,6 +53,17 @@ def main() -> None:
         model.save_weights(os.path.join(OUT, f"{name}.weights.h5"))
         np.savez(os.path.join(OUT, f"{name}_io.npz"), x=x, y=y)
         print(name, [w.path for w in model.weights], y.shape)
+    # A whole-model archive of the three layers, compiled without metrics (config null), trained once.
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input((5, 3)), layers.LSTM(4, return_sequences=True),
+        layers.GRU(3, go_backwards=True, return_sequences=True), layers.SimpleRNN(2), layers.Dense(2),
+    ])  # fmt: skip
+    x = rng.standard_normal((4, 5, 3)).astype(np.float32)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, rng.standard_normal((4, 2)).astype(np.float32), epochs=1, verbose=0)
+    model.save(os.path.join(OUT, "rnn3.keras"))
+    np.savez(os.path.join(OUT, "rnn3_io.npz"), x=x, y=np.asarray(model(x, training=False)))
 
 
 if __name__ == "__main__":

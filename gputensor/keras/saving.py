@@ -379,6 +379,6 @@ def _compile_from_config(model: Any, compile_config: dict, custom_objects: dict 
         loss=loss if isinstance(loss, str) or loss is None else losses.deserialize(loss, custom_objects),
         metrics=[
             m if isinstance(m, str) else metrics.deserialize(m, custom_objects)
-            for m in compile_config["metrics"]
+            for m in compile_config.get("metrics") or []
         ],
     )

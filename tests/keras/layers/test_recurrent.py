@@ -305,3 +305,13 @@ def test_docstring_examples():
     reset_uids()
     result = doctest.testmod(recurrent, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_keras_archive_of_recurrent_layers_loads_compiled():
+    # Written by Keras 3.15 (compiled with a loss and no metrics: Keras stores metrics as null).
+    io = np.load(os.path.join(FIXTURES, "rnn3_io.npz"))
+    model = gt.keras.models.load_model(os.path.join(FIXTURES, "rnn3.keras"))
+    assert [type(layer).__name__ for layer in model.layers] == ["LSTM", "GRU", "SimpleRNN", "Dense"]
+    assert model.layers[1].go_backwards and model.layers[1].return_sequences
+    np.testing.assert_allclose(model(gt.constant(io["x"])).numpy(), io["y"], rtol=1e-5, atol=1e-5)
+    assert int(model.optimizer.iterations.numpy()) == 1  # Keras's Adam state came with it
