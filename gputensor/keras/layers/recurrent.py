@@ -7,7 +7,11 @@ of one kernel, in the order i, f, c, o (LSTM) and z, r, h (GRU).
 
 The time loop runs in Python over the (static) sequence length, so inside ``gt.function``
 (``fit`` traces per batch shape) it unrolls into one graph. Masks are not taken, and
-``stateful=True``, ``dropout`` and ``recurrent_dropout`` are refused with a ``ValueError``.
+``stateful=True`` is refused with a ``ValueError``. ``dropout``/``recurrent_dropout`` follow
+Keras 3: one mask per call, the same at every timestep, scaled by ``1 / (1 - rate)``; with
+``recurrent_dropout`` LSTM and GRU draw a mask per gate (Keras's ``implementation=1``). The
+masks are hashes of the cell's seed and a call counter, as ``Dropout``'s (they work inside
+``gt.function`` and differ from Keras's numbers).
 """
 
 from __future__ import annotations
@@ -24,12 +28,10 @@ from gputensor.keras.layers.base import InputSpec, Layer, _shape_of
 __all__ = ["RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
 
 
-def _refuse_dropout(who: str, dropout: float, recurrent_dropout: float) -> None:
-    if dropout or recurrent_dropout:
-        raise ValueError(
-            f"{who}: dropout={dropout} and recurrent_dropout={recurrent_dropout}: gputensor's recurrent "
-            "layers do not build dropout yet; pass 0.0, or put a Dropout layer before the RNN layer"
-        )
+def _check_rate(who: str, name: str, rate: float) -> float:
+    if not 0 <= rate < 1:
+        raise ValueError(f"{who}: {name} must be a float in the range [0, 1), got {rate}")
+    return float(rate)
 
 
 class _Cell(Layer):
@@ -61,7 +63,8 @@ class _Cell(Layer):
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"{type(self).__name__}: units must be a positive integer, got {units!r}")
-        _refuse_dropout(type(self).__name__, dropout, recurrent_dropout)
+        self.dropout = _check_rate(type(self).__name__, "dropout", dropout)
+        self.recurrent_dropout = _check_rate(type(self).__name__, "recurrent_dropout", recurrent_dropout)
         self.units = int(units)
         self.activation = _activations.get(activation)
         self.use_bias = use_bias
@@ -72,7 +75,10 @@ class _Cell(Layer):
         self.bias_regularizer = bias_regularizer
         self.kernel_constraint, self.recurrent_constraint = kernel_constraint, recurrent_constraint
         self.bias_constraint = bias_constraint
+        if seed is None and (self.dropout or self.recurrent_dropout):
+            seed = int(np.asarray(gt.random.uniform((), 0, 2**31 - 1, dtype=gt.int64)))
         self.seed = seed
+        self._seed_state = None
 
     @property
     def state_size(self) -> list:
@@ -109,28 +115,84 @@ class _Cell(Layer):
             )  # fmt: skip
         self.built = True
 
-    def input_projection(self, inputs: Any) -> Any:
-        """``inputs @ kernel`` over the last axis (all timesteps at once: one large matmul)."""
+    def _mask_count(self) -> int:
+        # Keras 3 switches LSTM/GRU to implementation 1 (a mask per gate) with recurrent dropout.
+        return self._gates if self.recurrent_dropout and self._gates > 1 else 1
+
+    def dropout_masks(self, step_input: Any, state: Any, training: Any) -> tuple:
+        """``(input_masks, recurrent_masks)`` for one call (lists, or None when off): values 0 or
+        ``1 / (1 - rate)`` shaped like one step's input and state, reused at every timestep."""
+        if not training or not (self.dropout or self.recurrent_dropout):
+            return None, None
+        from gputensor.keras.layers.core import hashed_uniform
+
+        if self._seed_state is None:
+            with self.name_scope:
+                self._seed_state = gt.Variable(
+                    lambda: gt.constant(0, dtype=gt.int64), trainable=False, name="seed_state"
+                )
+        counter = gt.identity(self._seed_state)
+        self._seed_state.assign_add(gt.constant(1, dtype=gt.int64))
+        n = self._mask_count()
+
+        def masks(like: Any, rate: float, offset: int) -> Any:
+            if not rate:
+                return None
+            out = []
+            for k in range(n):
+                keep = hashed_uniform(like, self.seed + offset + k, counter) >= rate
+                out.append(gt.where(keep, gt.ones_like(like) * (1.0 / (1.0 - rate)), gt.zeros_like(like)))
+            return out
+
+        return masks(step_input, self.dropout, 0), masks(state, self.recurrent_dropout, 7919)
+
+    def _project(self, inputs: Any, weight: Any) -> Any:
         rank = len(_shape_of(inputs))
         if rank == 2:
-            return gt.matmul(inputs, self.kernel)
-        return gt.tensordot(inputs, self.kernel, [[rank - 1], [0]])
+            return gt.matmul(inputs, weight)
+        return gt.tensordot(inputs, weight, [[rank - 1], [0]])
 
-    def step(self, x_proj: Any, states: list) -> tuple:
+    def input_projection(self, inputs: Any, masks: Any = None) -> Any:
+        """``inputs @ kernel`` over the last axis (all timesteps at once: one large matmul); with
+        dropout ``masks`` (shaped like one step), ``(inputs * mask_k) @ kernel_k`` per gate k."""
+        if masks is None:
+            return self._project(inputs, self.kernel)
+        expand = len(_shape_of(inputs)) == 3
+        masks = [gt.expand_dims(m, 1) if expand else m for m in masks]
+        if len(masks) == 1:
+            return self._project(inputs * masks[0], self.kernel)
+        u = self.units
+        return gt.concat(
+            [self._project(inputs * m, self.kernel[:, k * u : (k + 1) * u]) for k, m in enumerate(masks)],
+            axis=-1,
+        )
+
+    def _recurrent(self, h: Any, masks: Any, gates: range) -> list:
+        """``h @ recurrent_kernel`` for the gate blocks in ``gates`` (one tensor); with recurrent
+        dropout masks, ``(h * mask_k) @ recurrent_kernel_k`` per gate (Keras's implementation 1)."""
+        u, rk = self.units, self.recurrent_kernel
+        if masks is None:
+            return gt.matmul(h, rk if len(gates) == self._gates else rk[:, gates.start * u : gates.stop * u])
+        blocks = [gt.matmul(h * masks[k], rk[:, k * u : (k + 1) * u]) for k in gates]
+        return blocks[0] if len(blocks) == 1 else gt.concat(blocks, axis=-1)
+
+    def step(self, x_proj: Any, states: list, recurrent_masks: Any = None) -> tuple:
         """One timestep from the projected input ``x @ kernel``: ``(output, new_states)``."""
         raise TypeError(f"{type(self).__name__} is not a concrete cell")  # only subclasses run
 
-    def call(self, inputs: Any, states: Any) -> tuple:
-        """One timestep, as Keras's cells: ``(output, new_states)`` for ``inputs`` (batch, dim)."""
+    def call(self, inputs: Any, states: Any, training: Any = None) -> tuple:
+        """One timestep, as Keras's cells: ``(output, new_states)`` for ``inputs`` (batch, dim)
+        (dropout masks are drawn per call here; the recurrent layers draw them once per sequence)."""
         states = list(states) if isinstance(states, (list, tuple)) else [states]
-        return self.step(self.input_projection(inputs), states)
+        in_masks, rec_masks = self.dropout_masks(inputs, states[0], training)
+        return self.step(self.input_projection(inputs, in_masks), states, rec_masks)
 
 
 class SimpleRNNCell(_Cell):
     """``h = activation(x @ kernel + h_prev @ recurrent_kernel + bias)``, as Keras's cell."""
 
-    def step(self, x_proj: Any, states: list) -> tuple:
-        z = x_proj + gt.matmul(states[0], self.recurrent_kernel)
+    def step(self, x_proj: Any, states: list, recurrent_masks: Any = None) -> tuple:
+        z = x_proj + self._recurrent(states[0], recurrent_masks, range(1))
         if self.bias is not None:
             z = z + self.bias
         h = self.activation(z)
@@ -177,9 +239,9 @@ class LSTMCell(_Cell):
 
         return forget_ones
 
-    def step(self, x_proj: Any, states: list) -> tuple:
+    def step(self, x_proj: Any, states: list, recurrent_masks: Any = None) -> tuple:
         h_prev, c_prev = states
-        z = x_proj + gt.matmul(h_prev, self.recurrent_kernel)
+        z = x_proj + self._recurrent(h_prev, recurrent_masks, range(4))
         if self.bias is not None:
             z = z + self.bias
         zi, zf, zc, zo = gt.split(z, 4, axis=-1)
@@ -223,15 +285,14 @@ class GRUCell(_Cell):
     def _bias_shape(self) -> tuple:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def step(self, x_proj: Any, states: list) -> tuple:
+    def step(self, x_proj: Any, states: list, recurrent_masks: Any = None) -> tuple:
         h_prev = states[0]
         u = self.units
         if self.bias is not None:
             x_proj = x_proj + (self.bias[0] if self.reset_after else self.bias)
         xz, xr, xh = gt.split(x_proj, 3, axis=-1)
-        rk = self.recurrent_kernel
         if self.reset_after:
-            inner = gt.matmul(h_prev, rk)
+            inner = self._recurrent(h_prev, recurrent_masks, range(3))
             if self.bias is not None:
                 inner = inner + self.bias[1]
             rz, rr, rh = gt.split(inner, 3, axis=-1)
@@ -239,10 +300,12 @@ class GRUCell(_Cell):
             r = self.recurrent_activation(xr + rr)
             hh = self.activation(xh + r * rh)
         else:
-            rz, rr = gt.split(gt.matmul(h_prev, rk[:, : 2 * u]), 2, axis=-1)
+            rz, rr = gt.split(self._recurrent(h_prev, recurrent_masks, range(2)), 2, axis=-1)
             z = self.recurrent_activation(xz + rz)
             r = self.recurrent_activation(xr + rr)
-            hh = self.activation(xh + gt.matmul(r * h_prev, rk[:, 2 * u :]))
+            h_h = h_prev if recurrent_masks is None else h_prev * recurrent_masks[2]
+            hh = self.activation(xh + gt.matmul(r * h_h, self.recurrent_kernel[:, 2 * u :]))
+        # The carry uses the unmasked state, as Keras.
         h = z * h_prev + (1.0 - z) * hh
         return h, [h]
 
@@ -322,7 +385,7 @@ class RNN(Layer):
         self.input_spec = InputSpec(ndim=3, axes={-1: input_shape[-1]})
         self.built = True
 
-    def call(self, inputs: Any, initial_state: Any = None) -> Any:
+    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
         shape = _shape_of(inputs)
         if len(shape) != 3 or shape[1] is None:
             raise ValueError(
@@ -344,13 +407,23 @@ class RNN(Layer):
                 )
         cell = self.cell
         fused = isinstance(cell, _Cell)
-        # Built-in cells project every timestep's input in one matmul before the loop.
-        steps = gt.unstack(cell.input_projection(inputs) if fused else inputs, axis=1)
+        if fused:
+            # One set of dropout masks for the whole sequence; every timestep's input is
+            # projected in one matmul before the loop.
+            in_masks, rec_masks = cell.dropout_masks(inputs[:, 0], states[0], training)
+            steps = gt.unstack(cell.input_projection(inputs, in_masks), axis=1)
+        else:
+            steps = gt.unstack(inputs, axis=1)
         if self.go_backwards:
             steps = steps[::-1]
         outputs = []
         for x_t in steps:
-            out, states = cell.step(x_t, states) if fused else cell(x_t, states)
+            if fused:
+                out, states = cell.step(x_t, states, rec_masks)
+            elif cell._call_accepts_training:
+                out, states = cell(x_t, states, training=training)
+            else:
+                out, states = cell(x_t, states)
             states = list(states) if isinstance(states, (list, tuple)) else [states]
             outputs.append(out)
         output = gt.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
@@ -397,9 +470,6 @@ class _Recurrent(RNN):
 
     def _init_layer(self, units: int, cell_kwargs: dict, kwargs: dict) -> None:
         rnn_kwargs = {k: v for k, v in kwargs.items() if k not in _CELL_ARGS}
-        _refuse_dropout(
-            type(self).__name__, cell_kwargs.get("dropout", 0.0), cell_kwargs.get("recurrent_dropout", 0.0)
-        )
         cell = self._cell_class(
             units, name=self._cell_name, dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True), **cell_kwargs,
@@ -424,7 +494,9 @@ class SimpleRNN(_Recurrent):
       use_bias, kernel_initializer (``"glorot_uniform"``), recurrent_initializer
         (``"orthogonal"``), bias_initializer (``"zeros"``), the regularizers and
         constraints: as Keras.
-      dropout, recurrent_dropout: only 0.0.
+      dropout: the drop rate of the inputs, recurrent_dropout: of the state (one mask per
+        call, the same at every step; Keras 3's), in training only.
+      seed: an int for repeatable dropout masks.
       return_sequences, return_state, go_backwards, stateful (False only), unroll: as `RNN`.
 
     >>> layer = SimpleRNN(4)

@@ -287,10 +287,10 @@ def test_whole_model_archive_round_trip(tmp_path):
 def test_bad_arguments_and_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="stateful=True is not supported"):
         layers.LSTM(2, stateful=True)
-    with pytest.raises(ValueError, match="do not build dropout"):
-        layers.GRU(2, dropout=0.2)
-    with pytest.raises(ValueError, match="do not build dropout"):
-        layers.SimpleRNN(2, recurrent_dropout=0.1)
+    with pytest.raises(ValueError, match=r"dropout must be a float in the range \[0, 1\)"):
+        layers.GRU(2, dropout=1.0)
+    with pytest.raises(ValueError, match=r"recurrent_dropout must be a float in the range"):
+        layers.SimpleRNN(2, recurrent_dropout=-0.1)
     with pytest.raises(ValueError, match="units must be a positive integer"):
         layers.LSTM(0)
     layer = layers.SimpleRNN(2)
@@ -315,3 +315,104 @@ def test_a_keras_archive_of_recurrent_layers_loads_compiled():
     assert model.layers[1].go_backwards and model.layers[1].return_sequences
     np.testing.assert_allclose(model(gt.constant(io["x"])).numpy(), io["y"], rtol=1e-5, atol=1e-5)
     assert int(model.optimizer.iterations.numpy()) == 1  # Keras's Adam state came with it
+
+
+# ------------------------------------------------------------------- dropout
+def np_masked_step(kind, x, h, c, w, in_masks, rec_masks, reset_after=True):
+    """Keras 3's cell with dropout masks: one mask (implementation 2) or one per gate (1)."""
+    kernel, rec, bias = w
+    u = h.shape[-1]
+    gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[kind]
+    im = in_masks if len(in_masks) > 1 else in_masks * gates
+    rm = rec_masks if rec_masks is not None else [np.ones_like(h)] * gates
+    rm = rm if len(rm) > 1 else rm * gates
+    xs = [(x * im[k]) @ kernel[:, k * u : (k + 1) * u] for k in range(gates)]
+    hs = [(h * rm[k]) @ rec[:, k * u : (k + 1) * u] for k in range(gates)]
+    if kind == "simple_rnn":
+        return np.tanh(xs[0] + hs[0] + bias), c
+    if kind == "lstm":
+        z = [xs[k] + hs[k] + bias[k * u : (k + 1) * u] for k in range(4)]
+        c = sigmoid(z[1]) * c + sigmoid(z[0]) * np.tanh(z[2])
+        return sigmoid(z[3]) * np.tanh(c), c
+    if reset_after:
+        bx, bh = bias[0], bias[1]
+        z = sigmoid(xs[0] + bx[:u] + hs[0] + bh[:u])
+        r = sigmoid(xs[1] + bx[u : 2 * u] + hs[1] + bh[u : 2 * u])
+        hh = np.tanh(xs[2] + bx[2 * u :] + r * (hs[2] + bh[2 * u :]))
+    else:
+        z = sigmoid(xs[0] + bias[:u] + hs[0])
+        r = sigmoid(xs[1] + bias[u : 2 * u] + hs[1])
+        hh = np.tanh(xs[2] + bias[2 * u :] + (r * h * rm[2]) @ rec[:, 2 * u :])
+    return z * h + (1 - z) * hh, c
+
+
+DROPOUT_CASES = [
+    ("simple_rnn", {}, True),
+    ("lstm", {}, True),
+    ("gru", {}, True),
+    ("gru", {"reset_after": False}, False),
+]
+
+
+@pytest.mark.parametrize("kind, extra, reset_after", DROPOUT_CASES)
+@pytest.mark.parametrize("recurrent_dropout", [0.0, 0.3])
+def test_dropout_masks_apply_as_keras_cells_do(kind, extra, reset_after, recurrent_dropout):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    cls = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}[kind]
+    layer = cls(3, dropout=0.4, recurrent_dropout=recurrent_dropout, return_sequences=True, seed=1, **extra)
+    layer(x)
+    weights = _randomize(layer, rng)
+    # Inference ignores the rates: the same as the layer without dropout.
+    plain = cls(3, return_sequences=True, **extra)
+    plain(x)
+    plain.set_weights(weights)
+    np.testing.assert_allclose(layer(x, training=False).numpy(), plain(x).numpy(), rtol=1e-6, atol=1e-6)
+    # In training, the masks the cell draws are applied as Keras's equations say.
+    drawn = []
+    original = layer.cell.dropout_masks
+
+    def record(*args):
+        masks = original(*args)
+        drawn.append(masks)
+        return masks
+
+    layer.cell.dropout_masks = record
+    got = layer(x, training=True).numpy()
+    in_masks, rec_masks = ([m.numpy() for m in ms] if ms is not None else None for ms in drawn[0])
+    n = {"simple_rnn": 1, "lstm": 4, "gru": 3}[kind] if recurrent_dropout else 1
+    assert len(in_masks) == n and (rec_masks is None) == (recurrent_dropout == 0)
+    h = np.zeros((2, 3), np.float32)
+    c = np.zeros((2, 3), np.float32)
+    want = []
+    for t in range(4):
+        h, c = np_masked_step(kind, x[:, t], h, c, weights, in_masks, rec_masks, reset_after)
+        want.append(h)
+    np.testing.assert_allclose(got, np.stack(want, axis=1), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(got, plain(x).numpy())
+
+
+def test_dropout_masks_scale_kept_values_vary_per_call_and_hold_over_time():
+    # Identity kernel, no recurrence, linear: every step's output is that step's input mask.
+    layer = layers.SimpleRNN(200, activation=None, dropout=0.3, return_sequences=True, use_bias=False, seed=3)
+    x = gt.constant(np.ones((4, 5, 200), np.float32))
+    layer(x)
+    layer.set_weights([np.eye(200, dtype=np.float32), np.zeros((200, 200), np.float32)])
+    first = layer(x, training=True).numpy()
+    np.testing.assert_allclose(first[first != 0], 1 / 0.7, rtol=1e-6)  # kept values scaled
+    assert 0.25 < (first == 0).mean() < 0.35
+    np.testing.assert_array_equal(first, np.broadcast_to(first[:, :1], first.shape))  # one mask per call
+    assert not np.array_equal(first, layer(x, training=True).numpy())  # a new draw per call
+    assert len(layer.weights) == 2  # the mask counter is state, not a weight (files match Keras's)
+
+
+def test_fit_learns_with_dropout_and_recurrent_dropout():
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1, 1, (64, 6, 2)).astype(np.float32)
+    y = x[:, :, :1].mean(axis=1)
+    model = gt.keras.Sequential([
+        gt.keras.Input((6, 2)), layers.GRU(8, dropout=0.1, recurrent_dropout=0.1, seed=1), layers.Dense(1),
+    ])  # fmt: skip
+    model.compile(optimizer=gt.keras.optimizers.Adam(0.02), loss="mse")
+    losses = model.fit(x, y, batch_size=16, epochs=25, verbose=0, shuffle=False).history["loss"]
+    assert losses[-1] < 0.5 * losses[0], losses
