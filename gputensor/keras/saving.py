@@ -32,9 +32,16 @@ def _sublayers(layer: Any) -> list:
     return list(getattr(layer, "layers", None) or [])
 
 
+def _named_children(layer: Any) -> dict:
+    """Sublayers Keras 3 keys by attribute name (a recurrent layer's ``cell``: ``layers/lstm/cell/vars``)."""
+    children = getattr(layer, "_keras_saving_children", None)
+    return dict(children()) if callable(children) else {}
+
+
 def _own_weights(layer: Any) -> list:
     """The layer's variables that no sublayer holds, in ``layer.weights`` order."""
-    inner = {id(w) for sub in _sublayers(layer) for w in sub.weights}
+    subs = _sublayers(layer) + list(_named_children(layer).values())
+    inner = {id(w) for sub in subs for w in sub.weights}
     return [w for w in layer.weights if id(w) not in inner]
 
 
@@ -48,6 +55,8 @@ def keras3_entries(model: Any, prefix: str = "") -> Iterator[tuple[str, str, lis
         counts[base] = n + 1
         key = base if n == 0 else f"{base}_{n}"
         yield from keras3_entries(layer, f"{prefix}layers/{key}/")
+    for attr, child in _named_children(model).items():
+        yield from keras3_entries(child, f"{prefix}{attr}/")
 
 
 def _atomic_path(path: str) -> tuple[str, Any]:

@@ -42,6 +42,7 @@ from gputensor.keras.layers.core import (
     multiply,
 )
 from gputensor.keras.layers.normalization import BatchNormalization, LayerNormalization
+from gputensor.keras.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
 
 def Input(*args, **kwargs):  # noqa: N802 - Keras's name
@@ -155,4 +156,11 @@ __all__ = [
     "AvgPool1D",
     "GlobalAvgPool1D",
     "GlobalMaxPool1D",
+    "RNN",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
 ]
