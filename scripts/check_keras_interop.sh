@@ -53,6 +53,13 @@ ids = np.random.default_rng(2).integers(0, 10, (5, 6)).astype("int32")
 t.save(f"{d}/text.keras")
 np.save(f"{d}/ids.npy", ids)
 np.save(f"{d}/text.npy", t.predict(ids, verbose=0))
+r = k.Sequential([k.Input((5, 3)), L.LSTM(4, return_sequences=True), L.GRU(3), L.Dense(2)])
+r.compile(optimizer=k.optimizers.Adam(0.01), loss=k.losses.MeanSquaredError(), metrics=[k.metrics.MeanAbsoluteError()])
+xs = np.random.default_rng(3).standard_normal((4, 5, 3)).astype("float32")
+r.fit(xs, np.ones((4, 2), "float32"), epochs=1, verbose=0)
+r.save(f"{d}/rnn.keras")
+np.save(f"{d}/xs.npy", xs)
+np.save(f"{d}/rnn.npy", r.predict(xs, verbose=0))
 PY
 $keras_py - <<'PY' 2>&1 | quiet
 import os
@@ -60,7 +67,8 @@ import numpy as np
 import keras
 d = os.environ["DIR"]
 x = np.load(f"{d}/x.npy")
-for n, inputs in (("seq", x), ("fun", x), ("zoo", np.load(f"{d}/xz.npy")), ("text", np.load(f"{d}/ids.npy"))):
+models = (("seq", x), ("fun", x), ("zoo", np.load(f"{d}/xz.npy")), ("text", np.load(f"{d}/ids.npy")), ("rnn", np.load(f"{d}/xs.npy")))
+for n, inputs in models:
     m = keras.models.load_model(f"{d}/{n}.keras")
     gap = np.abs(m.predict(inputs, verbose=0) - np.load(f"{d}/{n}.npy")).max()
     print(f"Keras loads gt's {n}.keras: max |keras - gt| = {gap:.2e}")

@@ -574,7 +574,9 @@ _ALIASES = {
 def serialize(loss: Any) -> Any:
     """A loss class instance as ``{"class_name", "config"}``; a loss function as its name."""
     if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+        from gputensor.keras.serialization import serialize_object
+
+        return serialize_object(loss, "keras.losses")
     if callable(loss) and getattr(loss, "__name__", None) in _FUNCTIONS:
         return loss.__name__
     raise ValueError(f"losses.serialize: cannot serialize {loss!r}")

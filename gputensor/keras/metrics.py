@@ -717,7 +717,9 @@ _BY_NAME.update({"acc": Accuracy, "ACC": Accuracy, "mse": MeanSquaredError, "MSE
 
 def serialize(metric: Metric) -> dict:
     """``{"class_name": ..., "config": ...}`` for a metric."""
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    from gputensor.keras.serialization import serialize_object
+
+    return serialize_object(metric, "keras.metrics")
 
 
 def deserialize(config: Any, custom_objects: dict | None = None) -> Metric:

@@ -28,3 +28,18 @@ def from_registry(module: str, kind: str, classes: dict, config: dict, custom_ob
     if name not in known:
         raise ValueError(f"{module}.deserialize: unknown {kind} {name!r}; known: {sorted(known)}")
     return known[name].from_config(config.get("config", {}))
+
+
+def serialize_object(obj: Any, keras_module: str) -> dict:
+    """``obj`` (an optimizer, loss, metric or schedule) as Keras 3 serializes objects:
+    ``{"module", "class_name", "config", "registered_name"}``. Keras's reader locates a
+    built-in class by its public module (``keras.optimizers``), a user class by its own module
+    and registered name, so ours give the same entries."""
+    cls = type(obj)
+    builtin = cls.__module__.startswith("gputensor.keras")
+    return {
+        "module": keras_module if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": obj.get_config(),
+        "registered_name": None if builtin else cls.__name__,
+    }

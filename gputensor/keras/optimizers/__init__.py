@@ -35,7 +35,9 @@ def serialize(optimizer: Optimizer) -> dict:
     """``{"class_name": ..., "config": ...}`` for an optimizer, as Keras."""
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizers.serialize: expected an Optimizer, got {type(optimizer).__name__}")
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    from gputensor.keras.serialization import serialize_object
+
+    return serialize_object(optimizer, "keras.optimizers")
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:

@@ -360,7 +360,9 @@ def serialize(schedule: LearningRateSchedule) -> dict:
         raise TypeError(
             f"schedules.serialize: expected a LearningRateSchedule, got {type(schedule).__name__}"
         )
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    from gputensor.keras.serialization import serialize_object
+
+    return serialize_object(schedule, "keras.optimizers.schedules")
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:

@@ -47,6 +47,14 @@ def test_archives_written_here_use_keras_readers_entries_and_round_trip(tmp_path
     assert [(e["module"], e["class_name"]) for e in ours["config"]["layers"]] == [
         (e["module"], e["class_name"]) for e in theirs["config"]["layers"]
     ]
+    # Keras's reader locates compiled objects by module and registered name.
+    for key in ("optimizer", "loss"):
+        mine, keras = ours["compile_config"][key], theirs["compile_config"][key]
+        assert (mine["module"], mine["class_name"], mine["registered_name"]) == (
+            keras["module"],
+            keras["class_name"],
+            keras["registered_name"],
+        )
     with zipfile.ZipFile(path) as z:
         assert sorted(z.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
     again = gt.keras.models.load_model(path)
