@@ -144,6 +144,19 @@ def _runtime_shape_ops(x):
             OPS["dynamic_fill"], (s,), {"static_shape": (3, 2), "value": 1.5, "dtype": np.dtype(np.float32)}
         ),
         execute(OPS["sum_to"], (x, gt.constant([1, 2])), {"static_shape": (1, 2)}),
+        execute(
+            OPS["dynamic_random"],
+            (s,),
+            {
+                "static_shape": (None, 2),
+                "primitive": "random_normal",
+                "key": 1,
+                "offset": 0,
+                "dtype": np.dtype(np.float32),
+                "minval": None,
+                "maxval": None,
+            },
+        ),  # fmt: skip
     ]
 
 
