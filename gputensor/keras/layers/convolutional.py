@@ -33,11 +33,22 @@ def _pair(value: Any, what: str, layer: str) -> tuple[int, int]:
     return value
 
 
-def _padding(value: str, layer: str) -> str:
+def _padding(value: str, layer: str, allowed: tuple[str, ...] = ("valid", "same")) -> str:
     value = str(value).lower()
-    if value not in ("valid", "same"):
-        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {value!r}")
+    if value not in allowed:
+        choices = " or ".join(repr(a) for a in allowed)
+        raise ValueError(f"{layer}: padding must be {choices}, got {value!r}")
     return value
+
+
+def _grouped(conv: Any, x: Any, kernel: Any, groups: int, channel_axis: int) -> Any:
+    """``conv(x, kernel)``; with ``groups`` > 1, one convolution per channel group (the kernel
+    split on its output axis), concatenated: Keras's grouped convolution."""
+    if groups == 1:
+        return conv(x, kernel)
+    xs = gt.split(x, groups, axis=channel_axis)
+    ks = gt.split(kernel, groups, axis=3)
+    return gt.concat([conv(a, k) for a, k in zip(xs, ks)], axis=channel_axis)
 
 
 def _data_format(value: str | None, layer: str) -> str:
@@ -189,14 +200,8 @@ class Conv2D(_Conv):
         conv = lambda x, k: gt.nn.conv2d(  # noqa: E731
             x, k, self.strides, self.padding.upper(), data_format=self._nhwc, dilations=self.dilation_rate
         )
-        if self.groups == 1:
-            y = conv(inputs, self.kernel)
-        else:
-            axis = 3 if self.data_format == "channels_last" else 1
-            xs = gt.split(inputs, self.groups, axis=axis)
-            ks = gt.split(self.kernel, self.groups, axis=3)
-            y = gt.concat([conv(x, k) for x, k in zip(xs, ks)], axis=axis)
-        return self._finish(y)
+        axis = 3 if self.data_format == "channels_last" else 1
+        return self._finish(_grouped(conv, inputs, self.kernel, self.groups, axis))
 
 
 class DepthwiseConv2D(_Conv):

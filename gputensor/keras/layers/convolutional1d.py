@@ -15,6 +15,7 @@ import gputensor as gt
 from gputensor.keras import activations as _activations
 from gputensor.keras import initializers as _initializers
 from gputensor.keras.layers.base import InputSpec, Layer, _shape_of
+from gputensor.keras.layers.convolutional import _data_format, _grouped, _padding
 
 __all__ = [
     "Conv1D",
@@ -34,21 +35,6 @@ def _single(value: Any, what: str, layer: str) -> int:
     value = int(value)
     if value <= 0:
         raise ValueError(f"{layer}: {what} must be positive, got {value}")
-    return value
-
-
-def _data_format(value: str | None, layer: str) -> str:
-    value = value or "channels_last"
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError(f"{layer}: data_format must be 'channels_last' or 'channels_first', got {value!r}")
-    return value
-
-
-def _padding(value: str, layer: str, allowed: tuple[str, ...]) -> str:
-    value = str(value).lower()
-    if value not in allowed:
-        choices = " or ".join(repr(a) for a in allowed)
-        raise ValueError(f"{layer}: padding must be {choices}, got {value!r}")
     return value
 
 
@@ -236,13 +222,7 @@ class Conv1D(Layer):
                 dilations=(1, self.dilation_rate[0]),
             )
 
-        if self.groups == 1:
-            y = conv(x, kernel)
-        else:
-            axis = 3 if fmt == "NHWC" else 1
-            xs = gt.split(x, self.groups, axis=axis)
-            ks = gt.split(kernel, self.groups, axis=3)
-            y = gt.concat([conv(a, k) for a, k in zip(xs, ks)], axis=axis)
+        y = _grouped(conv, x, kernel, self.groups, 3 if fmt == "NHWC" else 1)
         if self.bias is not None:
             y = gt.nn.bias_add(y, self.bias, data_format=fmt)
         return self.activation(_from_2d(y, self.data_format))
@@ -373,7 +353,7 @@ class UpSampling1D(Layer):
 
     def call(self, inputs: Any) -> Any:
         # Tile on a new axis and merge it into the steps, rather than gt.repeat: repeat's
-        # gradient (a gather) reads its indices on the host, which fails inside gt.function.
+        # gather indices depend on the steps, which may be a None dim here.
         tiled = gt.tile(gt.expand_dims(inputs, 2), [1, 1, self.size, 1])
         _, steps, channels = _shape_of(inputs)
         if steps is not None and channels is not None:  # static dims keep the static shape
