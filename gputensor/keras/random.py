@@ -17,7 +17,7 @@ import numpy as np
 
 import gputensor as gt
 from gputensor.keras.layers.base import unique_name
-from gputensor.keras.layers.core import hashed_uniform
+from gputensor.keras.layers.core import fresh_seed, hashed_uniform
 
 __all__ = ["SeedGenerator", "normal", "uniform", "dropout"]
 
@@ -37,7 +37,7 @@ class SeedGenerator:
 
     def __init__(self, seed: int | None = None, name: str | None = None, **kwargs: Any) -> None:
         if seed is None:
-            seed = int(np.asarray(gt.random.uniform((), 0, 2**31 - 1, dtype=gt.int64)))
+            seed = fresh_seed()
         if not isinstance(seed, (int, np.integer)):
             raise ValueError(f"SeedGenerator: seed must be an int or None, got {seed!r}")
         self.seed = int(seed)

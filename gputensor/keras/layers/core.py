@@ -287,6 +287,25 @@ def hashed_uniform(like: gt.Tensor, seed: int, counter: Any) -> gt.Tensor:
     return gt.cast(h, like.dtype) * (1.0 / _M32)
 
 
+def fresh_seed() -> int:
+    """A seed for a layer made without one: drawn from ``gt.random`` (so ``set_seed`` repeats it)."""
+    return int(np.asarray(gt.random.uniform((), 0, 2**31 - 1, dtype=gt.int64)))
+
+
+def next_draw(layer: Layer) -> gt.Tensor:
+    """The layer's draw counter for this call, then advanced: a non-trainable int64 variable
+    (``layer._seed_state``, made on first use, not one of ``weights``), so each call of a
+    traced graph hashes a new mask, as Keras 3's SeedGenerator state."""
+    if layer._seed_state is None:
+        with layer.name_scope:
+            layer._seed_state = gt.Variable(
+                lambda: gt.constant(0, dtype=gt.int64), trainable=False, name="seed_state"
+            )
+    counter = gt.identity(layer._seed_state)
+    layer._seed_state.assign_add(gt.constant(1, dtype=gt.int64))
+    return counter
+
+
 class Dropout(Layer):
     """Zeroes inputs with probability ``rate`` in training and scales the rest by 1/(1-rate).
 
@@ -310,21 +329,13 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: rate must be a float in the range [0, 1), got {rate}")
         self.rate = float(rate)
         self.noise_shape = noise_shape
-        if seed is None:
-            seed = int(np.asarray(gt.random.uniform((), 0, 2**31 - 1, dtype=gt.int64)))
-        self.seed = int(seed)
+        self.seed = int(fresh_seed() if seed is None else seed)
         self._seed_state = None
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         if not training or self.rate == 0:
             return inputs
-        if self._seed_state is None:
-            with self.name_scope:
-                self._seed_state = gt.Variable(
-                    lambda: gt.constant(0, dtype=gt.int64), trainable=False, name="seed_state"
-                )
-        counter = gt.identity(self._seed_state)
-        self._seed_state.assign_add(gt.constant(1, dtype=gt.int64))
+        counter = next_draw(self)
         mask_like = inputs
         if self.noise_shape is not None:
             shape = _shape_of(inputs)

@@ -76,7 +76,9 @@ class _Cell(Layer):
         self.kernel_constraint, self.recurrent_constraint = kernel_constraint, recurrent_constraint
         self.bias_constraint = bias_constraint
         if seed is None and (self.dropout or self.recurrent_dropout):
-            seed = int(np.asarray(gt.random.uniform((), 0, 2**31 - 1, dtype=gt.int64)))
+            from gputensor.keras.layers.core import fresh_seed
+
+            seed = fresh_seed()
         self.seed = seed
         self._seed_state = None
 
@@ -124,15 +126,9 @@ class _Cell(Layer):
         ``1 / (1 - rate)`` shaped like one step's input and state, reused at every timestep."""
         if not training or not (self.dropout or self.recurrent_dropout):
             return None, None
-        from gputensor.keras.layers.core import hashed_uniform
+        from gputensor.keras.layers.core import hashed_uniform, next_draw
 
-        if self._seed_state is None:
-            with self.name_scope:
-                self._seed_state = gt.Variable(
-                    lambda: gt.constant(0, dtype=gt.int64), trainable=False, name="seed_state"
-                )
-        counter = gt.identity(self._seed_state)
-        self._seed_state.assign_add(gt.constant(1, dtype=gt.int64))
+        counter = next_draw(self)
         n = self._mask_count()
 
         def masks(like: Any, rate: float, offset: int) -> Any:
