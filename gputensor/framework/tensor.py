@@ -234,6 +234,17 @@ def _numpy_text(t: Tensor, is_repr: bool) -> str:
     return str(value)  # scalars print as TF's do: numpy=4.0, not np.float32(4.0)
 
 
+def is_symbolic(value: Any) -> bool:
+    """Whether ``value`` is a tensor of the graph being traced (its data is a graph Symbol)."""
+    return state.graph is not None and hasattr(getattr(value, "_data", None), "node")
+
+
+def traced_value(value: Any) -> Any:
+    """While tracing, a symbolic tensor's host value when it follows from constants alone
+    (``Graph.static_value``: ``gt.shape`` of known dims, constant indices); None otherwise."""
+    return state.graph.static_value(value._data) if is_symbolic(value) else None
+
+
 def wrap(data: Any, device: Any) -> Tensor:
     """Makes a Tensor that owns ``data`` (a backend array) on ``device``. The hot path."""
     t = _new(Tensor)

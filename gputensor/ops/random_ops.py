@@ -42,7 +42,7 @@ from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as _device_scope
 from gputensor.framework.op_table import define, execute
 from gputensor.framework.shape_inference import Spec
-from gputensor.framework.tensor import Tensor, convert_to_tensor
+from gputensor.framework.tensor import Tensor, convert_to_tensor, is_symbolic, traced_value
 from gputensor.framework.tensor_shape import TensorShape
 from gputensor.framework.variable import Variable
 from gputensor.ops import math_ops
@@ -152,13 +152,12 @@ def _os_random_key() -> int:
 
 def _host(value: Any, fn: str) -> np.ndarray:
     """A tensor's value on the host; inside gt.function, its value if known while tracing."""
-    data = getattr(value, "_data", None)
-    if state.graph is not None and hasattr(data, "node"):  # a symbolic tensor
-        known = state.graph.static_value(data)
+    if is_symbolic(value):
+        known = traced_value(value)
         if known is None:
             raise InvalidArgumentError(
                 f"{fn}: inside gt.function this value must be known when the function is traced, "
-                f"but {data.node.name} depends on the function's arguments; pass a Python int"
+                f"but {value._data.node.name} depends on the function's arguments; pass a Python int"
             )
         return known
     return np.asarray(value)
@@ -261,8 +260,7 @@ class _RuntimeShape:
 
 def _unknown_while_tracing(value: Any) -> bool:
     """Whether ``value`` is a symbolic tensor whose value tracing cannot fold."""
-    data = getattr(value, "_data", None)
-    return state.graph is not None and hasattr(data, "node") and state.graph.static_value(data) is None
+    return is_symbolic(value) and traced_value(value) is None
 
 
 def _runtime_shape(shape: Any, fn: str) -> _RuntimeShape:

@@ -19,9 +19,8 @@ import numpy as np
 from gputensor.autodiff.grads._util import known, runtime_shape, shape, unbroadcast
 from gputensor.autodiff.indexed_slices import IndexedSlices
 from gputensor.autodiff.registry import register_gradient, skip_input
-from gputensor.framework.context import state
 from gputensor.framework.op_table import OPS, execute
-from gputensor.framework.tensor import Tensor, convert_to_tensor
+from gputensor.framework.tensor import Tensor, convert_to_tensor, traced_value
 from gputensor.ops import array_ops, math_ops
 
 _RESHAPE, _TRANSPOSE, _SLICE = OPS["reshape"], OPS["transpose"], OPS["strided_slice"]
@@ -192,12 +191,8 @@ def _pad(inputs, attrs, y, dy):
 def _host(t: Tensor) -> np.ndarray:
     """Index values on the host; while tracing, the value tracing knows (a constant's, as
     gt.repeat's indices), else a TypeError naming the tensor as for any unknown value."""
-    graph = state.graph
-    if graph is not None and hasattr(t._data, "node"):
-        known = graph.static_value(t._data)
-        if known is not None:
-            return np.asarray(known)
-    return np.asarray(t._device.backend.to_host(t._data))
+    known = traced_value(t)
+    return np.asarray(t._device.backend.to_host(t._data) if known is None else known)
 
 
 # Not replayable: outside the axis-0 case the positions come from the index values.
