@@ -210,7 +210,8 @@ class Graph:
         if node.type == "Const":
             value = node.value
             return value if isinstance(value, np.ndarray) else np.asarray(self.target.backend.to_host(value))
-        if node.op is None or not node.inputs or _depth > 32 or node.type.startswith("random_"):
+        # node.value marks run-time state (a random node's stream): never folded.
+        if node.op is None or not node.inputs or node.value is not None or _depth > 32:
             return None
         values = [self.static_value(s, _depth + 1) for s in node.inputs]
         if any(v is None or v.size > 1024 for v in values):
