@@ -15,8 +15,9 @@ user's ops, as TF shows its graphs before Grappler). `optimize` runs them in ord
   on the pooled array), its masked gradient routing by z's maxima instead of relu(z)'s.
 - `eliminate_dead_code`: nodes nothing needs (not an output, no side effect) go.
 
-Graphs hold only pure ops besides the variable nodes: stateful random ops are refused
-while tracing, so folding and merging never change what a call computes.
+Graphs hold only pure ops besides the variable nodes and stateful random nodes, which carry
+their run-time stream in ``node.value`` and are never folded or merged, so the passes never
+change what a call computes.
 """
 
 from __future__ import annotations
@@ -68,7 +69,12 @@ def fold_constants(operations: list, outputs: list) -> tuple[list, list]:
     for node in operations:
         if node.type == "Const":
             known[id(node.outputs[0])] = node.value
-        elif node.op is not None and node.inputs and all(id(s) in known for s in node.inputs):
+        elif (
+            node.op is not None
+            and node.inputs
+            and not isinstance(node.value, RandomStream)
+            and all(id(s) in known for s in node.inputs)
+        ):
             result = node.kernel(*[known[id(s)] for s in node.inputs], **node.attrs)
             values = tuple(result) if len(node.outputs) > 1 else (result,)
             if sum(getattr(v, "nbytes", 0) for v in values) <= FOLD_MAX_BYTES:

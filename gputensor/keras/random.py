@@ -3,9 +3,10 @@
 ``keras.random.normal/uniform/dropout(..., seed=SeedGenerator(...))`` draw a new sample on
 every call, also inside a traced step (``fit``'s train step): the numbers are a hash of the
 generator's seed, its counter (a variable advanced by each draw) and the element's position,
-made of integer ops only, as `Dropout` draws its masks (so they also run for None batch dims
-and inside control flow, where gt's stateful random ops do not). An int ``seed`` gives the same numbers on every call (Keras's
-stateless draws); ``seed=None`` uses one global generator. The numbers differ from Keras's.
+made of integer ops only, as `Dropout` draws its masks (so they also run inside control
+flow, where gt's stateful random ops are refused). An int ``seed`` gives the same numbers on
+every call (Keras's stateless draws); ``seed=None`` uses one global generator. The numbers
+differ from Keras's.
 """
 
 from __future__ import annotations

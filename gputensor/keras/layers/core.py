@@ -271,10 +271,9 @@ def _fmix32(h: gt.Tensor) -> gt.Tensor:
 def hashed_uniform(like: gt.Tensor, seed: int, counter: Any) -> gt.Tensor:
     """Uniform [0, 1) floats shaped like ``like``, a hash of (seed, counter, position).
 
-    Built from integer ops only, so it runs inside ``gt.function`` for any batch size
-    and inside control flow (where gt's stateful random ops need dims known at trace
-    time and are refused), with a counter variable giving a new draw per call, as
-    Keras 3's SeedGenerator does.
+    Built from integer ops only, so it runs inside ``gt.function``, also inside control
+    flow (where gt's stateful random ops are refused), with a counter variable giving a
+    new draw per call, as Keras 3's SeedGenerator does.
     """
     shape = _shape_of(like)
     if all(d is not None for d in shape):
