@@ -20,6 +20,7 @@ import numpy as np
 
 from gputensor.errors import UnimplementedError
 from gputensor.graph import passes
+from gputensor.graph.onnx_forms import FORMS, HWIO_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnx_dtype
 from gputensor.graph.polymorphic_function import PolymorphicFunction, function
 from gputensor.graph.tensor_spec import TensorSpec
 from gputensor.ops.random_ops import RandomStream
@@ -42,13 +43,6 @@ _REDUCE = {
     "reduce_sum": "ReduceSum", "reduce_mean": "ReduceMean", "reduce_max": "ReduceMax", "reduce_min": "ReduceMin",
     "reduce_prod": "ReduceProd", "reduce_logsumexp": "ReduceLogSumExp",
 }  # fmt: skip
-_NHWC_TO_NCHW, _NCHW_TO_NHWC, _HWIO_TO_OIHW = [0, 3, 1, 2], [0, 2, 3, 1], [3, 2, 0, 1]
-
-
-def _onnx_dtype(dtype: Any) -> int:
-    import onnx
-
-    return onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
 
 
 class _Writer:
@@ -127,11 +121,11 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
         mask = w.one(
             "Cast",
             [w.one("Greater", [ins[1], w.constant(np.zeros((), in_dtypes[1]))])],
-            to=_onnx_dtype(in_dtypes[0]),
+            to=onnx_dtype(in_dtypes[0]),
         )
         return [w.one("Mul", [ins[0], mask])]
     if t == "cast":
-        return [w.one("Cast", ins, to=_onnx_dtype(a["dtype"]))]
+        return [w.one("Cast", ins, to=onnx_dtype(a["dtype"]))]
     if t == "select":
         return [w.one("Where", ins)]
     if t in _REDUCE:
@@ -139,7 +133,7 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
         return [w.one(_REDUCE[t], ins + axes, keepdims=int(bool(a["keepdims"])))]
     if t in ("argmax", "argmin"):
         index = w.one("ArgMax" if t == "argmax" else "ArgMin", ins, axis=int(a["axis"]), keepdims=0)
-        return [w.one("Cast", [index], to=_onnx_dtype(a["output_type"]))]
+        return [w.one("Cast", [index], to=onnx_dtype(a["output_type"]))]
     if t == "cumsum":
         return [
             w.one(
@@ -162,16 +156,16 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
         return [w.one("Reshape", [ins[0], w.ints(a["shape"])])]
     # The shape ops of graphs traced with None dims: shapes as int64 tensors, as ONNX takes them.
     if t == "shape":
-        return [w.one("Cast", [w.one("Shape", ins)], to=_onnx_dtype(a["out_type"]))]
+        return [w.one("Cast", [w.one("Shape", ins)], to=onnx_dtype(a["out_type"]))]
     if t == "dynamic_reshape":
-        return [w.one("Reshape", [ins[0], w.one("Cast", [ins[1]], to=_onnx_dtype(np.int64))])]
+        return [w.one("Reshape", [ins[0], w.one("Cast", [ins[1]], to=onnx_dtype(np.int64))])]
     if t == "dynamic_broadcast_to":
-        return [w.one("Expand", [ins[0], w.one("Cast", [ins[1]], to=_onnx_dtype(np.int64))])]
+        return [w.one("Expand", [ins[0], w.one("Cast", [ins[1]], to=onnx_dtype(np.int64))])]
     if t == "dynamic_fill":
         import onnx
 
         value = onnx.numpy_helper.from_array(np.asarray([a["value"]], dtype=a["dtype"]))
-        return [w.one("ConstantOfShape", [w.one("Cast", ins, to=_onnx_dtype(np.int64))], value=value)]
+        return [w.one("ConstantOfShape", [w.one("Cast", ins, to=onnx_dtype(np.int64))], value=value)]
     if t == "transpose":
         return [w.one("Transpose", ins, perm=list(a["perm"]))]
     if t == "broadcast_to":
@@ -199,12 +193,14 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
         return [
             w.one(
                 "GatherND",
-                [ins[0], w.one("Cast", [ins[1]], to=_onnx_dtype(np.int64))],
+                [ins[0], w.one("Cast", [ins[1]], to=onnx_dtype(np.int64))],
                 batch_dims=int(a["batch_dims"]),
             )
         ]
     if t in ("conv2d", "max_pool2d", "avg_pool2d"):
         return [_windowed(w, t, ins, a)]
+    if t in FORMS:
+        return FORMS[t](w, node, ins, in_dtypes)
     raise UnimplementedError(
         f"gt.onnx.export: op {t!r} has no ONNX form in this exporter yet; the graph cannot be exported",
         t,
@@ -244,15 +240,15 @@ def _windowed(w: _Writer, t: str, ins: list[str], a: dict) -> str:
     """NHWC conv/pool as ONNX's NCHW op between transposes."""
     (top, bottom), (left, right) = a["padding"]
     pads = [top, left, bottom, right]
-    x = w.one("Transpose", [ins[0]], perm=_NHWC_TO_NCHW)
+    x = w.one("Transpose", [ins[0]], perm=NHWC_TO_NCHW)
     if t == "conv2d":
-        f = w.one("Transpose", [ins[1]], perm=_HWIO_TO_OIHW)
+        f = w.one("Transpose", [ins[1]], perm=HWIO_TO_OIHW)
         y = w.one("Conv", [x, f], pads=pads, strides=list(a["strides"]), dilations=list(a["dilations"]))
     elif t == "max_pool2d":
         y = w.one("MaxPool", [x], kernel_shape=list(a["ksize"]), pads=pads, strides=list(a["strides"]))
     else:  # TF's average ignores the padding: count_include_pad=0
         y = w.one("AveragePool", [x], kernel_shape=list(a["ksize"]), pads=pads, strides=list(a["strides"]))
-    return w.one("Transpose", [y], perm=_NCHW_TO_NHWC)
+    return w.one("Transpose", [y], perm=NCHW_TO_NHWC)
 
 
 def _emit_nodes(w: _Writer, operations: list, names: dict, target: Any) -> None:
@@ -295,7 +291,7 @@ def _emit_nodes(w: _Writer, operations: list, names: dict, target: Any) -> None:
 def _value_info(name: str, sym: Any) -> Any:
     import onnx
 
-    return onnx.helper.make_tensor_value_info(name, _onnx_dtype(sym.dtype), list(sym.shape))
+    return onnx.helper.make_tensor_value_info(name, onnx_dtype(sym.dtype), list(sym.shape))
 
 
 def _subgraph(w: _Writer, results: list, label: str, inputs: list) -> Any:
@@ -423,16 +419,14 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
             name = spec.name or name if spec is not None else name
             # A None dim becomes a dim_param, named after the input and axis.
             dims = [f"{name}_dim{i}" if d is None else d for i, d in enumerate(sym.shape)]
-            inputs.append(onnx.helper.make_tensor_value_info(name, _onnx_dtype(sym.dtype), dims))
+            inputs.append(onnx.helper.make_tensor_value_info(name, onnx_dtype(sym.dtype), dims))
             names[id(sym)] = inputs[-1].name
     _emit_nodes(w, operations, names, graph.target)
     graph_outputs = []
     for i, sym in enumerate(outputs):
         name = f"output_{i}"
         w.nodes.append(onnx.helper.make_node("Identity", [names[id(sym)]], [name]))
-        graph_outputs.append(
-            onnx.helper.make_tensor_value_info(name, _onnx_dtype(sym.dtype), list(sym.shape))
-        )
+        graph_outputs.append(onnx.helper.make_tensor_value_info(name, onnx_dtype(sym.dtype), list(sym.shape)))
     model = onnx.helper.make_model(
         onnx.helper.make_graph(w.nodes, graph.name, inputs, graph_outputs, w.initializers),
         opset_imports=[onnx.helper.make_opsetid("", OPSET)],

@@ -171,3 +171,88 @@ def test_a_loop_gradient_exports_its_stacks_as_loop_scan_outputs(tmp_path):
         want = graph_fn(gt.constant(x))
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w.numpy(), rtol=2e-5, atol=2e-6)
+
+
+DK = gt.Variable(RNG.standard_normal((3, 3, 4, 2)).astype(np.float32) * 0.3)
+
+
+def more_math(x, p):
+    m = x[:, :3] + gt.eye(3) * 3.0
+    return [
+        x // p, x % p, x % -p, (-x) % p, gt.math.atan2(x, p - 1.0), gt.math.atan2(x, -p),
+        gt.reduce_all(x > -1.0, axis=1), gt.reduce_any(x > 1.0), gt.einsum("ij,kj->ik", x, p),
+        gt.linalg.det(m), gt.linalg.band_part(m, 1, 0), gt.linalg.band_part(x, 0, -1),
+        gt.linalg.diag(x[0]), gt.linalg.diag(x[0], padding_value=-2.0), gt.linalg.diag_part(x),
+        gt.linalg.diag_part(gt.transpose(x)), gt.sort(x), gt.sort(x, direction="DESCENDING"),
+        gt.argsort(gt.round(x)), gt.where(x > 0.0),
+        gt.tensor_scatter_nd_max(x, [[0, 1], [2, 2]], [5.0, -5.0]),
+        gt.tensor_scatter_nd_add(x, [[1], [0]], p[:2]),
+        gt.tensor_scatter_nd_update(x, [[1]], p[2:]),
+    ]  # fmt: skip
+
+
+def int_math(i, j):
+    u = gt.unique(gt.reshape(i % 4, [-1]))
+    return [
+        i // j, i % j, (-i) // j, i % -j, i & j, i | j, i ^ j, ~i, u.y, u.idx,
+    ]  # fmt: skip
+
+
+def train_step(x, labels, soft):
+    # The gradients of a small CNN: conv2d's filter and input gradients (ConvTranspose and a
+    # batch/channel-swapped Conv), depthwise ones, cross-entropy's backprop outputs.
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        h = gt.nn.conv2d(x, K, strides=2, padding="SAME")
+        h = gt.nn.depthwise_conv2d(gt.nn.relu(h), DK, strides=[1, 1, 1, 1], padding="VALID", dilations=[1, 1])
+        logits = gt.reshape(h, [2, -1])[:, :5]
+        loss = gt.reduce_mean(gt.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+        loss += gt.reduce_mean(gt.nn.softmax_cross_entropy_with_logits(soft, logits))
+    return [loss, *tape.gradient(loss, [x, K, DK])]
+
+
+def strided_grads(x):
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y = gt.nn.conv2d(x, K, strides=[2, 3], padding="VALID", dilations=1)
+        z = gt.nn.conv2d(x, K, strides=1, padding="SAME", dilations=2)
+        loss = gt.reduce_sum(y * y) + gt.reduce_sum(gt.sin(z))
+    return tape.gradient(loss, [x, K])
+
+
+def _soft_labels(shape):
+    e = np.exp(RNG.standard_normal(shape))
+    return (e / e.sum(-1, keepdims=True)).astype(np.float32)
+
+
+MORE_CASES = [
+    ("more_math", more_math, [RNG.standard_normal((3, 4)), np.abs(RNG.standard_normal((3, 4))) + 0.3]),
+    ("int_math", int_math, [RNG.integers(-20, 20, (3, 4)), RNG.integers(1, 6, (3, 4))]),
+    ("train_step", train_step, [RNG.standard_normal((2, 9, 8, 2)), RNG.integers(0, 5, 2), _soft_labels((2, 5))]),
+    ("strided_grads", strided_grads, [RNG.standard_normal((2, 9, 11, 2))]),
+]
+
+
+@pytest.mark.parametrize("case", MORE_CASES, ids=[c[0] for c in MORE_CASES])
+def test_composed_onnx_forms_match_gputensor(case, tmp_path):
+    _, fn, raw = case
+    values = [v.astype(np.float32) if v.dtype.kind == "f" else v.astype(np.int32) for v in raw]
+    path = str(tmp_path / "model.onnx")
+    gt.onnx.export(fn, path, [gt.TensorSpec(v.shape, gt.as_dtype(v.dtype)) for v in values])
+    onnx.checker.check_model(onnx.load(path))
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = session.run(None, {i.name: v for i, v in zip(session.get_inputs(), values)})
+    want = gt.function(fn)(*[gt.constant(v) for v in values])
+    assert len(got) == len(want)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.numpy().dtype, f"output {k}: {g.dtype} vs {w.numpy().dtype}"
+        np.testing.assert_allclose(g, w.numpy(), rtol=2e-5, atol=2e-5, err_msg=f"output {k}")
+
+
+def test_forms_refuse_what_they_cannot_express(tmp_path):
+    path = str(tmp_path / "m.onnx")
+    with pytest.raises(gt.errors.UnimplementedError, match=r"'matrix_diag_part' with k=1"):
+        gt.onnx.export(lambda x: gt.linalg.diag_part(x, k=1), path, [gt.TensorSpec([3, 3], gt.float32)])
+    with pytest.raises(gt.errors.UnimplementedError, match=r"'matrix_diag' with num_rows=4"):
+        gt.onnx.export(lambda x: gt.linalg.diag(x, num_rows=4), path, [gt.TensorSpec([3], gt.float32)])
+    assert not list(tmp_path.iterdir())
