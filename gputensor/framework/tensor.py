@@ -174,11 +174,15 @@ class Tensor:
     def __repr__(self) -> str:
         if self._data is None:
             return f"<gt.Tensor: disposed, dtype={self._dtype.name}>"
+        if hasattr(self._data, "node"):  # symbolic, while tracing: TF's graph-tensor form
+            return f"<gt.Tensor '{self._data.name}' shape={_shape_text(self)} dtype={self._dtype.name}>"
         return f"<gt.Tensor: shape={self.shape}, dtype={self._dtype.name}, numpy={_numpy_text(self, True)}>"
 
     def __str__(self) -> str:
         if self._data is None:
             return f"gt.Tensor(<disposed>, dtype={self._dtype.name})"
+        if hasattr(self._data, "node"):  # a traced print(x) shows what TF's does
+            return f'Tensor("{self._data.name}", shape={_shape_text(self)}, dtype={self._dtype.name})'
         return f"gt.Tensor({_numpy_text(self, False)}, shape={self.shape}, dtype={self._dtype.name})"
 
     # -------------------------------------------------------------------- memory
@@ -225,6 +229,14 @@ class _Reference:
 
     def __repr__(self) -> str:
         return f"<Reference wrapping {self._obj!r}>"
+
+
+def _shape_text(t: Tensor) -> str:
+    """A shape as TF prints a graph tensor's: ``(None, 3)``, ``<unknown>`` for an unknown rank."""
+    shape = t._data.shape
+    if shape is None:
+        return "<unknown>"
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _numpy_text(t: Tensor, is_repr: bool) -> str:

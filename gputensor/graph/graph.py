@@ -184,9 +184,20 @@ class Graph:
         self.operations.append(node)
         return node
 
-    def placeholder(self, shape: tuple | None, dtype: dtypes.DType) -> Symbol:
-        """An input of the graph; None dims (or a None shape: unknown rank) take any size at run time."""
+    def placeholder(self, shape: tuple | None, dtype: dtypes.DType, name: str | None = None) -> Symbol:
+        """An input of the graph; None dims (or a None shape: unknown rank) take any size at run time.
+
+        ``name`` (a function's argument name) names the node as TF names its placeholders, so a
+        traced ``print(x)`` shows ``Tensor("x:0", ...)``; a name taken already gets a suffix.
+        """
         node = self._node("Placeholder", None, (), {}, [Spec(None if shape is None else tuple(shape), dtype)])
+        if name:
+            taken = {op.name for op in self.operations}
+            unique, k = name, 0
+            while unique in taken:
+                k += 1
+                unique = f"{name}_{k}"
+            node.name = unique
         self.inputs.append(node.outputs[0])
         return node.outputs[0]
 

@@ -20,6 +20,7 @@ whose signature accepts it. While tracing, ``x.shape`` has those None dims and
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 import weakref
 from collections.abc import Callable
@@ -111,6 +112,25 @@ def _argument_names(signature: Any, positions: list) -> list[str]:
         f"{flat[p].name!r}" if isinstance(flat[p], TensorSpec) and flat[p].name else f"flat position {p}"
         for p in positions
     ]
+
+
+def _placeholder_names(fn: Callable, args: tuple, kwargs: dict) -> list[str]:
+    """Per flat position of ``(args, kwargs)``, the argument it comes from, as TF names a
+    function's placeholders: the parameter's name, with ``_k`` per leaf of a nested argument."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    rest = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), "args")
+    bases = [
+        positional[i] if i < len(positional) else f"{rest}_{i - len(positional)}" for i in range(len(args))
+    ]
+    names = []
+    for base, value in zip([*bases, *sorted(kwargs)], [*args, *(kwargs[k] for k in sorted(kwargs))]):
+        n = len(nest.flatten(value))
+        names += [base] if n == 1 and not nest.is_nested(value) else [f"{base}_{k}" for k in range(n)]
+    return names
 
 
 def _is_symbolic(value: Any, graph: Graph) -> bool:
@@ -291,8 +311,12 @@ class PolymorphicFunction:
         target = target or state.device or registry.default_device()
         graph = Graph(target, name=f"{self._name}_{self._tracing_count}")
         symbolic = list(flat)
+        names = _placeholder_names(self._python_function, args, kwargs)
+        if self._input_signature is not None:  # a spec's own name comes first, as in TF
+            specs = nest.flatten(self._input_signature)
+            names[: len(specs)] = [getattr(sp, "name", None) or n for sp, n in zip(specs, names)]
         for i in tensors:
-            symbolic[i] = wrap(graph.placeholder(shapes[i], flat[i].dtype), graph.device)
+            symbolic[i] = wrap(graph.placeholder(shapes[i], flat[i].dtype, names[i]), graph.device)
         sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
         fn = self._traced_function()
         with graph.building():

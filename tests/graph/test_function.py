@@ -58,7 +58,7 @@ def test_the_graph_can_be_inspected(rng):
     types = [op.type for op in concrete.graph.get_operations()]
     assert types == ["Placeholder", "exp", "Const", "multiply", "add"]
     text = concrete.graph.as_text()
-    assert "exp(Placeholder_0:0)" in text and "float32[2, 3]" in text
+    assert "exp(x:0)" in text and "float32[2, 3]" in text
     x = _f32(rng, 2, 3)
     np.testing.assert_allclose(concrete(gt.constant(x)).numpy(), np.exp(x) * 2.0 + x, rtol=1e-6)
 
@@ -498,3 +498,35 @@ def test_gradients_of_gathers_along_an_axis_trace_when_their_indices_are_constan
     want = w.numpy().reshape(2, 3, 2).sum(-1)
     np.testing.assert_array_equal(gt.function(grad)(x).numpy(), want)
     np.testing.assert_array_equal(grad(x).numpy(), want)
+
+
+def test_a_traced_print_shows_the_graph_tensor_as_tf_does(capsys):
+    # The tf.function guide's first example prints its argument while tracing.
+    @gt.function
+    def double(a):
+        print("Tracing with", a)
+        return a + a
+
+    assert double(gt.constant(1)).numpy() == 2
+    assert capsys.readouterr().out == 'Tracing with Tensor("a:0", shape=(), dtype=int32)\n'
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 3], gt.float32, name="batch"), gt.TensorSpec([2])])
+    def two(x, pair):
+        print(x, repr(pair))
+        return x
+
+    two.get_concrete_function()
+    want = (
+        "Tensor(\"batch:0\", shape=(None, 3), dtype=float32) <gt.Tensor 'pair:0' shape=(2,) dtype=float32>\n"
+    )
+    assert capsys.readouterr().out == want
+
+    @gt.function
+    def nested(items, *rest, scale):
+        print(*items, *rest, scale)
+        return scale
+
+    nested([gt.constant(1.0), gt.constant(2.0)], gt.constant([1]), scale=gt.constant(3.0))
+    out = capsys.readouterr().out
+    assert 'Tensor("items_0:0"' in out and 'Tensor("items_1:0"' in out
+    assert 'Tensor("rest_0:0", shape=(1,), dtype=int32)' in out and 'Tensor("scale:0"' in out

@@ -49,7 +49,7 @@ def test_none_dims_trace_once_with_none_in_the_graph(rng):
     assert f.experimental_get_tracing_count() == 1
     assert seen == [gt.TensorShape([None, 3])]
     text = f.get_concrete_function().graph.as_text()
-    assert "Placeholder_0:0: float32[None, 3] = Placeholder()" in text
+    assert "x:0: float32[None, 3] = Placeholder()" in text
 
 
 def test_mlp_forward_reductions_and_softmax(rng):
