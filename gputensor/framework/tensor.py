@@ -183,7 +183,10 @@ class Tensor:
             return f"gt.Tensor(<disposed>, dtype={self._dtype.name})"
         if hasattr(self._data, "node"):  # a traced print(x) shows what TF's does
             return f'Tensor("{self._data.name}", shape={_shape_text(self)}, dtype={self._dtype.name})'
-        return f"gt.Tensor({_numpy_text(self, False)}, shape={self.shape}, dtype={self._dtype.name})"
+        text = _numpy_text(self, False)
+        if "\n" in text:  # TF starts a multi-line value on a line of its own
+            text = "\n" + text
+        return f"gt.Tensor({text}, shape={self.shape}, dtype={self._dtype.name})"
 
     # -------------------------------------------------------------------- memory
     def dispose(self) -> None:

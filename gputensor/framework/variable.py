@@ -79,7 +79,13 @@ class Variable:
             )
         if isinstance(initial_value, Variable):
             initial_value = initial_value.read_value()
-        value = convert_to_tensor(initial_value, dtype=dtype) if dtype is None else _as(initial_value, dtype)
+        # A Python or NumPy initial value becomes a tensor eagerly even while tracing (TF's
+        # init_scope lifting): a graph constant's value could not be read here.
+        lifted = graph is not None and not isinstance(initial_value, Tensor)
+        with _outside_graph() if lifted else contextlib.nullcontext():
+            value = (
+                convert_to_tensor(initial_value, dtype=dtype) if dtype is None else _as(initial_value, dtype)
+            )
         if shape is not None:
             declared = TensorShape(shape)
             if not declared.is_compatible_with(value.shape):

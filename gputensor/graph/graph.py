@@ -88,6 +88,20 @@ def _value_error(symbol: Symbol) -> TypeError:
     )
 
 
+class LeakedTensorError(AttributeError, TypeError):
+    """A symbolic tensor read after its function's trace ended (kept in a global or a list by
+    a Python side effect). An AttributeError as TF's (its graph tensors have no ``numpy``), and a
+    TypeError as reading a symbolic tensor during the trace is."""
+
+
+def _leaked_error(symbol: Symbol, graph_name: str) -> LeakedTensorError:
+    return LeakedTensorError(
+        f"gt.function: tensor {symbol.name} belongs to the graph {graph_name!r} of a function "
+        "whose trace has ended (it leaked out through a Python side effect: a global, a list "
+        "append, an attribute), so it has no value to read. Return it from the function instead"
+    )
+
+
 def bool_error(symbol: Symbol) -> TypeError:
     """The error of ``bool()`` of a symbolic tensor: a Python ``if``/``while``/``and``/``or``/
     ``not``/``assert`` on it, named by the user's source line (the first frame outside
@@ -324,7 +338,10 @@ class Graph:
 
     def to_host(self, array: Any) -> Any:
         if type(array) is Symbol:
-            raise _value_error(array)
+            building = state.graph
+            while building is not None and building is not self:
+                building = building.parent
+            raise _value_error(array) if building is self else _leaked_error(array, self.name)
         return self.target.backend.to_host(array)
 
     def scalar(self, value: Any, np_dtype: np.dtype) -> Any:

@@ -28,6 +28,7 @@ from typing import Any
 
 from gputensor.autodiff import nest
 from gputensor.backend import registry
+from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes
 from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as device_scope
@@ -60,8 +61,16 @@ class ConcreteFunction:
       structured_input_signature: the TensorSpecs (and Python values) it was traced for.
     """
 
-    def __init__(self, graph: Graph, outputs: Any, signature: tuple, tensor_positions: list) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        outputs: Any,
+        signature: tuple,
+        tensor_positions: list,
+        python_function: Callable | None = None,
+    ) -> None:
         self.graph = graph
+        self._python_function = python_function  # names the parameters in its printout
         self.structured_outputs = outputs
         self.structured_input_signature = signature
         self._tensor_positions = tensor_positions  # flat argument positions fed to placeholders
@@ -69,8 +78,94 @@ class ConcreteFunction:
         self._program = executor.Program(graph, *passes.optimize(graph.operations, graph.outputs))
         self._flat_outputs = nest.flatten(outputs)
 
+    def pretty_printed_signature(self, verbose: bool = True) -> str:
+        """The parameters it was traced for, its outputs and the variables it captures, as
+        TF's ``ConcreteFunction.pretty_printed_signature`` lays them out."""
+        args, kwargs = self.structured_input_signature
+        try:
+            params = list(inspect.signature(self._python_function).parameters.values())
+        except (TypeError, ValueError):  # None (a loaded function) or a callable without one
+            params = []
+        lines = ["Input Parameters:"]
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        for k, value in enumerate(args):
+            p = positional[k] if k < len(positional) else None
+            label = f"{p.name} ({p.kind.name})" if p else f"args_{k} (VAR_POSITIONAL)"
+            lines.append(f"  {label}: {_type_text(value)}")
+        kinds = {p.name: p.kind.name for p in params}
+        for name in kwargs:
+            lines.append(f"  {name} ({kinds.get(name, 'VAR_KEYWORD')}): {_type_text(kwargs[name])}")
+        lines += ["Output Type:", f"  {_type_text(self.structured_outputs)}", "Captures:"]
+        captured = [v for v in self.graph.variables]
+        lines += [f"  {v.name}: {_type_text(v)}" for v in captured] or ["  None"]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return "ConcreteFunction " + self.pretty_printed_signature()
+
+    def __repr__(self) -> str:
+        return f"<ConcreteFunction {self.graph.name} at 0x{id(self):X}>"
+
+    def _bind(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """A call's arguments laid out as the trace's ``(args, kwargs)`` (TF binds a concrete
+        function's call by parameter name: a keyword may fill a slot traced positionally and
+        back); a Python value left out keeps its traced value, a tensor left out raises."""
+        traced_args, traced_kwargs = self.structured_input_signature
+        if len(args) == len(traced_args) and kwargs.keys() == traced_kwargs.keys():
+            return args, kwargs
+        try:
+            params = list(inspect.signature(self._python_function).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        slots: dict = {}  # ("arg", i) or ("kw", name) -> value given
+        for j, value in enumerate(args):
+            name = names[j] if j < len(names) else None
+            if j < len(traced_args):
+                slots[("arg", j)] = value
+            elif name in traced_kwargs:
+                slots[("kw", name)] = value
+            else:
+                raise TypeError(
+                    f"ConcreteFunction {self.graph.name}: too many positional arguments ({len(args)})"
+                )
+        for name, value in kwargs.items():
+            j = names.index(name) if name in names else None
+            key = ("arg", j) if j is not None and j < len(traced_args) else ("kw", name)
+            if key[0] == "kw" and name not in traced_kwargs or key in slots:
+                raise TypeError(
+                    f"ConcreteFunction {self.graph.name}: unexpected or repeated argument {name!r}"
+                )
+            slots[key] = value
+
+        def filled(key: tuple, was: Any) -> Any:
+            if key in slots:
+                return slots[key]
+            if any(isinstance(x, TensorSpec) for x in nest.flatten(was)):
+                label = key[1] if key[0] == "kw" else (names[key[1]] if key[1] < len(names) else key[1])
+                raise TypeError(f"ConcreteFunction {self.graph.name}: missing tensor argument {label!r}")
+            return was
+
+        new_args = tuple(filled(("arg", j), was) for j, was in enumerate(traced_args))
+        return new_args, {name: filled(("kw", name), was) for name, was in traced_kwargs.items()}
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args, kwargs = self._bind(args, kwargs)
         flat = nest.flatten((args, kwargs))
+        traced = nest.flatten(self.structured_input_signature)
+        if len(flat) != len(traced):
+            raise TypeError(
+                f"ConcreteFunction {self.graph.name}: called with {len(flat)} values (tensors and Python "
+                f"values, nested ones counted) where it was traced for {len(traced)}: "
+                f"{self.structured_input_signature}"
+            )
+        for k, (value, was) in enumerate(zip(flat, traced)):
+            if not isinstance(was, TensorSpec) and not _same_python_value(value, was):
+                raise TypeError(
+                    f"ConcreteFunction {self.graph.name}: argument {k} is {value!r} here but was traced "
+                    f"as the Python value {was!r}, which the graph holds as a constant; call the "
+                    "gt.function itself to trace for the new value"
+                )
         return self._call_flat([flat[i] for i in self._tensor_positions])
 
     def _call_flat(self, tensors: list) -> Any:
@@ -80,7 +175,7 @@ class ConcreteFunction:
             if not isinstance(t, Tensor):
                 t = tensors[i] = convert_to_tensor(t)
             if t._data.dtype != spec.dtype or not _shape_accepts(spec.shape, t._data.shape):
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"ConcreteFunction {self.graph.name}: argument {i} ({self._argument_names[i]}) has "
                     f"shape {tuple(t._data.shape)} and dtype {t.dtype.name}, which does not match "
                     f"{TensorSpec(spec.shape, dtypes.from_numpy(spec.dtype))}, the spec it was traced "
@@ -96,6 +191,34 @@ class ConcreteFunction:
         it = iter(results)
         flat = [next(it) if _is_symbolic(o, self.graph) else o for o in self._flat_outputs]
         return nest.pack_sequence_as(self.structured_outputs, flat)
+
+
+def _type_text(value: Any) -> str:
+    """How TF's signature printout names a value's type: TensorSpecs, Literal[...] for Python
+    values, List/Tuple/Dict of those."""
+    if isinstance(value, TensorSpec):
+        return repr(value)
+    if isinstance(value, (Tensor, Variable)):
+        shape = None if value.shape.rank is None else tuple(value.shape)
+        kind = "Variable" if isinstance(value, Variable) else "Tensor"
+        spec = TensorSpec(shape, value.dtype)
+        return repr(spec) if kind == "Tensor" else f"Variable{repr(spec)[len('TensorSpec') :]}"
+    if isinstance(value, list):
+        return f"List[{', '.join(_type_text(v) for v in value)}]"
+    if isinstance(value, tuple):
+        return f"Tuple[{', '.join(_type_text(v) for v in value)}]"
+    if isinstance(value, dict):
+        return f"Dict[{', '.join(f'[{k!r}, {_type_text(v)}]' for k, v in value.items())}]"
+    return "None" if value is None else f"Literal[{value!r}]"
+
+
+def _same_python_value(value: Any, traced: Any) -> bool:
+    if isinstance(value, (Tensor, Variable)) or isinstance(traced, (Tensor, Variable)):
+        return value is traced
+    try:
+        return type(value) is type(traced) and bool(value == traced)
+    except Exception:  # an object whose == is not a plain truth value: the same object only
+        return value is traced
 
 
 def _shape_accepts(traced: tuple | None, shape: tuple) -> bool:
@@ -246,14 +369,14 @@ class PolymorphicFunction:
         tuples and dicts of specs take the same structure."""
         if isinstance(spec, TensorSpec) and isinstance(value, TensorSpec):
             if value.dtype != spec.dtype or not spec.shape.is_compatible_with(value.shape):
-                raise ValueError(
+                raise TypeError(
                     f"{self._name}: argument {i} ({value}) does not match its input_signature {spec}"
                 )
             return spec
         if isinstance(spec, TensorSpec):
             t = value if isinstance(value, (Tensor, Variable)) else convert_to_tensor(value, dtype=spec.dtype)
             if not spec.is_compatible_with(t):
-                raise ValueError(
+                raise TypeError(
                     f"{self._name}: argument {i} ({t.dtype.name}{list(t.shape)}) does not match its "
                     f"input_signature {spec}"
                 )
@@ -309,27 +432,38 @@ class PolymorphicFunction:
         shapes = [part[1] if part[0] == "tensor" else None for part in key[1]]  # None dims allowed
         target = next((flat[i]._device for i in tensors if isinstance(flat[i], Tensor)), None)
         target = target or state.device or registry.default_device()
-        graph = Graph(target, name=f"{self._name}_{self._tracing_count}")
-        symbolic = list(flat)
         names = _placeholder_names(self._python_function, args, kwargs)
         if self._input_signature is not None:  # a spec's own name comes first, as in TF
             specs = nest.flatten(self._input_signature)
             names[: len(specs)] = [getattr(sp, "name", None) or n for sp, n in zip(specs, names)]
-        for i in tensors:
-            symbolic[i] = wrap(graph.placeholder(shapes[i], flat[i].dtype, names[i]), graph.device)
-        sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
-        fn = self._traced_function()
-        with graph.building():
-            outputs = fn(*sym_args, **sym_kwargs)
+
+        def build() -> tuple[Graph, Any]:
+            graph = Graph(target, name=f"{self._name}_{self._tracing_count}")
+            symbolic = list(flat)
+            for i in tensors:
+                symbolic[i] = wrap(graph.placeholder(shapes[i], flat[i].dtype, names[i]), graph.device)
+            sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
+            with graph.building():
+                outputs = self._traced_function()(*sym_args, **sym_kwargs)
+                # A returned variable (or assign's result) comes back as its value, as TF's: a
+                # read at the end of the graph, after every assignment the function made.
+                leaves = nest.flatten(outputs)
+                if any(isinstance(x, Variable) for x in leaves):
+                    leaves = [x.value() if isinstance(x, Variable) else x for x in leaves]
+                    outputs = nest.pack_sequence_as(outputs, leaves)
+                return graph, outputs
+
+        graph, outputs = build()
+        if graph.created_variables:
+            if self._variables_made:
+                raise self._variables_error(graph, "on a trace after its first one")
+            # As TF: a first trace that made variables runs again, now capturing them; one that
+            # makes more there would make new ones at every call.
+            self._variables_made = True
+            graph, outputs = build()
+            if graph.created_variables:
+                raise self._variables_error(graph, "at every trace")
         self._tracing_count += 1
-        if graph.created_variables and self._variables_made:
-            raise ValueError(
-                f"{self._name}: the function created variables on a trace after its first one "
-                f"({', '.join(v.name for v in graph.created_variables)}). gt.function supports only "
-                "variables created on the first call: create them outside, or once (e.g. in __init__ "
-                "or behind `if self.v is None`)"
-            )
-        self._variables_made = self._variables_made or bool(graph.created_variables)
         flat_out = nest.flatten(outputs)
         graph.outputs = [o._data for o in flat_out if _is_symbolic(o, graph)]
         signature = nest.pack_sequence_as(
@@ -341,7 +475,16 @@ class PolymorphicFunction:
                 for i, x in enumerate(flat)
             ],
         )
-        return ConcreteFunction(graph, outputs, signature, tensors)
+        return ConcreteFunction(graph, outputs, signature, tensors, self._python_function)
+
+    def _variables_error(self, graph: Graph, when: str) -> ValueError:
+        made = ", ".join(v.name for v in graph.created_variables)
+        return ValueError(
+            f"{self._name}: the function created variables {when} ({made}). gt.function, as "
+            "tf.function, only supports singleton variables: only variables created on the first "
+            "call. Create them outside the function, or once (in __init__, or behind "
+            "`if self.v is None`)"
+        )
 
     def _warn_retracing(self, key: tuple) -> None:
         if self._warned or self._tracing_count < _RETRACE_WARNING_AFTER or self._last_key is None:
@@ -359,6 +502,10 @@ class PolymorphicFunction:
             "Python values, or give an input_signature with None for the dims that vary",
             stacklevel=4,
         )
+
+    def pretty_printed_concrete_signatures(self, verbose: bool = True) -> str:
+        """Each traced graph's `ConcreteFunction.pretty_printed_signature`, a blank line between."""
+        return "\n\n".join(self._concrete[key].pretty_printed_signature(verbose) for key in self._traced)
 
     def __repr__(self) -> str:
         return f"<gt.function {self._name}: {self._tracing_count} traces>"

@@ -146,9 +146,9 @@ def test_input_signature_checks_and_accepts_any_size_for_none_dims(rng):
 
     np.testing.assert_allclose(f([[1.0, 2.0]]).numpy(), [[2.0, 4.0]])  # converted to the spec's dtype
     np.testing.assert_allclose(f(gt.zeros([3, 2])).numpy(), np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="does not match its input_signature"):
+    with pytest.raises(TypeError, match="does not match its input_signature"):
         f(gt.zeros([3, 3]))
-    with pytest.raises(ValueError, match="does not match its input_signature"):
+    with pytest.raises(TypeError, match="does not match its input_signature"):
         f(gt.zeros([3, 2], gt.float64))
     with pytest.raises(TypeError, match="input_signature has 1"):
         f(gt.zeros([1, 2]), gt.zeros([1, 2]))
@@ -178,14 +178,33 @@ def test_variables_may_be_created_on_the_first_trace_only():
 
     @gt.function
     def f(x, scale):
-        v = gt.Variable(lambda: gt.ones([2]) * scale)  # an initializer runs eagerly, once
-        made.append(v)
-        return x * v
+        if not made:  # the first trace makes it; TF's second trace of that call captures it
+            made.append(gt.Variable(lambda: gt.ones([2]) * scale))  # an initializer runs eagerly, once
+        return x * made[0]
 
     np.testing.assert_allclose(f(gt.constant([2.0, 3.0]), 1.0).numpy(), [2.0, 3.0])
-    assert isinstance(made[0].numpy(), np.ndarray)  # a concrete variable, not a symbolic one
+    assert len(made) == 1 and isinstance(made[0].numpy(), np.ndarray)  # concrete, not symbolic
+    np.testing.assert_allclose(f(gt.constant([2.0, 3.0]), 2.0).numpy(), [2.0, 3.0])  # a retrace reuses it
+
+    later = []
+
+    @gt.function
+    def grows(x, scale):
+        if scale > 1.0:
+            later.append(gt.Variable(scale))
+        return x
+
+    grows(gt.constant(1.0), 1.0)
     with pytest.raises(ValueError, match="only variables created on the first call"):
-        f(gt.constant([2.0, 3.0]), 2.0)
+        grows(gt.constant(1.0), 2.0)
+
+    @gt.function
+    def every_call(x):  # the tf.function guide's example: a new variable at every trace
+        v = gt.Variable(1.0)  # a Python initial value is lifted out of the trace, as TF's
+        return x * v
+
+    with pytest.raises(ValueError, match="at every trace.*only variables created on the first call"):
+        every_call(gt.constant(1.0))
 
     @gt.function
     def g(x):
@@ -530,3 +549,81 @@ def test_a_traced_print_shows_the_graph_tensor_as_tf_does(capsys):
     out = capsys.readouterr().out
     assert 'Tensor("items_0:0"' in out and 'Tensor("items_1:0"' in out
     assert 'Tensor("rest_0:0", shape=(1,), dtype=int32)' in out and 'Tensor("scale:0"' in out
+
+
+def test_a_concrete_function_binds_its_call_as_tf_does():
+    @gt.function
+    def power(a, b):
+        return a**b
+
+    square = power.get_concrete_function(a=gt.TensorSpec(None, gt.float32), b=2)
+    assert float(square(gt.constant(10.0))) == 100.0  # b keeps its traced Python value
+    assert float(square(a=gt.constant(3.0))) == 9.0
+    assert float(square(gt.constant(3.0), b=2)) == 9.0
+    with pytest.raises(TypeError, match="traced as the Python value 2"):
+        square(gt.constant(10.0), b=3)
+    with pytest.raises(TypeError, match="missing tensor argument 'a'"):
+        square(b=2)
+    with pytest.raises(TypeError, match="unexpected or repeated argument 'c'"):
+        square(gt.constant(1.0), c=1)
+    with pytest.raises(gt.errors.InvalidArgumentError, match="does not match"):
+        square(gt.constant(1, gt.int32))  # TF's class for a tensor of another dtype
+
+
+def test_signatures_print_as_tf_lays_them_out():
+    v = gt.Variable(1.0, name="scale")
+
+    @gt.function
+    def f(x, n, pair=None):
+        return x * v, [n]
+
+    concrete = f.get_concrete_function(gt.TensorSpec([None], gt.float32), 3, pair=(1, 2))
+    assert str(concrete) == (
+        "ConcreteFunction Input Parameters:\n"
+        "  x (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(None,), dtype=gt.float32, name=None)\n"
+        "  n (POSITIONAL_OR_KEYWORD): Literal[3]\n"
+        "  pair (POSITIONAL_OR_KEYWORD): Tuple[Literal[1], Literal[2]]\n"
+        "Output Type:\n"
+        "  Tuple[TensorSpec(shape=(None,), dtype=gt.float32, name=None), List[Literal[3]]]\n"
+        "Captures:\n"
+        "  scale:0: Variable(shape=(), dtype=gt.float32, name=None)"
+    )
+    f(gt.constant([1.0, 2.0]), 4)
+    printed = f.pretty_printed_concrete_signatures()
+    assert printed.count("Input Parameters:") == 2 and "\n\nInput Parameters:" in printed
+    assert "  n (POSITIONAL_OR_KEYWORD): Literal[4]" in printed
+
+
+def test_returned_variables_and_assignments_come_back_as_values():
+    v = gt.Variable(1.0)
+
+    @gt.function
+    def read():
+        return v
+
+    @gt.function
+    def chained():
+        return v.assign(5.0).assign_add(1.0)
+
+    first = read()
+    assert isinstance(first, gt.Tensor) and not isinstance(first, gt.Variable) and float(first) == 1.0
+    assert float(chained()) == 6.0 and float(v) == 6.0
+    assert float(read()) == 6.0
+
+
+def test_a_leaked_symbolic_tensor_raises_attribute_error_as_tf():
+    leaked = []
+
+    @gt.function
+    def leaky(a):
+        leaked.append(a + 1)
+        return a + 2
+
+    assert int(leaky(gt.constant(1))) == 3
+    with pytest.raises(AttributeError, match="leaked out through a Python side effect"):
+        leaked[0].numpy()
+
+
+def test_multi_line_values_print_on_their_own_line_as_tf():
+    assert str(gt.ones([2, 2])) == "gt.Tensor(\n[[1. 1.]\n [1. 1.]], shape=(2, 2), dtype=float32)"
+    assert str(gt.constant([1, 2])) == "gt.Tensor([1 2], shape=(2,), dtype=int32)"

@@ -228,7 +228,11 @@ def _soft_labels(shape):
 MORE_CASES = [
     ("more_math", more_math, [RNG.standard_normal((3, 4)), np.abs(RNG.standard_normal((3, 4))) + 0.3]),
     ("int_math", int_math, [RNG.integers(-20, 20, (3, 4)), RNG.integers(1, 6, (3, 4))]),
-    ("train_step", train_step, [RNG.standard_normal((2, 9, 8, 2)), RNG.integers(0, 5, 2), _soft_labels((2, 5))]),
+    (
+        "train_step",
+        train_step,
+        [RNG.standard_normal((2, 9, 8, 2)), RNG.integers(0, 5, 2), _soft_labels((2, 5))],
+    ),
     ("strided_grads", strided_grads, [RNG.standard_normal((2, 9, 11, 2))]),
 ]
 
