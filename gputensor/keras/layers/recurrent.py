@@ -6,7 +6,9 @@ and real Keras files load. The weights are laid out as Keras's: the gates are co
 of one kernel, in the order i, f, c, o (LSTM) and z, r, h (GRU).
 
 The time loop runs in Python over the (static) sequence length, so inside ``gt.function``
-(``fit`` traces per batch shape) it unrolls into one graph. Masks are not taken, and
+(``fit`` traces per batch shape) it unrolls into one graph. A mask (``(batch, time)``,
+from ``Embedding(mask_zero=True)``/``Masking`` or ``mask=``) skips steps as Keras 3's
+backend does: a masked step keeps the states and repeats the previous output.
 ``stateful=True`` is refused with a ``ValueError``. ``dropout``/``recurrent_dropout`` follow
 Keras 3: one mask per call, the same at every timestep, scaled by ``1 / (1 - rate)``; with
 ``recurrent_dropout`` LSTM and GRU draw a mask per gate (Keras's ``implementation=1``). The
@@ -318,17 +320,23 @@ class RNN(Layer):
         as Keras.
       stateful: only False (states are not kept between calls in gputensor).
       unroll: accepted; the loop is always unrolled (the sequence length is static).
-      zero_output_for_mask: accepted (masks are not taken).
+      zero_output_for_mask: masked steps output zeros instead of repeating the last
+        unmasked step's output (Keras's default False; `Bidirectional` sets it to
+        ``return_sequences``).
 
     Call arguments:
       inputs: ``(batch, time, features)`` with a known time length.
       initial_state: an optional list of state tensors (zeros by default).
+      mask: an optional ``(batch, time)`` boolean tensor, by default the input's mask (from
+        ``Embedding(mask_zero=True)`` or ``Masking``): at a masked step the states are
+        carried over unchanged and the output repeats the previous one (Keras 3).
 
     Raises:
       ValueError: ``stateful=True``; an input that is not rank 3 or has an unknown time length.
     """
 
     _promotes_integers = True
+    supports_masking = True
 
     def __init__(
         self,
@@ -381,7 +389,7 @@ class RNN(Layer):
         self.input_spec = InputSpec(ndim=3, axes={-1: input_shape[-1]})
         self.built = True
 
-    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
+    def call(self, inputs: Any, initial_state: Any = None, mask: Any = None, training: Any = None) -> Any:
         shape = _shape_of(inputs)
         if len(shape) != 3 or shape[1] is None:
             raise ValueError(
@@ -410,22 +418,63 @@ class RNN(Layer):
             steps = gt.unstack(cell.input_projection(inputs, in_masks), axis=1)
         else:
             steps = gt.unstack(inputs, axis=1)
+        step_masks = self._step_masks(mask, len(steps))
         if self.go_backwards:
             steps = steps[::-1]
         outputs = []
-        for x_t in steps:
+        for t, x_t in enumerate(steps):
             if fused:
-                out, states = cell.step(x_t, states, rec_masks)
+                out, new_states = cell.step(x_t, states, rec_masks)
             elif cell._call_accepts_training:
-                out, states = cell(x_t, states, training=training)
+                out, new_states = cell(x_t, states, training=training)
             else:
-                out, states = cell(x_t, states)
-            states = list(states) if isinstance(states, (list, tuple)) else [states]
+                out, new_states = cell(x_t, states)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            if step_masks is not None:
+                # Keras 3: a masked step keeps the states and repeats the previous output
+                # (zeros before any step, or always with zero_output_for_mask).
+                keep = step_masks[t]
+                fallback = gt.zeros_like(out) if self.zero_output_for_mask or not outputs else outputs[-1]
+                out = gt.where(keep, out, fallback)
+                new_states = [gt.where(keep, new, old) for new, old in zip(new_states, states)]
+            states = new_states
             outputs.append(out)
         output = gt.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
         if self.return_state:
             return [output, *states]
         return output
+
+    def _step_masks(self, mask: Any, steps: int) -> Any:
+        """The mask as one ``(batch, 1)`` boolean per step, in the order run, or None."""
+        if mask is None:
+            return None
+        if isinstance(mask, (list, tuple)):  # called on [inputs, *states]: the inputs' mask
+            mask = mask[0]
+            if mask is None:
+                return None
+        if mask.dtype != gt.bool:
+            mask = gt.cast(mask, gt.bool)
+        mask_shape = _shape_of(mask)
+        if len(mask_shape) == 3:  # Keras also takes (batch, time, 1)
+            mask = gt.squeeze(mask, axis=-1)
+        elif len(mask_shape) != 2 or mask_shape[1] not in (None, steps):
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: the mask must be (batch, timesteps) = (batch, {steps}), "
+                f"got shape {mask_shape}"
+            )
+        per_step = gt.unstack(gt.expand_dims(mask, -1), axis=1)
+        return per_step[::-1] if self.go_backwards else per_step
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The input's mask for ``return_sequences=True`` (None otherwise), and None for
+        each state with ``return_state``, as Keras 3."""
+        mask = previous_mask
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None for _ in self._state_sizes()]
+        return output_mask
 
     def get_config(self) -> dict:
         config = super().get_config()
