@@ -139,6 +139,22 @@ def main() -> None:
     model.save_weights(os.path.join(OUT, "fit_end.weights.h5"))
     np.savez(os.path.join(OUT, "fit_io.npz"), x=IDS, y=y, loss=np.array(history.history["loss"], np.float32))
     print("fit", history.history["loss"])
+    # fit on a masked sequence output: Keras 3 masks the loss and the metric by y_pred's mask.
+    model = keras.Sequential([
+        keras.Input((6,), dtype="int32"), keras.layers.Embedding(12, 4, mask_zero=True),
+        keras.layers.LSTM(3, return_sequences=True), keras.layers.Dense(1),
+    ])  # fmt: skip
+    model.set_weights([0.5 * rng.standard_normal(w.shape).astype(np.float32) for w in model.get_weights()])
+    model.save_weights(os.path.join(OUT, "fit_seq_start.weights.h5"))
+    y = rng.standard_normal((6, 6, 1)).astype(np.float32)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    history = model.fit(IDS[:5], y[:5], batch_size=3, epochs=2, shuffle=False, verbose=0)
+    model.save_weights(os.path.join(OUT, "fit_seq_end.weights.h5"))
+    np.savez(
+        os.path.join(OUT, "fit_seq_io.npz"), x=IDS[:5], y=y[:5],
+        loss=np.array(history.history["loss"], np.float32), mae=np.array(history.history["mae"], np.float32),
+    )  # fmt: skip
+    print("fit_seq", history.history)
 
 
 if __name__ == "__main__":

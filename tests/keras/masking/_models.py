@@ -59,6 +59,11 @@ def build(name: str):
             models.Input((6,), dtype="int32"), layers.Embedding(12, 4, mask_zero=True), layers.LSTM(3),
             layers.Dense(1),
         ])  # fmt: skip
+    if name == "fit_seq":
+        return models.Sequential([
+            models.Input((6,), dtype="int32"), layers.Embedding(12, 4, mask_zero=True),
+            layers.LSTM(3, return_sequences=True), layers.Dense(1),
+        ])  # fmt: skip
     raise KeyError(name)
 
 

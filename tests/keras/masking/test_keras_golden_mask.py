@@ -126,3 +126,48 @@ def test_fit_matches_keras(run_eagerly):
     want.load_weights(os.path.join(FIXTURES, "fit_end.weights.h5"))
     for a, b in zip(model.weights, want.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, err_msg=a.name)
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_fit_on_masked_sequence_output_matches_keras(run_eagerly):
+    # The Dense output keeps the LSTM's mask, so Keras 3 averages the loss and the metric over
+    # the real steps only (Loss.__call__/MeanMetricWrapper read y_pred's mask).
+    with np.load(os.path.join(FIXTURES, "fit_seq_io.npz")) as data:
+        x, y, losses, mae = data["x"], data["y"], data["loss"], data["mae"]
+    model = build("fit_seq")
+    model.load_weights(os.path.join(FIXTURES, "fit_seq_start.weights.h5"))
+    model.compile(
+        optimizer=gt.keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"], run_eagerly=run_eagerly
+    )
+    history = model.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], losses, rtol=1e-5)
+    # gt.keras logs metrics="mae" as mean_absolute_error (Keras 3: mae).
+    logged = history.history.get("mae", history.history.get("mean_absolute_error"))
+    np.testing.assert_allclose(logged, mae, rtol=1e-5)
+    want = build("fit_seq")
+    want.load_weights(os.path.join(FIXTURES, "fit_seq_end.weights.h5"))
+    for a, b in zip(model.weights, want.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, err_msg=a.name)
+
+
+def test_masked_loss_formula():
+    # sum_over_batch_size over the kept entries only; "sum" drops the masked ones.
+    from gputensor.keras import losses
+    from gputensor.keras.masks import set_keras_mask
+
+    y_true = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
+    y_pred = gt.constant(np.ones((2, 3, 1), np.float32))
+    keep = np.array([[True, True, False], [True, False, False]])
+    set_keras_mask(y_pred, gt.constant(keep))
+    per_step = (y_true[..., 0] - 1.0) ** 2
+    np.testing.assert_allclose(
+        losses.MeanSquaredError()(y_true, y_pred).numpy(), per_step[keep].mean(), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        losses.MeanSquaredError(reduction="sum")(y_true, y_pred).numpy(), per_step[keep].sum(), rtol=1e-6
+    )
+    sw = np.array([[1.0], [3.0]], np.float32)  # (batch, 1) broadcasts against the (batch, steps) mask
+    want = (per_step * sw * keep).sum() / keep.sum()
+    np.testing.assert_allclose(
+        losses.MeanSquaredError()(y_true, y_pred, sample_weight=sw).numpy(), want, rtol=1e-6
+    )
