@@ -155,6 +155,19 @@ def main() -> None:
         loss=np.array(history.history["loss"], np.float32), mae=np.array(history.history["mae"], np.float32),
     )  # fmt: skip
     print("fit_seq", history.history)
+    # stateful=True: each call starts from the last call's states until reset_states().
+    model = keras.Sequential([
+        keras.Input((4, 3), batch_size=2), keras.layers.LSTM(3, stateful=True, return_sequences=True),
+        keras.layers.GRU(2, stateful=True), keras.layers.Dense(2),
+    ])  # fmt: skip
+    model.set_weights([0.5 * rng.standard_normal(w.shape).astype(np.float32) for w in model.get_weights()])
+    model.save_weights(os.path.join(OUT, "stateful.weights.h5"))
+    xs = rng.standard_normal((3, 2, 4, 3)).astype(np.float32)
+    ys = [np.asarray(model(x)) for x in xs]
+    model.layers[0].reset_states()
+    model.layers[1].reset_states()
+    ys.append(np.asarray(model(xs[0])))
+    np.savez(os.path.join(OUT, "stateful_io.npz"), x=xs, y=np.stack(ys))
 
 
 if __name__ == "__main__":

@@ -157,6 +157,11 @@ def _input_tensor(layer: InputLayer) -> KerasTensor:
     return kt
 
 
+# [depth, batch unknown]: depth > 0 while a model runs layers on zeros to find shapes or build
+# (stateful RNNs keep their states, and refuse a batch size the model does not fix).
+_PROBING = [0, False]
+
+
 def _zeros_for(kt: KerasTensor, batch: int, free: int) -> gt.Tensor:
     dims = [(batch if i == 0 else free) if d is None else d for i, d in enumerate(kt.shape)]
     return gt.zeros(dims, dtype=kt._dtype)
@@ -189,7 +194,14 @@ def _symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
 
         a = _nest_map(sub, args)
         kw = _nest_map(sub, probe_kwargs)
-        return layer._eager_call(a, {**kw, "training": False})
+        outer = _PROBING[1]
+        _PROBING[0] += 1
+        _PROBING[1] = any(t.shape[0] is None for t in flat)
+        try:
+            return layer._eager_call(a, {**kw, "training": False})
+        finally:
+            _PROBING[0] -= 1
+            _PROBING[1] = outer
 
     first = run(1 if only_batch else 2, 32)
     flat_first = _nest_flatten(first)
@@ -331,7 +343,14 @@ class Model(Trainer, Layer):
         dummies = [gt.zeros([1 if d is None else int(d) for d in s], dtype=self.dtype) for s in shapes]
         self._build_input_shape = tuple(input_shape) if not is_multi else [tuple(s) for s in shapes]
         self.built = True
-        self._eager_call((dummies if is_multi else dummies[0],), {"training": False})
+        outer = _PROBING[1]
+        _PROBING[0] += 1
+        _PROBING[1] = any(not s or s[0] is None for s in shapes)
+        try:
+            self._eager_call((dummies if is_multi else dummies[0],), {"training": False})
+        finally:
+            _PROBING[0] -= 1
+            _PROBING[1] = outer
         for layer in self._flatten_layers(include_self=False):
             if isinstance(layer, Layer) and layer._output_shape_seen is not None:
                 layer._output_shape_seen = _nest_map(_unknown_batch, layer._output_shape_seen)

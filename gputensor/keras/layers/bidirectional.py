@@ -198,8 +198,22 @@ class Bidirectional(Layer):
 
     @property
     def states(self) -> Any:
-        """None: the wrapped layers are not stateful."""
-        return None
+        """The forward then the backward layer's state variables when they are stateful, else None."""
+        fwd, bwd = getattr(self.forward_layer, "states", None), getattr(self.backward_layer, "states", None)
+        return tuple(fwd) + tuple(bwd) if fwd and bwd else None
+
+    def reset_states(self) -> None:
+        """Zeros both layers' states (stateful layers only), as Keras's ``reset_state``.
+
+        Raises:
+          AttributeError: if the layer is not stateful.
+        """
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
+    reset_state = reset_states
 
     def get_config(self) -> dict:
         """Keras 3's config: ``merge_mode`` and both layers serialized (``layer`` is the forward one)."""

@@ -9,7 +9,7 @@ The time loop runs in Python over the (static) sequence length, so inside ``gt.f
 (``fit`` traces per batch shape) it unrolls into one graph. A mask (``(batch, time)``,
 from ``Embedding(mask_zero=True)``/``Masking`` or ``mask=``) skips steps as Keras 3's
 backend does: a masked step keeps the states and repeats the previous output.
-``stateful=True`` is refused with a ``ValueError``. ``dropout``/``recurrent_dropout`` follow
+``stateful=True`` keeps the last states between calls in non-trainable variables. ``dropout``/``recurrent_dropout`` follow
 Keras 3: one mask per call, the same at every timestep, scaled by ``1 / (1 - rate)``; with
 ``recurrent_dropout`` LSTM and GRU draw a mask per gate (Keras's ``implementation=1``). The
 masks are hashes of the cell's seed and a call counter, as ``Dropout``'s (they work inside
@@ -18,6 +18,7 @@ masks are hashes of the cell's seed and a call counter, as ``Dropout``'s (they w
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,16 @@ from gputensor.keras import initializers as _initializers
 from gputensor.keras.layers.base import InputSpec, Layer, _shape_of
 
 __all__ = ["RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
+
+
+def _probing(batch_unknown: bool = False) -> bool:
+    """Whether a model is running the layer on zeros to find shapes (models._symbolic_call,
+    Model.build): a stateful layer then leaves its states alone. With ``batch_unknown``:
+    whether the probe's batch size stands for an unknown one."""
+    models = sys.modules.get("gputensor.keras.models")
+    if models is None or not models._PROBING[0]:
+        return False
+    return bool(models._PROBING[1]) if batch_unknown else True
 
 
 def _check_rate(who: str, name: str, rate: float) -> float:
@@ -318,7 +329,10 @@ class RNN(Layer):
       return_state: also return the final states (``[output, *states]``).
       go_backwards: run over time from the end; the returned sequence is in the order run,
         as Keras.
-      stateful: only False (states are not kept between calls in gputensor).
+      stateful: keep the last states of each batch as the next batch's initial states
+        (in non-trainable ``states`` variables, not weights, as Keras); needs a fixed batch
+        size (``Input(shape, batch_size=...)`` or ``batch_input_shape=``); ``reset_states()``
+        zeros them.
       unroll: accepted; the loop is always unrolled (the sequence length is static).
       zero_output_for_mask: masked steps output zeros instead of repeating the last
         unmasked step's output (Keras's default False; `Bidirectional` sets it to
@@ -332,11 +346,14 @@ class RNN(Layer):
         carried over unchanged and the output repeats the previous one (Keras 3).
 
     Raises:
-      ValueError: ``stateful=True``; an input that is not rank 3 or has an unknown time length.
+      ValueError: an input that is not rank 3 or has an unknown time length; with
+        ``stateful=True``, an unknown batch size or a batch of another size.
     """
 
     _promotes_integers = True
     supports_masking = True
+    # Keras does not track a stateful layer's state variables: they are not weights.
+    _NOT_TRACKED = Layer._NOT_TRACKED | {"states"}
 
     def __init__(
         self,
@@ -350,12 +367,6 @@ class RNN(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if stateful:
-            raise ValueError(
-                f"{type(self).__name__}: stateful=True is not supported by gputensor (states are not "
-                "kept between batches); pass stateful=False and carry states with initial_state= and "
-                "return_state=True"
-            )
         if isinstance(cell, dict):
             from gputensor.keras.layers import deserialize
 
@@ -364,7 +375,8 @@ class RNN(Layer):
         self.return_sequences = return_sequences
         self.return_state = return_state
         self.go_backwards = go_backwards
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.states: Any = None  # stateful: one non-trainable Variable per state, not a weight (Keras)
         self.unroll = unroll
         self.zero_output_for_mask = zero_output_for_mask
         self.input_spec = InputSpec(ndim=3)
@@ -387,7 +399,43 @@ class RNN(Layer):
                 self.cell.build((input_shape[0], input_shape[-1]))
             self.cell.built = True
         self.input_spec = InputSpec(ndim=3, axes={-1: input_shape[-1]})
+        if self.stateful:
+            if self.states is not None:
+                self.reset_states()
+            else:
+                if input_shape[0] is None or _probing(batch_unknown=True):
+                    raise ValueError(
+                        "When using `stateful=True` in a RNN, the batch size must be static. Found dynamic "
+                        f"batch size: sequence.shape={(None, *tuple(input_shape)[1:])}. Give the Input a batch_size "
+                        "(keras.Input(shape, batch_size=...)) or the layer batch_input_shape=."
+                    )
+                batch = int(input_shape[0])
+                with self.name_scope:
+                    self.states = [
+                        gt.Variable(
+                            np.zeros((batch, n), self.dtype.as_numpy_dtype), trainable=False, name="rnn_state"
+                        )
+                        for n in self._state_sizes()
+                    ]
         self.built = True
+
+    def reset_states(self, states: Any = None) -> None:
+        """Sets a stateful layer's states to zeros (or to ``states``, a list of arrays), as Keras's
+        ``reset_state``; a layer that is not stateful has none to reset."""
+        if self.states is None:
+            if not self.stateful:
+                raise AttributeError(f"{type(self).__name__} {self.name!r}: Layer must be stateful.")
+            return
+        values = [None] * len(self.states) if states is None else list(states)
+        if len(values) != len(self.states):
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: reset_states got {len(values)} states, the layer keeps "
+                f"{len(self.states)}"
+            )
+        for var, value in zip(self.states, values):
+            var.assign(np.zeros(var.shape.as_list(), var.dtype.as_numpy_dtype) if value is None else value)
+
+    reset_state = reset_states  # Keras 3's name
 
     def call(self, inputs: Any, initial_state: Any = None, mask: Any = None, training: Any = None) -> Any:
         shape = _shape_of(inputs)
@@ -396,7 +444,16 @@ class RNN(Layer):
                 f"{type(self).__name__} {self.name!r}: the input must be (batch, time, features) with a "
                 f"known time length, got shape {shape}"
             )
-        if initial_state is None:
+        if self.stateful and self.states is not None:
+            batch = self.states[0].shape.as_list()[0]
+            if shape[0] is not None and shape[0] != batch:
+                raise ValueError(
+                    "If an RNN is stateful, the batch size of the input sequences must be the same as the batch "
+                    f"size of the initial state. \n- Expected batch size: {batch}\n- Received batch size: {shape[0]}"
+                )
+        if initial_state is None and self.stateful and self.states is not None:
+            states = [gt.identity(v.read_value()) for v in self.states]
+        elif initial_state is None:
             if shape[0] is not None:
                 states = [gt.zeros((shape[0], n), dtype=inputs.dtype) for n in self._state_sizes()]
             else:  # a batch dim unknown while tracing: broadcast keeps the state dim static
@@ -439,6 +496,9 @@ class RNN(Layer):
                 new_states = [gt.where(keep, new, old) for new, old in zip(new_states, states)]
             states = new_states
             outputs.append(out)
+        if self.stateful and self.states is not None and not _probing():
+            for var, value in zip(self.states, states):
+                var.assign(value)  # the next batch starts here (Keras); probes that build models do not
         output = gt.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
         if self.return_state:
             return [output, *states]
@@ -542,7 +602,7 @@ class SimpleRNN(_Recurrent):
       dropout: the drop rate of the inputs, recurrent_dropout: of the state (one mask per
         call, the same at every step; Keras 3's), in training only.
       seed: an int for repeatable dropout masks.
-      return_sequences, return_state, go_backwards, stateful (False only), unroll: as `RNN`.
+      return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
 
     >>> layer = SimpleRNN(4)
     >>> layer(gt.ones([2, 5, 3])).shape
