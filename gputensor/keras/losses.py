@@ -20,6 +20,7 @@ from typing import Any
 
 import gputensor as gt
 from gputensor.errors import InvalidArgumentError
+from gputensor.keras import masks as _masks
 from gputensor.keras.serialization import from_registry, to_snake_case
 
 __all__ = [
@@ -274,6 +275,25 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> gt.Tensor:
 
 
 # --------------------------------------------------------------------------- loss classes
+def apply_mask(sample_weight: Any, mask: Any, dtype: Any, reduction: str | None) -> Any:
+    """Merges a prediction's mask into ``sample_weight``, as Keras 3's ``apply_mask``: for a
+    mean reduction the kept entries weigh ``total / kept`` (so the mean is over them alone),
+    otherwise 1; masked entries weigh 0."""
+    if reduction in ("mean", "sum_over_batch_size"):
+        total = gt.cast(gt.size(mask), dtype)
+        valid = gt.reduce_sum(gt.cast(mask, dtype))
+        float_mask = gt.where(
+            gt.cast(mask, gt.bool), gt.math.divide_no_nan(total, valid), gt.zeros_like(valid)
+        )
+    else:
+        float_mask = gt.cast(mask, dtype)
+    if sample_weight is None:
+        return float_mask
+    sample_weight = gt.cast(gt.convert_to_tensor(sample_weight), dtype)
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    return sample_weight * float_mask
+
+
 def _reduce(values: gt.Tensor, sample_weight: Any, reduction: str | None) -> gt.Tensor:
     if sample_weight is not None:
         sample_weight = gt.cast(gt.convert_to_tensor(sample_weight), values.dtype)
@@ -316,12 +336,15 @@ class Loss:
         self.dtype = gt.as_dtype(dtype) if dtype is not None else None
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> gt.Tensor:
+        mask = _masks.get_keras_mask(y_pred)  # Keras 3: a masked prediction masks the loss
         y_pred = gt.convert_to_tensor(y_pred)
         if self.dtype is not None and y_pred.dtype != self.dtype:
             y_pred = gt.cast(y_pred, self.dtype)
         elif not y_pred.dtype.is_floating:
             y_pred = gt.cast(y_pred, gt.float32)
         values = self.call(y_true, y_pred)
+        if mask is not None:
+            sample_weight = apply_mask(sample_weight, mask, values.dtype, self.reduction)
         return _reduce(values, sample_weight, self.reduction)
 
     def call(self, y_true: Any, y_pred: Any) -> gt.Tensor:

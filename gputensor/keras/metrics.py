@@ -214,12 +214,19 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        from gputensor.keras import masks as _masks
+
+        mask = _masks.get_keras_mask(y_pred)  # Keras 3: masked steps do not count
         y_pred = gt.convert_to_tensor(y_pred)
         y_true = gt.convert_to_tensor(y_true)
         try:
             values = self._fn(y_true, y_pred, **self._fn_kwargs)
         except InvalidArgumentError as exc:
             raise InvalidArgumentError(f"metric {self.name!r}: {exc}") from None
+        if mask is not None:
+            from gputensor.keras.losses import apply_mask
+
+            sample_weight = apply_mask(sample_weight, mask, values.dtype, "sum")
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self) -> dict:

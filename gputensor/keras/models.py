@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gputensor as gt
+from gputensor.keras import masks as _masks
 from gputensor.keras.layers.base import Layer, _nest_flatten, _nest_map, _shape_of, unique_name
 from gputensor.keras.layers.core import InputLayer
 from gputensor.keras.trainer import Trainer
@@ -156,6 +157,11 @@ def _input_tensor(layer: InputLayer) -> KerasTensor:
     return kt
 
 
+# [depth, batch unknown]: depth > 0 while a model runs layers on zeros to find shapes or build
+# (stateful RNNs keep their states, and refuse a batch size the model does not fix).
+_PROBING = [0, False]
+
+
 def _zeros_for(kt: KerasTensor, batch: int, free: int) -> gt.Tensor:
     dims = [(batch if i == 0 else free) if d is None else d for i, d in enumerate(kt.shape)]
     return gt.zeros(dims, dtype=kt._dtype)
@@ -174,10 +180,28 @@ def _symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
     probe_kwargs = {k: v for k, v in kwargs.items() if k != "training"}
 
     def run(batch: int, free: int) -> Any:
-        sub = lambda v: _zeros_for(v, batch, free) if isinstance(v, KerasTensor) else v  # noqa: E731
+        def sub(v: Any) -> Any:
+            if not isinstance(v, KerasTensor):
+                return v
+            value = _zeros_for(v, batch, free)
+            if v._dtype == gt.bool:  # a mask given as mask=: keep every step in the probe
+                value = gt.logical_not(value)
+            mask = getattr(v, "_keras_mask", None)
+            if mask is not None:  # the probe carries the input's mask (all steps kept)
+                dims = [(batch if i == 0 else free) if d is None else d for i, d in enumerate(mask.shape)]
+                _masks.set_keras_mask(value, gt.ones(dims, dtype=gt.bool))
+            return value
+
         a = _nest_map(sub, args)
         kw = _nest_map(sub, probe_kwargs)
-        return layer._eager_call(a, {**kw, "training": False})
+        outer = _PROBING[1]
+        _PROBING[0] += 1
+        _PROBING[1] = any(t.shape[0] is None for t in flat)
+        try:
+            return layer._eager_call(a, {**kw, "training": False})
+        finally:
+            _PROBING[0] -= 1
+            _PROBING[1] = outer
 
     first = run(1 if only_batch else 2, 32)
     flat_first = _nest_flatten(first)
@@ -193,6 +217,12 @@ def _symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
     for i, (s, t) in enumerate(zip(shapes, flat_first)):
         kt = KerasTensor(s, t.dtype, name=f"{layer.name}_{len(layer._inbound_nodes)}_{i}", node=node)
         kt._keras_history = (layer, len(layer._inbound_nodes), i)
+        mask = _masks.get_keras_mask(t)
+        if mask is not None:  # Keras keeps the output's mask on the KerasTensor
+            mask_shape = _shape_of(mask)
+            kt._keras_mask = KerasTensor(
+                tuple(s[: len(mask_shape)]) if len(s) >= len(mask_shape) else (None, *mask_shape[1:]), "bool"
+            )
         outs_flat.append(kt)
     it = iter(outs_flat)
     outputs = _nest_map(lambda _: next(it), first)
@@ -214,6 +244,9 @@ class Model(Trainer, Layer):
       name: the model's name.
       trainable: whether its weights train.
     """
+
+    # A model's outputs get their masks from the layers inside it (masks.after_call).
+    _propagates_masks_itself = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
@@ -310,7 +343,14 @@ class Model(Trainer, Layer):
         dummies = [gt.zeros([1 if d is None else int(d) for d in s], dtype=self.dtype) for s in shapes]
         self._build_input_shape = tuple(input_shape) if not is_multi else [tuple(s) for s in shapes]
         self.built = True
-        self._eager_call((dummies if is_multi else dummies[0],), {"training": False})
+        outer = _PROBING[1]
+        _PROBING[0] += 1
+        _PROBING[1] = any(not s or s[0] is None for s in shapes)
+        try:
+            self._eager_call((dummies if is_multi else dummies[0],), {"training": False})
+        finally:
+            _PROBING[0] -= 1
+            _PROBING[1] = outer
         for layer in self._flatten_layers(include_self=False):
             if isinstance(layer, Layer) and layer._output_shape_seen is not None:
                 layer._output_shape_seen = _nest_map(_unknown_batch, layer._output_shape_seen)
@@ -620,8 +660,9 @@ class Functional(Model):
             )
         return flat
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         flat = self._flat_call_inputs(inputs)
+        flat_masks = _nest_flatten(mask) if mask is not None else []
         values: dict = {}
         for kt, value in zip(self._flat_inputs, flat):
             value = kt._keras_history[0]._convert_input(value)
@@ -636,6 +677,9 @@ class Functional(Model):
             if value.dtype != kt._dtype:
                 value = gt.cast(value, kt._dtype)  # Keras converts inputs to the Input's dtype
             values[id(kt)] = value
+        for value, m in zip(values.values(), flat_masks):
+            if m is not None:  # Keras: a mask given to the model rides on its input
+                _masks.set_keras_mask(value, m)
         sub = lambda v: values[id(v)] if isinstance(v, KerasTensor) else v  # noqa: E731
         for node in self._nodes:
             args = _nest_map(sub, node.args)
@@ -945,8 +989,10 @@ class Sequential(Model):
             model.build(tuple(build_shape))
         return model
 
-    def call(self, inputs: Any, training: Any = None) -> Any:
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         x = inputs
+        if mask is not None and _masks.get_keras_mask(x) is None:
+            _masks.set_keras_mask(x, mask)  # Keras: a mask given to the model rides on its input
         for layer in self._seq_layers:
             x = layer(x)
         return x

@@ -1,6 +1,7 @@
 """``gt.keras.layers``: Keras 3 layers built on ``gt.Module``."""
 
 from gputensor.keras.layers.base import InputSpec, Layer
+from gputensor.keras.layers.bidirectional import Bidirectional
 from gputensor.keras.layers.convolutional import (
     AveragePooling2D,
     Conv2D,
@@ -41,6 +42,7 @@ from gputensor.keras.layers.core import (
     concatenate,
     multiply,
 )
+from gputensor.keras.layers.masking import Masking
 from gputensor.keras.layers.normalization import BatchNormalization, LayerNormalization
 from gputensor.keras.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
@@ -83,6 +85,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     table.update(
         {"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Functional}
     )
+    from gputensor.keras.layers.masking import KERAS_OPS
+
+    table.update(KERAS_OPS)  # the mask ops Keras's functional configs record
     table.update(custom_objects or {})
     if name not in table:
         raise ValueError(
@@ -163,4 +168,6 @@ __all__ = [
     "SimpleRNNCell",
     "LSTMCell",
     "GRUCell",
+    "Masking",
+    "Bidirectional",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 
 import gputensor as gt
 from gputensor.keras import initializers as _initializers
+from gputensor.keras import masks as _masks
 from gputensor.keras import regularizers as _regularizers
 from gputensor.keras.serialization import to_snake_case
 from gputensor.module import Module
@@ -187,6 +188,14 @@ def _policy_dtype(dtype: Any) -> Any:
             "'float16' or 'bfloat16' (the layer then computes and stores in that dtype)"
         )
     return dtype
+
+
+def _keep_masks(before: Any, after: Any) -> None:
+    for a, b in zip(_nest_flatten(before), _nest_flatten(after)):
+        if a is not b:
+            mask = _masks.get_keras_mask(a)
+            if mask is not None:
+                _masks.set_keras_mask(b, mask)
 
 
 class Layer(Module):
@@ -590,6 +599,8 @@ class Layer(Module):
         ):
             return self._eager_call(args, kwargs)  # the common case: one tensor, nothing to convert
         inputs = _nest_map(self._convert_input, first)
+        if _masks._TABLE:
+            _keep_masks(first, inputs)  # Keras: a converted input keeps its mask
         args = (inputs, *args[1:])
         if any(_is_keras_tensor(t) for t in _nest_flatten(inputs)):
             from gputensor.keras.models import _symbolic_call
@@ -599,6 +610,7 @@ class Layer(Module):
 
     def _eager_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = args[0]
+        previous_mask = _masks.before_call(self, inputs, kwargs)
         if self._promotes_integers and type(inputs) is gt.Tensor and not inputs.dtype.is_floating:
             # Keras's ops promote int and bool inputs of float math (Dense on int features) to float.
             inputs = gt.cast(inputs, self.dtype)
@@ -627,8 +639,27 @@ class Layer(Module):
             for out in _nest_flatten(outputs):
                 batch = gt.cast(gt.shape(out)[0], out.dtype)
                 self.add_loss(self.activity_regularizer(out) / batch)
+        _masks.after_call(self, inputs, outputs, previous_mask)
         self._output_shape_seen = _nest_map(lambda t: (None, *_shape_of(t)[1:]), outputs)
         return outputs
+
+    # ------------------------------------------------------------------ masking
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes masks on (through `compute_mask`); by default True when
+        the class overrides ``compute_mask``, as Keras 3. A layer given a mask that does not
+        support masking drops it with a warning."""
+        value = self.__dict__.get("_supports_masking")
+        return _masks._makes_masks(self) if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of the outputs for ``inputs`` carrying ``previous_mask``; the base layer
+        passes ``previous_mask`` on (when it `supports_masking`)."""
+        return previous_mask if self.supports_masking else None
 
     # --------------------------------------------------------------- reporting
     @property

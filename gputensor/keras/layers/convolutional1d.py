@@ -322,6 +322,22 @@ class GlobalAveragePooling1D(_GlobalPool1D):
     """
 
     _reduce = staticmethod(gt.reduce_mean)
+    supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        """The mean over steps; with a ``(batch, steps)`` mask, over the unmasked steps only
+        (Keras 3: ``sum(x * mask) / sum(mask)``)."""
+        if mask is None:
+            return _GlobalPool1D.call(self, inputs)
+        channels_last = self.data_format == "channels_last"
+        axis = 1 if channels_last else 2
+        mask = gt.expand_dims(gt.cast(mask, inputs.dtype), 2 if channels_last else 1)
+        total = gt.reduce_sum(inputs * mask, axis=axis, keepdims=self.keepdims)
+        return total / gt.reduce_sum(mask, axis=axis, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """None: the steps axis is pooled away."""
+        return None
 
 
 class GlobalMaxPooling1D(_GlobalPool1D):

@@ -97,6 +97,8 @@ class Dense(Layer):
     ['dense/kernel:0', 'dense/bias:0']
     """
 
+    supports_masking = True  # Keras 3: passes the input's mask on
+
     _promotes_integers = True
 
     def __init__(
@@ -164,7 +166,9 @@ class Embedding(Layer):
       output_dim: the embedding size.
       embeddings_initializer: default ``"uniform"`` (±0.05, as Keras).
       embeddings_regularizer: an optional penalty.
-      mask_zero: accepted for compatibility; masks are not propagated.
+      mask_zero: id 0 is padding: the output carries the mask ``inputs != 0`` (Keras's
+        ``compute_mask``), which recurrent layers and masked pooling honour; ``input_dim``
+        must then count the padding id.
 
     Raises:
       ValueError: for non-positive sizes. Out-of-range ids raise from ``gt.gather``.
@@ -213,9 +217,17 @@ class Embedding(Layer):
             inputs = gt.cast(inputs, gt.int32)
         return gt.gather(self.embeddings, inputs)
 
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """``inputs != 0`` with ``mask_zero=True`` (padding ids are masked), else None."""
+        if not self.mask_zero:
+            return None
+        return gt.not_equal(inputs, gt.zeros_like(inputs))
+
 
 class Activation(Layer):
     """Applies an activation function given by name or callable."""
+
+    supports_masking = True  # Keras 3: passes the input's mask on
 
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -231,6 +243,8 @@ class ReLU(Layer):
     Raises:
       ValueError: for a negative ``max_value`` or ``negative_slope``.
     """
+
+    supports_masking = True  # Keras 3: passes the input's mask on
 
     def __init__(
         self,
@@ -322,6 +336,8 @@ class Dropout(Layer):
       ValueError: for ``rate`` outside [0, 1).
     """
 
+    supports_masking = True  # Keras 3: passes the input's mask on
+
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not 0 <= rate < 1:
@@ -346,6 +362,8 @@ class Dropout(Layer):
 
 class Rescaling(Layer):
     """``inputs * scale + offset`` (e.g. ``Rescaling(1/255)``)."""
+
+    supports_masking = True  # Keras 3: passes the input's mask on
 
     def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -417,6 +435,8 @@ class Reshape(Layer):
 
 
 class _Merge(Layer):
+    supports_masking = True  # Keras 3's merge layers combine their inputs' masks
+
     def _maybe_build(self, inputs: Any) -> None:
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(
@@ -430,6 +450,18 @@ class _Merge(Layer):
 
     def _check_input_spec(self, inputs: Any) -> None:
         self._check_shapes([_shape_of(x) for x in inputs])
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The elementwise AND of the inputs' masks (unmasked inputs ignored), as Keras 3."""
+        if previous_mask is None:
+            return None
+        masks = [m for m in previous_mask if m is not None]
+        if not masks:
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = gt.logical_and(out, m)
+        return out
 
 
 class Add(_Merge):
@@ -483,6 +515,21 @@ class Concatenate(_Merge):
 
     def call(self, inputs: Any) -> Any:
         return gt.concat(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """Keras 3's rule: each input's mask widened to the input's shape (all True for an
+        unmasked input), joined along ``axis``, then ANY over the last axis."""
+        if previous_mask is None or all(m is None for m in previous_mask):
+            return None
+        masks = []
+        for x, m in zip(inputs, previous_mask):
+            if m is None:
+                masks.append(gt.ones_like(x, dtype=gt.bool))
+            elif len(_shape_of(m)) < len(_shape_of(x)):
+                masks.append(gt.logical_or(gt.expand_dims(m, -1), gt.zeros_like(x, dtype=gt.bool)))
+            else:
+                masks.append(m)
+        return gt.reduce_any(gt.concat(masks, axis=self.axis), axis=-1)
 
 
 class ZeroPadding2D(Layer):
@@ -572,6 +619,8 @@ class LeakyReLU(Layer):
     Raises:
       ValueError: for a negative or missing ``negative_slope``.
     """
+
+    supports_masking = True  # Keras 3: passes the input's mask on
 
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:  # Keras 2's name, still accepted by Keras 3

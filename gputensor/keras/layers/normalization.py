@@ -45,6 +45,8 @@ class BatchNormalization(Layer):
       ValueError: at build, an unknown feature dim; at call, a different rank or feature size.
     """
 
+    supports_masking = True  # Keras 3: passes the input's mask on
+
     _promotes_integers = True
 
     def __init__(
@@ -138,6 +140,8 @@ class LayerNormalization(Layer):
       epsilon: default 1e-3 (Keras).
       center, scale: whether to learn ``beta`` and ``gamma``.
     """
+
+    supports_masking = True  # Keras 3: passes the input's mask on
 
     _promotes_integers = True
 

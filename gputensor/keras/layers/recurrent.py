@@ -6,8 +6,10 @@ and real Keras files load. The weights are laid out as Keras's: the gates are co
 of one kernel, in the order i, f, c, o (LSTM) and z, r, h (GRU).
 
 The time loop runs in Python over the (static) sequence length, so inside ``gt.function``
-(``fit`` traces per batch shape) it unrolls into one graph. Masks are not taken, and
-``stateful=True`` is refused with a ``ValueError``. ``dropout``/``recurrent_dropout`` follow
+(``fit`` traces per batch shape) it unrolls into one graph. A mask (``(batch, time)``,
+from ``Embedding(mask_zero=True)``/``Masking`` or ``mask=``) skips steps as Keras 3's
+backend does: a masked step keeps the states and repeats the previous output.
+``stateful=True`` keeps the last states between calls in non-trainable variables. ``dropout``/``recurrent_dropout`` follow
 Keras 3: one mask per call, the same at every timestep, scaled by ``1 / (1 - rate)``; with
 ``recurrent_dropout`` LSTM and GRU draw a mask per gate (Keras's ``implementation=1``). The
 masks are hashes of the cell's seed and a call counter, as ``Dropout``'s (they work inside
@@ -16,6 +18,7 @@ masks are hashes of the cell's seed and a call counter, as ``Dropout``'s (they w
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -26,6 +29,16 @@ from gputensor.keras import initializers as _initializers
 from gputensor.keras.layers.base import InputSpec, Layer, _shape_of
 
 __all__ = ["RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
+
+
+def _probing(batch_unknown: bool = False) -> bool:
+    """Whether a model is running the layer on zeros to find shapes (models._symbolic_call,
+    Model.build): a stateful layer then leaves its states alone. With ``batch_unknown``:
+    whether the probe's batch size stands for an unknown one."""
+    models = sys.modules.get("gputensor.keras.models")
+    if models is None or not models._PROBING[0]:
+        return False
+    return bool(models._PROBING[1]) if batch_unknown else True
 
 
 def _check_rate(who: str, name: str, rate: float) -> float:
@@ -316,19 +329,31 @@ class RNN(Layer):
       return_state: also return the final states (``[output, *states]``).
       go_backwards: run over time from the end; the returned sequence is in the order run,
         as Keras.
-      stateful: only False (states are not kept between calls in gputensor).
+      stateful: keep the last states of each batch as the next batch's initial states
+        (in non-trainable ``states`` variables, not weights, as Keras); needs a fixed batch
+        size (``Input(shape, batch_size=...)`` or ``batch_input_shape=``); ``reset_states()``
+        zeros them.
       unroll: accepted; the loop is always unrolled (the sequence length is static).
-      zero_output_for_mask: accepted (masks are not taken).
+      zero_output_for_mask: masked steps output zeros instead of repeating the last
+        unmasked step's output (Keras's default False; `Bidirectional` sets it to
+        ``return_sequences``).
 
     Call arguments:
       inputs: ``(batch, time, features)`` with a known time length.
       initial_state: an optional list of state tensors (zeros by default).
+      mask: an optional ``(batch, time)`` boolean tensor, by default the input's mask (from
+        ``Embedding(mask_zero=True)`` or ``Masking``): at a masked step the states are
+        carried over unchanged and the output repeats the previous one (Keras 3).
 
     Raises:
-      ValueError: ``stateful=True``; an input that is not rank 3 or has an unknown time length.
+      ValueError: an input that is not rank 3 or has an unknown time length; with
+        ``stateful=True``, an unknown batch size or a batch of another size.
     """
 
     _promotes_integers = True
+    supports_masking = True
+    # Keras does not track a stateful layer's state variables: they are not weights.
+    _NOT_TRACKED = Layer._NOT_TRACKED | {"states"}
 
     def __init__(
         self,
@@ -342,12 +367,6 @@ class RNN(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if stateful:
-            raise ValueError(
-                f"{type(self).__name__}: stateful=True is not supported by gputensor (states are not "
-                "kept between batches); pass stateful=False and carry states with initial_state= and "
-                "return_state=True"
-            )
         if isinstance(cell, dict):
             from gputensor.keras.layers import deserialize
 
@@ -356,7 +375,8 @@ class RNN(Layer):
         self.return_sequences = return_sequences
         self.return_state = return_state
         self.go_backwards = go_backwards
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.states: Any = None  # stateful: one non-trainable Variable per state, not a weight (Keras)
         self.unroll = unroll
         self.zero_output_for_mask = zero_output_for_mask
         self.input_spec = InputSpec(ndim=3)
@@ -379,16 +399,61 @@ class RNN(Layer):
                 self.cell.build((input_shape[0], input_shape[-1]))
             self.cell.built = True
         self.input_spec = InputSpec(ndim=3, axes={-1: input_shape[-1]})
+        if self.stateful:
+            if self.states is not None:
+                self.reset_states()
+            else:
+                if input_shape[0] is None or _probing(batch_unknown=True):
+                    raise ValueError(
+                        "When using `stateful=True` in a RNN, the batch size must be static. Found dynamic "
+                        f"batch size: sequence.shape={(None, *tuple(input_shape)[1:])}. Give the Input a batch_size "
+                        "(keras.Input(shape, batch_size=...)) or the layer batch_input_shape=."
+                    )
+                batch = int(input_shape[0])
+                with self.name_scope:
+                    self.states = [
+                        gt.Variable(
+                            np.zeros((batch, n), self.dtype.as_numpy_dtype), trainable=False, name="rnn_state"
+                        )
+                        for n in self._state_sizes()
+                    ]
         self.built = True
 
-    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
+    def reset_states(self, states: Any = None) -> None:
+        """Sets a stateful layer's states to zeros (or to ``states``, a list of arrays), as Keras's
+        ``reset_state``; a layer that is not stateful has none to reset."""
+        if self.states is None:
+            if not self.stateful:
+                raise AttributeError(f"{type(self).__name__} {self.name!r}: Layer must be stateful.")
+            return
+        values = [None] * len(self.states) if states is None else list(states)
+        if len(values) != len(self.states):
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: reset_states got {len(values)} states, the layer keeps "
+                f"{len(self.states)}"
+            )
+        for var, value in zip(self.states, values):
+            var.assign(np.zeros(var.shape.as_list(), var.dtype.as_numpy_dtype) if value is None else value)
+
+    reset_state = reset_states  # Keras 3's name
+
+    def call(self, inputs: Any, initial_state: Any = None, mask: Any = None, training: Any = None) -> Any:
         shape = _shape_of(inputs)
         if len(shape) != 3 or shape[1] is None:
             raise ValueError(
                 f"{type(self).__name__} {self.name!r}: the input must be (batch, time, features) with a "
                 f"known time length, got shape {shape}"
             )
-        if initial_state is None:
+        if self.stateful and self.states is not None:
+            batch = self.states[0].shape.as_list()[0]
+            if shape[0] is not None and shape[0] != batch:
+                raise ValueError(
+                    "If an RNN is stateful, the batch size of the input sequences must be the same as the batch "
+                    f"size of the initial state. \n- Expected batch size: {batch}\n- Received batch size: {shape[0]}"
+                )
+        if initial_state is None and self.stateful and self.states is not None:
+            states = [gt.identity(v.read_value()) for v in self.states]
+        elif initial_state is None:
             if shape[0] is not None:
                 states = [gt.zeros((shape[0], n), dtype=inputs.dtype) for n in self._state_sizes()]
             else:  # a batch dim unknown while tracing: broadcast keeps the state dim static
@@ -410,22 +475,66 @@ class RNN(Layer):
             steps = gt.unstack(cell.input_projection(inputs, in_masks), axis=1)
         else:
             steps = gt.unstack(inputs, axis=1)
+        step_masks = self._step_masks(mask, len(steps))
         if self.go_backwards:
             steps = steps[::-1]
         outputs = []
-        for x_t in steps:
+        for t, x_t in enumerate(steps):
             if fused:
-                out, states = cell.step(x_t, states, rec_masks)
+                out, new_states = cell.step(x_t, states, rec_masks)
             elif cell._call_accepts_training:
-                out, states = cell(x_t, states, training=training)
+                out, new_states = cell(x_t, states, training=training)
             else:
-                out, states = cell(x_t, states)
-            states = list(states) if isinstance(states, (list, tuple)) else [states]
+                out, new_states = cell(x_t, states)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            if step_masks is not None:
+                # Keras 3: a masked step keeps the states and repeats the previous output
+                # (zeros before any step, or always with zero_output_for_mask).
+                keep = step_masks[t]
+                fallback = gt.zeros_like(out) if self.zero_output_for_mask or not outputs else outputs[-1]
+                out = gt.where(keep, out, fallback)
+                new_states = [gt.where(keep, new, old) for new, old in zip(new_states, states)]
+            states = new_states
             outputs.append(out)
+        if self.stateful and self.states is not None and not _probing():
+            for var, value in zip(self.states, states):
+                var.assign(value)  # the next batch starts here (Keras); probes that build models do not
         output = gt.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
         if self.return_state:
             return [output, *states]
         return output
+
+    def _step_masks(self, mask: Any, steps: int) -> Any:
+        """The mask as one ``(batch, 1)`` boolean per step, in the order run, or None."""
+        if mask is None:
+            return None
+        if isinstance(mask, (list, tuple)):  # called on [inputs, *states]: the inputs' mask
+            mask = mask[0]
+            if mask is None:
+                return None
+        if mask.dtype != gt.bool:
+            mask = gt.cast(mask, gt.bool)
+        mask_shape = _shape_of(mask)
+        if len(mask_shape) == 3:  # Keras also takes (batch, time, 1)
+            mask = gt.squeeze(mask, axis=-1)
+        elif len(mask_shape) != 2 or mask_shape[1] not in (None, steps):
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: the mask must be (batch, timesteps) = (batch, {steps}), "
+                f"got shape {mask_shape}"
+            )
+        per_step = gt.unstack(gt.expand_dims(mask, -1), axis=1)
+        return per_step[::-1] if self.go_backwards else per_step
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The input's mask for ``return_sequences=True`` (None otherwise), and None for
+        each state with ``return_state``, as Keras 3."""
+        mask = previous_mask
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None for _ in self._state_sizes()]
+        return output_mask
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -493,7 +602,7 @@ class SimpleRNN(_Recurrent):
       dropout: the drop rate of the inputs, recurrent_dropout: of the state (one mask per
         call, the same at every step; Keras 3's), in training only.
       seed: an int for repeatable dropout masks.
-      return_sequences, return_state, go_backwards, stateful (False only), unroll: as `RNN`.
+      return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
 
     >>> layer = SimpleRNN(4)
     >>> layer(gt.ones([2, 5, 3])).shape
