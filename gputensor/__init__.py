@@ -73,7 +73,8 @@ _LAZY = {"saved_model": ("gputensor.saved_model", None), "onnx": ("gputensor.onn
          "cond": ("gputensor.graph.control_flow", "cond"),
          "while_loop": ("gputensor.graph.control_flow", "while_loop"),
          "keras": ("gputensor.keras", None), "data": ("gputensor.data", None),
-         "train": ("gputensor.train", None)}  # fmt: skip
+         "train": ("gputensor.train", None), "autograph": ("gputensor.autograph", None),
+         "dtypes": ("gputensor.dtypes", None)}  # fmt: skip
 
 
 def __getattr__(name: str):

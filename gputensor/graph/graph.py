@@ -366,6 +366,13 @@ class Graph:
         lines.append(f"  return {', '.join(s.name for s in self.outputs)}")
         return "\n".join(lines)
 
+    def as_graph_def(self) -> Any:
+        """The graph as TF's GraphDef lays it out (`graph_def.GraphDef`: ``.node``, and
+        protobuf text format when printed)."""
+        from gputensor.graph.graph_def import graph_def
+
+        return graph_def(self)
+
     def __repr__(self) -> str:
         return f"<gt.Graph {self.name!r}: {len(self.operations)} operations>"
 
