@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,17 @@ _uid = itertools.count()
 # Installed by gputensor.autodiff: called as variable_reader(variable, tensor) when a
 # variable is read while a tape is active, so trainable variables are watched on access.
 variable_reader = None
+
+
+class _Autocast(threading.local):
+    """Keras 3's autocast scope: while ``dtype`` is set (a float DType), reads of float
+    variables give their value cast to it (a mixed-precision layer's ``call``; see
+    gputensor/keras/dtype_policies.py). A variable with ``_keras_autocast = False`` opts out."""
+
+    dtype: Any = None
+
+
+autocast = _Autocast()
 
 
 class Variable:
@@ -98,6 +110,16 @@ class Variable:
     # ------------------------------------------------------------------ reading
     def value(self) -> Tensor:
         """The current value as a Tensor (recorded for gradients when a tape is active)."""
+        t = self._read()
+        cast_to = autocast.dtype
+        if cast_to is not None and self._dtype is not cast_to and self._dtype.is_floating:
+            if getattr(self, "_keras_autocast", True):
+                from gputensor.framework.op_table import OPS, execute
+
+                t = execute(OPS["cast"], (t,), {"dtype": cast_to.np_dtype})
+        return t
+
+    def _read(self) -> Tensor:
         t = self._value
         if state.graph is not None:  # inside gt.function: a read when the graph runs
             graph = state.graph
@@ -174,7 +196,7 @@ class Variable:
         state.tapes = ()  # an assignment is not part of any gradient
         try:
             if op_name is not None:
-                t = execute(OPS[op_name], (self.value(), t))
+                t = execute(OPS[op_name], (self._read(), t))
             elif self._constraint is not None:
                 t = convert_to_tensor(self._constraint(t))
             if t._device is not graph.device:

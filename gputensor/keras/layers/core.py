@@ -53,7 +53,8 @@ class InputLayer(Layer):
         for flag in ("sparse", "ragged", "optional"):  # Keras 3 config entries; dense inputs only
             if kwargs.pop(flag, False):
                 raise ValueError(f"InputLayer: {flag}=True inputs are not supported; feed dense tensors")
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        # Keras 3: an input is float32 (floatx) unless told, whatever the global dtype policy.
+        super().__init__(name=name, dtype="float32" if dtype is None else dtype, **kwargs)
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer: pass `shape` (the input shape without the batch dim)")

@@ -46,6 +46,7 @@ class BatchNormalization(Layer):
     """
 
     _promotes_integers = True
+    _float32_internal = True  # Keras 3: float32 math under a mixed policy, output in compute dtype
 
     def __init__(
         self,
@@ -140,6 +141,7 @@ class LayerNormalization(Layer):
     """
 
     _promotes_integers = True
+    _float32_internal = True  # Keras 3: float32 math under a mixed policy, output in compute dtype
 
     def __init__(
         self,
