@@ -937,7 +937,12 @@ class Sequential(Model):
 
         entries = [serialize(self._input_layer)] if self._input_layer is not None else []
         entries.extend(serialize(layer) for layer in self._seq_layers)
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name, "layers": entries}
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self._dtype_config(),
+            "layers": entries,
+        }
         if self._input_layer is None and self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
         return config

@@ -758,17 +758,20 @@ class Layer(Module):
         self.output  # noqa: B018 - the same checks and errors
         return nodes[0].args[0]
 
+    def _dtype_config(self) -> Any:
+        """The config's ``dtype``: Keras 3's DTypePolicy dict for a mixed policy; a plain
+        dtype keeps its name (Keras reads both)."""
+        policy = self._dtype_policy
+        if not policy.is_mixed:
+            return policy.name
+        from gputensor.keras import dtype_policies
+
+        return dtype_policies.serialize(policy)
+
     def get_config(self) -> dict:
         """The constructor arguments, JSON-friendly (initializers, regularizers and
         activations serialized), recorded from the outermost ``__init__`` call."""
-        policy = self._dtype_policy
-        # Keras 3 writes a DTypePolicy dict; a plain dtype keeps its name (Keras reads both).
-        dtype: Any = policy.name
-        if policy.is_mixed:
-            from gputensor.keras import dtype_policies
-
-            dtype = dtype_policies.serialize(policy)
-        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
         for key, value in getattr(self, "_init_config", {}).items():
             if key not in config:
                 config[key] = _serialize_value(value)

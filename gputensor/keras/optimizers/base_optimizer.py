@@ -344,6 +344,11 @@ class Optimizer:
             if v.constraint is not None:
                 v.assign(v.value())  # Variable.assign projects through the constraint
 
+    def scale_loss(self, loss: Any) -> Any:
+        """``loss`` unchanged: only `LossScaleOptimizer` scales it (Keras 3's hook, called by
+        ``fit``'s step before the gradients)."""
+        return loss
+
     def minimize(self, loss: Any, var_list: Any, tape: gt.GradientTape | None = None) -> gt.Variable:
         """Computes gradients of ``loss`` with respect to ``var_list`` and applies them.
 
