@@ -219,6 +219,7 @@ class Layer(Module):
     # Layers that Keras 3 runs in float32 under a mixed policy (inputs upcast, variables read
     # in float32, output cast to the compute dtype): the normalizations.
     _float32_internal = False
+    _autocast_inputs = True
     _NOT_TRACKED = frozenset(
         (
             "_layer_weights",
@@ -624,10 +625,10 @@ class Layer(Module):
         return x
 
     def _input_dt(self) -> Any:
-        # Layers that compute in float32 under a mixed policy (BatchNormalization,
-        # LayerNormalization: Keras 3 upcasts their inputs) take float inputs in float32.
-        if self._float32_internal and self._dtype_policy.is_mixed:
-            return self._variable_dt
+        # The dtype float inputs are cast to; None keeps them (LayerNormalization under a mixed
+        # policy: Keras 3 turns its autocast off and upcasts inside).
+        if not self._autocast_inputs and self._dtype_policy.is_mixed:
+            return None
         return self._compute_dt
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -654,15 +655,21 @@ class Layer(Module):
 
     def _eager_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = args[0]
-        if self._dtype_policy.is_mixed and not (
+        if not (
             type(inputs) is gt.Tensor and (not inputs.dtype.is_floating or inputs.dtype == self._input_dt())
         ):
             # Symbolic calls and models reach here with inputs __call__ did not convert.
             inputs = _nest_map(self._convert_input, inputs)
             args = (inputs, *args[1:])
+        float32_internal = self._float32_internal and self._dtype_policy.is_mixed
+        if float32_internal:
+            # Keras 3's normalizations upcast float16/bfloat16 inputs and compute in float32.
+            variable_dt = self._variable_dt
+            inputs = _nest_map(lambda t: gt.cast(t, variable_dt) if _is_float(t) else t, inputs)
+            args = (inputs, *args[1:])
         if self._promotes_integers and type(inputs) is gt.Tensor and not inputs.dtype.is_floating:
             # Keras's ops promote int and bool inputs of float math (Dense on int features) to float.
-            inputs = gt.cast(inputs, self._input_dt())
+            inputs = gt.cast(inputs, self._variable_dt if float32_internal else self._compute_dt)
             args = (inputs, *args[1:])
         training = kwargs.pop("training", None)
         outer = _CTX.training
@@ -688,7 +695,7 @@ class Layer(Module):
             _CTX.depth -= 1
             _CTX.training = outer
             _autocast.dtype = scope
-        if self._float32_internal and self._dtype_policy.is_mixed:
+        if float32_internal:
             # Keras 3: computed in float32, returned in the compute dtype.
             compute = self._compute_dt
             outputs = _nest_map(lambda t: gt.cast(t, compute) if _is_float(t) else t, outputs)

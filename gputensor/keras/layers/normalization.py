@@ -142,6 +142,7 @@ class LayerNormalization(Layer):
 
     _promotes_integers = True
     _float32_internal = True  # Keras 3: float32 math under a mixed policy, output in compute dtype
+    _autocast_inputs = False  # Keras 3 sets autocast=False: float32 inputs are not rounded first
 
     def __init__(
         self,
