@@ -110,7 +110,12 @@ class Variable:
     # ------------------------------------------------------------------ reading
     def value(self) -> Tensor:
         """The current value as a Tensor (recorded for gradients when a tape is active)."""
-        t = self._read()
+        t = self._value
+        if state.graph is not None:  # inside gt.function: a read when the graph runs
+            graph = state.graph
+            t = wrap(graph.read_variable(self), graph.device)
+        if state._tapes and variable_reader is not None:
+            variable_reader(self, t)
         cast_to = autocast.dtype
         if cast_to is not None and self._dtype is not cast_to and self._dtype.is_floating:
             if getattr(self, "_keras_autocast", True):
@@ -120,6 +125,7 @@ class Variable:
         return t
 
     def _read(self) -> Tensor:
+        # value() without the autocast (an assignment's own read); value() inlines it.
         t = self._value
         if state.graph is not None:  # inside gt.function: a read when the graph runs
             graph = state.graph

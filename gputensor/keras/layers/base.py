@@ -303,6 +303,7 @@ class Layer(Module):
         self.__dict__["_dtype_policy"] = policy
         self.__dict__["_compute_dt"] = gt.as_dtype(policy.compute_dtype)
         self.__dict__["_variable_dt"] = gt.as_dtype(policy.variable_dtype)
+        self.__dict__["_mixed"] = policy.is_mixed  # read on every call
 
     @property
     def dtype(self) -> Any:
@@ -627,7 +628,7 @@ class Layer(Module):
     def _input_dt(self) -> Any:
         # The dtype float inputs are cast to; None keeps them (LayerNormalization under a mixed
         # policy: Keras 3 turns its autocast off and upcasts inside).
-        if not self._autocast_inputs and self._dtype_policy.is_mixed:
+        if self._mixed and not self._autocast_inputs:
             return None
         return self._compute_dt
 
@@ -655,13 +656,15 @@ class Layer(Module):
 
     def _eager_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = args[0]
-        if not (
-            type(inputs) is gt.Tensor and (not inputs.dtype.is_floating or inputs.dtype == self._input_dt())
+        if type(inputs) is not gt.Tensor or (
+            inputs.dtype is not self._compute_dt
+            and inputs.dtype.is_floating
+            and inputs.dtype != self._input_dt()
         ):
             # Symbolic calls and models reach here with inputs __call__ did not convert.
             inputs = _nest_map(self._convert_input, inputs)
             args = (inputs, *args[1:])
-        float32_internal = self._float32_internal and self._dtype_policy.is_mixed
+        float32_internal = self._mixed and self._float32_internal
         if float32_internal:
             # Keras 3's normalizations upcast float16/bfloat16 inputs and compute in float32.
             variable_dt = self._variable_dt
@@ -687,8 +690,8 @@ class Layer(Module):
         _CTX.depth += 1
         _CTX.training = training
         scope = _autocast.dtype
-        new_scope = self._autocast_scope(scope)
-        _autocast.dtype = new_scope
+        if scope is not None or self._mixed:
+            _autocast.dtype = self._autocast_scope(scope)
         try:
             outputs = self.call(*args, **kwargs)
         finally:
@@ -710,7 +713,7 @@ class Layer(Module):
         """The autocast dtype for this layer's ``call`` given the enclosing one (Keras 3's
         rule): none for ``autocast=False`` layers and non-float policies, the compute dtype
         where a scope is open or where the policy is mixed."""
-        if not self._autocast or self._float32_internal and self._dtype_policy.is_mixed:
+        if not self._autocast or self._mixed and self._float32_internal:
             return None
         compute = self._compute_dt
         if current is not None:

@@ -55,6 +55,7 @@ class LossScaleOptimizer(Optimizer):
       ValueError: ``dynamic=False`` or a base-optimizer argument (clipping, weight decay, ...):
         set those on the inner optimizer, as Keras says.
 
+    >>> from gputensor.keras.optimizers import SGD
     >>> opt = LossScaleOptimizer(SGD(0.1), initial_scale=8.0)
     >>> v = gt.Variable([1.0])
     >>> opt.apply([gt.constant([8.0])], [v])  # scaled gradient 8 -> 1

@@ -232,3 +232,14 @@ def test_configs_write_and_read_keras_policy_dicts():
     rebuilt = models.Sequential.from_config(cfg)
     assert [layer.dtype_policy.name for layer in rebuilt.layers] == ["mixed_float16", "float32"]
     assert rebuilt.layers[0].kernel.dtype == gt.float32
+
+
+@pytest.mark.parametrize(
+    "name", ["gputensor.keras.dtype_policies", "gputensor.keras.optimizers.loss_scale_optimizer"]
+)
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), extraglobs={"gt": gt})
+    assert result.failed == 0 and result.attempted > 0
