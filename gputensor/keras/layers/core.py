@@ -284,6 +284,8 @@ def hashed_uniform(like: gt.Tensor, seed: int, counter: Any) -> gt.Tensor:
         idx = gt.reshape(gt.cumsum(gt.reshape(ones, [-1])) - 1, gt.shape(like))
     base = _fmix32(gt.floormod(gt.cast(counter, gt.int64) * 40503 + (int(seed) % _M32), _M32))
     h = _fmix32(gt.floormod(gt.floormod(idx, _M32) * 2654435761 + base, _M32))
+    if like.dtype in (gt.float16, gt.bfloat16):  # a 32-bit hash overflows float16: scale in float32
+        return gt.cast(gt.cast(h, gt.float32) * (1.0 / _M32), like.dtype)
     return gt.cast(h, like.dtype) * (1.0 / _M32)
 
 

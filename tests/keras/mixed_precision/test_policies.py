@@ -243,3 +243,39 @@ def test_docstring_examples(name):
 
     result = doctest.testmod(importlib.import_module(name), extraglobs={"gt": gt})
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_dropout_masks_in_float16():
+    """Dropout's hashed uniforms are scaled in float32 (a 32-bit hash overflows float16)."""
+    mixed_precision.set_global_policy("mixed_float16")
+    x = np.ones((400, 60), np.float32)
+    y = layers.Dropout(0.3)(x, training=True).numpy()
+    assert y.dtype == np.float16
+    assert set(np.unique(y).tolist()) == {0.0, float(F16(1 / 0.7))}
+    assert abs((y == 0).mean() - 0.3) < 0.02
+
+
+def test_recurrent_and_convolutional_layers_run_in_float16():
+    mixed_precision.set_global_policy("mixed_float16")
+    rng = np.random.default_rng(6)
+    seq = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    img = rng.standard_normal((2, 6, 6, 3)).astype(np.float32)
+    for layer, x in [
+        (layers.LSTM(3), seq),
+        (layers.GRU(3), seq),
+        (layers.Conv1D(3, 2), seq),
+        (layers.DepthwiseConv2D(3), img),
+        (layers.SeparableConv2D(4, 3), img),
+        (layers.Conv2DTranspose(4, 3), img),
+        (layers.Embedding(10, 4), rng.integers(0, 10, (2, 5))),
+    ]:
+        out = layer(x)
+        assert out.dtype == gt.float16, type(layer).__name__
+        assert all(w.dtype == gt.float32 for w in layer.weights)
+        # The same layer in float32 with the same weights agrees to float16 accuracy.
+        ref = type(layer).from_config({**layer.get_config(), "dtype": "float32"})
+        ref(x)
+        ref.set_weights(layer.get_weights())
+        np.testing.assert_allclose(
+            out.numpy(), ref(x).numpy(), rtol=1e-2, atol=1e-2, err_msg=type(layer).__name__
+        )
