@@ -443,8 +443,9 @@ class Optimizer:
                 1 if key == "gradient_accumulation_steps" else default,
             ):
                 raise ValueError(
-                    f"{cls.__name__}.from_config: {key} is not supported (EMA, loss scaling and "
-                    "gradient accumulation are not built); compile with an optimizer without it"
+                    f"{cls.__name__}.from_config: {key} is not supported (EMA, a fixed loss_scale_factor and "
+                    "gradient accumulation are not built; dynamic loss scaling is LossScaleOptimizer); compile "
+                    "with an optimizer without it"
                 )
         config.pop("ema_momentum", None)  # meaningful only with use_ema
         config.pop("ema_overwrite_frequency", None)

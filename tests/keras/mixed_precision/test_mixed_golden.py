@@ -105,6 +105,22 @@ def test_save_and_load_round_trip(tmp_path):
     assert isinstance(loaded.optimizer, optimizers.LossScaleOptimizer)
     for a, b in zip(loaded.optimizer.variables, model.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+    # The optimizer's groups as Keras 3 lays them out (its own archive has the same keys).
+    def optimizer_keys(archive):
+        import io as _io
+        import zipfile
+
+        import h5py
+
+        with zipfile.ZipFile(archive) as z, h5py.File(_io.BytesIO(z.read("model.weights.h5"))) as f:
+            return {
+                k: len(f["optimizer"][k]["vars"] if k != "vars" else f["optimizer/vars"])
+                for k in f["optimizer"]
+            }
+
+    assert optimizer_keys(path) == {"vars": 4 + 18, "inner_optimizer": 18}  # Adam: 2 + 2 slots x 8 weights
+    assert optimizer_keys(os.path.join(FIXTURES, "mixed_cnn.keras")) == {"vars": 4 + 2, "inner_optimizer": 2}
     # Weight files alone: stored in float32 (the variable dtype), read back exactly.
     model.save_weights(str(tmp_path / "w.weights.h5"))
     again = mixed_cnn()
