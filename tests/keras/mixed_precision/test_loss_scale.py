@@ -205,3 +205,19 @@ def test_a_nan_step_in_fit_is_skipped_and_halves_the_scale():
         np.testing.assert_array_equal(a, b)
     assert float(model.optimizer.dynamic_scale.numpy()) == 2.0**14
     assert int(model.optimizer.iterations.numpy()) == 1
+
+
+def test_checkpoint_restores_the_loss_scale_state(tmp_path):
+    v = gt.Variable([1.0, 2.0])
+    opt = optimizers.LossScaleOptimizer(optimizers.SGD(0.5, momentum=0.5), initial_scale=8.0)
+    opt.apply([gt.constant([NAN, 1.0])], [v])  # halves the scale
+    opt.apply([gt.constant([4.0, 4.0])], [v])
+    saved = [x.numpy().copy() for x in opt.variables]
+    ckpt = gt.train.Checkpoint(optimizer=opt, v=v)
+    path = ckpt.save(str(tmp_path / "ckpt"))
+    opt.apply([gt.constant([INF, 4.0])], [v])
+    opt.apply([gt.constant([4.0, 4.0])], [v])
+    ckpt.restore(path)
+    for x, old in zip(opt.variables, saved):
+        np.testing.assert_array_equal(x.numpy(), old)
+    assert float(opt.dynamic_scale.numpy()) == 4.0 and int(opt.step_counter.numpy()) == 1
