@@ -186,8 +186,9 @@ def _policy_of(dtype: Any) -> Any:
     (``{"class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}``)."""
     from gputensor.keras import dtype_policies
 
-    if isinstance(dtype, dict) and "config" in dtype:
-        dtype = dtype["config"].get("name")
+    if isinstance(dtype, dict):
+        # Keras's quantized policies (other class names) are refused by deserialize.
+        return dtype_policies.deserialize({"class_name": "DTypePolicy", **dtype})
     return dtype_policies.get(dtype)
 
 

@@ -53,6 +53,14 @@ def test_bad_policy_names():
         mixed_precision.set_global_policy(3.5)
     with pytest.raises(ValueError, match="quantized"):
         dtype_policies.deserialize({"class_name": "QuantizedDTypePolicy", "config": {"mode": "int8"}})
+    with pytest.raises(ValueError, match="quantized"):
+        layers.Dense(
+            2,
+            dtype={
+                "class_name": "QuantizedDTypePolicy",
+                "config": {"mode": "int8", "source_name": "float32"},
+            },
+        )
 
 
 def test_global_policy_names_and_layers_created_after():
