@@ -287,3 +287,18 @@ def test_recurrent_and_convolutional_layers_run_in_float16():
         np.testing.assert_allclose(
             out.numpy(), ref(x).numpy(), rtol=1e-2, atol=1e-2, err_msg=type(layer).__name__
         )
+
+
+def test_dense_mixed_bfloat16():
+    import ml_dtypes
+
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    d = layers.Dense(3)
+    y = d(x)
+    assert y.dtype == gt.bfloat16 and d.kernel.dtype == gt.float32
+    bf16 = ml_dtypes.bfloat16
+    ref = (x.astype(bf16).astype(np.float64) @ d.kernel.numpy().astype(bf16).astype(np.float64)).astype(bf16)
+    # bfloat16 keeps 8 bits of mantissa: one rounding is within 2**-8 relative.
+    np.testing.assert_allclose(y.numpy().astype(np.float64), ref.astype(np.float64), rtol=2**-7, atol=2**-7)
