@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,17 @@ _uid = itertools.count()
 # Installed by gputensor.autodiff: called as variable_reader(variable, tensor) when a
 # variable is read while a tape is active, so trainable variables are watched on access.
 variable_reader = None
+
+
+class _Autocast(threading.local):
+    """Keras 3's autocast scope: while ``dtype`` is set (a float DType), reads of float
+    variables give their value cast to it (a mixed-precision layer's ``call``; see
+    gputensor/keras/dtype_policies.py). A variable with ``_keras_autocast = False`` opts out."""
+
+    dtype: Any = None
+
+
+autocast = _Autocast()
 
 
 class Variable:
@@ -110,6 +122,22 @@ class Variable:
             t = wrap(graph.read_variable(self), graph.device)
         if state._tapes and variable_reader is not None:
             variable_reader(self, t)
+        cast_to = autocast.dtype
+        if cast_to is not None and self._dtype is not cast_to and self._dtype.is_floating:
+            if getattr(self, "_keras_autocast", True):
+                from gputensor.framework.op_table import OPS, execute
+
+                t = execute(OPS["cast"], (t,), {"dtype": cast_to.np_dtype})
+        return t
+
+    def _read(self) -> Tensor:
+        # value() without the autocast (an assignment's own read); value() inlines it.
+        t = self._value
+        if state.graph is not None:  # inside gt.function: a read when the graph runs
+            graph = state.graph
+            t = wrap(graph.read_variable(self), graph.device)
+        if state._tapes and variable_reader is not None:
+            variable_reader(self, t)
         return t
 
     def read_value(self) -> Tensor:
@@ -180,7 +208,7 @@ class Variable:
         state.tapes = ()  # an assignment is not part of any gradient
         try:
             if op_name is not None:
-                t = execute(OPS[op_name], (self.value(), t))
+                t = execute(OPS[op_name], (self._read(), t))
             elif self._constraint is not None:
                 t = convert_to_tensor(self._constraint(t))
             if t._device is not graph.device:

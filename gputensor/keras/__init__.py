@@ -7,11 +7,14 @@
 from gputensor.keras import (
     activations,
     callbacks,
+    config,
     datasets,
+    dtype_policies,
     initializers,
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     ops,
     optimizers,
@@ -19,20 +22,25 @@ from gputensor.keras import (
     regularizers,
     utils,
 )
+from gputensor.keras.dtype_policies import DTypePolicy
 from gputensor.keras.layers import Input
 from gputensor.keras.models import Model, Sequential
 
 __all__ = [
+    "DTypePolicy",
     "Input",
     "Model",
     "Sequential",
     "activations",
     "callbacks",
+    "config",
     "datasets",
+    "dtype_policies",
     "initializers",
     "layers",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
     "optimizers",
     "ops",

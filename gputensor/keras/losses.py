@@ -321,7 +321,8 @@ class Loss:
       name: the loss's name.
       reduction: ``"sum_over_batch_size"`` (default), ``"sum"``, ``"mean"``,
         ``"mean_with_sample_weight"`` or ``None``/``"none"``.
-      dtype: the dtype of the computation (defaults to the predictions' float dtype).
+      dtype: the dtype of the computation (defaults to the predictions' float dtype;
+        float16 and bfloat16 predictions are computed in float32, as Keras 3).
     """
 
     def __init__(
@@ -340,7 +341,8 @@ class Loss:
         y_pred = gt.convert_to_tensor(y_pred)
         if self.dtype is not None and y_pred.dtype != self.dtype:
             y_pred = gt.cast(y_pred, self.dtype)
-        elif not y_pred.dtype.is_floating:
+        elif not y_pred.dtype.is_floating or y_pred.dtype in (gt.float16, gt.bfloat16):
+            # Keras 3 losses compute in float32 (floatx): mixed-precision float16 outputs too.
             y_pred = gt.cast(y_pred, gt.float32)
         values = self.call(y_true, y_pred)
         if mask is not None:

@@ -544,6 +544,11 @@ class Functional(Model):
     TensorShape([2, 1])
     """
 
+    def _input_dt(self) -> Any:
+        # Keras 3: a functional model converts each input to its Input's dtype (in call), not
+        # to the compute dtype of a mixed policy.
+        return None
+
     def __init__(
         self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True, **kwargs: Any
     ) -> None:
@@ -840,6 +845,13 @@ class Sequential(Model):
 
     _NOT_TRACKED = Layer._NOT_TRACKED | {"_input_layer", "_symbolic_input", "_symbolic_output"}
 
+    def _input_dt(self) -> Any:
+        # Keras 3: a Sequential converts inputs to its InputLayer's dtype (float32), not to the
+        # compute dtype of a mixed policy; the first layer casts them itself.
+        if self._input_layer is not None:
+            return self._input_layer.dtype
+        return super()._input_dt()
+
     @property
     def input(self) -> KerasTensor:
         """The symbolic input of the built model (for ``Model(seq.input, seq.layers[i].output)``).
@@ -969,7 +981,12 @@ class Sequential(Model):
 
         entries = [serialize(self._input_layer)] if self._input_layer is not None else []
         entries.extend(serialize(layer) for layer in self._seq_layers)
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name, "layers": entries}
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self._dtype_config(),
+            "layers": entries,
+        }
         if self._input_layer is None and self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
         return config

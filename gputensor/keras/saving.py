@@ -334,9 +334,17 @@ def _save_optimizer_variables(model: Any, h5_path: str) -> None:
     if not variables:
         return
     with _h5py().File(h5_path, "a") as f:
-        group = f.create_group("optimizer").create_group("vars")
+        top = f.create_group("optimizer")
+        group = top.create_group("vars")
         for i, v in enumerate(variables):
             group.create_dataset(str(i), data=np.asarray(v.numpy()))
+        inner = getattr(optimizer, "inner_optimizer", None)
+        if inner is not None:
+            # Keras 3 also writes a LossScaleOptimizer's inner optimizer as its own child
+            # (its vars are the tail of optimizer/vars); reading takes optimizer/vars.
+            sub = top.create_group("inner_optimizer").create_group("vars")
+            for i, v in enumerate(inner.variables):
+                sub.create_dataset(str(i), data=np.asarray(v.numpy()))
 
 
 def _load_optimizer_variables(model: Any, h5_path: str) -> None:

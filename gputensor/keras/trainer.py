@@ -212,6 +212,7 @@ class Trainer:
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
         jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
     ) -> None:
         """Configures the model for training.
 
@@ -222,10 +223,22 @@ class Trainer:
           loss_weights, weighted_metrics, steps_per_execution, jit_compile: accepted as Keras does;
             ``weighted_metrics`` are updated with the sample weights, ``metrics`` without.
           run_eagerly: run the steps as Python instead of a gt.function.
+          auto_scale_loss: when the model's dtype policy is ``"mixed_float16"``, wrap the
+            optimizer in a ``LossScaleOptimizer`` (Keras 3).
         """
 
         self._compile_config = _compile_config(optimizer, loss, metrics)
         self.optimizer = resolve_optimizer(optimizer)
+        policy = getattr(self, "dtype_policy", None)
+        if (
+            auto_scale_loss
+            and self.optimizer is not None
+            and getattr(policy, "name", None) == "mixed_float16"
+        ):
+            from gputensor.keras.optimizers import LossScaleOptimizer
+
+            if not isinstance(self.optimizer, LossScaleOptimizer):
+                self.optimizer = LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         if isinstance(loss, (list, tuple, dict)) or loss_weights is not None:
             # One loss per output (a list in output order or a dict by output name), as Keras.
             loss = _OutputLosses(loss, loss_weights)
@@ -378,9 +391,13 @@ class Trainer:
         with gt.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            # Keras 3: a LossScaleOptimizer scales the loss (its apply unscales the gradients);
+            # the logged loss stays unscaled.
+            scale_loss = getattr(self.optimizer, "scale_loss", None)
+            scaled = scale_loss(loss) if scale_loss is not None else loss
         variables = self.trainable_variables
         if variables:
-            grads = tape.gradient(loss, variables)
+            grads = tape.gradient(scaled, variables)
             self.optimizer.apply_gradients(zip(grads, variables))
         elif not getattr(self, "_warned_frozen", False):
             # As Keras 3: a model with nothing to train still runs (losses and metrics update).

@@ -29,7 +29,10 @@ def test_as_graph_def_lists_the_nodes_with_inputs_and_attrs():
     assert text.count("node {") == len(gd.node)
     # the placeholder's None dim as TF's -1, its dtype as DT_FLOAT
     assert 'name: "x"\n  op: "Placeholder"' in text
-    assert "      shape {\n        dim {\n          size: -1\n        }\n        dim {\n          size: 3\n" in text
+    assert (
+        "      shape {\n        dim {\n          size: -1\n        }\n        dim {\n          size: 3\n"
+        in text
+    )
     assert "type: DT_FLOAT" in text and 'key: "transpose_b"\n    value {\n      b: true' in text
     assert "float_val: 1.5" in text  # a small constant's value
 

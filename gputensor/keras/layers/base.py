@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import gputensor as gt
+from gputensor.framework.variable import autocast as _autocast
 from gputensor.keras import initializers as _initializers
 from gputensor.keras import masks as _masks
 from gputensor.keras import regularizers as _regularizers
@@ -173,21 +174,23 @@ def _is_shape(value: Any) -> bool:
     )
 
 
+def _is_float(t: Any) -> bool:
+    return gt.is_tensor(t) and not isinstance(t, gt.Variable) and t.dtype.is_floating
+
+
 _UNBUILT_FEATURES = ("quantization_config", "lora_rank", "lora_alpha")
 
 
-def _policy_dtype(dtype: Any) -> Any:
-    """A layer's dtype from what Keras 3 configs hold: a name, or a serialized ``DTypePolicy``
-    (``{"class_name": "DTypePolicy", "config": {"name": "float32"}}``). Mixed policies (a
-    compute dtype other than the variable dtype) are not built."""
-    if isinstance(dtype, dict) and "config" in dtype:
-        dtype = dtype["config"].get("name")
-    if isinstance(dtype, str) and dtype.startswith("mixed_"):
-        raise ValueError(
-            f"dtype policy {dtype!r}: mixed-precision policies are not supported; use 'float32', "
-            "'float16' or 'bfloat16' (the layer then computes and stores in that dtype)"
-        )
-    return dtype
+def _policy_of(dtype: Any) -> Any:
+    """A layer's `DTypePolicy` from its ``dtype=`` argument: None (the global policy), a
+    policy name, a ``DTypePolicy``, a dtype, or a serialized policy dict from a Keras 3 config
+    (``{"class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}``)."""
+    from gputensor.keras import dtype_policies
+
+    if isinstance(dtype, dict):
+        # Keras's quantized policies (other class names) are refused by deserialize.
+        return dtype_policies.deserialize({"class_name": "DTypePolicy", **dtype})
+    return dtype_policies.get(dtype)
 
 
 def _keep_masks(before: Any, after: Any) -> None:
@@ -208,7 +211,11 @@ class Layer(Module):
       trainable: whether the layer's weights are trained (see `trainable`).
       name: the layer's name; default the class name in snake_case, made unique
         (``dense``, ``dense_1``, ...).
-      dtype: the weights' and computation's dtype (default float32).
+      dtype: the layer's dtype policy: a policy name (``"mixed_float16"``), a
+        ``DTypePolicy`` or a dtype (default: the global policy, float32 unless
+        ``keras.mixed_precision.set_global_policy`` changed it). Weights are created in its
+        variable dtype; ``call`` computes in its compute dtype (see `compute_dtype`).
+      autocast: False keeps float inputs and variables in their own dtypes in ``call``.
       input_shape: an optional input shape without the batch dim (for the first
         layer of a ``Sequential``); ``batch_input_shape`` with it.
 
@@ -219,6 +226,10 @@ class Layer(Module):
     # Layers doing float math (Dense, convolutions, normalizations) take int and bool inputs
     # cast to their dtype, as Keras's promoting ops give; the others keep the input's dtype.
     _promotes_integers = False
+    # Layers that Keras 3 runs in float32 under a mixed policy (inputs upcast, variables read
+    # in float32, output cast to the compute dtype): the normalizations.
+    _float32_internal = False
+    _autocast_inputs = True
     _NOT_TRACKED = frozenset(
         (
             "_layer_weights",
@@ -269,7 +280,8 @@ class Layer(Module):
         super().__init__(name=name)
         self._trainable = bool(trainable)
         self.built = False
-        self.dtype = gt.as_dtype(_policy_dtype(dtype) or "float32")
+        self.dtype_policy = dtype
+        self._autocast = bool(kwargs.get("autocast", True))
         self._layer_weights: list = []
         self._call_losses: list = []
         self._inbound_nodes: list = []
@@ -287,6 +299,42 @@ class Layer(Module):
         else:
             self._batch_input_shape = None
         self._call_accepts_training = _accepts(self.call, "training")
+
+    # ------------------------------------------------------------------- dtypes
+    @property
+    def dtype_policy(self) -> Any:
+        """The layer's `DTypePolicy` (gputensor/keras/dtype_policies.py); settable with a
+        policy, a name or a dtype."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value: Any) -> None:
+        policy = _policy_of(value)
+        self.__dict__["_dtype_policy"] = policy
+        self.__dict__["_compute_dt"] = gt.as_dtype(policy.compute_dtype)
+        self.__dict__["_variable_dt"] = gt.as_dtype(policy.variable_dtype)
+        self.__dict__["_mixed"] = policy.is_mixed  # read on every call
+
+    @property
+    def dtype(self) -> Any:
+        """The variable dtype (a ``gt.DType``), as Keras 3's ``layer.dtype``; setting it sets
+        the policy."""
+        return self._variable_dt
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        self.dtype_policy = value
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype ``call`` computes in: float inputs are cast to it and float variables
+        read in it (Keras 3's autocast), e.g. ``"float16"`` under ``"mixed_float16"``."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype weights are created in, e.g. ``"float32"`` under ``"mixed_float16"``."""
+        return self._dtype_policy.variable_dtype
 
     # ------------------------------------------------------------------ weights
     def add_weight(self, *args: Any, **kwargs: Any) -> gt.Variable:
@@ -335,12 +383,14 @@ class Layer(Module):
         regularizer, constraint = kwargs.get("regularizer"), kwargs.get("constraint")
         trainable = kwargs.get("trainable", True)
         trainable = True if trainable is None else bool(trainable)
-        dtype = gt.as_dtype(kwargs.get("dtype") or self.dtype)
+        dtype = gt.as_dtype(kwargs.get("dtype") or self._variable_dt)
         init = _initializers.get(initializer if initializer is not None else "glorot_uniform")
         shape = tuple(int(d) for d in shape)
         with self.name_scope:
             # A callable initial value runs eagerly once, so layers may build inside gt.function.
             var = gt.Variable(lambda: gt.cast(init(shape, dtype), dtype), trainable=trainable, name=name)
+        if kwargs.get("autocast") is False:
+            var._keras_autocast = False  # read in its own dtype under a mixed policy (Keras 3)
         var._keras_regularizer = _regularizers.get(regularizer)
         var._keras_constraint = constraint
         self._layer_weights.append(var)
@@ -522,7 +572,7 @@ class Layer(Module):
 
         def symbolic(shape: Any) -> Any:
             if _is_shape(shape):
-                return KerasTensor(tuple(shape), self.dtype)
+                return KerasTensor(tuple(shape), self._compute_dt)
             if isinstance(shape, dict):
                 return {k: symbolic(v) for k, v in shape.items()}
             return type(shape)(symbolic(s) for s in shape)
@@ -578,11 +628,19 @@ class Layer(Module):
                 return x
             arr = np.asarray(x)
             if arr.dtype.kind == "f":
-                return gt.constant(arr, dtype=self.dtype)
+                return gt.constant(arr, dtype=self._input_dt() or self._variable_dt)
             return gt.constant(arr)
-        if x.dtype.is_floating and x.dtype != self.dtype:
-            return gt.cast(x, self.dtype)  # Keras autocasts float inputs to the layer's dtype
+        dtype = self._input_dt()
+        if x.dtype.is_floating and self._autocast and dtype is not None and x.dtype != dtype:
+            return gt.cast(x, dtype)  # Keras autocasts float inputs to the compute dtype
         return x
+
+    def _input_dt(self) -> Any:
+        # The dtype float inputs are cast to; None keeps them (LayerNormalization under a mixed
+        # policy: Keras 3 turns its autocast off and upcasts inside).
+        if self._mixed and not self._autocast_inputs:
+            return None
+        return self._compute_dt
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args and "inputs" in kwargs:
@@ -595,7 +653,7 @@ class Layer(Module):
         if (
             type(first) is gt.Tensor
             and not first.dtype.is_floating
-            or (type(first) is gt.Tensor and first.dtype == self.dtype)
+            or (type(first) is gt.Tensor and first.dtype == self._input_dt())
         ):
             return self._eager_call(args, kwargs)  # the common case: one tensor, nothing to convert
         inputs = _nest_map(self._convert_input, first)
@@ -611,9 +669,23 @@ class Layer(Module):
     def _eager_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = args[0]
         previous_mask = _masks.before_call(self, inputs, kwargs)
+        if type(inputs) is not gt.Tensor or (
+            inputs.dtype is not self._compute_dt
+            and inputs.dtype.is_floating
+            and inputs.dtype != self._input_dt()
+        ):
+            # Symbolic calls and models reach here with inputs __call__ did not convert.
+            inputs = _nest_map(self._convert_input, inputs)
+            args = (inputs, *args[1:])
+        float32_internal = self._mixed and self._float32_internal
+        if float32_internal:
+            # Keras 3's normalizations upcast float16/bfloat16 inputs and compute in float32.
+            variable_dt = self._variable_dt
+            inputs = _nest_map(lambda t: gt.cast(t, variable_dt) if _is_float(t) else t, inputs)
+            args = (inputs, *args[1:])
         if self._promotes_integers and type(inputs) is gt.Tensor and not inputs.dtype.is_floating:
             # Keras's ops promote int and bool inputs of float math (Dense on int features) to float.
-            inputs = gt.cast(inputs, self.dtype)
+            inputs = gt.cast(inputs, self._variable_dt if float32_internal else self._compute_dt)
             args = (inputs, *args[1:])
         training = kwargs.pop("training", None)
         outer = _CTX.training
@@ -630,11 +702,19 @@ class Layer(Module):
             kwargs["training"] = training
         _CTX.depth += 1
         _CTX.training = training
+        scope = _autocast.dtype
+        if scope is not None or self._mixed:
+            _autocast.dtype = self._autocast_scope(scope)
         try:
             outputs = self.call(*args, **kwargs)
         finally:
             _CTX.depth -= 1
             _CTX.training = outer
+            _autocast.dtype = scope
+        if float32_internal:
+            # Keras 3: computed in float32, returned in the compute dtype.
+            compute = self._compute_dt
+            outputs = _nest_map(lambda t: gt.cast(t, compute) if _is_float(t) else t, outputs)
         if self.activity_regularizer is not None:
             for out in _nest_flatten(outputs):
                 batch = gt.cast(gt.shape(out)[0], out.dtype)
@@ -660,6 +740,17 @@ class Layer(Module):
         """The mask of the outputs for ``inputs`` carrying ``previous_mask``; the base layer
         passes ``previous_mask`` on (when it `supports_masking`)."""
         return previous_mask if self.supports_masking else None
+
+    def _autocast_scope(self, current: Any) -> Any:
+        """The autocast dtype for this layer's ``call`` given the enclosing one (Keras 3's
+        rule): none for ``autocast=False`` layers and non-float policies, the compute dtype
+        where a scope is open or where the policy is mixed."""
+        if not self._autocast or self._mixed and self._float32_internal:
+            return None
+        compute = self._compute_dt
+        if current is not None:
+            return compute if compute.is_floating else None
+        return compute if compute is not self._variable_dt else None
 
     # --------------------------------------------------------------- reporting
     @property
@@ -709,10 +800,20 @@ class Layer(Module):
         self.output  # noqa: B018 - the same checks and errors
         return nodes[0].args[0]
 
+    def _dtype_config(self) -> Any:
+        """The config's ``dtype``: Keras 3's DTypePolicy dict for a mixed policy; a plain
+        dtype keeps its name (Keras reads both)."""
+        policy = self._dtype_policy
+        if not policy.is_mixed:
+            return policy.name
+        from gputensor.keras import dtype_policies
+
+        return dtype_policies.serialize(policy)
+
     def get_config(self) -> dict:
         """The constructor arguments, JSON-friendly (initializers, regularizers and
         activations serialized), recorded from the outermost ``__init__`` call."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
         for key, value in getattr(self, "_init_config", {}).items():
             if key not in config:
                 config[key] = _serialize_value(value)

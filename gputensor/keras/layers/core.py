@@ -53,7 +53,8 @@ class InputLayer(Layer):
         for flag in ("sparse", "ragged", "optional"):  # Keras 3 config entries; dense inputs only
             if kwargs.pop(flag, False):
                 raise ValueError(f"InputLayer: {flag}=True inputs are not supported; feed dense tensors")
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        # Keras 3: an input is float32 (floatx) unless told, whatever the global dtype policy.
+        super().__init__(name=name, dtype="float32" if dtype is None else dtype, **kwargs)
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer: pass `shape` (the input shape without the batch dim)")
@@ -297,6 +298,8 @@ def hashed_uniform(like: gt.Tensor, seed: int, counter: Any) -> gt.Tensor:
         idx = gt.reshape(gt.cumsum(gt.reshape(ones, [-1])) - 1, gt.shape(like))
     base = _fmix32(gt.floormod(gt.cast(counter, gt.int64) * 40503 + (int(seed) % _M32), _M32))
     h = _fmix32(gt.floormod(gt.floormod(idx, _M32) * 2654435761 + base, _M32))
+    if like.dtype in (gt.float16, gt.bfloat16):  # a 32-bit hash overflows float16: scale in float32
+        return gt.cast(gt.cast(h, gt.float32) * (1.0 / _M32), like.dtype)
     return gt.cast(h, like.dtype) * (1.0 / _M32)
 
 

@@ -48,6 +48,7 @@ class BatchNormalization(Layer):
     supports_masking = True  # Keras 3: passes the input's mask on
 
     _promotes_integers = True
+    _float32_internal = True  # Keras 3: float32 math under a mixed policy, output in compute dtype
 
     def __init__(
         self,
@@ -144,6 +145,8 @@ class LayerNormalization(Layer):
     supports_masking = True  # Keras 3: passes the input's mask on
 
     _promotes_integers = True
+    _float32_internal = True  # Keras 3: float32 math under a mixed policy, output in compute dtype
+    _autocast_inputs = False  # Keras 3 sets autocast=False: float32 inputs are not rounded first
 
     def __init__(
         self,

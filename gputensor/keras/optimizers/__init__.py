@@ -12,6 +12,7 @@ from gputensor.keras.optimizers import schedules
 from gputensor.keras.optimizers.adagrad import Adagrad
 from gputensor.keras.optimizers.adam import Adam, AdamW
 from gputensor.keras.optimizers.base_optimizer import Optimizer
+from gputensor.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from gputensor.keras.optimizers.rmsprop import RMSprop
 from gputensor.keras.optimizers.sgd import SGD
 
@@ -22,6 +23,7 @@ __all__ = [
     "AdamW",
     "RMSprop",
     "Adagrad",
+    "LossScaleOptimizer",
     "schedules",
     "get",
     "serialize",
@@ -43,6 +45,7 @@ def serialize(optimizer: Optimizer) -> dict:
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """Creates an optimizer from ``serialize``'s dict (class names match case-insensitively)."""
     known = dict(_OPTIMIZERS)
+    known["lossscaleoptimizer"] = LossScaleOptimizer  # needs its inner optimizer: not in get()
     known.update({k.lower(): v for k, v in (custom_objects or {}).items()})
     name = str(config.get("class_name", "")).lower()
     if name not in known:

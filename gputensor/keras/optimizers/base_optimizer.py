@@ -344,6 +344,11 @@ class Optimizer:
             if v.constraint is not None:
                 v.assign(v.value())  # Variable.assign projects through the constraint
 
+    def scale_loss(self, loss: Any) -> Any:
+        """``loss`` unchanged: only `LossScaleOptimizer` scales it (Keras 3's hook, called by
+        ``fit``'s step before the gradients)."""
+        return loss
+
     def minimize(self, loss: Any, var_list: Any, tape: gt.GradientTape | None = None) -> gt.Variable:
         """Computes gradients of ``loss`` with respect to ``var_list`` and applies them.
 
@@ -438,8 +443,9 @@ class Optimizer:
                 1 if key == "gradient_accumulation_steps" else default,
             ):
                 raise ValueError(
-                    f"{cls.__name__}.from_config: {key} is not supported (EMA, loss scaling and "
-                    "gradient accumulation are not built); compile with an optimizer without it"
+                    f"{cls.__name__}.from_config: {key} is not supported (EMA, a fixed loss_scale_factor and "
+                    "gradient accumulation are not built; dynamic loss scaling is LossScaleOptimizer); compile "
+                    "with an optimizer without it"
                 )
         config.pop("ema_momentum", None)  # meaningful only with use_ema
         config.pop("ema_overwrite_frequency", None)

@@ -1,0 +1,7 @@
+"""``keras.config``: the global dtype policy (Keras 3's ``keras.config.set_dtype_policy``)."""
+
+from __future__ import annotations
+
+from gputensor.keras.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
+
+__all__ = ["DTypePolicy", "dtype_policy", "set_dtype_policy"]
