@@ -1,12 +1,14 @@
-"""Writes tests/graph/guides/fixtures/<guide>.txt: what each guide module prints when run with
-TensorFlow. Run with a Python that has tensorflow-cpu 2.21:
+"""Writes the fixture of every TF guide module (``tests/*/guides/guide_<name>.py`` with a
+``run(tf)``): ``fixtures/<name>.txt`` beside it, what ``run(tensorflow)`` prints. Run with a
+Python that has tensorflow-cpu 2.21, optionally naming guides:
 
-    /work/peers/bin/python scripts/make_tf_guide_fixtures.py
+    /work/peers/bin/python scripts/make_tf_guide_fixtures.py [function graphs ...]
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import sys
@@ -18,23 +20,28 @@ sys.path.insert(0, str(ROOT))
 
 import tensorflow as tf  # noqa: E402
 
-from tests.graph.guides import guide_function, guide_graphs  # noqa: E402
 
-GUIDES = {"function": guide_function, "graphs": guide_graphs}
+def guide_modules() -> list[Path]:
+    """The guide modules written as ``run(tf)`` (the Keras guides' blocks have their own script)."""
+    return sorted(p for p in ROOT.glob("tests/*/guides/guide_*.py") if "\ndef run(tf" in p.read_text())
 
 
-def main() -> None:
-    out_dir = ROOT / "tests" / "graph" / "guides" / "fixtures"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, module in GUIDES.items():
+def main(names: list[str]) -> None:
+    for path in guide_modules():
+        name = path.stem.removeprefix("guide_")
+        if names and name not in names:
+            continue
+        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             module.run(tf)
+        out_dir = path.parent / "fixtures"
+        out_dir.mkdir(exist_ok=True)
         tmp = out_dir / f".{name}.txt.tmp"
         tmp.write_text(buffer.getvalue())
         tmp.replace(out_dir / f"{name}.txt")
-        print(f"{name}: {len(buffer.getvalue().splitlines())} lines")
+        print(f"{path.relative_to(ROOT)}: {len(buffer.getvalue().splitlines())} lines")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
