@@ -1,7 +1,7 @@
 """The code of the guide "The Functional API" (tensorflow.org/guide/keras/functional), as
 blocks run with ``tf``/``keras`` passed in (see _common.py). MNIST and CIFAR-10 are replaced by
-small fixed arrays; the multi-input ticket model (LSTM) and the RNN mix-and-match are left out
-(those layers are not in API.md's list); weights are set from fixed arrays where outputs print."""
+small fixed arrays; weights are set from fixed arrays where outputs print. The ticket model's
+text inputs have a fixed length (the guide's are None long, which only changes the summary)."""
 
 from __future__ import annotations
 
@@ -311,8 +311,7 @@ def block_mix_subclassed_and_functional(tf, keras, np):
 
 
 def block_multiple_inputs_and_outputs(tf, keras, np):
-    """The guide's ticket-ranking model with its LSTM text encoders replaced by Flatten + Dense
-    (fixed-length titles and bodies; LSTM is not built), dict outputs and dict losses.
+    """The guide's ticket-ranking model (LSTM text encoders, dict outputs and dict losses).
 
     The dummy word ids are drawn without repeats: Keras's RMSprop squares an embedding's
     sparse gradient (tf.IndexedSlices) per looked-up row before summing repeated ids, gputensor
@@ -331,9 +330,10 @@ def block_multiple_inputs_and_outputs(tf, keras, np):
     # Embed each word in the text into a 64-dimensional vector
     body_features = layers.Embedding(num_words, 8)(body_input)
 
-    # The guide reduces the sequences with LSTM(128) and LSTM(32).
-    title_features = layers.Dense(16)(layers.Flatten()(title_features))
-    body_features = layers.Dense(4)(layers.Flatten()(body_features))
+    # Reduce sequence of embedded words in the title into a single 128-dimensional vector
+    title_features = layers.LSTM(128)(title_features)
+    # Reduce sequence of embedded words in the body into a single 32-dimensional vector
+    body_features = layers.LSTM(32)(body_features)
 
     # Merge all available features into a single large vector via concatenation
     x = layers.concatenate([title_features, body_features, tags_input])
@@ -385,3 +385,83 @@ def block_multiple_inputs_and_outputs(tf, keras, np):
         "output_keys": sorted(out),
         "priority": out["priority"],
     }
+
+
+def block_rnn_mix_and_match(tf, keras, np):
+    """ "Mix-and-match API styles": a subclassed RNN layer around a functional model, then a
+    functional model around a custom RNN layer with a fixed batch shape."""
+    layers = keras.layers
+    units = 32
+    timesteps = 10
+    input_dim = 5
+
+    # Define a Functional model
+    inputs = keras.Input((None, units))
+    x = layers.GlobalAveragePooling1D()(inputs)
+    outputs = layers.Dense(1)(x)
+    model = keras.Model(inputs, outputs)
+
+    class CustomRNN(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.units = units
+            self.projection_1 = layers.Dense(units=units, activation="tanh")
+            self.projection_2 = layers.Dense(units=units, activation="tanh")
+            # Our previously-defined Functional model
+            self.classifier = model
+
+        def call(self, inputs):
+            outputs = []
+            state = tf.zeros(shape=(inputs.shape[0], self.units))
+            for t in range(inputs.shape[1]):
+                x = inputs[:, t, :]
+                h = self.projection_1(x)
+                y = h + self.projection_2(state)
+                state = y
+                outputs.append(y)
+            features = tf.stack(outputs, axis=1)
+            return self.classifier(features)
+
+    rnn_model = CustomRNN()
+    x = np.linspace(-1, 1, timesteps * input_dim * 2, dtype="float32").reshape(2, timesteps, input_dim)
+    _ = rnn_model(tf.zeros((1, timesteps, input_dim)))
+    fixed_weights(np, rnn_model, 21)
+    first = rnn_model(x).numpy()
+
+    batch_size = 16
+
+    class CustomRNN2(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.units = units
+            self.projection_1 = layers.Dense(units=units, activation="tanh")
+            self.projection_2 = layers.Dense(units=units, activation="tanh")
+            self.classifier = layers.Dense(1)
+
+        def call(self, inputs):
+            outputs = []
+            state = tf.zeros(shape=(inputs.shape[0], self.units))
+            for t in range(inputs.shape[1]):
+                x = inputs[:, t, :]
+                h = self.projection_1(x)
+                y = h + self.projection_2(state)
+                state = y
+                outputs.append(y)
+            features = tf.stack(outputs, axis=1)
+            return self.classifier(features)
+
+    # Note that you specify a static batch size for the inputs with the `batch_shape`
+    # arg, because the inner computation of `CustomRNN` requires a static batch size
+    # (when you create the `state` zeros tensor).
+    inputs = keras.Input(batch_shape=(batch_size, timesteps, input_dim))
+    x = layers.Conv1D(32, 3)(inputs)
+    outputs = CustomRNN2()(x)
+
+    model = keras.Model(inputs, outputs)
+
+    rnn_model = CustomRNN2()
+    _ = rnn_model(tf.zeros((1, 10, 5)))
+    fixed_weights(np, model, 22)
+    batch = np.linspace(-1, 1, batch_size * timesteps * input_dim, dtype="float32")
+    second = model(batch.reshape(batch_size, timesteps, input_dim)).numpy()
+    return {"first": first, "second_shape": list(second.shape), "second": second[:3]}
