@@ -291,6 +291,10 @@ def _graph_loop(
     undefined = [i for i in loop if isinstance(values[i], Undefined)]
     if undefined:
         _define_by_probe(body, values, undefined, names, site, what)
+    from gputensor.graph.tensor_array import materialize
+
+    # A TensorArray first written in the loop enters with a buffer of the shape written.
+    values = materialize(body, values, loop)
     entry = {}
     for i in loop:
         v = values[i]
