@@ -2350,7 +2350,10 @@ def _getitem(tensor: Any, key: Any) -> Tensor:
         pos, kind, v, _ = adv[0]
         if kind == "mask":
             return boolean_mask(y, v, axis=pos)
-        return execute(_GATHER, (y, _normalised(v, ydims[pos], y)), {"axis": pos, "batch_dims": 0})
+        dim = ydims[pos]
+        if dim is None:  # a traced unknown dim: its size at run time counts negatives from the end
+            dim = _m.cast(shape(y)[pos], v._dtype if isinstance(v, Tensor) else _dt.int64)
+        return execute(_GATHER, (y, _normalised(v, dim, y)), {"axis": pos, "batch_dims": 0})
     comps, adv_dims = [], []
     for pos, kind, v, _ in adv:
         if kind == "mask":
