@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gputensor.autodiff import nest
-from gputensor.errors import InvalidArgumentError
+from gputensor.errors import InvalidArgumentError, UnimplementedError
 from gputensor.framework import dtypes
 from gputensor.framework.context import state
 from gputensor.framework.tensor import Tensor, convert_to_tensor, traced_value
@@ -254,6 +254,33 @@ class TensorArray:
         pad = self._zeros(n - have, list(buf.shape)[1:])
         return _ops().concat([buf, pad], axis=0)
 
+    def _grow_to_index(self, buf: Tensor, index: Any) -> Tensor:
+        """``buf`` padded with zero rows up to ``index + 1`` rows, decided at run time (a
+        dynamic_size array written at a traced index: its leading dim becomes None)."""
+        from gputensor.ops.math_ops import cast, maximum
+
+        if getattr(state.graph, "hoist", False):
+            # A tape inside the function records this loop: its gradient stacks the loop
+            # variables per iteration, which needs them to keep their run-time shape.
+            raise UnimplementedError(
+                "TensorArray.write: a dynamic_size TensorArray that grows at a run-time index inside a "
+                "graph loop cannot be differentiated by a GradientTape inside the gt.function yet; give it "
+                "its final size (size=n, e.g. the loop's trip count), or put the tape around the call",
+                "TensorArrayWrite",
+            )
+        ops = _ops()
+        have = ops.shape(buf, out_type=dtypes.int32)[0]
+        i = (
+            cast(index, dtypes.int32)
+            if isinstance(index, Tensor)
+            else convert_to_tensor(index, dtype=dtypes.int32)
+        )
+        need = maximum(have, i + 1)
+        pad = ops.zeros(
+            ops.concat([ops.reshape(need - have, [1]), list(buf.shape)[1:]], 0), dtype=self._dtype
+        )
+        return ops.concat([buf, pad], axis=0)
+
     def _index(self, index: Any, what: str) -> Any:
         """``index`` as a Python int when known now (checked against the size), else a tensor."""
         if isinstance(index, Tensor) and _is_symbolic(index):
@@ -266,13 +293,6 @@ class TensorArray:
                 raise InvalidArgumentError(
                     f"TensorArray.{what}: index must be an int scalar, got {t.dtype.name}{list(t.shape)}",
                     f"TensorArray{what.capitalize()}",
-                )
-            if self._dynamic_size and what == "write":
-                raise InvalidArgumentError(
-                    "TensorArray.write: a dynamic_size TensorArray cannot grow at an index known only at run "
-                    "time inside a gt.function; give the array its final size (size=n, e.g. the loop's "
-                    "trip count) instead of dynamic_size=True",
-                    "TensorArrayWrite",
                 )
             return t
         if i < 0:
@@ -302,6 +322,8 @@ class TensorArray:
         i = self._index(index, "write")
         buf = self._ensure_buffer(list(value.shape))
         ops = _ops()
+        if self._dynamic_size and (not isinstance(i, int) or buf.shape[0] is None):
+            buf = self._grow_to_index(buf, i)
         if isinstance(i, int):
             if self._dynamic_size:
                 buf = self._grow(buf, i + 1)
@@ -452,6 +474,25 @@ nest.register_composite(TensorArray)
 
 
 # ---------------------------------------------------------------- graph loops
+def relax_specs(structure: Any, specs: list) -> list:
+    """``specs`` ((shape, dtype) per leaf of ``structure`` as nest flattens it) with the
+    leading dim None for the tensors of dynamic_size TensorArrays: they may grow in a loop."""
+    flags = _growing(structure)
+    if not any(flags):
+        return specs
+    return [((None, *shape[1:]), dt) if f else (shape, dt) for f, (shape, dt) in zip(flags, specs)]
+
+
+def _growing(structure: Any) -> list:
+    if isinstance(structure, TensorArray):
+        return [structure._dynamic_size] * len(structure._gt_components())
+    if isinstance(structure, dict):
+        return [f for k in sorted(structure) for f in _growing(structure[k])]
+    if isinstance(structure, (list, tuple)):
+        return [f for item in structure for f in _growing(item)]
+    return [False]
+
+
 def _walk(structure: Any) -> list:
     """The TensorArrays in ``structure`` (lists, tuples, dicts), in nest order."""
     if isinstance(structure, TensorArray):

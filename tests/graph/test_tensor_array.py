@@ -254,15 +254,55 @@ def test_bad_writes_raise_while_traced_too():
     with pytest.raises(ValueError, match="Incompatible shape"):
         wrong_shape(gt.constant([1.0]))
 
+
+def _grow(x, n):
+    ta = gt.TensorArray(gt.float32, size=0, dynamic_size=True)
+    for i in gt.range(n):
+        ta = ta.write(i, x * gt.cast(i + 1, gt.float32))
+    return ta.stack(), ta.size()
+
+
+def test_dynamic_size_grows_in_a_graph_loop_at_run_time_indices():
+    f = gt.function(_grow)
+    x = gt.constant([1.0, 2.0])
+    for n in (0, 1, 4):
+        got, size = f(x, gt.constant(n))
+        want = np.arange(1, n + 1, dtype=np.float32)[:, None] * np.array([1.0, 2.0], np.float32)
+        np.testing.assert_array_equal(got.numpy().reshape(-1, 2), want)
+        assert int(size) == n
+        eager, _ = _grow(x, gt.constant(n))
+        np.testing.assert_array_equal(eager.numpy().reshape(-1, 2), want)
+    assert f.experimental_get_tracing_count() == 1
+    assert f.get_concrete_function(x, gt.constant(1)).structured_outputs[0].shape.as_list() == [None, 2]
+
     @gt.function
-    def grows(n):
-        ta = gt.TensorArray(gt.float32, size=0, dynamic_size=True)
-        for i in gt.range(n):
-            ta = ta.write(i, 1.0)
+    def w(n):
+        ta = gt.TensorArray(gt.int32, size=1, dynamic_size=True, element_shape=[])
+        _, ta = gt.while_loop(
+            lambda i, t: i < n, lambda i, t: (i + 1, t.write(i, i * i)), (gt.constant(0), ta)
+        )
         return ta.stack()
 
-    with pytest.raises(gt.errors.InvalidArgumentError, match="give the array its final size"):
-        grows(gt.constant(3))
+    np.testing.assert_array_equal(w(gt.constant(5)).numpy(), [0, 1, 4, 9, 16])
+
+
+def test_a_growing_array_differentiates_with_a_tape_around_the_call_not_inside_yet():
+    x = gt.constant([1.0, 2.0, 3.0])
+    f = gt.function(_grow)
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y = gt.reduce_sum(f(x, gt.constant(3))[0])
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [6.0, 6.0, 6.0])  # 1 + 2 + 3
+
+    @gt.function
+    def inside(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = gt.reduce_sum(_grow(x, gt.constant(3))[0])
+        return tape.gradient(y, x)
+
+    with pytest.raises(gt.errors.UnimplementedError, match="give it its final size"):
+        inside(x)
 
 
 # ------------------------------------------------------------------ init_scope
