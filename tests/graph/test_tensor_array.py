@@ -217,6 +217,28 @@ def test_nest_sees_a_tensor_array_as_its_buffer():
     assert nest.flatten(gt.TensorArray(gt.float32, size=2)) == []
 
 
+def test_a_tensor_array_is_a_function_argument_and_return_value():
+    @gt.function
+    def double(ta):
+        return ta.stack() * 2.0
+
+    np.testing.assert_array_equal(
+        double(gt.TensorArray(gt.float32, size=2).write(0, [1.0])).numpy(), [[2], [0]]
+    )
+    np.testing.assert_array_equal(
+        double(gt.TensorArray(gt.float32, size=2).write(1, [5.0])).numpy(), [[0], [10]]
+    )
+    assert double.experimental_get_tracing_count() == 1  # traced as its tensor, not frozen
+
+    @gt.function
+    def make(x):
+        return gt.TensorArray(gt.float32, size=2).write(1, x)
+
+    out = make(gt.constant([3.0]))
+    assert isinstance(out, gt.TensorArray)
+    np.testing.assert_array_equal(out.stack().numpy(), [[0], [3]])
+
+
 def test_bad_writes_and_reads_raise_tfs_errors():
     ta = gt.TensorArray(gt.float32, size=2)
     with pytest.raises(
