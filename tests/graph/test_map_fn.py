@@ -129,3 +129,21 @@ def test_bad_inputs_raise_clear_errors():
         gt.map_fn(lambda r: gt.cast(r, gt.int32), gt.constant([1.0, 2.0]))
     with pytest.raises(TypeError, match="dtype int32 but the output signature says float32"):
         gt.function(lambda x: gt.map_fn(lambda r: gt.cast(r, gt.int32), x))(gt.constant([1.0, 2.0]))
+
+
+def test_a_traced_map_fn_saves_and_exports_to_onnx(tmp_path):
+    sig = [gt.TensorSpec([None, 3])]
+    m = gt.Module()
+    m.f = gt.function(lambda x: gt.map_fn(lambda r: gt.reduce_sum(r * r), x), input_signature=sig)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    want = (x * x).sum(axis=1)
+    np.testing.assert_allclose(m.f(x).numpy(), want)
+    gt.saved_model.save(m, str(tmp_path / "m"))
+    loaded = gt.saved_model.load(str(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.f(x).numpy(), want)
+    np.testing.assert_allclose(loaded.f(x[:1]).numpy(), want[:1])
+    ort = pytest.importorskip("onnxruntime")
+    gt.onnx.export(m.f, str(tmp_path / "m.onnx"), sig)
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    (got,) = sess.run(None, {sess.get_inputs()[0].name: x})
+    np.testing.assert_allclose(got, want)
