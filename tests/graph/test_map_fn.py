@@ -35,7 +35,7 @@ def _ref(x):
 
 
 @pytest.mark.parametrize("rows", [1, 4])
-def test_nested_elems_and_outputs_eager_and_traced_match_numpy(rows):
+def test_nested_elems_and_outputs_eager_and_traced_match_numpy(rows, device):
     x = np.random.default_rng(rows).standard_normal((rows, 3)).astype(np.float32)
     eager = gt.map_fn(_fn, _elems(gt.constant(x)), fn_output_signature=SIG)
     traced = gt.function(lambda x: gt.map_fn(_fn, _elems(x), fn_output_signature=SIG))(gt.constant(x))
@@ -46,7 +46,7 @@ def test_nested_elems_and_outputs_eager_and_traced_match_numpy(rows):
             assert got[k].shape == want.shape
 
 
-def test_traced_map_fn_is_one_while_node_and_serves_a_none_leading_dim():
+def test_traced_map_fn_is_one_while_node_and_serves_a_none_leading_dim(device):
     @gt.function(input_signature=[gt.TensorSpec([None, 3])])
     def f(x):
         return gt.map_fn(lambda r: gt.reduce_max(r) - r, x)
@@ -71,7 +71,7 @@ def test_fn_is_converted_by_autograph_when_traced():
     np.testing.assert_array_equal(gt.map_fn(fn, x).numpy(), [[2, 4], [3, -1]])
 
 
-def test_gradients_eager_and_with_a_tape_around_and_inside_a_function():
+def test_gradients_eager_and_with_a_tape_around_and_inside_a_function(device):
     x = gt.constant(np.random.default_rng(7).standard_normal((4, 3)).astype(np.float32))
     w = gt.constant([0.5, -1.0, 2.0])
 

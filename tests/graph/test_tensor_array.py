@@ -30,7 +30,7 @@ def _guide_args():
     return (lambda inp, state: inp + state, gt.reshape(gt.range(24.0), [2, 3, 4]), gt.zeros([2, 4]))
 
 
-def test_the_function_guides_dynamic_rnn_prints_tfs_numbers():
+def test_the_function_guides_dynamic_rnn_prints_tfs_numbers(device):
     traced = gt.function(_dynamic_rnn)(*_guide_args())
     eager = _dynamic_rnn(*_guide_args())
     np.testing.assert_array_equal(traced.numpy(), np.array(GUIDE, np.float32))
@@ -135,7 +135,7 @@ def test_traced_loop_equals_eager_and_plain_tensors():
     np.testing.assert_allclose(traced.numpy(), _accumulate_plain(x).numpy(), rtol=1e-6)
 
 
-def test_gradients_through_write_and_stack_eager_and_with_a_tape_around_and_inside():
+def test_gradients_through_write_and_stack_eager_and_with_a_tape_around_and_inside(device):
     x = gt.constant(np.random.default_rng(2).standard_normal((5, 2)).astype(np.float32))
     w = gt.constant(np.linspace(-1, 1, 10).reshape(5, 2).astype(np.float32))
     with gt.GradientTape() as tape:
@@ -191,7 +191,7 @@ def test_a_tensor_array_is_a_loop_variable_of_while_loop_eager_and_traced():
     np.testing.assert_array_equal(gt.function(run)(4).numpy(), [0, 1, 4, 9])
 
 
-def test_a_none_leading_dim_sizes_the_array_at_run_time():
+def test_a_none_leading_dim_sizes_the_array_at_run_time(device):
     @gt.function(input_signature=[gt.TensorSpec([None, 3])])
     def f(x):
         n = gt.shape(x)[0]
@@ -284,7 +284,7 @@ def _grow(x, n):
     return ta.stack(), ta.size()
 
 
-def test_dynamic_size_grows_in_a_graph_loop_at_run_time_indices():
+def test_dynamic_size_grows_in_a_graph_loop_at_run_time_indices(device):
     f = gt.function(_grow)
     x = gt.constant([1.0, 2.0])
     for n in (0, 1, 4):
