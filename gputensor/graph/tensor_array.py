@@ -79,7 +79,8 @@ class TensorArray:
         the default); ignored in graphs, as in TF2.
       element_shape: the shape of every element; otherwise the first write fixes it.
       infer_shape: accepted for TF compatibility (shapes are always checked).
-      name: ignored.
+      tensor_array_name, handle, flow, colocate_with_first_write_call, name: accepted
+        for TF compatibility and ignored (there is no resource handle or flow here).
     """
 
     __slots__ = (
@@ -331,7 +332,8 @@ class TensorArray:
         else:
             row = ops.reshape(i, [1, 1])
         out = self._new(ops.tensor_scatter_nd_update(buf, row, ops.expand_dims(value, 0)))
-        out._read.discard(i if isinstance(i, int) else None)
+        if isinstance(i, int):
+            out._read.discard(i)  # a written element may be read again
         return out
 
     def scatter(self, indices: Any, value: Any, name: str | None = None) -> TensorArray:
