@@ -72,6 +72,10 @@ _LAZY = {"saved_model": ("gputensor.saved_model", None), "onnx": ("gputensor.onn
          "function": ("gputensor.graph", "function"), "TensorSpec": ("gputensor.graph", "TensorSpec"),
          "cond": ("gputensor.graph.control_flow", "cond"),
          "while_loop": ("gputensor.graph.control_flow", "while_loop"),
+         "TensorArray": ("gputensor.graph.tensor_array", "TensorArray"),
+         "map_fn": ("gputensor.graph.map_fn", "map_fn"),
+         "init_scope": ("gputensor.framework.scopes", "init_scope"),
+         "executing_eagerly": ("gputensor.framework.scopes", "executing_eagerly"),
          "keras": ("gputensor.keras", None), "data": ("gputensor.data", None),
          "train": ("gputensor.train", None), "autograph": ("gputensor.autograph", None),
          "dtypes": ("gputensor.dtypes", None)}  # fmt: skip

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+# Types that flatten to tensors of their own (gt.TensorArray: its buffer); each has
+# ``_gt_components()`` and ``_gt_with_components(components)``.
+_composites: tuple = ()
+
+
+def register_composite(cls: type) -> None:
+    """Makes `flatten` see instances of ``cls`` as their ``_gt_components()``."""
+    global _composites
+    if cls not in _composites:
+        _composites = (*_composites, cls)
+
 
 def _is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(x, "_fields")
@@ -15,6 +26,8 @@ def flatten(structure: Any) -> list:
         return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
+    if _composites and isinstance(structure, _composites):
+        return list(structure._gt_components())
     return [structure]
 
 
@@ -33,6 +46,8 @@ def _pack(structure: Any, it: Any) -> Any:
         return type(structure)(*[_pack(s, it) for s in structure])
     if isinstance(structure, (list, tuple)):
         return type(structure)(_pack(s, it) for s in structure)
+    if _composites and isinstance(structure, _composites):
+        return structure._gt_with_components([next(it) for _ in structure._gt_components()])
     return next(it)
 
 

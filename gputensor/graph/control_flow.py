@@ -529,10 +529,14 @@ def while_loop(
                 f"while_loop: maximum_iterations must be a Python int inside gt.function, got "
                 f"{type(maximum_iterations).__name__}; bound the loop in cond with a tensor instead"
             ) from None
-    structure = values
+    from gputensor.graph import tensor_array
+
+    # A TensorArray first written in the body enters with a buffer of the shape written.
+    structure = tensor_array.materialize(lambda *a: body(*a), values)
     flat = [convert_to_tensor(v) for v in nest.flatten(structure)]
     flat = [t if t._device is graph.device else wrap(array_on(t, graph.device), graph.device) for t in flat]
     specs = [(tuple(t._data.shape), t.dtype) for t in flat]
+    specs = tensor_array.relax_specs(structure, specs)  # a dynamic_size TensorArray may grow
 
     def unflat(fn: Callable) -> Callable:
         return lambda *args: fn(*nest.pack_sequence_as(structure, list(args)))

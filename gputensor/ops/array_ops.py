@@ -43,7 +43,7 @@ from gputensor.framework import shape_inference as si
 from gputensor.framework.context import state
 from gputensor.framework.op_table import define, dtype_error, execute
 from gputensor.framework.shape_inference import Spec
-from gputensor.framework.tensor import Tensor, convert_to_tensor, wrap
+from gputensor.framework.tensor import Tensor, convert_to_tensor, traced_value, wrap
 from gputensor.framework.tensor_shape import TensorShape
 from gputensor.framework.variable import Variable
 from gputensor.ops import math_ops as _m
@@ -2240,6 +2240,11 @@ def _parse(item: Any) -> tuple:
         if t._dtype is _dt.bool_ and t.ndim:
             return ("mask", t)
         if t._dtype.is_integer:
+            if t.ndim == 0 and _is_symbolic(t):
+                # A traced scalar (a loop counter, x[i] in a graph loop) is a 0-d gather index:
+                # it drops the dimension as an int does, at run time.
+                folded = traced_value(t)
+                return ("array", t) if folded is None else ("int", int(folded))
             return ("int", int(t)) if t.ndim == 0 else ("array", t)
         raise TypeError(
             f"Tensor indexing: a tensor of dtype {t._dtype.name} is not a valid index; {_INDEX_HELP}"
@@ -2345,7 +2350,10 @@ def _getitem(tensor: Any, key: Any) -> Tensor:
         pos, kind, v, _ = adv[0]
         if kind == "mask":
             return boolean_mask(y, v, axis=pos)
-        return execute(_GATHER, (y, _normalised(v, ydims[pos], y)), {"axis": pos, "batch_dims": 0})
+        dim = ydims[pos]
+        if dim is None:  # a traced unknown dim: its size at run time counts negatives from the end
+            dim = _m.cast(shape(y)[pos], v._dtype if isinstance(v, Tensor) else _dt.int64)
+        return execute(_GATHER, (y, _normalised(v, dim, y)), {"axis": pos, "batch_dims": 0})
     comps, adv_dims = [], []
     for pos, kind, v, _ in adv:
         if kind == "mask":

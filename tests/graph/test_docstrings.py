@@ -17,6 +17,9 @@ import gputensor as gt
         "gputensor.graph.tensor_spec",
         "gputensor.graph.control_flow",
         "gputensor.ops.logging_ops",
+        "gputensor.graph.tensor_array",
+        "gputensor.graph.map_fn",
+        "gputensor.framework.scopes",
     ],
 )
 def test_docstring_examples(name):

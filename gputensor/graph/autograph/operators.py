@@ -291,6 +291,10 @@ def _graph_loop(
     undefined = [i for i in loop if isinstance(values[i], Undefined)]
     if undefined:
         _define_by_probe(body, values, undefined, names, site, what)
+    from gputensor.graph.tensor_array import materialize, relax_specs
+
+    # A TensorArray first written in the loop enters with a buffer of the shape written.
+    values = materialize(body, values, loop)
     entry = {}
     for i in loop:
         v = values[i]
@@ -302,7 +306,7 @@ def _graph_loop(
             )
         v = _tensors(v)
         values[i] = v
-        entry[i] = [(tuple(t.shape), t.dtype) for t in nest.flatten(v)]
+        entry[i] = relax_specs(v, [(tuple(t.shape), t.dtype) for t in nest.flatten(v)])
 
     def full(loop_values: tuple) -> list:
         cur = list(values)
