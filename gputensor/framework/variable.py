@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy as np
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import context, dtypes
 from gputensor.framework.context import state
+from gputensor.framework.scopes import init_scope
 from gputensor.framework.tensor import (
     Tensor,
     TensorShape,
@@ -81,7 +81,7 @@ class Variable:
         if graph is not None:
             graph.created_variables.append(self)
         if callable(initial_value):
-            with _outside_graph():  # an initializer runs once, eagerly, as in TF's init_scope
+            with init_scope():  # an initializer runs once, eagerly, as in TF
                 initial_value = initial_value()
         if graph is not None and isinstance(initial_value, Tensor) and initial_value._device is graph.device:
             raise ValueError(
@@ -94,7 +94,7 @@ class Variable:
         # A Python or NumPy initial value becomes a tensor eagerly even while tracing (TF's
         # init_scope lifting): a graph constant's value could not be read here.
         lifted = graph is not None and not isinstance(initial_value, Tensor)
-        with _outside_graph() if lifted else contextlib.nullcontext():
+        with init_scope() if lifted else contextlib.nullcontext():
             value = (
                 convert_to_tensor(initial_value, dtype=dtype) if dtype is None else _as(initial_value, dtype)
             )
@@ -304,21 +304,6 @@ class Variable:
 
     def __deepcopy__(self, memo: dict) -> Variable:
         return Variable(self._value, trainable=self._trainable, name=self._name.split("/")[-1][:-2])
-
-
-@contextlib.contextmanager
-def _outside_graph() -> Iterator[None]:
-    """Runs eagerly while a gt.function is traced (TF's init_scope)."""
-    graph, device = state.graph, state.device
-    if graph is None:
-        yield
-        return
-    state.graph = None
-    state.device = None if device is graph.device else device
-    try:
-        yield
-    finally:
-        state.graph, state.device = graph, device
 
 
 def _as(value: Any, dtype: Any) -> Tensor:

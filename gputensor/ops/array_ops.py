@@ -783,9 +783,9 @@ def _range_bound(value: Any) -> Tensor:
     """
     if isinstance(value, (Tensor, Variable)) or state.graph is None:
         return convert_to_tensor(value)
-    from gputensor.framework.variable import _outside_graph
+    from gputensor.framework.scopes import init_scope
 
-    with _outside_graph():
+    with init_scope():
         return convert_to_tensor(value)
 
 

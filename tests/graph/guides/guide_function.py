@@ -1,7 +1,7 @@
 """The code of TensorFlow's guide "Better performance with tf.function" (tensorflow.org/guide/function),
 as written there with ``tf`` a parameter, so the same lines run with TensorFlow (to make the
 fixture, scripts/make_tf_guide_fixtures.py) and with gputensor (the test). Left out: its string
-tensors (gt has no string dtype yet) and the dynamic_rnn block, which needs gt.TensorArray.
+tensors (gt has no string dtype yet).
 """
 
 import contextlib
@@ -179,6 +179,37 @@ def run(tf):
 
     tf.function(fizzbuzz)(tf.constant(5))
     tf.function(fizzbuzz)(tf.constant(20))
+
+    batch_size = 2
+    seq_len = 3
+    feature_size = 4
+
+    def rnn_step(inp, state):
+        return inp + state
+
+    @tf.function
+    def dynamic_rnn(rnn_step, input_data, initial_state):
+        # [batch, time, features] -> [time, batch, features]
+        input_data = tf.transpose(input_data, [1, 0, 2])
+        max_seq_len = input_data.shape[0]
+
+        states = tf.TensorArray(tf.float32, size=max_seq_len)
+        state = initial_state
+        for i in tf.range(max_seq_len):
+            state = rnn_step(input_data[i], state)
+            states = states.write(i, state)
+        return tf.transpose(states.stack(), [1, 0, 2])
+
+    print(
+        dynamic_rnn(
+            rnn_step,
+            tf.reshape(
+                tf.range(batch_size * seq_len * feature_size, dtype=tf.float32),
+                [batch_size, seq_len, feature_size],
+            ),
+            tf.zeros([batch_size, feature_size]),
+        )
+    )
 
     leaked = []  # the guide uses a global; a list keeps the leak inside run()
 
