@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zipfile
 
 import numpy as np
@@ -26,20 +27,8 @@ OUT = os.path.join(
 )
 
 
-def mixed_cnn(keras):
-    """The architecture; tests/keras/mixed_precision/test_mixed_golden.py writes the same with gt.keras."""
-    layers = keras.layers
-    return keras.Sequential(
-        [
-            keras.Input((6, 6, 2)),
-            layers.Conv2D(4, 3, activation="relu"),
-            layers.BatchNormalization(),
-            layers.Flatten(),
-            layers.Dense(8, activation="tanh"),
-            layers.Dense(3),
-            layers.Activation("softmax", dtype="float32"),
-        ]
-    )
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.keras.mixed_precision._models import mixed_cnn  # noqa: E402
 
 
 def main() -> None:

@@ -13,24 +13,10 @@ import numpy as np
 import pytest
 
 import gputensor as gt
-from gputensor.keras import layers, mixed_precision, models, optimizers
+from gputensor.keras import mixed_precision, models, optimizers
+from tests.keras.mixed_precision._models import mixed_cnn
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-
-
-def mixed_cnn():
-    """scripts/make_keras_mixed_fixtures.py's architecture."""
-    return models.Sequential(
-        [
-            models.Input((6, 6, 2)),
-            layers.Conv2D(4, 3, activation="relu"),
-            layers.BatchNormalization(),
-            layers.Flatten(),
-            layers.Dense(8, activation="tanh"),
-            layers.Dense(3),
-            layers.Activation("softmax", dtype="float32"),
-        ]
-    )
 
 
 @pytest.fixture
@@ -40,7 +26,7 @@ def io():
 
 def test_outputs_match_keras_from_its_weight_file(io):
     mixed_precision.set_global_policy("mixed_float16")
-    model = mixed_cnn()
+    model = mixed_cnn(gt.keras)
     model.load_weights(os.path.join(FIXTURES, "mixed_cnn.weights.h5"))
     assert [layer.compute_dtype for layer in model.layers] == json.loads(str(io["compute_dtypes"]))
     assert all(w.dtype == gt.float32 for w in model.weights)
@@ -49,14 +35,14 @@ def test_outputs_match_keras_from_its_weight_file(io):
     np.testing.assert_allclose(y, io["y"], rtol=0, atol=1e-4)  # measured: 6e-8
     # Not a float32 model by accident: float32 math misses Keras's outputs by more (4e-4).
     mixed_precision.set_global_policy("float32")
-    ref = mixed_cnn()
+    ref = mixed_cnn(gt.keras)
     ref.set_weights(model.get_weights())
     assert np.abs(ref.predict(io["x"], verbose=0) - io["y"]).max() > 1e-4
 
 
 def test_training_steps_match_keras(io):
     mixed_precision.set_global_policy("mixed_float16")
-    model = mixed_cnn()
+    model = mixed_cnn(gt.keras)
     model.load_weights(os.path.join(FIXTURES, "mixed_cnn.weights.h5"))
     model.compile(optimizer=optimizers.SGD(0.05), loss="sparse_categorical_crossentropy")
     assert type(model.optimizer).__name__ == str(io["optimizer_class"]) == "LossScaleOptimizer"
@@ -89,7 +75,7 @@ def test_reads_the_keras_archive_with_its_policies_and_loss_scale_state(io):
 def test_save_and_load_round_trip(tmp_path):
     mixed_precision.set_global_policy("mixed_float16")
     rng = np.random.default_rng(0)
-    model = mixed_cnn()
+    model = mixed_cnn(gt.keras)
     model.compile(optimizer=optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
     x = rng.standard_normal((16, 6, 6, 2)).astype(np.float32)
     y = rng.integers(0, 3, 16)
@@ -123,7 +109,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert optimizer_keys(os.path.join(FIXTURES, "mixed_cnn.keras")) == {"vars": 4 + 2, "inner_optimizer": 2}
     # Weight files alone: stored in float32 (the variable dtype), read back exactly.
     model.save_weights(str(tmp_path / "w.weights.h5"))
-    again = mixed_cnn()
+    again = mixed_cnn(gt.keras)
     again.load_weights(str(tmp_path / "w.weights.h5"))
     for a, b in zip(again.get_weights(), model.get_weights()):
         assert a.dtype == np.float32
