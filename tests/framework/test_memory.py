@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
 import gputensor as gt
+
+
+@pytest.fixture(autouse=True)
+def no_collection_midway():
+    """The counters count live tensors: a garbage collection during a test would free earlier
+    tests' cyclic garbage between two readings. Collect first and hold collection off."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def test_dispose_frees_now_and_later_use_raises(device):
