@@ -29,6 +29,12 @@ one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow
 
 Both are built of gt.cond, gt.while_loop and GradientTape, so they differentiate
 again (higher-order gradients) and save and export like any other control flow.
+
+Random numbers. A stateful random op in a branch or body draws from its graph's random
+context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
+condition and body folded with the iteration number, a hidden int64 loop variable after the
+user's. Recomputing the body in a gradient computes the same context, so it draws the same
+numbers (docs/graphs.md, "Random numbers in control flow").
 """
 
 from __future__ import annotations

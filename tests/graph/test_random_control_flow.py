@@ -97,7 +97,7 @@ def _sin_chain(x, draws):
     return gt.reduce_sum(y * y)
 
 
-def test_for_over_range_gradient_inside_the_function_sees_the_forward_draws():
+def test_for_over_range_gradient_inside_the_function_sees_the_forward_draws(device):
     @gt.function
     def f(x):
         with gt.GradientTape() as tape:
@@ -123,7 +123,7 @@ def test_for_over_range_gradient_inside_the_function_sees_the_forward_draws():
     assert not np.allclose(seen[0], seen[1])
 
 
-def test_while_loop_gradient_of_x_times_uniform_equals_the_recorded_draws_product():
+def test_while_loop_gradient_of_x_times_uniform_equals_the_recorded_draws_product(device):
     @gt.function
     def f(x):
         with gt.GradientTape() as tape:
@@ -147,7 +147,7 @@ def test_while_loop_gradient_of_x_times_uniform_equals_the_recorded_draws_produc
     assert not np.allclose(prod.numpy(), prod2.numpy())
 
 
-def test_cond_gradient_inside_the_function_sees_the_forward_draws():
+def test_cond_gradient_inside_the_function_sees_the_forward_draws(device):
     @gt.function
     def f(x):
         with gt.GradientTape() as tape:
