@@ -351,3 +351,24 @@ def test_onnx_export_refuses_random_ops_in_control_flow(tmp_path):
     for fn, op in ((branchy, "random_normal"), (loopy, "random_uniform")):
         with pytest.raises(gt.errors.UnimplementedError, match=rf"draws random numbers \({op}\)"):
             gt.onnx.export(gt.function(fn), str(tmp_path / "m.onnx"), [gt.TensorSpec([2], gt.float32)])
+
+
+def test_random_ops_of_every_kind_in_a_loop_condition_and_body():
+    @gt.function
+    def f(x):
+        n = 0
+        while gt.random.uniform([]) < 0.9:  # a new draw at every test of the condition
+            n += 1
+            ints = gt.random.uniform([3], 0, 10, dtype=gt.int32)
+            x = x + gt.cast(ints, gt.float32) + gt.random.truncated_normal([3])
+            x = x + gt.cast(gt.random.categorical(gt.zeros([1, 4]), 3)[0], gt.float32)
+            x = x + gt.cast(gt.random.shuffle(gt.range(3)), gt.float32)
+        return n, x
+
+    runs = [f(gt.zeros([3])) for _ in range(300)]
+    counts = np.array([int(n) for n, _ in runs])
+    # The number of iterations is geometric: mean 0.9 / 0.1 = 9, standard error 9.5 / sqrt(300).
+    assert abs(counts.mean() - 9.0) < 2.5 and len(set(counts.tolist())) > 5
+    for n, x in runs[:20]:
+        # per iteration: ints in [0, 9], |truncated normal| <= 2, a class in [0, 3], shuffle sums to 3
+        assert np.all(x.numpy() >= -2.0 * int(n)) and np.all(x.numpy() <= (9 + 2 + 3 + 2) * int(n))
