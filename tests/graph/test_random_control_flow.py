@@ -372,3 +372,16 @@ def test_random_ops_of_every_kind_in_a_loop_condition_and_body():
     for n, x in runs[:20]:
         # per iteration: ints in [0, 9], |truncated normal| <= 2, a class in [0, 3], shuffle sums to 3
         assert np.all(x.numpy() >= -2.0 * int(n)) and np.all(x.numpy() <= (9 + 2 + 3 + 2) * int(n))
+
+
+def test_the_python_philox_block_matches_the_array_kernel_and_known_answers():
+    from gputensor.backend.cpu.random import philox4x32_10
+    from gputensor.ops.random_ops import _philox_block
+
+    # Random123 kat_vectors
+    assert _philox_block(0, 0, 0, 0, 0, 0) == (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)
+    assert _philox_block(*[0xFFFFFFFF] * 6) == (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)
+    words = np.random.default_rng(5).integers(0, 2**32, size=(200, 6), dtype=np.uint64)
+    for row in words.tolist():
+        want = tuple(int(w) for w in philox4x32_10(tuple(row[:4]), tuple(row[4:])))
+        assert _philox_block(*row) == want
