@@ -698,7 +698,12 @@ def _zeros_like(source: Any) -> Tensor:
     if isinstance(t, IndexedSlices):
         t = t.values
     dev = t._device
-    return wrap(dev.backend.from_host(np.zeros(t._data.shape, t._data.dtype)), dev)
+    shape = t._data.shape
+    if shape is None or None in shape:  # a symbol with None dims (a loop gradient's stack): sized at run time
+        from gputensor.ops import array_ops
+
+        return array_ops.zeros_like(t)
+    return wrap(dev.backend.from_host(np.zeros(shape, t._data.dtype)), dev)
 
 
 def _assemble(rows: list, lead: tuple, source: Any, unconnected: UnconnectedGradients, batch: bool) -> Any:

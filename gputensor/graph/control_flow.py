@@ -29,6 +29,12 @@ one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow
 
 Both are built of gt.cond, gt.while_loop and GradientTape, so they differentiate
 again (higher-order gradients) and save and export like any other control flow.
+
+Random numbers. A stateful random op in a branch or body draws from its graph's random
+context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
+condition and body folded with the iteration number, a hidden int64 loop variable after the
+user's. Recomputing the body in a gradient computes the same context, so it draws the same
+numbers (docs/graphs.md, "Random numbers in control flow").
 """
 
 from __future__ import annotations
@@ -89,6 +95,32 @@ class _BranchGraph(Graph):
         self.no_hoist = no_hoist  # variables (by uid) read inside even so
         self.hoisted: dict[int, Symbol] = {}
         self.assigned: set[int] = set()
+        self.loop = name.startswith("while")  # a loop's condition or body: runs once per iteration
+        self.iteration: Symbol | None = None  # the hidden iteration-number input, made on first use
+
+    def iteration_number(self) -> Symbol:
+        """The int64 iteration number of a loop's condition or body (0, 1, ...): a placeholder that
+        `while_loop` turns into a hidden loop variable after the user's (it is not in ``inputs``
+        until then)."""
+        if self.iteration is None:
+            node = self._node("Placeholder", None, (), {}, [Spec((), dtypes.int64)])
+            self.iteration = node.outputs[0]
+        return self.iteration
+
+    def random_context(self) -> Symbol:
+        """The random context of a branch: the enclosing graph's (captured), folded with the
+        iteration number in a loop's condition and body, so every iteration draws anew while
+        recomputing an iteration (a gradient) draws what it drew."""
+        if self._random_context is None:
+            from gputensor.ops.random_ops import RANDOM_FOLD_SEED
+
+            context = self.capture(self.parent.random_context(), self.parent)
+            if self.loop:
+                with self.building():
+                    args = (wrap(context, self.device), wrap(self.iteration_number(), self.device))
+                    context = execute(RANDOM_FOLD_SEED, args, {})._data
+            self._random_context = context
+        return self._random_context
 
     def read_variable(self, var: Any) -> Symbol:
         uid = var._unique_id
@@ -129,7 +161,16 @@ class _Branch:
         self.structure = result
         self.outputs = flat
         self.graph = sub
-        self.program = executor.Program(sub, *passes.optimize(sub.operations, sub.outputs))
+        self._program: executor.Program | None = None
+
+    @property
+    def program(self) -> executor.Program:
+        """The branch lowered for running (made on first use: `while_loop` may add its hidden
+        iteration number to the graph first)."""
+        if self._program is None:
+            sub = self.graph
+            self._program = executor.Program(sub, *passes.optimize(sub.operations, sub.outputs))
+        return self._program
 
     @staticmethod
     def _as_symbol(sub: Graph, value: Any, name: str) -> Symbol:
@@ -570,6 +611,20 @@ def while_loop(
                 f"{dtypes.from_numpy(sym.dtype).name}{list(sym.shape)}; a loop variable must keep its shape "
                 "and dtype (reshape or cast it in the body)"
             )
+    n_user = len(specs)
+    if cond_b.graph.iteration is not None or body_b.graph.iteration is not None:
+        # A stateful random op inside draws from the iteration number: it becomes a hidden
+        # int64 loop variable after the user's, counting from 0 (a gradient stacks it like
+        # any loop variable its values depend on, and so recomputes each iteration's draws).
+        for b in (cond_b, body_b):
+            b.graph.inputs.insert(n_user, b.graph.iteration_number())
+        body_g = body_b.graph
+        with body_g.building():
+            step = wrap(body_g.iteration_number(), body_g.device) + np.int64(1)
+        body_b.outputs.append(step._data)
+        zero = convert_to_tensor(np.int64(0))
+        flat.append(wrap(array_on(zero, graph.device), graph.device))
+        specs.append(((), dtypes.int64))
     captures = _outer_captures(cond_b, body_b)
     n = len(specs)
     value = _While(
@@ -583,7 +638,7 @@ def while_loop(
     cap_tensors = [wrap(s, graph.device) for s in captures]
     recorded = [[*flat, *caps] for caps in _known_tensors(captures, cap_tensors)]
     outs = _emit("While", value, [*flat, *cap_tensors], value.specs, recorded)
-    outs = nest.pack_sequence_as(structure, outs)
+    outs = nest.pack_sequence_as(structure, outs[:n_user])
     return outs[0] if single else type(loop_vars)(outs)
 
 

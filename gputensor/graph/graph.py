@@ -175,6 +175,7 @@ class Graph:
         self.parent: Graph | None = None  # the graph a branch or loop body is traced inside
         self.captures: list[tuple[Symbol, Symbol]] = []  # (outer symbol, its placeholder here)
         self._captured: dict[int, Symbol] = {}
+        self._random_context: Symbol | None = None
         self.device = Device(device.device_type, device.index, device.physical_index, self, register=False)
         self.device.name = f"{device.name} (tracing {name})"
 
@@ -245,6 +246,17 @@ class Graph:
 
         out = CPU.kernel_table()[node.op.name](*values, **node.attrs)
         return np.asarray(out[sym.index] if len(node.outputs) > 1 else out)
+
+    def random_context(self) -> Symbol:
+        """An int64 scalar symbol with a new value at every run of this graph, made on first use:
+        the stateful random ops of the gt.cond branches and gt.while_loop bodies inside draw
+        from it (ops/random_ops.py ``_sample``; a branch graph derives its own)."""
+        if self._random_context is None:
+            from gputensor.ops import random_ops
+
+            with self.building():
+                self._random_context = random_ops.run_seed()._data
+        return self._random_context
 
     def read_variable(self, var: Any) -> Symbol:
         node = self._node("ReadVariable", None, (), {}, [Spec(tuple(var.shape), var.dtype)])

@@ -307,6 +307,32 @@ def _subgraph(w: _Writer, results: list, label: str, inputs: list) -> Any:
     return onnx.helper.make_graph(w.nodes, w.fresh(label), inputs, outputs)
 
 
+def _random_ops(operations: list, found: list) -> list:
+    """The random primitives the nodes draw with, nested control flow included: a stateful
+    random node's type, or the primitive of a ``random_seeded`` node of a branch or loop body."""
+    for node in operations:
+        if node.type == "random_seeded":
+            found.append(node.attrs["primitive"])
+        elif node.type in ("If", "While"):
+            for program in node.value.programs():
+                _random_ops(_program_nodes(program), found)
+        elif isinstance(node.value, RandomStream):
+            found.append(node.type)
+    return found
+
+
+def _refuse_random(operations: list) -> None:
+    found = _random_ops(operations, [])
+    if found:
+        # The int64 random_bits node that only seeds control flow is named last: name the user's op.
+        name = sorted(found, key=lambda n: n == "random_bits")[0]
+        raise UnimplementedError(
+            f"gt.onnx.export: the function draws random numbers ({name}), which an ONNX "
+            "model would freeze to one draw; export a function that takes them as an input",
+            name,
+        )
+
+
 def _program_nodes(program: Any) -> list:
     """A sub-program's nodes, a Fused node as its members (ONNX has no fused op; runtimes fuse)."""
     nodes = []
@@ -421,6 +447,7 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
             dims = [f"{name}_dim{i}" if d is None else d for i, d in enumerate(sym.shape)]
             inputs.append(onnx.helper.make_tensor_value_info(name, onnx_dtype(sym.dtype), dims))
             names[id(sym)] = inputs[-1].name
+    _refuse_random(operations)
     _emit_nodes(w, operations, names, graph.target)
     graph_outputs = []
     for i, sym in enumerate(outputs):

@@ -197,8 +197,18 @@ def _compose_shape(device: Any) -> Any:
 def _compose_dynamic_reshape(device: Any) -> Any:
     backend, reshape_kernel = device.backend, device.kernel(_RESHAPE)
 
-    def kernel(x: Any, shape: Any, *, static_shape: tuple) -> Any:
+    def kernel(x: Any, shape: Any, *, static_shape: tuple, split: tuple | None = None) -> Any:
+        if split is not None:  # split into equal parts along a None dim: (axis, parts)
+            ax, k = split
+            if x.shape[ax] % k:
+                raise InvalidArgumentError(
+                    f"split: Number of ways to split should evenly divide the split dimension, but got "
+                    f"split_dim {ax} (size = {x.shape[ax]}) and num_split {k} (input shape {tuple(x.shape)})",
+                    "split",
+                )
         dims = list(_host_dims(backend, shape, "reshape"))
+        if split is not None:  # the part's size, the -1 (resolved here: other dims may be 0)
+            dims[split[0] + 1] = x.shape[split[0]] // split[1]
         n = _num(x.shape)
         known = _num(d for d in dims if d != -1)
         if dims.count(-1) == 1 and known and n % known == 0:
@@ -1252,14 +1262,29 @@ def split(
 
 def _split_unknown(t: Tensor, num_or_size_splits: Any, ax: int) -> list[Tensor]:
     """`split` along a None dim: sizes before a -1 count from the start, those after it from the
-    end, so each part is a slice with fixed bounds; the dim's size is checked at each call."""
+    end, so each part is a slice with fixed bounds; the dim's size is checked at each call.
+
+    Into k equal parts: ``t`` reshaped at run time to ``dims[:ax] + (k, -1) + dims[ax+1:]`` (the
+    reshape, told it splits, checks that k divides n with split's message and resolves the -1
+    itself, as other dims may be 0; ONNX's Reshape resolves it), then unstacked along the new
+    axis of known size k."""
     if np.ndim(np.asarray(num_or_size_splits)) == 0:
-        raise InvalidArgumentError(
-            f"split: dimension {ax} of shape {_dims(t)} is unknown while tracing, so it cannot be split "
-            f"into {num_or_size_splits} equal parts yet; give the sizes (one may be -1), or trace for "
-            "concrete sizes",
-            "split",
-        )
+        k = _ints(num_or_size_splits, "split", "num_or_size_splits")[0]
+        if k <= 0:
+            raise InvalidArgumentError(
+                f"split: Number of ways to split should be positive, but got num_split {k} "
+                f"(dimension {ax} of shape {_dims(t)})",
+                "split",
+            )
+        dims = _dims(t)
+        # The run-time shape: t's dims with dimension ax replaced by (k, -1).
+        source = concat([shape_fn(t), convert_to_tensor(np.asarray([k, -1], np.int32))], 0)
+        rank = len(dims)
+        index = [*_range(ax), rank, rank + 1, *_range(ax + 1, rank)]
+        runtime = gather(source, convert_to_tensor(np.asarray(index, dtype=np.int32)))
+        static = (*dims[:ax], k, None, *dims[ax + 1 :])
+        r = execute(_DYNAMIC_RESHAPE, (t, runtime), {"static_shape": static, "split": (ax, k)})
+        return [_axis_slice(r, ax, i, i + 1, "split", shrink=True) for i in _range(k)]
     sizes = _ints(num_or_size_splits, "split", "num_or_size_splits")
     unknown = [i for i, s in enumerate(sizes) if s == -1]
     if len(unknown) > 1 or any(s < -1 for s in sizes):
@@ -1367,10 +1392,19 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:
         if m < 0:
             raise InvalidArgumentError(f"tile: Expected multiples[{i}] >= 0, but got {m}", "tile")
     # (a, b) -> (1, a, 1, b) -> (m0, a, m1, b) -> (m0 * a, m1 * b): a broadcast, no own kernel.
-    spread = tuple(x for d in dims for x in (1, d))
     big = tuple(x for d, m in zip(dims, mult) for x in (m, d))
+    out = tuple(None if d is None and m else (d or 0) * m for d, m in zip(dims, mult))
+    if None in dims:  # None dims while tracing: the same three steps on run-time shapes
+        spread = _reshape_dims(t, [x for i in _range(len(dims)) for x in (1, ("axis", i))])
+        sizes, m = shape_fn(t), np.asarray(mult, np.int32)
+        source = concat([sizes, convert_to_tensor(m)], 0)
+        index = [x for i in _range(len(dims)) for x in (len(dims) + i, i)]
+        runtime = gather(source, convert_to_tensor(np.asarray(index, dtype=np.int32)))
+        b = execute(_DYNAMIC_BROADCAST_TO, (spread, runtime), {"static_shape": big})
+        return execute(_DYNAMIC_RESHAPE, (b, _m.multiply(sizes, m)), {"static_shape": out})
+    spread = tuple(x for d in dims for x in (1, d))
     b = execute(_BROADCAST_TO, (execute(_RESHAPE, (t,), {"shape": spread}),), {"shape": big})
-    return execute(_RESHAPE, (b,), {"shape": tuple(d * m for d, m in zip(dims, mult))})
+    return execute(_RESHAPE, (b,), {"shape": out})
 
 
 # ================================================================ gather/scatter

@@ -34,15 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.backend.cpu.random import philox4x32_10
-from gputensor.errors import InvalidArgumentError, UnimplementedError
+from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
 from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as _device_scope
 from gputensor.framework.op_table import define, execute
 from gputensor.framework.shape_inference import Spec
-from gputensor.framework.tensor import Tensor, convert_to_tensor, is_symbolic, traced_value
+from gputensor.framework.tensor import Tensor, convert_to_tensor, is_symbolic, traced_value, wrap
 from gputensor.framework.tensor_shape import TensorShape
 from gputensor.framework.variable import Variable
 from gputensor.ops import math_ops
@@ -68,15 +67,19 @@ RANDOM_UNIFORM_INT = define(
 RANDOM_BITS = define("random_bits", attrs=_SAMPLE_ATTRS, differentiable=False, infer=_infer_sample)
 
 
-def _compose_dynamic_random(device: Any) -> Any:
+def _compose_dynamic_random(device: Any, seeded: bool = False) -> Any:
     """One of the primitives above with its shape read from an int tensor at run time (a
-    stateful op inside gt.function whose shape has a None dim, e.g. ``gt.shape(x)``)."""
+    stateful op inside gt.function whose shape has a None dim, e.g. ``gt.shape(x)``).
+
+    ``seeded``: the kernel of ``random_seeded`` instead, whose first input is an int64 scalar
+    seed (the run-time random context of a gt.cond branch or gt.while_loop body, see
+    `_sample`): it draws under the key ``scramble(seed, key)``, and its shape input is
+    optional (absent: ``static_shape``)."""
     backend = device.backend
     primitives: dict[str, Any] = {}
 
     def kernel(
-        shape: Any,
-        *,
+        *arrays: Any,
         static_shape: tuple,
         primitive: str,
         key: int,
@@ -87,7 +90,12 @@ def _compose_dynamic_random(device: Any) -> Any:
     ) -> Any:
         from gputensor.ops.array_ops import _host_dims
 
-        dims = _host_dims(backend, shape, primitive)
+        if seeded:
+            seed, shape = arrays[0], (arrays[1] if len(arrays) > 1 else None)
+            key = _scramble(int(np.asarray(backend.to_host(seed)).reshape(())), key)[0]
+        else:
+            (shape,) = arrays
+        dims = tuple(static_shape) if shape is None else _host_dims(backend, shape, primitive)
         if -1 in dims:
             raise InvalidArgumentError(f"{primitive}: shape {dims} has a negative dimension", primitive)
         run = primitives.get(primitive)
@@ -97,6 +105,33 @@ def _compose_dynamic_random(device: Any) -> Any:
         return run(key=key, offset=offset, shape=dims, dtype=dtype, **extra)
 
     return kernel
+
+
+def _compose_fold_seed(device: Any) -> Any:
+    """``random_fold_seed(seed, data)``: ``scramble(seed, data).key`` as an int64 scalar."""
+    backend = device.backend
+
+    def kernel(seed: Any, data: Any) -> Any:
+        a = int(np.asarray(backend.to_host(seed)).reshape(()))
+        b = int(np.asarray(backend.to_host(data)).reshape(()))
+        key = _scramble(a, b)[0]
+        return backend.from_host(np.asarray(key - (1 << 64) if key >> 63 else key, dtype=np.int64))
+
+    return kernel
+
+
+def _infer_seeded_random(op, specs, attrs):
+    seed = specs[0]
+    if seed.shape is None or tuple(seed.shape) != () or seed.dtype != _dt.int64:
+        raise ValueError(f"the seed must be an int64 scalar, got {seed.dtype.name}{seed.shape}")
+    return Spec(tuple(attrs["static_shape"]), si.dtype_of(attrs["dtype"]))
+
+
+def _infer_fold_seed(op, specs, attrs):
+    for s in specs:
+        if s.shape is None or tuple(s.shape) != () or s.dtype != _dt.int64:
+            raise ValueError(f"seed and data must be int64 scalars, got {s.dtype.name}{s.shape}")
+    return Spec((), _dt.int64)
 
 
 def _infer_dynamic_random(op, specs, attrs):  # what tracing knew of the shape: the attr
@@ -109,6 +144,20 @@ DYNAMIC_RANDOM = define(
     differentiable=False,
     infer=_infer_dynamic_random,
     compose=_compose_dynamic_random,
+)
+# A stateful random op traced inside a gt.cond branch or gt.while_loop body: inputs (seed,
+# [shape]); the seed is its graph's run-time random context (`_sample`), so recomputing the
+# node (a gradient replaying the body) gives the same numbers.
+RANDOM_SEEDED = define(
+    "random_seeded",
+    attrs=("static_shape", "primitive", "key", "offset", "dtype", "minval", "maxval"),
+    differentiable=False,
+    infer=_infer_seeded_random,
+    compose=lambda device: _compose_dynamic_random(device, seeded=True),
+)
+# A loop body's random context: the enclosing context folded with the iteration number.
+RANDOM_FOLD_SEED = define(
+    "random_fold_seed", differentiable=False, infer=_infer_fold_seed, compose=_compose_fold_seed
 )
 _PRIMITIVES = {
     op.name: op
@@ -136,12 +185,24 @@ class Algorithm(enum.Enum):
 
 
 # ----------------------------------------------------------------- seed handling
+def _philox_block(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, int, int, int]:
+    """One Philox4x32-10 block on Python ints: the array version (`philox4x32_10`) costs about
+    a hundred microseconds of NumPy calls for one block, and a traced loop body that draws
+    scrambles its random context once per node and iteration (`_compose_fold_seed`)."""
+    m = 0xFFFFFFFF
+    for r in range(10):
+        if r:
+            k0, k1 = (k0 + 0x9E3779B9) & m, (k1 + 0xBB67AE85) & m
+        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & m, (p0 >> 32) ^ c3 ^ k1, p0 & m
+    return c0, c1, c2, c3
+
+
 def _scramble(a: int, b: int) -> tuple[int, int]:
     """Two 64-bit seeds -> (key, counter): one Philox block of counter (a, b) under a fixed key."""
     a &= _MASK64
     b &= _MASK64
-    counter = (a & 0xFFFFFFFF, a >> 32, b & 0xFFFFFFFF, b >> 32)
-    w = [int(x) for x in philox4x32_10(counter, _SCRAMBLE_KEY)]
+    w = _philox_block(a & 0xFFFFFFFF, a >> 32, b & 0xFFFFFFFF, b >> 32, *_SCRAMBLE_KEY)
     return w[0] | (w[1] << 32), w[2] | (w[3] << 32)
 
 
@@ -381,17 +442,22 @@ def run_attrs(node: Any) -> dict:
 def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: Any) -> Tensor:
     graph = state.graph
     stateful = graph is not None and keys.__name__ != _STATELESS
-    if stateful and graph.parent is not None:
-        # A branch or loop body is replayed to compute gradients: it would draw anew there.
-        raise UnimplementedError(
-            f"{op.name}: a stateful random op inside a gt.cond branch or gt.while_loop body of a "
-            "gt.function is not supported; draw the numbers before the control flow and pass them "
-            "in, or use a stateless op (gt.random.stateless_uniform / stateless_normal) with a seed",
-            op.name,
-        )
     key, offset = keys()
     if stateful:
         key ^= _GRAPH_KEY_TAG
+    if stateful and graph.parent is not None:
+        # Inside a gt.cond branch or gt.while_loop body the node draws from its key, its first
+        # offset and the graph's run-time random context (new at every run of the function and,
+        # in a loop, folded with the iteration number): a gradient that recomputes the body
+        # computes the same context, so it sees the very numbers the forward pass drew.
+        context = wrap(graph.random_context(), graph.device)
+        inputs = (context,) if not isinstance(shape, _RuntimeShape) else (context, shape.tensor)
+        attrs = {
+            "static_shape": shape.static if isinstance(shape, _RuntimeShape) else shape,
+            "primitive": op.name, "key": key, "offset": offset, "dtype": dtype.np_dtype,
+            "minval": extra.get("minval"), "maxval": extra.get("maxval"),
+        }  # fmt: skip
+        return execute(RANDOM_SEEDED, inputs, attrs)
     if isinstance(shape, _RuntimeShape):
         attrs = {
             "static_shape": shape.static, "primitive": op.name, "key": key, "offset": offset,
@@ -404,6 +470,13 @@ def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: A
     if stateful:
         out._data.node.value = RandomStream(offset)
     return out
+
+
+def run_seed() -> Tensor:
+    """Inside gt.function: an int64 scalar node with a new value at every run of the graph
+    (a stateful ``random_bits`` node, by the seed rules, so ``set_seed`` repeats it). The
+    random context from which the control flow of a function draws (`Graph.random_context`)."""
+    return _sample(RANDOM_BITS, (), _dt.int64, _stateful(None, "control flow random context"))
 
 
 def _normal_family(
