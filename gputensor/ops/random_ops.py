@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from gputensor.backend.cpu.random import philox_block
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
@@ -185,24 +186,11 @@ class Algorithm(enum.Enum):
 
 
 # ----------------------------------------------------------------- seed handling
-def _philox_block(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, int, int, int]:
-    """One Philox4x32-10 block on Python ints: the array version (`philox4x32_10`) costs about
-    a hundred microseconds of NumPy calls for one block, and a traced loop body that draws
-    scrambles its random context once per node and iteration (`_compose_fold_seed`)."""
-    m = 0xFFFFFFFF
-    for r in range(10):
-        if r:
-            k0, k1 = (k0 + 0x9E3779B9) & m, (k1 + 0xBB67AE85) & m
-        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
-        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & m, (p0 >> 32) ^ c3 ^ k1, p0 & m
-    return c0, c1, c2, c3
-
-
 def _scramble(a: int, b: int) -> tuple[int, int]:
     """Two 64-bit seeds -> (key, counter): one Philox block of counter (a, b) under a fixed key."""
     a &= _MASK64
     b &= _MASK64
-    w = _philox_block(a & 0xFFFFFFFF, a >> 32, b & 0xFFFFFFFF, b >> 32, *_SCRAMBLE_KEY)
+    w = philox_block(a & 0xFFFFFFFF, a >> 32, b & 0xFFFFFFFF, b >> 32, *_SCRAMBLE_KEY)
     return w[0] | (w[1] << 32), w[2] | (w[3] << 32)
 
 

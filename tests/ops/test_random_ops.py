@@ -573,3 +573,16 @@ def test_stateless_categorical_depends_on_the_seed_only(device):
     assert scipy.stats.chisquare(counts, np.exp(logits[0]) * a.size).pvalue > 1e-3
     with pytest.raises(InvalidArgumentError, match="stateless_categorical"):
         gt.random.stateless_categorical([1.0, 2.0], 3, seed=[1, 2])
+
+
+def test_small_draws_take_python_philox_blocks_with_the_same_stream(monkeypatch):
+    # Up to _SCALAR_BLOCKS blocks run on Python ints (a few us, where the array rounds cost
+    # ~50 us whatever the size); both paths must give the same words.
+    from gputensor.backend.cpu import random as cpu_random
+
+    for n in (1, 3, cpu_random._SCALAR_BLOCKS, cpu_random._SCALAR_BLOCKS + 1):
+        index = np.arange(n, dtype=np.uint64) + np.uint64(2**32 - 2)  # crosses the high counter word
+        small = cpu_random.blocks(0x0123456789ABCDEF, 0xFEDCBA9876543210, index)
+        monkeypatch.setattr(cpu_random, "_SCALAR_BLOCKS", -1)
+        assert np.array_equal(small, cpu_random.blocks(0x0123456789ABCDEF, 0xFEDCBA9876543210, index))
+        monkeypatch.undo()
