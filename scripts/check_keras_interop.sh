@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Whole-model .keras archives across gputensor and real Keras 3, both ways: gt writes a
-# Sequential and a functional model that Keras loads (predictions compared), Keras writes a
-# trained model that gt loads (predictions and optimizer state compared). Needs a Python
+# Whole-model .keras archives across gputensor and real Keras 3, both ways: gt writes models
+# that Keras loads (Sequential, functional, every layer kind, text, recurrent, a masked
+# Bidirectional stack, a mixed_float16 CNN; predictions compared), Keras writes models that gt
+# loads (predictions and optimizer state compared). Needs a Python
 # with gputensor's requirements (GT_PY) and one with tensorflow-cpu / Keras 3 (KERAS_PY).
 #   GT_PY=python KERAS_PY=/path/to/tf/python bash scripts/check_keras_interop.sh
 set -uo pipefail
@@ -60,6 +61,20 @@ r.fit(xs, np.ones((4, 2), "float32"), epochs=1, verbose=0)
 r.save(f"{d}/rnn.keras")
 np.save(f"{d}/xs.npy", xs)
 np.save(f"{d}/rnn.npy", r.predict(xs, verbose=0))
+pad = np.array([[3, 5, 2, 0, 0, 0], [1, 0, 0, 0, 0, 0], [4, 4, 4, 4, 9, 2]], "int32")  # 0: padding
+b = k.Sequential([k.Input((6,), dtype="int32"), L.Embedding(10, 4, mask_zero=True),
+                  L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="sum"), L.GRU(2)])
+b.save(f"{d}/mask.keras")
+np.save(f"{d}/pad.npy", pad)
+np.save(f"{d}/mask.npy", b.predict(pad, verbose=0))
+k.mixed_precision.set_global_policy("mixed_float16")
+mp = k.Sequential([k.Input((8, 8, 1)), L.Conv2D(4, 3, activation="relu"), L.Flatten(), L.Dense(5),
+                   L.Activation("softmax", dtype="float32")])
+mp.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+mp.fit(x, np.arange(16) % 5, epochs=1, verbose=0)
+mp.save(f"{d}/mixed.keras")
+np.save(f"{d}/mixed.npy", mp.predict(x, verbose=0))
+k.mixed_precision.set_global_policy("float32")
 PY
 $keras_py - <<'PY' 2>&1 | quiet
 import os
@@ -67,11 +82,15 @@ import numpy as np
 import keras
 d = os.environ["DIR"]
 x = np.load(f"{d}/x.npy")
-models = (("seq", x), ("fun", x), ("zoo", np.load(f"{d}/xz.npy")), ("text", np.load(f"{d}/ids.npy")), ("rnn", np.load(f"{d}/xs.npy")))
+models = (("seq", x), ("fun", x), ("zoo", np.load(f"{d}/xz.npy")), ("text", np.load(f"{d}/ids.npy")),
+          ("rnn", np.load(f"{d}/xs.npy")), ("mask", np.load(f"{d}/pad.npy")), ("mixed", x))
 for n, inputs in models:
+    # A mixed model's layers take the global policy when loaded (Keras's rule): set it first.
+    keras.mixed_precision.set_global_policy("mixed_float16" if n == "mixed" else "float32")
     m = keras.models.load_model(f"{d}/{n}.keras")
     gap = np.abs(m.predict(inputs, verbose=0) - np.load(f"{d}/{n}.npy")).max()
     print(f"Keras loads gt's {n}.keras: max |keras - gt| = {gap:.2e}")
+keras.mixed_precision.set_global_policy("float32")
 m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.MaxPooling2D(),
                       keras.layers.Flatten(), keras.layers.Dense(10)])
 m.compile(optimizer=keras.optimizers.Adam(0.01), metrics=["accuracy"],
@@ -94,6 +113,11 @@ xz = np.load(f"{d}/xz.npy")
 z.fit(xz, np.ones((4, 3), "float32"), epochs=1, verbose=0)
 z.save(f"{d}/kzoo.keras")
 np.save(f"{d}/kzoo.npy", z.predict(xz, verbose=0))
+pad = np.load(f"{d}/pad.npy")
+b = keras.Sequential([keras.Input((6,), dtype="int32"), L.Embedding(10, 4, mask_zero=True),
+                      L.Bidirectional(L.GRU(3, return_sequences=True)), L.LSTM(2)])
+b.save(f"{d}/kmask.keras")
+np.save(f"{d}/kmask.npy", b.predict(pad, verbose=0))
 PY
 $gt_py - <<'PY'
 import os
@@ -109,4 +133,7 @@ print(f"  optimizer variables: {len(m.optimizer.variables)} of {len(want.files)}
 z = gt.keras.models.load_model(f"{d}/kzoo.keras")
 gap = np.abs(z.predict(np.load(f"{d}/xz.npy"), verbose=0) - np.load(f"{d}/kzoo.npy")).max()
 print(f"gt loads Keras's kzoo.keras: max |gt - keras| = {gap:.2e}")
+b = gt.keras.models.load_model(f"{d}/kmask.keras")
+gap = np.abs(b.predict(np.load(f"{d}/pad.npy"), verbose=0) - np.load(f"{d}/kmask.npy")).max()
+print(f"gt loads Keras's kmask.keras: max |gt - keras| = {gap:.2e}")
 PY
