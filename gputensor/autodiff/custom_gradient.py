@@ -68,6 +68,11 @@ def custom_gradient(f: Callable | None = None) -> Callable:
     trainable variables, ``grad_fn`` must accept a ``variables`` keyword and
     return ``(argument_gradients, variable_gradients)``.
 
+    Inside a gt.function, ``grad_fn`` is traced too (a CustomGradient node, see
+    graph/custom_gradient.py): a tape around the function's call, or around a
+    loaded SavedModel's, differentiates with it. Not built there: ``grad_fn``
+    with ``variables`` (the function's forward ops are differentiated instead).
+
     Args:
       f: the function to decorate.
 
@@ -96,7 +101,17 @@ def custom_gradient(f: Callable | None = None) -> Callable:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not state.tapes:
-            return f(*args, **kwargs)[0]
+            if state.graph is None:
+                return f(*args, **kwargs)[0]
+            # Traced into a gt.function: a CustomGradient node keeps grad_fn for the tapes
+            # that record around the function's calls (graph/custom_gradient.py).
+            with _watching_variables() as watched:
+                result, grad_fn = f(*args, **kwargs)
+            if _unique_trainable(watched):
+                return result  # not built: grad_fn(variables=...) in graphs (forward ops only)
+            from gputensor.graph import custom_gradient as graph_custom_gradient
+
+            return graph_custom_gradient.emit(f.__name__, args, result, grad_fn)
         with _watching_variables() as watched:
             result, grad_fn = f(*args, **kwargs)
         variables = _unique_trainable(watched)

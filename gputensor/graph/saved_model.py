@@ -21,8 +21,12 @@ the loaded functions:
   placeholder, its position among the captured inputs) and ``"maximum_iterations"``
   (an int or null); a gradient's forward loop, whose outputs are the loop variables and
   then the stacked entry values of some of them, adds ``"stack"``: their positions; a
-  stateful random node (a new draw at every run) has ``"random": true``. Op types are
-  the op table's names.
+  stateful random node (a new draw at every run) has ``"random": true``. A
+  ``CustomGradient`` node (inputs: the results, the arguments, then the captured
+  tensors; outputs: the results) adds ``"backward"`` (the traced ``grad_fn``: its first
+  placeholders are the upstream gradients) and ``"custom"``: ``{"name", "n_out",
+  "n_args", "backward_at", "connected"}`` (see graph/custom_gradient.py); a tape around
+  a loaded function's call differentiates with it. Op types are the op table's names.
 - ``variables.npz``: ``v0, v1, ...``, the variables' values; ``constants.npz``:
   ``c0, c1, ...``, the graphs' constants.
 
@@ -58,7 +62,7 @@ from gputensor.graph.polymorphic_function import PolymorphicFunction
 from gputensor.ops.random_ops import RandomStream
 
 FORMAT = "gputensor.saved_model"
-VERSION = 2  # 2: If and While nodes; version 1 models load unchanged
+VERSION = 2  # 2: If and While nodes (and CustomGradient nodes, which older readers refuse as unknown); version 1 models load unchanged
 
 
 # ------------------------------------------------------------------ values
@@ -227,7 +231,8 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
     """Writes ``obj``'s traced gt.functions and the variables they use to ``export_dir``.
 
     Every concrete function traced so far is saved (call the function, or
-    ``get_concrete_function``, for each signature to keep). Variables are saved
+    ``get_concrete_function``, for each signature to keep); a function with an
+    ``input_signature`` not called yet is traced for it. Variables are saved
     with their values; the loaded functions read and write the loaded copies.
 
     Args:
@@ -243,7 +248,11 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
         attrs of other types).
     """
     _check_options(options, SaveOptions, "save")
-    functions = {name: fn for name, fn in _functions_of(obj).items() if fn._concrete}
+    functions = _functions_of(obj)
+    for fn in functions.values():
+        if not fn._concrete and fn.input_signature is not None:
+            fn.get_concrete_function()  # as TF: a function with an input_signature is traced to save it
+    functions = {name: fn for name, fn in functions.items() if fn._concrete}
     if not functions:
         raise ValueError(
             f"gt.saved_model.save: {type(obj).__name__} has no traced gt.function; call it (or "
@@ -312,6 +321,16 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
             entry["maximum_iterations"] = v.maximum
             if v.stack is not None:  # a gradient's forward loop: also outputs these variables' stacks
                 entry["stack"] = list(v.stack)
+        elif node.type == "CustomGradient":  # its traced grad_fn: the loaded model differentiates with it
+            v = node.value
+            entry["backward"] = _save_program(v.backward, variables, constants)
+            entry["custom"] = {
+                "name": v.name,
+                "n_out": v.n_out,
+                "n_args": v.n_args,
+                "backward_at": v.backward_at,
+                "connected": v.connected,
+            }
         elif node.type == "Print":
             raise UnimplementedError(
                 f"gt.saved_model.save: {program.graph.name} calls gt.print, which this format cannot "
@@ -403,7 +422,7 @@ class _LoadedFunction:
         )
 
 
-_GRAPH_NODES = ("Placeholder", "Const", "ReadVariable", "AssignVariable", "If", "While")
+_GRAPH_NODES = ("Placeholder", "Const", "ReadVariable", "AssignVariable", "If", "While", "CustomGradient")
 
 
 def _load_program(entry: dict, variables: list, constants: Any, target: Any, name: str) -> executor.Program:
@@ -455,6 +474,15 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 len(n["outputs"]) - len(n.get("stack", ())),
                 n["maximum_iterations"],
                 n.get("stack"),
+            )
+            node.kernel = node.value.run_arrays
+        elif kind == "CustomGradient":
+            from gputensor.graph.custom_gradient import CustomGradient
+
+            c = n["custom"]
+            backward = _load_program(n["backward"], variables, constants, target, "loaded_grad")
+            node.value = CustomGradient(
+                c["name"], backward, c["n_out"], c["n_args"], c["backward_at"], c["connected"]
             )
             node.kernel = node.value.run_arrays
         if kind == "Placeholder":
