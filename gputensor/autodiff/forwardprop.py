@@ -9,7 +9,10 @@ pass with respect to ``u``, seeded with the tangents, is ``J @ tangents``. The
 gradient functions are written with ops, so the first pass is recorded on a
 second tape watching ``u``. Both passes run with ops while any other tape or
 accumulator records, so forward-over-reverse, reverse-over-forward and nested
-accumulators (Hessian-vector products) work as in TF.
+accumulators (Hessian-vector products) work as in TF. TF computes a JVP during
+the forward pass, where the tapes and accumulators around it see it; here `jvp`
+may run later, so the tapes that were active around the accumulator's block
+record it again for that call.
 
 Cost: a `jvp` call is two backward passes over the recorded ops (TF's forward
 mode adds about one forward pass per accumulator instead), and the tape keeps
@@ -89,8 +92,12 @@ class ForwardAccumulator:
             self._primals.append(p)
             self._tangents.append(tangent)
         self._tape = GradientTape(persistent=True, watch_accessed_variables=False)
+        self._enclosing: tuple = ()
 
     def __enter__(self) -> ForwardAccumulator:
+        # TF computes JVPs during the forward pass, so the tapes and accumulators active around
+        # this one see them even when `jvp` is called after their blocks: remember them.
+        self._enclosing = state.tapes
         self._tape.__enter__()
         self._tape.watch(self._primals)
         return self
@@ -150,7 +157,8 @@ class ForwardAccumulator:
         # The accumulator's own tape must not record its backward passes (they would stay
         # alive with it); other tapes and accumulators do, to differentiate this JVP.
         saved = state.tapes
-        state.tapes = tuple(t for t in saved if t is not tape)
+        again = tuple(t for t in self._enclosing if not t._used and all(t is not a for a in saved))
+        state.tapes = again + tuple(t for t in saved if t is not tape)
         try:
             u = _zeros_like(target)
             with GradientTape(watch_accessed_variables=False) as lin:

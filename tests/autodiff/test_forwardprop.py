@@ -118,3 +118,22 @@ def test_bad_input():
         acc.jvp(y, unconnected_gradients="some")
     with pytest.raises(ValueError, match="ForwardAccumulator.jvp"):
         acc.jvp([1.0])
+
+
+def test_jvps_fetched_after_the_blocks_are_seen_by_the_enclosing_tapes_as_in_tf():
+    # TF's docstring example: the inner JVP is fetched after both blocks.
+    primal = gt.constant(1.1)
+    with gt.autodiff.ForwardAccumulator(primal, gt.constant(1.0)) as outer:
+        with gt.autodiff.ForwardAccumulator(primal, gt.constant(1.0)) as inner:
+            primal_out = primal ** gt.constant(3.5)
+    inner_jvp = inner.jvp(primal_out)
+    assert float(inner_jvp) == pytest.approx(3.5 * 1.1**2.5)
+    assert float(outer.jvp(inner_jvp)) == pytest.approx(3.5 * 2.5 * 1.1**1.5)
+
+    x = gt.constant([1.0, 2.0])
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        with gt.autodiff.ForwardAccumulator(x, gt.constant([1.0, 1.0])) as acc:
+            y = gt.reduce_sum(x**3)
+    jvp = acc.jvp(y)
+    np.testing.assert_allclose(tape.gradient(jvp, x).numpy(), [6.0, 12.0])
