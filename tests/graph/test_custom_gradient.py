@@ -55,6 +55,7 @@ def test_a_tape_around_the_call_uses_grad_fn_as_eagerly():
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")  # exp(100) in float32, on purpose
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # and its inf/inf second order
 def test_grad_fn_reading_forward_values_and_second_order_match_eager():
     x = gt.constant([0.0, 1.5, 100.0])
     want = _first_and_second(_softplus_twice, x)
@@ -130,3 +131,35 @@ def test_onnx_export_keeps_the_forward(tmp_path):
     x = np.array([0.0, 1.0, -2.0], np.float32)
     (got,) = session.run(None, {session.get_inputs()[0].name: x})
     np.testing.assert_allclose(got, 2 * np.log1p(np.exp(x)), rtol=1e-6)
+
+
+def test_inside_a_cond_branch_around_inside_and_loaded(tmp_path):
+    def body(x):
+        return gt.cond(x > 0.0, lambda: clip_gradients(x * x) * 3.0, lambda: x * 2.0)
+
+    @gt.function
+    def inside(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = body(x)
+        return tape.gradient(y, x)
+
+    # upstream 3 clipped to 0.5, times d(x^2)/dx = 4 at x = 2; the other branch's 2.
+    assert float(inside(gt.constant(2.0))) == pytest.approx(2.0)
+    assert float(inside(gt.constant(-2.0))) == pytest.approx(2.0)
+    assert float(inside(gt.constant(0.1))) == pytest.approx(0.5 * 0.2)  # 3 clipped, times 2 x
+
+    class M(gt.Module):
+        @gt.function(input_signature=[gt.TensorSpec([])])
+        def f(self, x):
+            return body(x)
+
+    m = M()
+    path = str(tmp_path / "m")
+    gt.saved_model.save(m, path)
+    v = gt.Variable(2.0)
+    for fn in (m.f, gt.saved_model.load(path).f):
+        with gt.GradientTape() as tape:
+            y = fn(v)
+        assert float(y) == 12.0
+        assert float(tape.gradient(y, v)) == pytest.approx(2.0)
