@@ -124,9 +124,9 @@ class SaveOptions:
     gt's format is data only (graphs as JSON, values as npz), so these options
     change nothing in what is written: the function graphs and variables are
     always saved, without debug info or a separate checkpoint. In particular
-    ``experimental_custom_gradients`` saves no gradient: a ``gt.custom_gradient``
-    traced into a gt.function keeps its forward ops only, so a tape around a
-    loaded function differentiates those.
+    custom gradients (a ``gt.custom_gradient`` traced into a gt.function, its
+    CustomGradient node) are always saved, as with TF's default
+    ``experimental_custom_gradients=True``; False does not leave them out.
 
     Args:
       namespace_whitelist, save_debug_info, function_aliases,
