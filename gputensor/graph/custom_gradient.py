@@ -14,9 +14,10 @@ arguments to its outputs, whose gradient replays the traced ``grad_fn`` (through
 `execute`, so an outer tape differentiates it again). The forward ops between
 them are recorded too but lead nowhere: the node's outputs are new tensors.
 
-A function that reads trainable variables in a custom_gradient, whose
-``grad_fn`` takes ``variables``, is traced as its forward ops only (the tape
-then differentiates those): not built.
+A custom_gradient that reads trainable variables has a ``grad_fn`` taking
+``variables``: the node reads them once more after the function's ops, as
+further arguments, so the recorded op reaches them and ``grad_fn``'s variable
+gradients flow to them.
 """
 
 from __future__ import annotations
@@ -109,9 +110,14 @@ def _symbolic(t: Tensor) -> bool:
     return type(t._data) is Symbol
 
 
-def emit(name: str, args: tuple, result: Any, grad_fn: Callable) -> Any:
+def emit(name: str, args: tuple, result: Any, grad_fn: Callable, variables: list) -> Any:
     """Traces ``grad_fn`` and adds the CustomGradient node for ``result = name(*args)`` to the
-    graph being built; returns ``result`` as the node's outputs."""
+    graph being built; returns ``result`` as the node's outputs.
+
+    ``variables`` (the trainable variables the function read) count as further arguments:
+    the node reads each once more, so a tape around the call reaches them through it, and
+    ``grad_fn(*upstream, variables=variables)`` returns their gradients too.
+    """
     from gputensor.autodiff.custom_gradient import _as_input
     from gputensor.framework.tensor import convert_to_tensor
     from gputensor.graph.control_flow import _Branch, _positions
@@ -123,28 +129,40 @@ def emit(name: str, args: tuple, result: Any, grad_fn: Callable) -> Any:
     connected: list[bool] = []
 
     def backward(*upstream: Tensor) -> list:
-        grads = grad_fn(*upstream) if nest.is_nested(result) else grad_fn(upstream[0])
+        up_args = upstream if nest.is_nested(result) else upstream[:1]
+        if variables:
+            grads, var_grads = grad_fn(*up_args, variables=variables)
+            var_grads = list(nest.flatten(var_grads))
+            if len(var_grads) != len(variables):
+                raise ValueError(
+                    f"custom_gradient {name}: must return a gradient for each variable; got "
+                    f"{len(var_grads)} for {len(variables)} variables"
+                )
+        else:
+            grads, var_grads = grad_fn(*up_args), []
         grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
         if len(grads) != n_args:
             raise ValueError(
                 f"custom_gradient {name}: grad_fn returned {len(grads)} gradients but the "
                 f"function has {n_args} positional arguments; return one gradient (or None) per argument"
             )
+        grads += var_grads
         connected[:] = [g is not None for g in grads]
         return [g for g in grads if g is not None]
 
     specs = [(tuple(r._data.shape) if r._data.shape is not None else None, r.dtype) for r in flat_result]
     branch = _Branch(graph, backward, specs, f"{name}_grad")
     captures = [outer for outer, _ in branch.graph.captures]
+    reads = [graph.read_variable(v) for v in variables]
     value = CustomGradient(
         name,
         branch.program,
         len(flat_result),
-        n_args,
+        n_args + len(variables),
         _positions(branch.program, captures, len(specs)),
         connected,
     )
-    inputs = [array_on(t, graph.device) for t in flat_result + arg_tensors] + captures
+    inputs = [array_on(t, graph.device) for t in flat_result + arg_tensors] + reads + captures
     node = graph._node(NODE, None, tuple(inputs), {}, value.specs)
     node.value, node.kernel = value, value.run_arrays
     outs = [wrap(s, graph.device) for s in node.outputs]

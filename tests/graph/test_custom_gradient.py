@@ -163,3 +163,43 @@ def test_inside_a_cond_branch_around_inside_and_loaded(tmp_path):
             y = fn(v)
         assert float(y) == 12.0
         assert float(tape.gradient(y, v)) == pytest.approx(2.0)
+
+
+def test_a_grad_fn_with_variables_gives_their_gradients_as_eagerly(tmp_path):
+    class Scaled(gt.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = gt.Variable(3.0)
+
+            @gt.custom_gradient
+            def scaled(x):
+                def grad(dy, variables=None):
+                    assert variables == [self.w]
+                    return dy * 100.0, [dy * 7.0]
+
+                return x * self.w, grad
+
+            self.scaled = scaled
+
+        @gt.function(input_signature=[gt.TensorSpec([])])
+        def __call__(self, x):
+            return self.scaled(x) + 1.0
+
+    m = Scaled()
+    x = gt.constant(2.0)
+    path = str(tmp_path / "scaled")
+    gt.saved_model.save(m, path)
+    loaded = gt.saved_model.load(path)
+    for fn, w in ((m.scaled, m.w), (m, m.w), (loaded, loaded.trainable_variables[0])):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+        dx, dw = tape.gradient(y, [x, w])
+        assert (float(dx), float(dw)) == (100.0, 7.0)
+
+    @gt.custom_gradient
+    def no_variables_argument(x):
+        return x * m.w, lambda dy: dy
+
+    with pytest.raises(TypeError, match="grad_fn must accept a keyword argument 'variables'"):
+        gt.function(no_variables_argument)(x)
