@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from gputensor.graph.saved_model import load, save
+from gputensor.graph.saved_model import LoadOptions, SaveOptions, load, save
 
-__all__ = ["load", "save"]
+__all__ = ["LoadOptions", "SaveOptions", "load", "save"]

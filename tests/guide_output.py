@@ -26,8 +26,9 @@ def normalized(line: str) -> str:
 
 
 def _skeleton(line: str) -> str:
-    """The line without its numbers and NumPy's alignment padding."""
-    return re.sub(r"\s+", " ", _NUMBER.sub("#", line)).strip()
+    """The line without its numbers and NumPy's alignment padding (also inside brackets:
+    ``[0.5 0.9820138 ]`` pads where ``[0.5 0.98201376]`` does not)."""
+    return re.sub(r"\s*([\[\]])\s*", r"\1", re.sub(r"\s+", " ", _NUMBER.sub("#", line))).strip()
 
 
 def assert_same_lines(got: list[str], want: list[str], rel: float = 1e-5, abs_: float = 1e-6) -> None:

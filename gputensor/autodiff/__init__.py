@@ -1,4 +1,5 @@
-"""Automatic differentiation: ``gt.GradientTape`` and the gradients of every op.
+"""Automatic differentiation: ``gt.GradientTape``, ``gt.autodiff.ForwardAccumulator``
+(forward mode) and the gradients of every op.
 
 Importing this package installs the tape's hooks into the op dispatcher
 (`context.recorder`, `variable.variable_reader`) and registers the gradient of
@@ -21,6 +22,7 @@ from __future__ import annotations
 from gputensor.autodiff import registry
 from gputensor.autodiff.custom_gradient import custom_gradient, recompute_grad, stop_gradient
 from gputensor.autodiff.explain import Explanation, SourceReport, reason_for_variable
+from gputensor.autodiff.forwardprop import ForwardAccumulator
 from gputensor.autodiff.grads import array, linalg, math, nn  # noqa: F401 - registers gradients
 from gputensor.autodiff.indexed_slices import IndexedSlices
 from gputensor.autodiff.registry import register_gradient
@@ -31,6 +33,7 @@ install()
 
 __all__ = [
     "GradientTape",
+    "ForwardAccumulator",
     "UnconnectedGradients",
     "IndexedSlices",
     "custom_gradient",

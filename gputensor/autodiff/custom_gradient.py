@@ -68,6 +68,10 @@ def custom_gradient(f: Callable | None = None) -> Callable:
     trainable variables, ``grad_fn`` must accept a ``variables`` keyword and
     return ``(argument_gradients, variable_gradients)``.
 
+    Inside a gt.function, ``grad_fn`` is traced too (a CustomGradient node, see
+    graph/custom_gradient.py): a tape around the function's call, or around a
+    loaded SavedModel's, differentiates with it.
+
     Args:
       f: the function to decorate.
 
@@ -96,7 +100,25 @@ def custom_gradient(f: Callable | None = None) -> Callable:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not state.tapes:
-            return f(*args, **kwargs)[0]
+            if state.graph is None:
+                return f(*args, **kwargs)[0]
+            # Traced into a gt.function: a CustomGradient node keeps grad_fn for the tapes
+            # that record around the function's calls (graph/custom_gradient.py).
+            graph = state.graph
+            first = len(graph.operations)
+            result, grad_fn = f(*args, **kwargs)
+            # No tape records while tracing: the variables f read are its graph's reads.
+            reads = [op.value for op in graph.operations[first:] if op.type == "ReadVariable"]
+            variables = _unique_trainable(reads)
+            if variables and not _accepts_variables(grad_fn):
+                raise TypeError(
+                    f"custom_gradient {f.__name__}: the function reads variables "
+                    f"({', '.join(v.name for v in variables)}), so its grad_fn must accept a keyword "
+                    "argument 'variables' and return (input_gradients, variable_gradients)"
+                )
+            from gputensor.graph import custom_gradient as graph_custom_gradient
+
+            return graph_custom_gradient.emit(f.__name__, args, result, grad_fn, variables)
         with _watching_variables() as watched:
             result, grad_fn = f(*args, **kwargs)
         variables = _unique_trainable(watched)

@@ -97,8 +97,11 @@ class IndexedSlices:
     def __neg__(self) -> IndexedSlices:
         return IndexedSlices(-self._values, self._indices, self._shape)
 
-    def __repr__(self) -> str:
-        return f"IndexedSlices(indices={self._indices!r}, values={self._values!r}, dense_shape={self._shape})"
+    def __str__(self) -> str:
+        # As TF's: the parts as their str(), the dense shape as a tensor (left out when unknown);
+        # repr() is the default object repr, as TF's.
+        shape = "" if self._shape is None else f", dense_shape={self.dense_shape}"
+        return f"IndexedSlices(indices={self._indices}, values={self._values}{shape})"
 
 
 def _dense_operator(name: str) -> Any:

@@ -22,7 +22,7 @@ from gputensor.ops.random_ops import RandomStream, run_attrs
 
 CONTROL_FLOW = ("If", "While")  # nodes whose kernel runs sub-programs (graph/control_flow.py)
 # Nodes without an op whose ``value`` runs them on Tensors (``run_tensors``) for a recording tape.
-SUBPROGRAMS = (*CONTROL_FLOW, "Fused")
+SUBPROGRAMS = (*CONTROL_FLOW, "Fused", "CustomGradient")  # CustomGradient: graph/custom_gradient.py
 
 
 class Program:

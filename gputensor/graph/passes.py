@@ -32,7 +32,7 @@ from gputensor.ops.random_ops import RandomStream
 
 FOLD_MAX_BYTES = 1 << 20
 # Control flow may assign variables or print in its branches: kept, never merged or folded.
-_STATEFUL = ("Placeholder", "ReadVariable", "AssignVariable", "Print", "If", "While")
+_STATEFUL = ("Placeholder", "ReadVariable", "AssignVariable", "Print", "If", "While", "CustomGradient")
 _SIDE_EFFECTS = ("Placeholder", "AssignVariable", "Print", "If", "While")
 
 

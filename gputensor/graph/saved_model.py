@@ -21,8 +21,12 @@ the loaded functions:
   placeholder, its position among the captured inputs) and ``"maximum_iterations"``
   (an int or null); a gradient's forward loop, whose outputs are the loop variables and
   then the stacked entry values of some of them, adds ``"stack"``: their positions; a
-  stateful random node (a new draw at every run) has ``"random": true``. Op types are
-  the op table's names.
+  stateful random node (a new draw at every run) has ``"random": true``. A
+  ``CustomGradient`` node (inputs: the results, the arguments, then the captured
+  tensors; outputs: the results) adds ``"backward"`` (the traced ``grad_fn``: its first
+  placeholders are the upstream gradients) and ``"custom"``: ``{"name", "n_out",
+  "n_args", "backward_at", "connected"}`` (see graph/custom_gradient.py); a tape around
+  a loaded function's call differentiates with it. Op types are the op table's names.
 - ``variables.npz``: ``v0, v1, ...``, the variables' values; ``constants.npz``:
   ``c0, c1, ...``, the graphs' constants.
 
@@ -47,8 +51,10 @@ from gputensor.autodiff import nest
 from gputensor.backend import registry
 from gputensor.errors import DataLossError, NotFoundError, UnimplementedError
 from gputensor.framework import dtypes
+from gputensor.framework.context import state
+from gputensor.framework.device_scope import device as device_scope
 from gputensor.framework.op_table import OPS
-from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor
+from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
 from gputensor.framework.variable import Variable
 from gputensor.graph import executor
 from gputensor.graph.graph import Graph, Operation, Symbol, index_adding
@@ -56,7 +62,7 @@ from gputensor.graph.polymorphic_function import PolymorphicFunction
 from gputensor.ops.random_ops import RandomStream
 
 FORMAT = "gputensor.saved_model"
-VERSION = 2  # 2: If and While nodes; version 1 models load unchanged
+VERSION = 2  # 2: If and While nodes (and CustomGradient nodes, which older readers refuse as unknown); version 1 models load unchanged
 
 
 # ------------------------------------------------------------------ values
@@ -105,7 +111,105 @@ def _decode(value: Any) -> Any:
 
 
 def _spec(shape: Any, np_dtype: Any) -> dict:
-    return {"shape": list(shape), "dtype": dtypes.from_numpy(np.dtype(np_dtype)).name}
+    # None: unknown rank (a TensorSpec(None) argument and the values computed from it).
+    return {
+        "shape": None if shape is None else list(shape),
+        "dtype": dtypes.from_numpy(np.dtype(np_dtype)).name,
+    }
+
+
+class SaveOptions:
+    """Options for `save`, as ``tf.saved_model.SaveOptions``.
+
+    gt's format is data only (graphs as JSON, values as npz), so these options
+    change nothing in what is written: the function graphs and variables are
+    always saved, without debug info or a separate checkpoint. In particular
+    custom gradients (a ``gt.custom_gradient`` traced into a gt.function, its
+    CustomGradient node) are always saved, as with TF's default
+    ``experimental_custom_gradients=True``; False does not leave them out.
+
+    Args:
+      namespace_whitelist, save_debug_info, function_aliases,
+      experimental_debug_stripper, experimental_io_device,
+      experimental_variable_policy, experimental_custom_gradients,
+      experimental_image_format, experimental_skip_saver,
+      experimental_sharding_callback, extra_tags: TF's options, kept as attributes.
+    """
+
+    __slots__ = (
+        "namespace_whitelist", "save_debug_info", "function_aliases", "experimental_debug_stripper",
+        "experimental_io_device", "experimental_variable_policy", "experimental_custom_gradients",
+        "experimental_image_format", "experimental_skip_saver", "experimental_sharding_callback", "extra_tags",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        namespace_whitelist: Any = None,
+        save_debug_info: bool = False,
+        function_aliases: dict | None = None,
+        experimental_debug_stripper: bool = False,
+        experimental_io_device: str | None = None,
+        experimental_variable_policy: Any = None,
+        experimental_custom_gradients: bool = True,
+        experimental_image_format: bool = False,
+        experimental_skip_saver: bool = False,
+        experimental_sharding_callback: Any = None,
+        extra_tags: Any = None,
+    ) -> None:
+        if function_aliases is not None and not isinstance(function_aliases, dict):
+            raise TypeError(
+                f"SaveOptions: function_aliases must be a dict of alias name -> function, got "
+                f"{type(function_aliases).__name__}"
+            )
+        self.namespace_whitelist = list(namespace_whitelist or [])
+        self.save_debug_info = bool(save_debug_info)
+        self.function_aliases = dict(function_aliases or {})
+        self.experimental_debug_stripper = bool(experimental_debug_stripper)
+        self.experimental_io_device = experimental_io_device
+        self.experimental_variable_policy = experimental_variable_policy
+        self.experimental_custom_gradients = bool(experimental_custom_gradients)
+        self.experimental_image_format = bool(experimental_image_format)
+        self.experimental_skip_saver = bool(experimental_skip_saver)
+        self.experimental_sharding_callback = experimental_sharding_callback
+        self.extra_tags = extra_tags
+
+
+class LoadOptions:
+    """Options for `load`, as ``tf.saved_model.LoadOptions``; gt's loader reads every
+    variable from the saved npz, so they change nothing in what is loaded.
+
+    Args:
+      allow_partial_checkpoint, experimental_io_device, experimental_skip_checkpoint,
+      experimental_variable_policy, experimental_load_function_aliases: TF's options,
+        kept as attributes.
+    """
+
+    __slots__ = (
+        "allow_partial_checkpoint", "experimental_io_device", "experimental_skip_checkpoint",
+        "experimental_variable_policy", "experimental_load_function_aliases",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        allow_partial_checkpoint: bool = False,
+        experimental_io_device: str | None = None,
+        experimental_skip_checkpoint: bool = False,
+        experimental_variable_policy: Any = None,
+        experimental_load_function_aliases: bool = False,
+    ) -> None:
+        self.allow_partial_checkpoint = bool(allow_partial_checkpoint)
+        self.experimental_io_device = experimental_io_device
+        self.experimental_skip_checkpoint = bool(experimental_skip_checkpoint)
+        self.experimental_variable_policy = experimental_variable_policy
+        self.experimental_load_function_aliases = bool(experimental_load_function_aliases)
+
+
+def _check_options(options: Any, cls: type, what: str) -> None:
+    if options is not None and not isinstance(options, cls):
+        raise TypeError(
+            f"gt.saved_model.{what}: options must be a gt.saved_model.{cls.__name__} (or None), got "
+            f"{type(options).__name__}"
+        )
 
 
 # -------------------------------------------------------------------- save
@@ -127,20 +231,28 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
     """Writes ``obj``'s traced gt.functions and the variables they use to ``export_dir``.
 
     Every concrete function traced so far is saved (call the function, or
-    ``get_concrete_function``, for each signature to keep). Variables are saved
+    ``get_concrete_function``, for each signature to keep); a function with an
+    ``input_signature`` not called yet is traced for it. Variables are saved
     with their values; the loaded functions read and write the loaded copies.
 
     Args:
       obj: a gt.function, or a Module (or any object) with gt.function attributes.
       export_dir: the directory to write (replaced if it exists).
-      signatures, options: accepted for TF compatibility.
+      signatures: accepted for TF compatibility (every traced signature is saved).
+      options: a `SaveOptions` or None.
 
     Raises:
       ValueError: when ``obj`` has no traced gt.function.
+      TypeError: when ``options`` is not a `SaveOptions`.
       UnimplementedError: for graphs this format cannot hold (gt.print nodes,
         attrs of other types).
     """
-    functions = {name: fn for name, fn in _functions_of(obj).items() if fn._concrete}
+    _check_options(options, SaveOptions, "save")
+    functions = _functions_of(obj)
+    for fn in functions.values():
+        if not fn._concrete and fn.input_signature is not None:
+            fn.get_concrete_function()  # as TF: a function with an input_signature is traced to save it
+    functions = {name: fn for name, fn in functions.items() if fn._concrete}
     if not functions:
         raise ValueError(
             f"gt.saved_model.save: {type(obj).__name__} has no traced gt.function; call it (or "
@@ -209,6 +321,16 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
             entry["maximum_iterations"] = v.maximum
             if v.stack is not None:  # a gradient's forward loop: also outputs these variables' stacks
                 entry["stack"] = list(v.stack)
+        elif node.type == "CustomGradient":  # its traced grad_fn: the loaded model differentiates with it
+            v = node.value
+            entry["backward"] = _save_program(v.backward, variables, constants)
+            entry["custom"] = {
+                "name": v.name,
+                "n_out": v.n_out,
+                "n_args": v.n_args,
+                "backward_at": v.backward_at,
+                "connected": v.connected,
+            }
         elif node.type == "Print":
             raise UnimplementedError(
                 f"gt.saved_model.save: {program.graph.name} calls gt.print, which this format cannot "
@@ -300,7 +422,7 @@ class _LoadedFunction:
         )
 
 
-_GRAPH_NODES = ("Placeholder", "Const", "ReadVariable", "AssignVariable", "If", "While")
+_GRAPH_NODES = ("Placeholder", "Const", "ReadVariable", "AssignVariable", "If", "While", "CustomGradient")
 
 
 def _load_program(entry: dict, variables: list, constants: Any, target: Any, name: str) -> executor.Program:
@@ -319,7 +441,12 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
         node = Operation(kind, f"{kind}_{k}", op, tuple(symbols[i][j] for i, j in n["inputs"]), {})
         node.attrs = {name: _decode(v) for name, v in n["attrs"].items()}
         node.outputs = tuple(
-            Symbol(tuple(o["shape"]), dtypes.as_dtype(o["dtype"]).np_dtype, node, j)
+            Symbol(
+                None if o["shape"] is None else tuple(o["shape"]),
+                dtypes.as_dtype(o["dtype"]).np_dtype,
+                node,
+                j,
+            )
             for j, o in enumerate(n["outputs"])
         )
         if op is not None:
@@ -347,6 +474,15 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 len(n["outputs"]) - len(n.get("stack", ())),
                 n["maximum_iterations"],
                 n.get("stack"),
+            )
+            node.kernel = node.value.run_arrays
+        elif kind == "CustomGradient":
+            from gputensor.graph.custom_gradient import CustomGradient
+
+            c = n["custom"]
+            backward = _load_program(n["backward"], variables, constants, target, "loaded_grad")
+            node.value = CustomGradient(
+                c["name"], backward, c["n_out"], c["n_args"], c["backward_at"], c["connected"]
             )
             node.kernel = node.value.run_arrays
         if kind == "Placeholder":
@@ -391,6 +527,12 @@ class _LoadedConcrete:
 
     def run(self, tensors: list) -> Any:
         target = self.target
+        if state.tapes:
+            # As a gt.function's call: op by op, so that the tapes record it and differentiate
+            # through it (to the arguments and the loaded variables).
+            tensors = [t if t._device is target else wrap(array_on(t, target), target) for t in tensors]
+            with device_scope(target):
+                return _fill(self.structured_outputs, executor.run_recorded(self.program, tensors))
         arrays = [array_on(t, target) for t in tensors]
         results = executor.run(self.program, arrays)
         return _fill(self.structured_outputs, results)
@@ -436,15 +578,24 @@ class _Loaded:
 def load(export_dir: str, tags: Any = None, options: Any = None) -> Any:
     """Loads a model written by `save`; its functions run without the original Python source.
 
+    Args:
+      export_dir: the directory `save` wrote.
+      tags: accepted for TF compatibility.
+      options: a `LoadOptions` or None.
+
     Returns:
       An object whose attributes are the saved functions (calling it calls the
-      saved ``__call__``), with ``variables`` and ``trainable_variables``.
+      saved ``__call__``; under a GradientTape the call is recorded, so gradients
+      reach its arguments and the loaded variables), with ``variables`` and
+      ``trainable_variables``.
 
     Raises:
+      TypeError: when ``options`` is not a `LoadOptions`.
       NotFoundError: when ``export_dir`` holds no saved model.
       ValueError: for a model written by a newer version of the format.
       DataLossError: when the files are corrupted.
     """
+    _check_options(options, LoadOptions, "load")
     path = os.path.join(os.fspath(export_dir), "saved_model.json")
     if not os.path.exists(path):
         raise NotFoundError(

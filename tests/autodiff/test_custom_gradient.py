@@ -221,6 +221,20 @@ def test_indexed_slices_properties(device):
         gt.IndexedSlices(c([1.0]), c([0.0]))
 
 
+def test_indexed_slices_prints_as_tf_does():
+    s = gt.IndexedSlices(gt.constant([[2.0, 2.0]]), gt.constant([1]), [2, 2])
+    # TF 2.21 prints (with tf. for gt.): its parts' str() and the dense shape as a tensor.
+    assert str(s) == (
+        "IndexedSlices(indices=gt.Tensor([1], shape=(1,), dtype=int32), values=gt.Tensor([[2. 2.]], "
+        "shape=(1, 2), dtype=float32), dense_shape=gt.Tensor([2 2], shape=(2,), dtype=int32))"
+    )
+    assert str(gt.IndexedSlices(gt.constant([1.0]), gt.constant([0]))) == (
+        "IndexedSlices(indices=gt.Tensor([0], shape=(1,), dtype=int32), values=gt.Tensor([1.], "
+        "shape=(1,), dtype=float32))"
+    )
+    assert repr(s).startswith("<gputensor.autodiff.indexed_slices.IndexedSlices object at 0x")  # as TF's
+
+
 def test_indexed_slices_in_arithmetic_and_add_n_are_dense(device):
     s = gt.IndexedSlices(c([[1.0, 2.0]]), gt.constant([1]), [2, 2])
     dense = np.array([[0.0, 0.0], [1.0, 2.0]])

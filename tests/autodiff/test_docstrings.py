@@ -13,6 +13,7 @@ MODULES = [
     "gputensor.autodiff.tape",
     "gputensor.autodiff.custom_gradient",
     "gputensor.autodiff.indexed_slices",
+    "gputensor.autodiff.forwardprop",
     "gputensor.module",
     "gputensor.test_util",
 ]

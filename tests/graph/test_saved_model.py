@@ -226,3 +226,46 @@ def test_refusals_and_damaged_files(tmp_path):
     json.dump(meta, open(meta_path, "w"))
     with pytest.raises(gt.errors.DataLossError, match="corrupted"):
         gt.saved_model.load(path)
+
+
+class Scaled(gt.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = gt.Variable(3.0)
+
+    @gt.function(input_signature=[gt.TensorSpec(None)])
+    def f(self, x):
+        return x * x * self.w
+
+
+def test_a_tape_differentiates_through_a_loaded_function_of_unknown_rank(tmp_path):
+    m = Scaled()
+    m.f(gt.constant(1.0))
+    path = str(tmp_path / "scaled")
+    gt.saved_model.save(m, path, options=gt.saved_model.SaveOptions(experimental_custom_gradients=True))
+    loaded = gt.saved_model.load(path, options=gt.saved_model.LoadOptions())
+    # TensorSpec(None) saves as unknown rank: any shape runs.
+    np.testing.assert_allclose(loaded.f(gt.constant([1.0, 2.0])).numpy(), [3.0, 12.0])
+    v = gt.Variable(2.0)
+    with gt.GradientTape() as tape:
+        y = loaded.f(v * v)  # 3 v^4
+    dv, dw = tape.gradient(y, [v, loaded.trainable_variables[0]])
+    assert float(y) == 48.0
+    assert float(dv) == pytest.approx(12 * 2.0**3)  # d(3 v^4)/dv
+    assert float(dw) == pytest.approx(2.0**4)  # d(w v^4)/dw
+    with gt.GradientTape() as tape:  # the same as the original function's gradient
+        y = m.f(v * v)
+    assert float(tape.gradient(y, v)) == pytest.approx(float(dv))
+
+
+def test_options_must_be_the_options_classes(tmp_path):
+    m = Scaled()
+    m.f(gt.constant(1.0))
+    with pytest.raises(TypeError, match="SaveOptions"):
+        gt.saved_model.save(m, str(tmp_path / "a"), options={"experimental_custom_gradients": True})
+    gt.saved_model.save(m, str(tmp_path / "a"))
+    with pytest.raises(TypeError, match="LoadOptions"):
+        gt.saved_model.load(str(tmp_path / "a"), options=gt.saved_model.SaveOptions())
+    with pytest.raises(TypeError, match="function_aliases"):
+        gt.saved_model.SaveOptions(function_aliases=["f"])
+    assert gt.saved_model.SaveOptions().experimental_custom_gradients is True  # TF's default
