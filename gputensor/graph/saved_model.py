@@ -1,10 +1,11 @@
 """``gt.saved_model``: write traced graphs and variables to a directory; load and run them anywhere.
 
-The format (version 2; version 1 lacked If and While nodes and still loads) is data
+The format (version 3; version 2 lacked CustomGradient nodes and the ops of random draws in
+control flow, version 1 also If and While nodes; both still load) is data
 only, no pickled code, so a fresh process without the original Python source runs
 the loaded functions:
 
-- ``saved_model.json``: ``{"format": "gputensor.saved_model", "version": 1,
+- ``saved_model.json``: ``{"format": "gputensor.saved_model", "version": 3,
   "functions": {name: [concrete, ...]}, "variables": [{"name", "dtype", "shape",
   "trainable"}]}``. A concrete function is ``{"structure": <repr of its arguments'
   nesting>, "signature": [per flat argument {"tensor": {"shape", "dtype"}} or
@@ -62,7 +63,9 @@ from gputensor.graph.polymorphic_function import PolymorphicFunction
 from gputensor.ops.random_ops import RandomStream
 
 FORMAT = "gputensor.saved_model"
-VERSION = 2  # 2: If and While nodes (and CustomGradient nodes, which older readers refuse as unknown); version 1 models load unchanged
+# 2: If and While nodes; 3: CustomGradient nodes and random_seeded/random_fold_seed ops (a
+# reader of version 2 would fail on them as unknown, so it refuses the file as newer instead).
+VERSION = 3
 
 
 # ------------------------------------------------------------------ values
