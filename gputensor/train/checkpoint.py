@@ -191,6 +191,15 @@ def _write_file(prefix: str, variables: dict[str, Variable]) -> str:
 
 def _read_file(prefix: str) -> dict[str, np.ndarray]:
     """{key: array} from a checkpoint file; DataLossError when it is damaged."""
+    return _read_file_and_index(prefix)[0]
+
+
+def read_index(prefix: str) -> dict[str, Any]:
+    """The JSON index of a checkpoint file (its object-graph description)."""
+    return _read_file_and_index(prefix)[1]
+
+
+def _read_file_and_index(prefix: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     path = _file_for(prefix)
     if not os.path.isfile(path):
         hint = ""
@@ -220,7 +229,7 @@ def _read_file(prefix: str) -> dict[str, np.ndarray]:
             f"Checkpoint.restore: the checkpoint file {path!r} is truncated or corrupted ({type(e).__name__}: {e}). "
             "Restore an earlier checkpoint or save this one again."
         ) from None
-    return values
+    return values, header
 
 
 def _check_value(key: str, var: Variable, value: np.ndarray) -> None:
