@@ -524,6 +524,9 @@ class _TrackedList(list):
         self._changed()
         return self
 
+    def __repr__(self) -> str:
+        return f"ListWrapper({list.__repr__(self)})"
+
 
 class _TrackedDict(dict):
     """A dict attribute of a Checkpoint (TF's _DictWrapper), as `_TrackedList`."""

@@ -67,6 +67,7 @@ def test_values_restore_through_any_path_and_lists_restore_on_append(tmp_path):
     status = restore.restore(save_path)
     assert float(v2) == 2.0  # saved as listed/1, reached here as mapped/two
     restore.listed = []
+    assert repr(restore.listed) == "ListWrapper([])"  # as TF's
     v1 = gt.Variable(0.0)
     restore.listed.append(v1)
     assert float(v1) == 1.0

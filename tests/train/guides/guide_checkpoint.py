@@ -4,12 +4,12 @@ scripts/make_tf_guide_fixtures.py) and with gputensor (the test).
 
 Adapted: the Dense layer's initial kernel (Keras's random glorot_uniform) is a fixed NumPy draw,
 so both libraries train the same numbers; the notebook's displayed last expressions are printed;
-a ListWrapper's repr prints as a list; the model and the optimizer are built before the
-second restore and the kernel's checkpoint name is Keras 3's ``_kernel`` (see the comments
-there: TF 2.21 with Keras 3 would not restore otherwise). Left out: ``net.save_weights('easy_checkpoint')`` (Keras 3
-raises: it wants a ``.weights.h5`` name and a built model), the ``!ls ./tf_ckpts`` shell cell (TF writes ``.index`` and
-``.data-*`` files per checkpoint, gputensor one ``.gtckpt``: the state file and the prefixes are
-the same and are printed). Files are written in a temporary directory.
+``net.save_weights('easy_checkpoint')`` raises in Keras 3 (it wants a ``.weights.h5`` name), so
+the exception's class is printed; the model and the optimizer are built before the second
+restore and the kernel's checkpoint name is Keras 3's ``_kernel`` (see the comments there: TF
+2.21 with Keras 3 would not restore otherwise); the ``!ls ./tf_ckpts`` shell cell prints the
+directory's names without their suffixes (TF writes ``.index`` and ``.data-*`` files per
+checkpoint, gputensor one ``.gtckpt``). Files are written in a temporary directory.
 """
 
 import os
@@ -47,8 +47,11 @@ def _guide(tf):
 
     net = Net()
 
-    # (left out: net.save_weights('easy_checkpoint'); Keras 3 raises for it: it saves only to
-    # ".weights.h5" files and only built models, and `net` is not built yet)
+    # (Keras 3 raises here: it saves weights to ".weights.h5" files only)
+    try:
+        net.save_weights("easy_checkpoint")
+    except ValueError as e:
+        print(type(e).__name__)
 
     def toy_dataset():
         inputs = tf.range(10.0)[:, None]
@@ -106,7 +109,8 @@ def _guide(tf):
 
     print(manager.checkpoints)  # List the three remaining checkpoints
 
-    # (left out: !ls ./tf_ckpts; the file names differ, see the module docstring)
+    # (the guide's `!ls ./tf_ckpts`: the checkpoints' names without the suffixes, which differ)
+    print(sorted({name.split(".")[0] for name in os.listdir("./tf_ckpts")}))
 
     to_restore = tf.Variable(tf.zeros([5]))
     print(to_restore.numpy())  # All zeros
@@ -154,7 +158,7 @@ def _guide(tf):
     assert 2.0 == v2.numpy()
 
     restore.listed = []
-    print(list(restore.listed))  # ListWrapper([])
+    print(restore.listed)  # ListWrapper([])
     v1 = tf.Variable(0.0)
     restore.listed.append(v1)  # Restores v1, from restore() in the previous cell
     assert 1.0 == v1.numpy()

@@ -7,8 +7,9 @@ Adapted: the initial weights (``tf.random.normal``) are fixed NumPy values, so b
 compute the same numbers; the notebook's displayed last expressions are printed; Python object
 reprs with memory addresses (submodules) print class names instead; an exception prints its
 class name, not its message. Left out: the TensorBoard trace (tf.summary and the profiler: not in
-gputensor's scope), the ``!ls`` shell cells (the two libraries' file layouts differ: TF writes
-``.index``/``.data-*`` files, gputensor one ``.gtckpt``), a Keras layer's ``variables`` (Keras 3 does not collect tf.Variable attributes, gputensor
+gputensor's scope), the ``!ls -l the_saved_model`` shell cells (the two libraries' file layouts differ; ``!ls
+my_checkpoint*`` prints the names without their suffixes: TF writes ``.index``/``.data-*``
+files, gputensor one ``.gtckpt``), a Keras layer's ``variables`` (Keras 3 does not collect tf.Variable attributes, gputensor
 does), ``model.summary()`` (Keras 3's rich
 table), and the Keras ``save``/``load_model`` cells (``save("exname_of_file")`` raises in
 Keras 3, which wants a ``.keras`` name, and a subclassed model needs its ``get_config``).
@@ -127,7 +128,8 @@ def _guide(tf):
     checkpoint = tf.train.Checkpoint(model=my_model)
     print(checkpoint.write(chkp_path))
 
-    # (left out: !ls my_checkpoint*)
+    # (the guide's `!ls my_checkpoint*`: the names without the suffixes, which differ)
+    print(sorted({name.split(".")[0] for name in os.listdir(".") if name.startswith("my_checkpoint")}))
 
     print(tf.train.list_variables(chkp_path))
 
