@@ -310,9 +310,8 @@ class Dataset:
             raise TypeError("The dataset length is unknown.")
         return self._card
 
-    def __iter__(self) -> Iterator[Any]:
-        for element in self._raw():
-            yield nest.map_structure(_to_tensor, element)
+    def __iter__(self) -> OwnedIterator:
+        return OwnedIterator(self)
 
     def as_numpy_iterator(self) -> Iterator[Any]:
         """Iterates the elements as NumPy arrays (same structure).
@@ -828,6 +827,56 @@ def _shuffled(items: Iterator[Any], buffer_size: int, rng: np.random.Generator) 
         k += 1
         buf[j], buf[-1] = buf[-1], buf[j]
         yield buf.pop()
+
+
+class OwnedIterator:
+    """An iterator over a Dataset (``iter(dataset)``), checkpointable as ``tf.data``'s.
+
+    ``gt.train.Checkpoint(iterator=it)`` saves its position (an int64 ``[1]`` array under
+    ``iterator/.ATTRIBUTES/ITERATOR_STATE``, TF's key). Restoring starts the dataset afresh
+    and skips that many elements on the next ``next()``, so the iteration continues where the
+    saved one was, given a deterministic pipeline (a ``shuffle`` without a seed, or a
+    ``from_generator`` whose generator differs between runs, continues with other elements;
+    TF instead stores its buffers).
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._dataset = dataset
+        self._source: Iterator[Any] | None = None
+        self._position = 0  # elements returned so far
+        self._skip = 0  # elements to drop from a fresh source (after a restore)
+
+    @property
+    def element_spec(self) -> Any:
+        """The dataset's ``element_spec``."""
+        return self._dataset.element_spec
+
+    def __iter__(self) -> OwnedIterator:
+        return self
+
+    def __next__(self) -> Any:
+        if self._source is None:
+            self._source = iter(self._dataset._raw())
+            for _ in range(self._skip):
+                next(self._source)  # StopIteration: the restored position is past the end
+            self._skip = 0
+        element = next(self._source)
+        self._position += 1
+        return nest.map_structure(_to_tensor, element)
+
+    def get_next(self) -> Any:
+        """The next element (``next(iterator)``); raises OutOfRangeError at the end, as TF."""
+        try:
+            return next(self)
+        except StopIteration:
+            raise errors.OutOfRangeError("Iterator.get_next: end of sequence") from None
+
+    def _serialize_to_tensors(self) -> dict[str, np.ndarray]:
+        return {"ITERATOR_STATE": np.array([self._position], np.int64)}
+
+    def _restore_from_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+        position = int(np.asarray(tensors["ITERATOR_STATE"]).reshape(-1)[0])
+        self._source, self._position, self._skip = None, position, position
 
 
 class _Prefetcher:

@@ -171,6 +171,13 @@ class Tensor:
         return _rebuild, (self.numpy(),)
 
     # ------------------------------------------------------------------- printing
+    def __format__(self, format_spec: str) -> str:
+        # As TF's EagerTensor: f"{t:1.2f}" formats the NumPy value (so ``format`` of a whole
+        # array with a spec raises NumPy's TypeError, as in TF).
+        if self._data is None or hasattr(self._data, "node"):
+            return object.__format__(self, format_spec)
+        return self.numpy().__format__(format_spec)
+
     def __repr__(self) -> str:
         if self._data is None:
             return f"<gt.Tensor: disposed, dtype={self._dtype.name}>"
@@ -183,10 +190,7 @@ class Tensor:
             return f"gt.Tensor(<disposed>, dtype={self._dtype.name})"
         if hasattr(self._data, "node"):  # a traced print(x) shows what TF's does
             return f'Tensor("{self._data.name}", shape={_shape_text(self)}, dtype={self._dtype.name})'
-        text = _numpy_text(self, False)
-        if "\n" in text:  # TF starts a multi-line value on a line of its own
-            text = "\n" + text
-        return f"gt.Tensor({text}, shape={self.shape}, dtype={self._dtype.name})"
+        return f"gt.Tensor({_numpy_text(self, False)}, shape={self.shape}, dtype={self._dtype.name})"
 
     # -------------------------------------------------------------------- memory
     def dispose(self) -> None:
@@ -244,9 +248,11 @@ def _shape_text(t: Tensor) -> str:
 
 def _numpy_text(t: Tensor, is_repr: bool) -> str:
     value = t.numpy()
-    if isinstance(value, np.ndarray):
-        return repr(value) if is_repr else str(value)
-    return str(value)  # scalars print as TF's do: numpy=4.0, not np.float32(4.0)
+    if not isinstance(value, np.ndarray):
+        return str(value)  # scalars print as TF's do: numpy=4.0, not np.float32(4.0)
+    text = repr(value) if is_repr else str(value)
+    # TF's numpy_text: a multi-line value starts on a line of its own (``numpy=\narray(...)``).
+    return "\n" + text if "\n" in text else text
 
 
 def is_symbolic(value: Any) -> bool:

@@ -52,6 +52,16 @@ __all__ = [
     "log_cosh",
     "cosine_similarity",
     "poisson",
+    "mse",
+    "MSE",
+    "mae",
+    "MAE",
+    "mape",
+    "MAPE",
+    "msle",
+    "MSLE",
+    "kld",
+    "KLD",
     "get",
     "serialize",
     "deserialize",
@@ -594,6 +604,12 @@ _ALIASES = {
     "kld": kl_divergence, "KLD": kl_divergence, "kullback_leibler_divergence": kl_divergence,
     "logcosh": log_cosh, "huber_loss": huber,
 }  # fmt: skip
+# Keras 3 exports the short names as module attributes too (``keras.losses.mse``).
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
 
 
 def serialize(loss: Any) -> Any:

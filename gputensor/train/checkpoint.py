@@ -12,18 +12,26 @@ dependencies, walked breadth first as TF's object graph is, are:
 * any object with a ``_checkpoint_dependencies()`` method: the hook returns a
   dict ``{name: trackable}`` (this is how Keras optimizers expose their slot
   variables and step counter, and how any class opts in);
+* any object with ``_serialize_to_tensors()``/``_restore_from_tensors()`` (TF's
+  Trackable hooks; a dataset iterator saves its position so): a leaf whose
+  arrays are saved under ``<path>/.ATTRIBUTES/<name>``;
 * otherwise any object with a ``variables`` attribute (a sequence, or a method
   returning one): item ``i`` is named ``variables/i``.
 
-An object reached twice is saved once, under its first (shortest) path. Each
-variable's key is its path plus ``/.ATTRIBUTES/VARIABLE_VALUE``, as in TF.
+Every attribute of a Checkpoint that holds a trackable is a dependency, private
+names included (TF's); a list or dict assigned to a Checkpoint is tracked even
+when empty (TF's ListWrapper). An object reached twice is saved once, under its
+first (shortest) path; the index records the other paths as aliases, so a value
+restores through any of them. Each variable's key is its path plus
+``/.ATTRIBUTES/VARIABLE_VALUE``, as in TF.
 
 File format (version 1). ``save``/``write`` produce one file,
 ``<prefix>.gtckpt``: a NumPy ``.npz`` (zip) archive with members ``v0, v1, ...``
 holding the values and a member ``__index__`` holding UTF-8 JSON::
 
     {"format": "gputensor-checkpoint", "version": 1,
-     "variables": {"<key>": {"member": "v0", "dtype": "float32", "shape": [2, 3]}, ...}}
+     "variables": {"<key>": {"member": "v0", "dtype": "float32", "shape": [2, 3]}, ...},
+     "aliases": {"<later path>": "<first path>", ...}}
 
 Dtypes NumPy cannot name (bfloat16) are stored as same-width unsigned integers
 and viewed back. The file is written under a temporary name in the same
@@ -33,12 +41,13 @@ file intact; the zip CRCs make truncation and corruption detectable
 
 Deferred restoration. Checkpoint values whose variable does not exist yet stay
 pending on the restore status. When the deepest existing object on such a
-value's path is a ``gt.Module``, assigning an attribute on it later (as layers
-do when they build their weights) restores the pending values that the new
-attribute provides, as TF restores variables on creation. Variables appended
-to a list in place are not seen until the status is asked again:
-``status.assert_consumed()`` and the other assertions first retry pending
-values against the current objects.
+value's path is a ``gt.Module`` or a ``Checkpoint``, assigning an attribute on
+it later (as layers do when they build their weights) restores the pending
+values that the new attribute provides, as TF restores variables on creation;
+so does appending to (or setting an item of) a list or dict held by a
+Checkpoint. Variables appended in place to a plain list held by a Module are
+not seen until the status is asked again: ``status.assert_consumed()`` and the
+other assertions first retry pending values against the current objects.
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import weakref
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -71,13 +81,15 @@ def _escape(name: Any) -> str:
 
 
 def _is_trackable(obj: Any) -> bool:
-    if isinstance(obj, (Variable, Module, Checkpoint)):
+    if isinstance(obj, (Variable, Module, Checkpoint, _TrackedList, _TrackedDict)):
         return True
     if isinstance(obj, (dict, list, tuple)):
         return any(_is_trackable(v) for v in (obj.values() if isinstance(obj, dict) else obj))
     if isinstance(obj, (str, bytes, int, float, np.ndarray, type)) or obj is None:
         return False  # a class has `variables` too (a property object), but nothing to save
-    if callable(getattr(obj, "_checkpoint_dependencies", None)):
+    if callable(getattr(obj, "_checkpoint_dependencies", None)) or callable(
+        getattr(obj, "_serialize_to_tensors", None)
+    ):
         return True
     found = getattr(obj, "variables", None)
     return isinstance(found, (list, tuple)) or callable(found)
@@ -110,6 +122,8 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
         raw = [(name, value) for name, value in sorted(vars(obj).items()) if name not in _MODULE_SKIP]
     elif isinstance(obj, (dict, list, tuple)):
         raw = list(obj.items()) if isinstance(obj, dict) else list(enumerate(obj))
+    elif callable(getattr(obj, "_serialize_to_tensors", None)):
+        return []  # a leaf whose values are its own tensors (an iterator's position)
     else:
         found = obj.variables
         found = found() if callable(found) else found
@@ -128,25 +142,83 @@ _MODULE_SKIP = frozenset(
 
 def _walk(root: Any, prefix: str = "") -> tuple[dict[str, Variable], dict[str, Any]]:
     """Breadth-first walk: ({variable key: Variable}, {node path: object}) with first paths winning."""
+    variables, nodes, _ = _walk_with_aliases(root, prefix)
+    return variables, nodes
+
+
+def _walk_with_aliases(
+    root: Any, prefix: str = ""
+) -> tuple[dict[str, Variable], dict[str, Any], dict[str, str]]:
+    """`_walk` plus ``{later path: first path}`` for every object reached twice (TF's object
+    graph keeps every edge, so a value saved under ``listed/1`` restores through ``mapped/two``)."""
     variables: dict[str, Variable] = {}
     nodes: dict[str, Any] = {prefix: root}
-    seen = {id(root)}
+    aliases: dict[str, str] = {}
+    first_path = {id(root): prefix}
     frontier = [(prefix, root)]
     while frontier:
         next_frontier = []
         for path, obj in frontier:
             for name, child in _children(obj):
-                if id(child) in seen:
-                    continue
-                seen.add(id(child))
                 child_path = f"{path}/{name}" if path else name
+                if id(child) in first_path:
+                    if first_path[id(child)] != child_path:
+                        aliases[child_path] = first_path[id(child)]
+                    continue
+                first_path[id(child)] = child_path
                 nodes[child_path] = child
                 if isinstance(child, Variable):
                     variables[child_path + _VALUE_SUFFIX] = child
+                elif callable(getattr(child, "_serialize_to_tensors", None)):
+                    for name in child._serialize_to_tensors():
+                        variables[f"{child_path}/.ATTRIBUTES/{name}"] = _SavedTensor(child, name)
                 else:
                     next_frontier.append((child_path, child))
         frontier = next_frontier
-    return variables, nodes
+    return variables, nodes, aliases
+
+
+def _expand_aliases(values: dict[str, np.ndarray], aliases: dict[str, str]) -> dict[str, str]:
+    """Adds each value under its alias paths too; returns ``{key: the key it was saved under}``."""
+    canonical = {key: key for key in values}
+    for _ in range(len(aliases) + 1):  # an alias may lead into another alias's subtree
+        added = False
+        for alias, target in aliases.items():
+            for key in list(canonical):
+                if key.startswith(target + "/"):
+                    new_key = alias + key[len(target) :]
+                    if new_key not in canonical:
+                        canonical[new_key] = canonical[key]
+                        values[new_key] = values[key]
+                        added = True
+        if not added:
+            break
+    return canonical
+
+
+class _SavedTensor:
+    """One tensor of an object that saves its own state (``_serialize_to_tensors``, as TF's
+    Trackable API; a dataset iterator's position), seen as a variable by the file code."""
+
+    def __init__(self, owner: Any, name: str) -> None:
+        self._owner, self._name = owner, name
+        self.name = f"{type(owner).__name__}.{name}"
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self._owner._serialize_to_tensors()[self._name])
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.as_dtype(self.numpy().dtype)
+
+    @property
+    def shape(self) -> Any:
+        from gputensor.framework.tensor_shape import TensorShape
+
+        return TensorShape(self.numpy().shape)
+
+    def assign(self, value: np.ndarray) -> None:
+        self._owner._restore_from_tensors({self._name: value})
 
 
 # ----- the file -----------------------------------------------------------------------------
@@ -155,7 +227,7 @@ def _file_for(prefix: str) -> str:
     return prefix if prefix.endswith(FILE_SUFFIX) else prefix + FILE_SUFFIX
 
 
-def _write_file(prefix: str, variables: dict[str, Variable]) -> str:
+def _write_file(prefix: str, variables: dict[str, Variable], aliases: dict[str, str] | None = None) -> str:
     path = _file_for(prefix)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -167,7 +239,9 @@ def _write_file(prefix: str, variables: dict[str, Variable]) -> str:
             arr = arr.view(f"u{arr.dtype.itemsize}")  # e.g. bfloat16: keep the bits
         arrays[f"v{i}"] = arr
         index[key] = {"member": f"v{i}", "dtype": var.dtype.name, "shape": list(arr.shape)}
-    header = json.dumps({"format": _FORMAT, "version": _VERSION, "variables": index}).encode()
+    header = json.dumps(
+        {"format": _FORMAT, "version": _VERSION, "variables": index, "aliases": aliases or {}}
+    ).encode()
     arrays["__index__"] = np.frombuffer(header, dtype=np.uint8)
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
@@ -191,6 +265,15 @@ def _write_file(prefix: str, variables: dict[str, Variable]) -> str:
 
 def _read_file(prefix: str) -> dict[str, np.ndarray]:
     """{key: array} from a checkpoint file; DataLossError when it is damaged."""
+    return _read_file_and_index(prefix)[0]
+
+
+def read_index(prefix: str) -> dict[str, Any]:
+    """The JSON index of a checkpoint file (its object-graph description)."""
+    return _read_file_and_index(prefix)[1]
+
+
+def _read_file_and_index(prefix: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     path = _file_for(prefix)
     if not os.path.isfile(path):
         hint = ""
@@ -220,7 +303,7 @@ def _read_file(prefix: str) -> dict[str, np.ndarray]:
             f"Checkpoint.restore: the checkpoint file {path!r} is truncated or corrupted ({type(e).__name__}: {e}). "
             "Restore an earlier checkpoint or save this one again."
         ) from None
-    return values
+    return values, header
 
 
 def _check_value(key: str, var: Variable, value: np.ndarray) -> None:
@@ -261,19 +344,21 @@ def _hooked_class(cls: type) -> type:
     return sub
 
 
-def _watch(module: Module, status: CheckpointLoadStatus) -> None:
-    if not hasattr(type(module), "_gt_unhooked_class"):
+def _watch(module: Module | Checkpoint, status: CheckpointLoadStatus) -> None:
+    # A Checkpoint notifies its watchers from its own __setattr__; a Module gets a hooked class.
+    if not isinstance(module, Checkpoint) and not hasattr(type(module), "_gt_unhooked_class"):
         module.__class__ = _hooked_class(type(module))
     module.__dict__.setdefault(_WATCH_ATTR, {})[id(status)] = status
 
 
-def _unwatch(module: Module, status: CheckpointLoadStatus) -> None:
+def _unwatch(module: Module | Checkpoint, status: CheckpointLoadStatus) -> None:
     watchers = module.__dict__.get(_WATCH_ATTR)
     if watchers is not None:
         watchers.pop(id(status), None)
         if not watchers:
             del module.__dict__[_WATCH_ATTR]
-            module.__class__ = type(module)._gt_unhooked_class
+            if not isinstance(module, Checkpoint):
+                module.__class__ = type(module)._gt_unhooked_class
 
 
 # ----- statuses -----------------------------------------------------------------------------
@@ -284,20 +369,30 @@ class CheckpointLoadStatus:
     and are restored when the variable appears (see the module docstring).
     """
 
-    def __init__(self, checkpoint: Checkpoint, save_path: str, values: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self,
+        checkpoint: Checkpoint,
+        save_path: str,
+        values: dict[str, np.ndarray],
+        aliases: dict[str, str] | None = None,
+    ) -> None:
         self._checkpoint = checkpoint
         self._save_path = save_path
         self._values = values
-        self._consumed: set[str] = set()
-        self._watched: list[Module] = []
+        # {key: the key its value was saved under}: aliases name the same value.
+        self._canonical = _expand_aliases(values, aliases or {})
+        self._consumed: set[str] = set()  # saved keys restored
+        self._restored: set[str] = set()  # keys (saved or alias) restored
+        self._watched: list[Module | Checkpoint] = []
 
     def _restore(self, variables: dict[str, Variable]) -> None:
-        todo = [(k, v) for k, v in variables.items() if k in self._values and k not in self._consumed]
+        todo = [(k, v) for k, v in variables.items() if k in self._values and k not in self._restored]
         for key, var in todo:  # check everything first: a mismatch restores nothing
             _check_value(key, var, self._values[key])
         for key, var in todo:
             var.assign(self._values[key])
-            self._consumed.add(key)
+            self._restored.add(key)
+            self._consumed.add(self._canonical[key])
 
     def _restore_all(self) -> None:
         variables, nodes = _walk(self._checkpoint)
@@ -308,13 +403,15 @@ class CheckpointLoadStatus:
         for module in self._watched:
             _unwatch(module, self)
         self._watched = []
-        pending = [k[: -len(_VALUE_SUFFIX)] for k in self._values if k not in self._consumed]
+        pending = [
+            k.rsplit("/.ATTRIBUTES/", 1)[0] for k in self._values if self._canonical[k] not in self._consumed
+        ]
         for key_path in pending:
             parts = key_path.split("/")
             for cut in range(len(parts) - 1, -1, -1):
                 owner = nodes.get("/".join(parts[:cut]))
                 if owner is not None:
-                    if isinstance(owner, Module) and not any(owner is m for m in self._watched):
+                    if isinstance(owner, (Module, Checkpoint)) and not any(owner is m for m in self._watched):
                         _watch(owner, self)
                         self._watched.append(owner)
                     break
@@ -324,7 +421,7 @@ class CheckpointLoadStatus:
         variables, nodes = _walk(self._checkpoint)
         self._restore(variables)
         self._watch_pending(nodes)
-        unused = sorted(k for k in self._values if k not in self._consumed)
+        unused = sorted({self._canonical[k] for k in self._values} - self._consumed)
         missing = sorted(k for k in variables if k not in self._values)
         return unused, missing
 
@@ -392,6 +489,71 @@ class InitializationOnlyStatus:
         return None
 
 
+# ----- lists and dicts assigned to a Checkpoint ------------------------------------------------
+class _TrackedList(list):
+    """A list attribute of a Checkpoint (TF's ListWrapper): tracked even when empty, and a
+    variable appended later gets a value that a pending restore holds for it."""
+
+    def __init__(self, items: Any, owner: Checkpoint) -> None:
+        super().__init__(items)
+        self._owner = weakref.ref(owner)
+
+    def _changed(self) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._restore_pending()
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self._changed()
+
+    def extend(self, items: Any) -> None:
+        super().extend(items)
+        self._changed()
+
+    def insert(self, index: Any, item: Any) -> None:
+        super().insert(index, item)
+        self._changed()
+
+    def __setitem__(self, index: Any, item: Any) -> None:
+        super().__setitem__(index, item)
+        self._changed()
+
+    def __iadd__(self, items: Any) -> _TrackedList:
+        super().__iadd__(items)
+        self._changed()
+        return self
+
+    def __repr__(self) -> str:
+        return f"ListWrapper({list.__repr__(self)})"
+
+
+class _TrackedDict(dict):
+    """A dict attribute of a Checkpoint (TF's _DictWrapper), as `_TrackedList`."""
+
+    def __init__(self, items: Any, owner: Checkpoint) -> None:
+        super().__init__(items)
+        self._owner = weakref.ref(owner)
+
+    def _changed(self) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._restore_pending()
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        super().__setitem__(key, item)
+        self._changed()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        out = super().setdefault(key, default)
+        self._changed()
+        return out
+
+
 # ----- Checkpoint ---------------------------------------------------------------------------
 class Checkpoint:
     """Groups trackable objects (Variables, Modules, optimizers, Checkpoints) for saving.
@@ -430,9 +592,22 @@ class Checkpoint:
             setattr(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if type(value) is list:
+            value = _TrackedList(value, self)
+        elif type(value) is dict:
+            value = _TrackedDict(value, self)
         object.__setattr__(self, name, value)
-        if not name.startswith("_") and _is_trackable(value):
+        # Any attribute holding a trackable is a dependency, private names too, as TF's
+        # (a Keras 3 Dense saves its kernel as `_kernel`); gputensor's own state is set with
+        # object.__setattr__ and never passes here.
+        if name != _WATCH_ATTR and _is_trackable(value):
             self._dependencies[name] = value
+            self._restore_pending()
+
+    def _restore_pending(self) -> None:
+        # A restore waiting on this checkpoint (delayed restoration) gets the new values.
+        for status in list(self.__dict__.get(_WATCH_ATTR, {}).values()):
+            status._restore_all()
 
     @property
     def save_counter(self) -> Variable:
@@ -449,8 +624,8 @@ class Checkpoint:
         Returns:
           ``file_prefix``, the path to pass to `read` or `restore`.
         """
-        variables, _ = _walk(self)
-        return _write_file(os.fspath(file_prefix), variables)
+        variables, _, aliases = _walk_with_aliases(self)
+        return _write_file(os.fspath(file_prefix), variables, aliases)
 
     def save(self, file_prefix: str, options: Any = None) -> str:
         """Increments ``save_counter`` and writes ``<file_prefix>-<counter>``.
@@ -492,10 +667,10 @@ class Checkpoint:
         """
         if save_path is None:
             return InitializationOnlyStatus()
-        values = _read_file(os.fspath(save_path))
+        values, header = _read_file_and_index(os.fspath(save_path))
         if "save_counter" + _VALUE_SUFFIX in values:
             self.save_counter  # noqa: B018 - created now so that it is restored too, as in TF
-        status = CheckpointLoadStatus(self, os.fspath(save_path), values)
+        status = CheckpointLoadStatus(self, os.fspath(save_path), values, header.get("aliases"))
         status._restore_all()
         return status
 

@@ -350,3 +350,18 @@ def test_map_over_elements_of_varying_shape_relaxes_the_dim_instead_of_tracing_e
     ds = Dataset.from_generator(gen, output_signature=gt.TensorSpec([None], gt.float32)).map(total)
     assert as_lists(ds) == [sum(range(n)) for n in range(1, 7)]
     assert len(calls) == 2  # the first shape, then once with the dim relaxed to None
+
+
+def test_iter_gives_an_iterator_with_get_next_and_element_spec():
+    ds = gt.data.Dataset.range(2)
+    it = iter(ds)
+    assert iter(it) is it
+    assert it.element_spec == ds.element_spec
+    assert int(it.get_next()) == 0
+    assert int(next(it)) == 1
+    with pytest.raises(gt.errors.OutOfRangeError, match="end of sequence"):
+        it.get_next()
+    with pytest.raises(StopIteration):
+        next(it)
+    # Each iter() starts afresh, as TF's.
+    assert [int(x) for x in ds] == [0, 1] and [int(x) for x in iter(ds)] == [0, 1]

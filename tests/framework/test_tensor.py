@@ -72,6 +72,18 @@ def test_repr_and_str_match_tensorflow_format():
     assert str(t) == "gt.Tensor([1 2 3], shape=(3,), dtype=int32)"
 
 
+def test_multiline_values_start_on_their_own_line_as_in_tensorflow():
+    m = gt.constant([[1.0, 2.0], [3.0, 4.0]])
+    assert repr(m) == (
+        "<gt.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1., 2.],\n       [3., 4.]], dtype=float32)>"
+    )
+    assert str(m) == "gt.Tensor(\n[[1. 2.]\n [3. 4.]], shape=(2, 2), dtype=float32)"
+    assert repr(gt.Variable(m, name="w")) == (
+        "<gt.Variable 'w:0' shape=(2, 2) dtype=float32, numpy=\narray([[1., 2.],\n       [3., 4.]], dtype=float32)>"
+    )
+    assert f"{gt.constant(2.0):1.2f}" == "2.00"  # format specs apply to the NumPy value, as TF's
+
+
 def test_numpy_returns_a_copy_and_array_view_is_read_only():
     src = np.array([1.0, 2.0], dtype=np.float32)
     t = gt.constant(src)

@@ -11,7 +11,10 @@ import gputensor as gt
 import gputensor.train  # noqa: F401 - binds gt.train until the package wires it lazily
 
 
-@pytest.mark.parametrize("name", ["gputensor.train.checkpoint", "gputensor.train.checkpoint_manager"])
+@pytest.mark.parametrize(
+    "name",
+    ["gputensor.train.checkpoint", "gputensor.train.checkpoint_manager", "gputensor.train.checkpoint_reader"],
+)
 def test_docstring_examples(name):
     mod = importlib.import_module(name)
     result = doctest.testmod(mod, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -396,6 +396,18 @@ class Layer(Module):
         self._layer_weights.append(var)
         return var
 
+    def _checkpoint_dependencies(self) -> dict[str, Any]:
+        """What ``gt.train.Checkpoint`` saves of a layer: its attributes that hold variables,
+        layers or other trackables, by attribute name (not Keras's internal weight lists), as
+        Keras 3's layers under ``tf.train.Checkpoint``."""
+        from gputensor.train.checkpoint import _is_trackable
+
+        return {
+            name: value
+            for name, value in sorted(vars(self).items())
+            if name not in self._NOT_TRACKED and not name.startswith("__") and _is_trackable(value)
+        }
+
     def _tracked(self) -> Iterator[Any]:
         """Layers, Modules and Variables held in attributes, in assignment order."""
         seen: set = set()

@@ -135,7 +135,9 @@ class Dense(Layer):
                 f"Dense layer {self.name!r}: the last dimension of the input must be known to build, "
                 f"got input shape {tuple(input_shape)}"
             )
-        self.kernel = self.add_weight(
+        # `_kernel`, read through the `kernel` property, as Keras 3's Dense: a checkpoint names
+        # it net/l1/_kernel, as TF's does.
+        self._kernel = self.add_weight(
             "kernel", (in_dim, self.units), initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )  # fmt: skip
@@ -147,6 +149,13 @@ class Dense(Layer):
             )  # fmt: skip
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
         self.built = True
+
+    @property
+    def kernel(self) -> gt.Variable:
+        """The ``(input_dim, units)`` weight (created by ``build``)."""
+        if "_kernel" not in vars(self):
+            raise AttributeError(f"Dense layer {self.name!r} has no kernel until it is built (called once).")
+        return self._kernel
 
     def call(self, inputs: Any) -> Any:
         rank = len(_shape_of(inputs))

@@ -162,6 +162,19 @@ class Optimizer:
         """
         return list(self._variables)
 
+    def _checkpoint_dependencies(self) -> dict[str, Any]:
+        """The checkpoint's view of this optimizer, named as Keras 3's under tf.train.Checkpoint.
+
+        ``optimizer/_iterations``, ``optimizer/_learning_rate`` (a float rate's variable) and
+        ``optimizer/_variables/<i>`` for the slots (the first two are saved under their own names,
+        so the slots start at index 2 as in TF's checkpoints).
+        """
+        deps: dict[str, Any] = {"_iterations": self._iterations}
+        if self._learning_rate_var is not None:
+            deps["_learning_rate"] = self._learning_rate_var
+        deps["_variables"] = list(self._variables)
+        return deps
+
     # ----------------------------------------------------------------------- slots
     def add_variable(
         self,

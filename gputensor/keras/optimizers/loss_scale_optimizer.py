@@ -117,6 +117,12 @@ class LossScaleOptimizer(Optimizer):
         """Its own variables, then the inner optimizer's (Keras 3's order)."""
         return list(self._variables) + list(self.inner_optimizer.variables)
 
+    def _checkpoint_dependencies(self) -> dict[str, Any]:
+        """Its own variables, then the wrapped optimizer under ``inner_optimizer``."""
+        deps = super()._checkpoint_dependencies()
+        deps["inner_optimizer"] = self.inner_optimizer
+        return deps
+
     @property
     def learning_rate(self) -> Any:
         """The inner optimizer's learning rate (settable)."""

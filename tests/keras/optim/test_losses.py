@@ -140,6 +140,14 @@ def test_loss_classes_keep_config_and_default_names():
 
 def test_get_resolves_names_aliases_and_classes():
     assert L.get("mse") is L.mean_squared_error
+    # Keras 3 exports the short names as module attributes too (tf.keras.losses.mse).
+    assert (L.mse, L.MAE, L.mape, L.MSLE, L.kld) == (
+        L.mean_squared_error,
+        L.mean_absolute_error,
+        L.mean_absolute_percentage_error,
+        L.mean_squared_logarithmic_error,
+        L.kl_divergence,
+    )
     assert L.get("MAE") is L.mean_absolute_error
     assert L.get("sparse_categorical_crossentropy") is L.sparse_categorical_crossentropy
     assert L.get("kld") is L.kl_divergence
