@@ -245,7 +245,11 @@ def _shape_text(t: Tensor) -> str:
 def _numpy_text(t: Tensor, is_repr: bool) -> str:
     value = t.numpy()
     if isinstance(value, np.ndarray):
-        return repr(value) if is_repr else str(value)
+        if not is_repr:
+            return str(value)
+        text = repr(value)
+        # TF's numpy_text: a multi-line repr starts on a line of its own ("numpy=\narray(...")
+        return "\n" + text if "\n" in text else text
     return str(value)  # scalars print as TF's do: numpy=4.0, not np.float32(4.0)
 
 
