@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.framework.guides import guide_basics, guide_tensor, guide_variable
+from tests.framework.guides import guide_basics, guide_random_numbers, guide_tensor, guide_variable
 from tests.guide_output import check_guide
 
-GUIDES = {"basics": guide_basics, "tensor": guide_tensor, "variable": guide_variable}
+GUIDES = {
+    "basics": guide_basics,
+    "random_numbers": guide_random_numbers,
+    "tensor": guide_tensor,
+    "variable": guide_variable,
+}
 
 
 @pytest.mark.parametrize("module", GUIDES.values(), ids=GUIDES.keys())
