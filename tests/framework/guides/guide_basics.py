@@ -8,8 +8,9 @@ Adapted: the training data's noise (``tf.random.normal``) and the model's initia
 TF's), and the dataset is not shuffled (its order would come from TF's random stream), so the
 losses printed are TF's. The matplotlib plots are left out (they print nothing), and the model is
 saved to a temporary folder rather than ./saved. Left out: the Keras block at the end
-(``tf.keras.Sequential`` with a ``Lambda`` layer, ``compile``/``fit``/``save``): its initial
-weights are random draws, so its numbers could not match, and it prints nothing.
+(``tf.keras.Sequential`` of a ``Lambda`` and a ``Dense`` layer, ``compile``/``fit``/``save``),
+not built: ``gt.keras.layers.Lambda`` does not exist yet (the block prints nothing, and its
+initial weights are random draws).
 """
 
 import tempfile
