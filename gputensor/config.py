@@ -86,6 +86,21 @@ def _get_memory_growth(device: PhysicalDevice) -> bool:
     return _memory_growth.get(device.name, True)
 
 
+def set_soft_device_placement(enabled: bool) -> None:
+    """Sets whether a ``gt.device`` scope naming a device that does not exist falls back to
+    an existing one (True, the default, as TF) or raises NotFoundError (False).
+
+    Args:
+      enabled: whether soft device placement is on.
+    """
+    registry.soft_device_placement = bool(enabled)
+
+
+def get_soft_device_placement() -> bool:
+    """Whether soft device placement is on (see ``set_soft_device_placement``)."""
+    return registry.soft_device_placement
+
+
 def run_functions_eagerly(run_eagerly: bool) -> None:
     """Makes every gt.function call its Python function directly instead of a graph (for debugging)."""
     from gputensor.graph import polymorphic_function as function

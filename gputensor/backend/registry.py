@@ -52,6 +52,9 @@ _gpu_count = 0
 _logical_config: dict[str, list[LogicalDeviceConfiguration]] = {}
 _devices: list[Device] | None = None
 _by_key: dict[tuple[str, int], Device] = {}
+# TF's soft device placement (tf.config.set_soft_device_placement), on by default: a device
+# scope naming a device that does not exist falls back instead of raising.
+soft_device_placement = True
 
 
 def _count_gpus() -> int:
@@ -166,6 +169,14 @@ def lookup(spec: Any) -> Device:
             "Split a device with gt.config.set_logical_device_configuration before first use."
         )
     return dev
+
+
+def device_type_of(spec: str) -> str:
+    """``"CPU"`` or ``"GPU"``, the type a parseable device name such as ``"/GPU:1"`` asks for."""
+    m = _SPEC.match(spec.strip())
+    if m is None:
+        raise ValueError(f"device: cannot parse device name {spec!r}; use a name like '/GPU:0' or '/CPU:0'")
+    return m.group("type").upper()
 
 
 def _reset_for_tests() -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.errors import InvalidArgumentError
 from gputensor.framework import context, dtypes
 from gputensor.framework.context import state
 from gputensor.framework.scopes import init_scope
@@ -151,47 +150,61 @@ class Variable:
 
     # ------------------------------------------------------------------ writing
     def _checked(self, value: Any, op: str) -> Tensor:
+        # TF's classes: TypeError for a value of another dtype, ValueError for another shape.
         try:
             t = convert_to_tensor(value, dtype=self._dtype)
         except (ValueError, TypeError) as exc:
-            raise InvalidArgumentError(
+            raise TypeError(
                 f"{op}: cannot use a value of another dtype for variable {self._name!r} of dtype "
-                f"{self._dtype.name} ({exc})"
+                f"{self._dtype.name} ({exc}); cast it first (gt.cast)"
             ) from None
-        if not self._shape.is_compatible_with(t._data.shape):
-            raise InvalidArgumentError(
-                f"{op}: shape {tuple(t._data.shape)} does not match variable {self._name!r} of "
-                f"shape {self._shape}; reshape the value first (gt.reshape)"
-            )
+        self._check_shape(tuple(t._data.shape), op)
         if t._device is not self._value._device:
             t = wrap(array_on(t, self._value._device), self._value._device)
         return t
 
+    def _check_shape(self, shape: tuple, op: str) -> None:
+        if not self._shape.is_compatible_with(shape):
+            raise ValueError(
+                f"{op}: shape {shape} does not match variable {self._name!r} of shape "
+                f"{self._shape}; reshape the value first (gt.reshape)"
+            )
+
     def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
-        """Sets the variable to ``value`` (same shape and dtype); returns the variable."""
+        """Sets the variable to ``value`` (same shape and dtype).
+
+        Returns:
+          With ``read_value`` (the default), the variable as TF returns it: a view of it that
+          reads its current value and assigns to it (printed as ``'UnreadVariable'``, as TF's);
+          else None.
+
+        Raises:
+          ValueError: when ``value``'s shape is not the variable's.
+          TypeError: when ``value`` does not convert to the variable's dtype.
+        """
         if state.graph is not None:
             return self._assign_in_graph(value, None, "assign", read_value)
         new = self._checked(value, "assign")
         if self._constraint is not None:
             new = convert_to_tensor(self._constraint(new))
         self._value = new
-        return self if read_value else None
+        return _UnreadVariable(self) if read_value else None
 
     def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
-        """Adds ``delta`` to the variable; returns the variable."""
+        """Adds ``delta`` to the variable; returns it as ``assign`` does."""
         if state.graph is not None:
             return self._assign_in_graph(delta, "add", "assign_add", read_value)
         d = self._checked(delta, "assign_add")
         self._value = self._combine(d, "add")
-        return self if read_value else None
+        return _UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
-        """Subtracts ``delta`` from the variable; returns the variable."""
+        """Subtracts ``delta`` from the variable; returns it as ``assign`` does."""
         if state.graph is not None:
             return self._assign_in_graph(delta, "subtract", "assign_sub", read_value)
         d = self._checked(delta, "assign_sub")
         self._value = self._combine(d, "subtract")
-        return self if read_value else None
+        return _UnreadVariable(self) if read_value else None
 
     def _assign_in_graph(self, value: Any, op_name: str | None, what: str, read_value: bool):
         """Inside gt.function: an AssignVariable node, run in order when the graph runs."""
@@ -199,11 +212,7 @@ class Variable:
 
         graph = state.graph
         t = convert_to_tensor(value, dtype=self._dtype)
-        if not self._shape.is_compatible_with(tuple(t._data.shape)):
-            raise InvalidArgumentError(
-                f"{what}: shape {tuple(t._data.shape)} does not match variable {self._name!r} of "
-                f"shape {self._shape}; reshape the value first (gt.reshape)"
-            )
+        self._check_shape(tuple(t._data.shape), what)
         tapes = state.tapes
         state.tapes = ()  # an assignment is not part of any gradient
         try:
@@ -304,6 +313,45 @@ class Variable:
 
     def __deepcopy__(self, memo: dict) -> Variable:
         return Variable(self._value, trainable=self._trainable, name=self._name.split("/")[-1][:-2])
+
+
+class _UnreadVariable(Variable):
+    """What an eager ``assign`` returns, as TF's ``_UnreadVariable``: the same variable under
+    another name. It reads the variable's current value and its assignments change the
+    variable (chained ``v.assign(1.0).assign_add(2.0)``); gradients and graphs see the
+    variable itself (same ``_unique_id``)."""
+
+    def __init__(self, parent: Variable) -> None:  # noqa: D107 - no super().__init__: a view
+        parent = getattr(parent, "_parent", parent)
+        self._parent = parent
+        self._shape = parent._shape
+        self._dtype = parent._dtype
+        self._trainable = parent._trainable
+        self._constraint = parent._constraint
+        self._unique_id = parent._unique_id
+        self._name = "UnreadVariable"
+
+    @property
+    def _value(self) -> Tensor:  # type: ignore[override]
+        return self._parent._value
+
+    def value(self) -> Tensor:
+        return self._parent.value()
+
+    def _read(self) -> Tensor:
+        return self._parent._read()
+
+    def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
+        return self._parent.assign(value, use_locking, name, read_value)
+
+    def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
+        return self._parent.assign_add(delta, use_locking, name, read_value)
+
+    def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True):
+        return self._parent.assign_sub(delta, use_locking, name, read_value)
+
+    def __deepcopy__(self, memo: dict) -> Variable:
+        return self._parent.__deepcopy__(memo)
 
 
 def _as(value: Any, dtype: Any) -> Tensor:

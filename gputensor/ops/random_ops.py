@@ -160,6 +160,48 @@ RANDOM_SEEDED = define(
 RANDOM_FOLD_SEED = define(
     "random_fold_seed", differentiable=False, infer=_infer_fold_seed, compose=_compose_fold_seed
 )
+
+
+def _compose_generator_random(device: Any) -> Any:
+    """One of the primitives above under the key and counter of a Generator's state, read
+    at run time (``[counter, 0, key]``, int64): a Generator's draw inside gt.function, so a
+    graph continues the generator's stream wherever the state variable stands when it runs."""
+    backend = device.backend
+    primitives: dict[str, Any] = {}
+
+    def kernel(
+        state_value: Any,
+        *shape: Any,
+        static_shape: tuple,
+        primitive: str,
+        dtype: Any,
+        minval: Any,
+        maxval: Any,
+    ) -> Any:
+        from gputensor.ops.array_ops import _host_dims
+
+        s = np.asarray(backend.to_host(state_value)).reshape(-1)
+        counter, key = int(s[0]) & _MASK64, int(s[2]) & _MASK64
+        dims = _host_dims(backend, shape[0], primitive) if shape else tuple(static_shape)
+        if -1 in dims:
+            raise InvalidArgumentError(f"{primitive}: shape {dims} has a negative dimension", primitive)
+        run = primitives.get(primitive)
+        if run is None:
+            run = primitives[primitive] = device.kernel(_PRIMITIVES[primitive])
+        extra = {} if minval is None else {"minval": minval, "maxval": maxval}
+        return run(key=key, offset=counter, shape=dims, dtype=dtype, **extra)
+
+    return kernel
+
+
+GENERATOR_RANDOM = define(
+    "generator_random",
+    attrs=("static_shape", "primitive", "dtype", "minval", "maxval"),
+    differentiable=False,
+    infer=_infer_dynamic_random,
+    compose=_compose_generator_random,
+)
+
 _PRIMITIVES = {
     op.name: op
     for op in (RANDOM_UNIFORM, RANDOM_NORMAL, RANDOM_TRUNCATED_NORMAL, RANDOM_UNIFORM_INT, RANDOM_BITS)
@@ -430,6 +472,9 @@ def run_attrs(node: Any) -> dict:
 def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: Any) -> Tensor:
     graph = state.graph
     stateful = graph is not None and keys.__name__ != _STATELESS
+    generator = getattr(keys, "generator", None)
+    if stateful and generator is not None and graph.parent is None:
+        return generator._sample_in_graph(op, shape, dtype, extra)
     key, offset = keys()
     if stateful:
         key ^= _GRAPH_KEY_TAG
@@ -1017,7 +1062,32 @@ class Generator:
         return key, counter
 
     def _keys(self) -> KeySource:
-        return lambda: self._advance(1)
+        def generator_keys() -> tuple[int, int]:
+            return self._advance(1)
+
+        generator_keys.generator = self  # traced draws read the state when the graph runs
+        return generator_keys
+
+    def _sample_in_graph(self, op: Any, shape: Any, dtype: _dt.DType, extra: dict) -> Tensor:
+        """A draw traced into a gt.function: it reads the state variable when the graph runs,
+        uses its key and counter, and adds one to the counter, as an eager draw does; so
+        eager and traced draws continue one stream, and a saved function keeps drawing from
+        the restored state (TF's rng_read_and_skip)."""
+        current = self._state_var.read_value()
+        attrs = {
+            "primitive": op.name, "dtype": dtype.np_dtype,
+            "minval": extra.get("minval"), "maxval": extra.get("maxval"),
+        }  # fmt: skip
+        if isinstance(shape, _RuntimeShape):
+            out = execute(GENERATOR_RANDOM, (current, shape.tensor), {"static_shape": shape.static, **attrs})
+        else:
+            out = execute(GENERATOR_RANDOM, (current,), {"static_shape": tuple(shape), **attrs})
+        self._state_var.assign_add(np.array([1, 0, 0], dtype=np.int64), read_value=False)
+        return out
+
+    def _checkpoint_dependencies(self) -> dict:
+        """The state variable, so ``gt.train.Checkpoint`` and SavedModels save and restore it."""
+        return {"_state_var": self._state_var}
 
     # -------------------------------------------------------------- sampling
     def normal(

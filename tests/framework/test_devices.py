@@ -26,10 +26,27 @@ def test_device_scope_places_ops_and_reports_full_name():
     assert x.device == "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
-def test_unknown_device_raises_not_found_listing_known_devices():
-    with pytest.raises(gt.errors.NotFoundError, match="GPU:7.*known devices"):
-        with gt.device("/GPU:7"):
-            pass
+def test_unknown_device_raises_not_found_when_soft_placement_is_off():
+    assert gt.config.get_soft_device_placement()  # TF's default
+    gt.config.set_soft_device_placement(False)
+    try:
+        with pytest.raises(gt.errors.NotFoundError, match="GPU:7.*known devices"):
+            with gt.device("/GPU:7"):
+                pass
+    finally:
+        gt.config.set_soft_device_placement(True)
+
+
+def test_soft_placement_runs_ops_of_an_unknown_device_elsewhere():
+    # TF on a CPU-only machine: `with tf.device("GPU:0")` runs on the CPU; "CPU:9" on CPU:0.
+    a = gt.constant([1.0, 2.0])
+    with gt.device("/GPU:7"):
+        k = a * 2.0
+    assert k.device == a.device
+    np.testing.assert_array_equal(k.numpy(), [2.0, 4.0])
+    with gt.device("/CPU:9"):
+        c = gt.constant([3.0])
+    assert c.device == "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
 def test_bad_device_name_raises_value_error():

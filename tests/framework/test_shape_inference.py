@@ -157,6 +157,17 @@ def _runtime_shape_ops(x):
                 "maxval": None,
             },
         ),  # fmt: skip
+        execute(
+            OPS["generator_random"],
+            (gt.constant([0, 0, 7], dtype=gt.int64), s),
+            {
+                "static_shape": (3, 2),
+                "primitive": "random_uniform_int",
+                "dtype": np.dtype(np.int32),
+                "minval": 0,
+                "maxval": 5,
+            },
+        ),  # fmt: skip
     ]
 
 

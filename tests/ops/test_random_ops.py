@@ -586,3 +586,63 @@ def test_small_draws_take_python_philox_blocks_with_the_same_stream(monkeypatch)
         monkeypatch.setattr(cpu_random, "_SCALAR_BLOCKS", -1)
         assert np.array_equal(small, cpu_random.blocks(0x0123456789ABCDEF, 0xFEDCBA9876543210, index))
         monkeypatch.undo()
+
+
+def test_generator_draws_in_a_function_continue_its_eager_stream():
+    g, ref = gt.random.Generator.from_seed(11), gt.random.Generator.from_seed(11)
+    draw = gt.function(lambda: (g.normal([2, 3]), g.uniform([4], minval=0, maxval=9, dtype=gt.int32)))
+    first = g.normal([2])  # eager, then two traced runs, then eager again: one stream
+    runs = [draw(), draw()]
+    last = g.normal([2])
+    np.testing.assert_array_equal(first.numpy(), ref.normal([2]).numpy())
+    for normal, ints in runs:
+        np.testing.assert_array_equal(normal.numpy(), ref.normal([2, 3]).numpy())
+        np.testing.assert_array_equal(
+            ints.numpy(), ref.uniform([4], minval=0, maxval=9, dtype=gt.int32).numpy()
+        )
+    np.testing.assert_array_equal(last.numpy(), ref.normal([2]).numpy())
+    np.testing.assert_array_equal(g.state.numpy(), ref.state.numpy())  # the counter moved on in the graph
+    g.reset_from_seed(11)  # the graph reads the state when it runs
+    np.testing.assert_array_equal(draw()[0].numpy(), gt.random.Generator.from_seed(11).normal([2, 3]).numpy())
+
+
+def test_generator_draw_with_a_shape_known_only_when_the_function_runs():
+    g, ref = gt.random.Generator.from_seed(3), gt.random.Generator.from_seed(3)
+
+    @gt.function(input_signature=[gt.TensorSpec([None], gt.float32)])
+    def noisy(x):
+        return x + g.normal(gt.shape(x))
+
+    x = gt.zeros([5])
+    np.testing.assert_array_equal(noisy(x).numpy(), ref.normal([5]).numpy())
+    np.testing.assert_array_equal(noisy(gt.zeros([2])).numpy(), ref.normal([2]).numpy())
+
+
+def test_checkpoint_restores_a_generator_stream(tmp_path):
+    g = gt.random.Generator.from_seed(1)
+    cp = gt.train.Checkpoint(generator=g)
+    g.normal([])
+    cp.write(str(tmp_path / "ckpt"))
+    saved = [g.normal([3]).numpy(), g.normal([3]).numpy()]
+    cp.restore(str(tmp_path / "ckpt"))
+    np.testing.assert_array_equal(g.normal([3]).numpy(), saved[0])
+    np.testing.assert_array_equal(g.normal([3]).numpy(), saved[1])
+
+
+def test_saved_model_with_a_generator_continues_from_the_saved_state(tmp_path):
+    class Noise(gt.Module):
+        def __init__(self):
+            self.g = gt.random.Generator.from_seed(0)
+
+        @gt.function
+        def __call__(self):
+            return self.g.normal([2])
+
+    mod = Noise()
+    assert mod.variables == ()  # as TF's: a Generator is not a Module
+    mod()
+    gt.saved_model.save(mod, str(tmp_path / "m"))
+    expected = [mod().numpy(), mod().numpy()]
+    loaded = gt.saved_model.load(str(tmp_path / "m"))
+    np.testing.assert_array_equal(loaded().numpy(), expected[0])
+    np.testing.assert_array_equal(loaded().numpy(), expected[1])
