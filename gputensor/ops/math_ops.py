@@ -86,7 +86,8 @@ define("conj", kind="unary", dtypes=_dt.COMPLEX, cuda="conj(a)")
 
 # ----------------------------------------------------------------------- binary
 _BINARY = {
-    "add": (NUM, "a + b", None, True),
+    # On strings, TF's AddV2 concatenates (np.add of object arrays of bytes does the same).
+    "add": (NUM | _dt.STRING, "a + b", None, True),
     "subtract": (NUM, "a - b", None, True),
     "multiply": (NUM, "a * b", None, True),
     "div": (FC, "a / b", None, True),
