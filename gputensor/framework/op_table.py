@@ -243,7 +243,7 @@ def execute(op: OpDef, inputs: tuple, attrs: dict = _EMPTY) -> Any:
         fn = device.kernels.get(op.name) or device.kernel(op)
         out = fn(*arrays, **attrs)
     except Exception as exc:
-        if device.device_type != "CPU" and state.graph is None and touches_strings(inputs, attrs):
+        if device.device_type != "CPU" and state.graph is None and touches_strings(op, inputs, attrs):
             return execute_on_host(op, inputs, attrs)
         raise op_error(op, inputs, attrs, exc) from exc
     if op.num_outputs == 1:
@@ -255,8 +255,15 @@ def execute(op: OpDef, inputs: tuple, attrs: dict = _EMPTY) -> Any:
     return result
 
 
-def touches_strings(inputs: tuple, attrs: dict) -> bool:
+# Ops with CPU kernels only (the string ops register here): a call on another device runs on
+# the host instead (`execute_on_host`).
+HOST_OPS: set[str] = set()
+
+
+def touches_strings(op: OpDef, inputs: tuple, attrs: dict) -> bool:
     """Whether an op call reads or makes string tensors (which only the CPU holds)."""
+    if op.name in HOST_OPS:
+        return True
     for t in inputs:
         if isinstance(t, Tensor) and t._dtype is dtypes.string:
             return True
@@ -298,6 +305,11 @@ def _operand(value: Any, like: Tensor | None) -> Tensor:
     if conv is not None:  # a Variable: its value (the caller checks the dtypes match)
         return conv(value, None)
     if isinstance(value, (int, float, bool)) and not isinstance(value, np.generic):
+        if like._dtype is dtypes.string:  # TF's AddV2 kernel check: InvalidArgumentError
+            raise errors.InvalidArgumentError(
+                f"cannot compute with a string tensor and the number {value!r}: both operands "
+                "must be strings; format numbers as strings with gt.strings.as_string"
+            )
         device = like._device if state.device is None else state.device
         try:
             data = device.backend.scalar(value, like._data.dtype)

@@ -351,8 +351,10 @@ def _strings_to_numpy(value: Any) -> np.ndarray:
             )
     try:
         out = _to_bytes_ufunc(arr)
-    except TypeError as exc:
-        raise TypeError(f"Cannot convert {value!r} to a string tensor: {exc}") from None
+    except TypeError:
+        if arr.ndim and any(isinstance(v, (bytes, str)) for v in arr.flat):
+            raise ValueError(f"Can't convert Python sequence with mixed types to Tensor: {value!r}") from None
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string") from None
     return np.asarray(out, dtype=object)
 
 
@@ -398,10 +400,7 @@ def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
                 )
         return arr.astype(target)
     if arr.dtype.kind == "U" or arr.dtype.kind == "S":
-        raise TypeError(
-            f"Cannot convert {value!r} to a Tensor: it mixes strings with other values; "
-            "a string tensor holds only str or bytes"
-        )
+        raise ValueError(f"Can't convert Python sequence with mixed types to Tensor: {value!r}")
     default = _PY_DEFAULTS.get(arr.dtype)
     if default is not None:
         if default.kind == "i" and arr.size and (arr.min() < _INT32.min or arr.max() > _INT32.max):

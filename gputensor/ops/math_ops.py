@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.errors import InvalidArgumentError
+from gputensor.errors import InvalidArgumentError, UnimplementedError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
 from gputensor.framework.op_table import (
@@ -383,6 +383,11 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
         x = convert_to_tensor(x)
     if x._dtype is dtype:
         return x
+    if x._dtype.is_string or dtype.is_string:  # TF has no string<->number Cast kernel either
+        hint = "gt.strings.to_number" if x._dtype.is_string else "gt.strings.as_string"
+        raise UnimplementedError(
+            f"Cast {x._dtype.name} to {dtype.name} is not supported; use {hint} instead", "cast"
+        )
     return execute(_CAST, (x,), {"dtype": dtype.np_dtype})
 
 

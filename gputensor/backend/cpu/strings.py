@@ -1,0 +1,333 @@
+"""CPU kernels of the string ops (see the op table in gputensor/ops/string_ops.py).
+
+String tensors are NumPy object arrays of Python ``bytes``. Each kernel maps a
+Python ``bytes`` method (or ``re``) over the elements with ``np.frompyfunc``,
+which loops in C and broadcasts as NumPy ufuncs do; results are always arrays
+(NumPy gives a bare object for 0-d inputs, `_array` boxes it back).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gputensor.errors import InvalidArgumentError
+
+_OBJECT = np.dtype(object)
+
+
+def _array(value: Any, dtype: Any = _OBJECT) -> np.ndarray:
+    """``value`` (an array, or the bare element NumPy returns for 0-d) as an array of ``dtype``."""
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == dtype else value.astype(dtype)
+    out = np.empty((), dtype=dtype)
+    out[()] = value
+    return out
+
+
+def _map(fn: Callable, *arrays: Any, dtype: Any = _OBJECT) -> np.ndarray:
+    return _array(np.frompyfunc(fn, len(arrays), 1)(*arrays), dtype)
+
+
+def _decode(b: bytes) -> str:
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgumentError(f"Invalid UTF-8 in string {b!r}: {exc}") from None
+
+
+# ------------------------------------------------------------------ elementwise
+def _length(x: Any, unit: str) -> np.ndarray:
+    if unit == "BYTE":
+        return _map(len, x, dtype=np.int32)
+    return _map(lambda b: len(_decode(b)), x, dtype=np.int32)
+
+
+def _upper(x: Any, encoding: str) -> np.ndarray:
+    if encoding:  # TF: with an encoding, Unicode case mapping; without, ASCII letters only
+        return _map(lambda b: _decode(b).upper().encode("utf-8"), x)
+    return _map(bytes.upper, x)
+
+
+def _lower(x: Any, encoding: str) -> np.ndarray:
+    if encoding:
+        return _map(lambda b: _decode(b).lower().encode("utf-8"), x)
+    return _map(bytes.lower, x)
+
+
+def _strip(x: Any) -> np.ndarray:
+    # bytes.strip() strips ASCII whitespace, as TF's absl::StripAsciiWhitespace.
+    return _map(bytes.strip, x)
+
+
+def _join(*inputs: Any, separator: bytes) -> np.ndarray:
+    if not inputs:
+        return _array(b"")
+    return _map(lambda *parts: separator.join(parts), *inputs)
+
+
+def _reduce_join(x: Any, axis: tuple | None, keepdims: bool, separator: bytes) -> np.ndarray:
+    x = np.asarray(x, dtype=object)
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    # The reduced axes move last, then each row is joined. TF's order: the first axis given
+    # varies fastest (axis=[0, 1] of [[a, b], [c, d]] joins a, c, b, d), so they go reversed.
+    kept = [d for d in range(x.ndim) if d not in axes]
+    moved = np.transpose(x, kept + list(axes)[::-1])
+    rows = moved.reshape(tuple(x.shape[d] for d in kept) + (-1,))
+    out = np.empty(rows.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = separator.join(rows[index])
+    if keepdims:
+        out = out.reshape(tuple(1 if d in axes else x.shape[d] for d in range(x.ndim)))
+    return out
+
+
+def _substr(x: Any, pos: Any, length: Any, unit: str) -> np.ndarray:
+    def one(s: bytes, p: Any, n: Any) -> bytes:
+        p, n = int(p), int(n)
+        seq = s if unit == "BYTE" else _decode(s)
+        size = len(seq)
+        if p > size or p < -size:
+            raise InvalidArgumentError(f"pos {p} out of range for string {s!r}")
+        start = p if p >= 0 else size + p
+        part = seq[start : start + max(n, 0)] if n >= 0 else seq[start:]
+        return part if unit == "BYTE" else part.encode("utf-8")
+
+    return _map(one, x, pos, length)
+
+
+def _regex_full_match(x: Any, pattern: bytes) -> np.ndarray:
+    regex = _compile(pattern)
+    return _map(lambda s: regex.fullmatch(s) is not None, x, dtype=np.bool_)
+
+
+def _compile(pattern: bytes) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise InvalidArgumentError(
+            f"Invalid pattern: {pattern.decode('utf-8', 'replace')}, error: {exc}"
+        ) from None
+
+
+_REWRITE = re.compile(rb"\\(\d|\\)")
+
+
+def _regex_replace(x: Any, pattern: bytes, rewrite: bytes, replace_global: bool) -> np.ndarray:
+    regex = _compile(pattern)
+    # RE2's rewrite syntax: \0..\9 are groups (\0 the whole match), \\ a backslash, all else is
+    # literal (Python's templates would also read \n, \g<..> and octal escapes).
+    pieces = []
+    last = 0
+    for m in _REWRITE.finditer(rewrite):
+        pieces.append(rewrite[last : m.start()])
+        token = m.group(1)
+        pieces.append(b"\\" if token == b"\\" else int(token))
+        last = m.end()
+    pieces.append(rewrite[last:])
+    for p in pieces:
+        if isinstance(p, int) and p > regex.groups:
+            raise InvalidArgumentError(
+                f"Invalid rewrite pattern: {rewrite!r} refers to group \\{p}, but the pattern has "
+                f"{regex.groups} group(s)"
+            )
+
+    def expand(m: re.Match) -> bytes:
+        return b"".join(p if isinstance(p, bytes) else (m.group(p) or b"") for p in pieces)
+
+    count = 0 if replace_global else 1
+    return _map(lambda s: regex.sub(expand, s, count=count), x)
+
+
+# ------------------------------------------------------------------ conversions
+_INT = re.compile(rb"^\s*[+-]?\d+\s*$")
+_FLOAT = re.compile(rb"^\s*[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)\s*$", re.I)
+
+
+def _to_number(x: Any, out_type: np.dtype) -> np.ndarray:
+    out_type = np.dtype(out_type)
+    integer = out_type.kind in "iu"
+    info = np.iinfo(out_type) if integer else None
+
+    def one(s: bytes) -> Any:
+        if integer:
+            if _INT.match(s) and info.min <= int(s) <= info.max:
+                return int(s)
+        elif _FLOAT.match(s):
+            return float(s)
+        raise InvalidArgumentError(
+            f"StringToNumberOp could not correctly convert string: {s.decode('utf-8', 'replace')}"
+        )
+
+    if integer:
+        return _map(one, x, dtype=object).astype(out_type)
+    return _map(one, x, dtype=np.float64).astype(out_type)
+
+
+def _as_string(x: Any, precision: int, scientific: bool, shortest: bool, width: int, fill: str) -> np.ndarray:
+    x = np.asarray(x)
+    kind = x.dtype.kind
+    if kind == "O":
+        return _array(x)
+    flags = "0" if fill == "0" else ""
+    w = str(width) if width > -1 else ""
+    if kind == "b":
+        fmt = f"%{w}s"
+        return _map(lambda v: (fmt % ("true" if v else "false")).encode(), x)
+    if kind in "iu":
+        fmt = f"%{flags}{w}d"
+        return _map(lambda v: (fmt % int(v)).encode(), x)
+    p = f".{precision}" if precision > -1 else ""
+    conv = "e" if scientific else ("g" if shortest else "f")
+    fmt = f"%{flags}{w}{p}{conv}"
+    if kind == "c":
+        part = f"%{p}{conv}"
+        pair = f"({part},{part})"
+        return _map(lambda v: (pair % (v.real, v.imag)).encode(), x)
+    return _map(lambda v: (fmt % float(v)).encode(), x)
+
+
+# ------------------------------------------------------------------- format
+_ESCAPES = {0x5C: b"\\\\", 0x22: b'\\"', 0x27: b"\\'", 0x0A: b"\\n", 0x0D: b"\\r", 0x09: b"\\t"}
+
+
+def _c_escape(b: bytes) -> str:
+    """absl::Utf8SafeCEscape: C escapes for quotes, backslash and control bytes; UTF-8 kept."""
+    out = bytearray()
+    for c in b:
+        esc = _ESCAPES.get(c)
+        if esc is not None:
+            out += esc
+        elif c < 0x20 or c == 0x7F:
+            out += b"\\%03o" % c
+        else:
+            out.append(c)
+    return out.decode("utf-8", "replace")
+
+
+def _element_text(v: Any, kind: str, dtype: np.dtype) -> str:
+    """One element as TF's PrintOneElement (print_v2) writes it."""
+    if kind == "O":
+        return '"' + _c_escape(v) + '"'
+    if kind == "b":
+        return "1" if v else "0"
+    if kind in "iu":
+        return str(int(v))
+    if kind == "c":
+        return f"({_float_text(v.real, dtype)},{_float_text(v.imag, dtype)})"
+    return _float_text(v, dtype)
+
+
+def _float_text(v: Any, dtype: np.dtype) -> str:
+    # TF's StrCat(float/double): the shortest of FLT_DIG (DBL_DIG) digits that reads back the
+    # same value, else FLT_DIG + 3 (DBL_DIG + 2) digits.
+    if dtype == np.float64 or dtype == np.complex128:
+        text = f"{float(v):.15g}"
+        return text if float(text) == float(v) else f"{float(v):.17g}"
+    f = np.float32(v)
+    text = f"{float(f):.6g}"
+    return text if np.float32(float(text)) == f or np.isnan(f) else f"{float(f):.9g}"
+
+
+def _summarize(x: np.ndarray, summarize: int) -> str:
+    """A tensor's summary as TF's Tensor::SummarizeValue(print_v2=True) writes it."""
+    kind = x.dtype.kind
+    if x.ndim == 0:
+        return _element_text(x[()], kind, x.dtype)
+    n = x.size
+    ends = n if summarize < 0 or summarize > n else summarize
+    flat = x.reshape(-1)
+    shape = x.shape
+    parts: list[str] = []
+
+    def spacing(dim: int) -> None:
+        if dim == x.ndim - 1:
+            parts.append(" ")
+            return
+        parts.append("\n" * (x.ndim - dim - 1) + " " * (dim + 1))
+
+    def one_dim(dim: int, index: int) -> None:
+        if dim == x.ndim:
+            parts.append(_element_text(flat[index], kind, x.dtype))
+            return
+        parts.append("[")
+        count = shape[dim]
+        per = 1
+        for d in shape[dim + 1 :]:
+            per *= d
+        start_of_end = max(ends, count - ends)
+        for i in range(min(ends, count)):
+            if i > 0:
+                spacing(dim)
+            one_dim(dim + 1, index + per * i)
+        if count > 2 * ends:
+            spacing(dim)
+            parts.append("...")
+        for i in range(start_of_end, count):
+            spacing(dim)
+            one_dim(dim + 1, index + per * i)
+        parts.append("]")
+
+    one_dim(0, 0)
+    return "".join(parts)
+
+
+def _format(*inputs: Any, template: bytes, placeholder: bytes, summarize: int) -> np.ndarray:
+    pieces = template.split(placeholder)
+    out = [pieces[0]]
+    for value, piece in zip(inputs, pieces[1:]):
+        out.append(_summarize(np.asarray(value), summarize).encode("utf-8"))
+        out.append(piece)
+    return _array(b"".join(out))
+
+
+# -------------------------------------------------------------------- splits
+def _split(x: Any, sep: bytes | None, maxsplit: int) -> np.ndarray:
+    s = np.asarray(x, dtype=object)[()]
+    parts = s.split(sep, maxsplit)
+    out = np.empty(len(parts), dtype=object)
+    out[:] = parts
+    return out
+
+
+def _unicode_split(x: Any, errors: str, replacement_char: int) -> np.ndarray:
+    s = np.asarray(x, dtype=object)[()]
+    if errors == "strict":
+        text = _decode(s)
+    else:
+        text = s.decode("utf-8", errors)
+        if errors == "replace" and replacement_char != 0xFFFD:
+            text = text.replace("\ufffd", chr(replacement_char))
+    chars = [c.encode("utf-8") for c in text]
+    out = np.empty(len(chars), dtype=object)
+    out[:] = chars
+    return out
+
+
+def _bytes_split(x: Any) -> np.ndarray:
+    s = np.asarray(x, dtype=object)[()]
+    out = np.empty(len(s), dtype=object)
+    out[:] = [s[i : i + 1] for i in range(len(s))]
+    return out
+
+
+KERNELS = {
+    "string_length": _length,
+    "string_upper": _upper,
+    "string_lower": _lower,
+    "string_strip": _strip,
+    "string_join": _join,
+    "reduce_join": _reduce_join,
+    "substr": _substr,
+    "regex_full_match": _regex_full_match,
+    "regex_replace": _regex_replace,
+    "string_to_number": _to_number,
+    "as_string": _as_string,
+    "string_format": _format,
+    "string_split": _split,
+    "unicode_split": _unicode_split,
+    "bytes_split": _bytes_split,
+}
