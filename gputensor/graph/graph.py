@@ -295,7 +295,7 @@ class Graph:
         node = self._node(op.name, op, inputs, dict(attrs), outs)
         target = self.target
         if any(s.dtype is dtypes.string for s in specs) or any(s.dtype is dtypes.string for s in outs):
-            node.kernel = _string_kernel(op, target)
+            node.kernel = string_kernel(op, target)
         else:
             node.kernel = target.kernels.get(op.name) or target.kernel(op)
         return node.outputs if op.num_outputs > 1 else node.outputs[0]
@@ -389,7 +389,7 @@ class Graph:
         return f"<gt.Graph {self.name!r}: {len(self.operations)} operations>"
 
 
-def _string_kernel(op: Any, target: Device) -> Any:
+def string_kernel(op: Any, target: Device) -> Any:
     """The kernel of a node that reads or makes strings: the CPU kernel, as TF places string
     ops on the CPU. On a GPU target its numeric inputs are brought to the host and numeric
     outputs sent back, so the graph's other nodes see arrays of the target; string arrays stay
