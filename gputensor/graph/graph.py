@@ -396,9 +396,10 @@ def string_kernel(op: Any, target: Device) -> Any:
     on the host. 0-d string results, which NumPy returns as bare ``bytes``, come back as 0-d
     arrays (the next kernel may reshape or index them)."""
     from gputensor.backend.cpu import CPU
-    from gputensor.framework.tensor import box
+    from gputensor.framework.tensor import box, host_device
 
-    host_fn = CPU.kernel_table()[op.name]
+    host = host_device()
+    host_fn = host.kernels.get(op.name) or host.kernel(op)
     backend = target.backend
     on_host = backend is CPU
 

@@ -71,7 +71,7 @@ def _join(*inputs: Any, separator: bytes) -> np.ndarray:
 
 def _reduce_join(x: Any, axis: tuple | None, keepdims: bool, separator: bytes) -> np.ndarray:
     x = np.asarray(x, dtype=object)
-    axes = tuple(range(x.ndim)) if axis is None else axis
+    axes = tuple(range(x.ndim - 1, -1, -1)) if axis is None else axis  # None: row-major order
     # The reduced axes move last, then each row is joined. TF's order: the first axis given
     # varies fastest (axis=[0, 1] of [[a, b], [c, d]] joins a, c, b, d), so they go reversed.
     kept = [d for d in range(x.ndim) if d not in axes]
