@@ -167,6 +167,13 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
             for v in variables
         ],
     }
+    for v in variables:
+        if v.dtype.is_string:
+            raise UnimplementedError(
+                f"gt.saved_model.save: variable {v.name} holds strings, which saved models do not "
+                "keep yet (variables.npz holds numbers only); pass the strings as an argument or "
+                "keep them in a constant"
+            )
     _write(export_dir, meta, variables, constants)
 
 

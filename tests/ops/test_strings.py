@@ -91,6 +91,20 @@ def test_printing_matches_tf():
     assert str(gt.string) == "<dtype: 'string'>"
 
 
+def test_gt_print_quotes_strings_as_tf_print(capsys):
+    import sys
+
+    gt.print(gt.constant("a"), gt.constant(["a", 'q"\n']), "x", output_stream=sys.stdout)
+    assert capsys.readouterr().out == '"a" ["a" "q\\"\\n"] x\n'  # TF 2.21's tf.print output
+
+
+def test_string_variables_hold_and_assign_strings():
+    v = gt.Variable("a")
+    assert v.dtype is gt.string
+    v.assign("bc")
+    assert v.numpy() == b"bc" and (v + "x").numpy() == b"bcx"
+
+
 # ----------------------------------------------------------------- placement
 def test_string_tensors_live_on_the_cpu(device):
     b = gt.constant(["a", "b"])
@@ -404,6 +418,21 @@ def test_saved_model_round_trips_string_functions():
         loaded = gt.saved_model.load(d)
         np.testing.assert_array_equal(loaded.f(s).numpy(), want)
     assert want.tolist() == [b"AB/-x\x00", "C/é".encode()]
+
+
+def test_saved_model_refuses_string_variables(tmp_path):
+    class M(gt.Module):
+        def __init__(self):
+            self.v = gt.Variable("a")
+
+        @gt.function
+        def f(self, s):
+            return self.v + s
+
+    m = M()
+    assert m.f(gt.constant("b")).numpy() == b"ab"
+    with pytest.raises(UnimplementedError, match="holds strings"):
+        gt.saved_model.save(m, str(tmp_path / "m"))
 
 
 def test_onnx_export_refuses_strings(tmp_path):

@@ -194,7 +194,7 @@ def _as_string(x: Any, precision: int, scientific: bool, shortest: bool, width: 
 _ESCAPES = {0x5C: b"\\\\", 0x22: b'\\"', 0x27: b"\\'", 0x0A: b"\\n", 0x0D: b"\\r", 0x09: b"\\t"}
 
 
-def _c_escape(b: bytes) -> str:
+def c_escape(b: bytes) -> str:
     """absl::Utf8SafeCEscape: C escapes for quotes, backslash and control bytes; UTF-8 kept."""
     out = bytearray()
     for c in b:
@@ -211,7 +211,7 @@ def _c_escape(b: bytes) -> str:
 def _element_text(v: Any, kind: str, dtype: np.dtype) -> str:
     """One element as TF's PrintOneElement (print_v2) writes it."""
     if kind == "O":
-        return '"' + _c_escape(v) + '"'
+        return '"' + c_escape(v) + '"'
     if kind == "b":
         return "1" if v else "0"
     if kind in "iu":
