@@ -17,6 +17,8 @@ from gputensor.ops.string_ops import (  # noqa: F401
     strip,
     substr,
     to_number,
+    unicode_decode,
+    unicode_encode,
     unicode_split,
     upper,
 )

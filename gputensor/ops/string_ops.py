@@ -23,7 +23,8 @@ from gputensor.framework.variable import Variable
 
 __all__ = [
     "as_string", "bytes_split", "format", "join", "length", "lower", "reduce_join", "regex_full_match",
-    "regex_replace", "split", "strip", "substr", "to_number", "unicode_split", "upper",
+    "regex_replace", "split", "strip", "substr", "to_number", "unicode_decode", "unicode_encode",
+    "unicode_split", "upper",
 ]  # fmt: skip
 
 _S = _dt.STRING
@@ -100,10 +101,36 @@ _UNICODE_SPLIT = define(
 _BYTES_SPLIT = define("bytes_split", dtypes=_S, differentiable=False, infer=_infer_pieces)
 
 
+def _infer_decode(op: Any, specs: list, attrs: dict) -> Spec:
+    return Spec((None,), _dt.int32)
+
+
+def _infer_encode(op: Any, specs: list, attrs: dict) -> Spec:
+    shape = specs[0].shape
+    return Spec(None if shape is None else shape[:-1], _dt.string)
+
+
+_UNICODE_DECODE = define(
+    "unicode_decode",
+    dtypes=_S,
+    attrs=("errors", "replacement_char"),
+    differentiable=False,
+    infer=_infer_decode,
+)
+_UNICODE_ENCODE = define(
+    "unicode_encode",
+    dtypes=(_dt.int32, _dt.int64),
+    attrs=("errors", "replacement_char"),
+    differentiable=False,
+    infer=_infer_encode,
+)
+
+
 HOST_OPS.update(
     op.name
     for op in (_LENGTH, _UPPER, _LOWER, _STRIP, _JOIN, _REDUCE_JOIN, _SUBSTR, _FULL_MATCH, _REPLACE,
-               _TO_NUMBER, _AS_STRING, _FORMAT, _SPLIT, _UNICODE_SPLIT, _BYTES_SPLIT)
+               _TO_NUMBER, _AS_STRING, _FORMAT, _SPLIT, _UNICODE_SPLIT, _BYTES_SPLIT, _UNICODE_DECODE,
+               _UNICODE_ENCODE)
 )  # fmt: skip
 
 
@@ -538,17 +565,92 @@ def unicode_split(
     Returns:
       A 1-D string tensor, one UTF-8 character per element.
     """
-    if input_encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8"):
-        raise UnimplementedError(
-            f"unicode_split: input_encoding {input_encoding!r} is not supported; only UTF-8", "unicode_split"
-        )
-    if errors not in ("replace", "ignore", "strict"):
-        raise ValueError(f"unicode_split: errors must be 'replace', 'ignore' or 'strict', got {errors!r}")
+    attrs = _unicode_attrs("unicode_split", input_encoding, errors, replacement_char)
     x = _string_input(input, "unicode_split")
     _scalar_only(x, "unicode_split")
-    return execute_on_host(
-        _UNICODE_SPLIT, (x,), {"errors": errors, "replacement_char": int(replacement_char)}
-    )
+    return execute_on_host(_UNICODE_SPLIT, (x,), attrs)
+
+
+def _unicode_attrs(op: str, encoding: str, errors: str, replacement_char: int) -> dict:
+    if encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8"):
+        raise UnimplementedError(f"{op}: encoding {encoding!r} is not supported; only UTF-8", op)
+    if errors not in ("replace", "ignore", "strict"):
+        raise ValueError(f"{op}: errors must be 'replace', 'ignore' or 'strict', got {errors!r}")
+    return {"errors": errors, "replacement_char": int(replacement_char)}
+
+
+def unicode_decode(
+    input: Any,  # noqa: A002
+    input_encoding: str,
+    errors: str = "replace",
+    replacement_char: int = 65533,
+    replace_control_characters: bool = False,
+    name: str | None = None,
+) -> Tensor:
+    """The Unicode code points of a scalar UTF-8 string, as ``tf.strings.unicode_decode``.
+
+    Args:
+      input: a scalar string (rank >= 1 gives a RaggedTensor in TF: UnimplementedError here).
+      input_encoding: "UTF-8" (the only encoding supported).
+      errors: for invalid UTF-8: "replace" (``replacement_char``), "ignore" or "strict"
+        (InvalidArgumentError).
+      replacement_char: the code point invalid sequences become with "replace".
+      replace_control_characters: also replace C0 control characters (U+0000-U+001F).
+      name: ignored (eager).
+
+    Returns:
+      A 1-D int32 tensor.
+
+    >>> gt.strings.unicode_decode("hé", "UTF-8").numpy()
+    array([104, 233], dtype=int32)
+    """
+    attrs = _unicode_attrs("unicode_decode", input_encoding, errors, replacement_char)
+    x = _string_input(input, "unicode_decode")
+    _scalar_only(x, "unicode_decode")
+    out = execute_on_host(_UNICODE_DECODE, (x,), attrs)
+    if replace_control_characters:
+        from gputensor.ops.array_ops import where
+
+        out = where(out < 32, replacement_char, out)
+    return out
+
+
+def unicode_encode(
+    input: Any,  # noqa: A002
+    output_encoding: str,
+    errors: str = "replace",
+    replacement_char: int = 65533,
+    name: str | None = None,
+) -> Tensor:
+    """Encodes rows of Unicode code points as UTF-8 strings, as ``tf.strings.unicode_encode``.
+
+    Args:
+      input: an int32/int64 tensor of rank >= 1; its last axis is one string's code points.
+      output_encoding: "UTF-8" (the only encoding supported).
+      errors: for a value that is no code point (negative, above U+10FFFF, a surrogate):
+        "replace" (``replacement_char``), "ignore" or "strict" (InvalidArgumentError).
+      replacement_char: what invalid values become with "replace".
+      name: ignored (eager).
+
+    Returns:
+      A string tensor of the input's shape without its last axis.
+
+    Raises:
+      ValueError: for a scalar input.
+
+    >>> gt.strings.unicode_encode([104, 233], "UTF-8").numpy()
+    b'h\\xc3\\xa9'
+    """
+    attrs = _unicode_attrs("unicode_encode", output_encoding, errors, replacement_char)
+    x = input.value() if isinstance(input, Variable) else input
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x, dtype_hint=_dt.int32)
+    if x._dtype not in (_dt.int32, _dt.int64):
+        raise InvalidArgumentError(
+            f"unicode_encode: input must be int32 or int64 code points, got {x._dtype.name}", "unicode_encode"
+        )
+    if x.shape.rank == 0:
+        raise ValueError("unicode_encode: input_tensor's rank must be at least 1.")
+    return execute_on_host(_UNICODE_ENCODE, (x,), attrs)
 
 
 def bytes_split(input: Any, name: str | None = None) -> Tensor:  # noqa: A002

@@ -335,13 +335,46 @@ def test_splits_of_scalars_against_python():
     assert S.unicode_split("héllo", "UTF-8").numpy().tolist() == [c.encode() for c in "héllo"]
     assert S.unicode_split(b"a\xffb", "UTF-8").numpy().tolist() == [b"a", "\ufffd".encode(), b"b"]
     assert S.unicode_split(b"a\xffb", "UTF-8", errors="ignore").numpy().tolist() == [b"a", b"b"]
-    with pytest.raises(InvalidArgumentError, match="UTF-8"):
+    with pytest.raises(InvalidArgumentError, match="Invalid formatting"):
         S.unicode_split(b"a\xffb", "UTF-8", errors="strict")
+    assert S.unicode_split(b"a\xffb", "UTF-8", replacement_char=63).numpy().tolist() == [b"a", b"?", b"b"]
+
+
+def test_unicode_decode_and_encode_against_python():
+    S = gt.strings
+    for text in ["アヒル 🦆", "", "héllo", "a\x01b"]:
+        codes = [ord(c) for c in text]
+        got = S.unicode_decode(text, "UTF-8")
+        assert got.dtype is gt.int32 and got.numpy().tolist() == codes
+        assert S.unicode_encode(gt.constant(codes, gt.int32), "UTF-8").numpy() == text.encode()
+    # Invalid input, as TF 2.21 answers it.
+    assert S.unicode_decode(b"a\xffb", "UTF-8").numpy().tolist() == [97, 0xFFFD, 98]
+    assert S.unicode_decode(b"a\xffb", "UTF-8", errors="ignore").numpy().tolist() == [97, 98]
+    assert S.unicode_decode(b"a\xffb", "UTF-8", replacement_char=63).numpy().tolist() == [97, 63, 98]
+    assert S.unicode_decode("a\x01", "UTF-8", replace_control_characters=True).numpy().tolist() == [
+        97,
+        0xFFFD,
+    ]
+    with pytest.raises(InvalidArgumentError, match="Invalid formatting"):
+        S.unicode_decode(b"a\xffb", "UTF-8", errors="strict")
+    rows = S.unicode_encode([[97, 98], [99, 100]], "UTF-8")
+    assert rows.shape == (2,) and rows.numpy().tolist() == [b"ab", b"cd"]
+    assert S.unicode_encode(gt.zeros([2, 0], gt.int32), "UTF-8").numpy().tolist() == [b"", b""]
+    assert S.unicode_encode([97, 0x110000], "UTF-8").numpy() == "a\ufffd".encode()
+    assert S.unicode_encode([97, 0xD800], "UTF-8", errors="ignore").numpy() == b"a"
+    with pytest.raises(InvalidArgumentError, match="out of range for Unicode"):
+        S.unicode_encode([97, -1], "UTF-8", errors="strict")
+    with pytest.raises(ValueError, match="rank must be at least 1"):
+        S.unicode_encode(97, "UTF-8")
+    with pytest.raises(UnimplementedError, match="only UTF-8"):
+        S.unicode_decode("a", "UTF-16-BE")
 
 
 @pytest.mark.parametrize(
-    "fn", [gt.strings.split, gt.strings.bytes_split, lambda x: gt.strings.unicode_split(x, "UTF-8")]
-)
+    "fn",
+    [gt.strings.split, gt.strings.bytes_split, lambda x: gt.strings.unicode_split(x, "UTF-8"),
+     lambda x: gt.strings.unicode_decode(x, "UTF-8")],
+)  # fmt: skip
 def test_splits_of_rank_one_need_ragged_tensors(fn):
     with pytest.raises(UnimplementedError, match="RaggedTensor"):
         fn(gt.constant(["a b"]))

@@ -293,15 +293,43 @@ def _split(x: Any, sep: bytes | None, maxsplit: int) -> np.ndarray:
     return out
 
 
-def _unicode_split(x: Any, errors: str, replacement_char: int) -> np.ndarray:
+def _text_of(x: Any, errors: str, replacement_char: int) -> str:
+    """A scalar string decoded from UTF-8, invalid sequences handled as ``errors`` says."""
     s = np.asarray(x, dtype=object)[()]
     if errors == "strict":
-        text = _decode(s)
-    else:
-        text = s.decode("utf-8", errors)
-        if errors == "replace" and replacement_char != 0xFFFD:
-            text = text.replace("\ufffd", chr(replacement_char))
-    chars = [c.encode("utf-8") for c in text]
+        try:
+            return s.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidArgumentError(f"Invalid formatting on input string {s!r}") from None
+    text = s.decode("utf-8", errors)
+    if errors == "replace" and replacement_char != 0xFFFD:
+        text = text.replace("\ufffd", chr(replacement_char))
+    return text
+
+
+def _unicode_decode(x: Any, errors: str, replacement_char: int) -> np.ndarray:
+    return np.array([ord(c) for c in _text_of(x, errors, replacement_char)], dtype=np.int32)
+
+
+def _unicode_encode(x: Any, errors: str, replacement_char: int) -> np.ndarray:
+    codes = np.asarray(x)
+    out = np.empty(int(np.prod(codes.shape[:-1], dtype=np.int64)), dtype=object)
+    rows = codes.reshape(out.size, codes.shape[-1])
+
+    def char(cp: int) -> str:
+        if 0 <= cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF:
+            return chr(cp)
+        if errors == "strict":
+            raise InvalidArgumentError("Code point is out of range for Unicode, or is a surrogate.")
+        return chr(replacement_char) if errors == "replace" else ""
+
+    for i in range(out.size):
+        out[i] = "".join(char(int(cp)) for cp in rows[i]).encode("utf-8")
+    return out.reshape(codes.shape[:-1])
+
+
+def _unicode_split(x: Any, errors: str, replacement_char: int) -> np.ndarray:
+    chars = [c.encode("utf-8") for c in _text_of(x, errors, replacement_char)]
     out = np.empty(len(chars), dtype=object)
     out[:] = chars
     return out
@@ -329,5 +357,7 @@ KERNELS = {
     "string_format": _format,
     "string_split": _split,
     "unicode_split": _unicode_split,
+    "unicode_decode": _unicode_decode,
+    "unicode_encode": _unicode_encode,
     "bytes_split": _bytes_split,
 }
