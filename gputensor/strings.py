@@ -16,6 +16,7 @@ from gputensor.ops.string_ops import (  # noqa: F401
     split,
     strip,
     substr,
+    to_hash_bucket_fast,
     to_number,
     unicode_decode,
     unicode_encode,

@@ -23,7 +23,7 @@ from gputensor.framework.variable import Variable
 
 __all__ = [
     "as_string", "bytes_split", "format", "join", "length", "lower", "reduce_join", "regex_full_match",
-    "regex_replace", "split", "strip", "substr", "to_number", "unicode_decode", "unicode_encode",
+    "regex_replace", "split", "strip", "substr", "to_hash_bucket_fast", "to_number", "unicode_decode", "unicode_encode",
     "unicode_split", "upper",
 ]  # fmt: skip
 
@@ -110,6 +110,9 @@ def _infer_encode(op: Any, specs: list, attrs: dict) -> Spec:
     return Spec(None if shape is None else shape[:-1], _dt.string)
 
 
+_HASH_BUCKET = define(
+    "to_hash_bucket_fast", dtypes=_S, attrs=("num_buckets",), differentiable=False, infer=_like_to(_dt.int64)
+)
 _UNICODE_DECODE = define(
     "unicode_decode",
     dtypes=_S,
@@ -130,7 +133,7 @@ HOST_OPS.update(
     op.name
     for op in (_LENGTH, _UPPER, _LOWER, _STRIP, _JOIN, _REDUCE_JOIN, _SUBSTR, _FULL_MATCH, _REPLACE,
                _TO_NUMBER, _AS_STRING, _FORMAT, _SPLIT, _UNICODE_SPLIT, _BYTES_SPLIT, _UNICODE_DECODE,
-               _UNICODE_ENCODE)
+               _UNICODE_ENCODE, _HASH_BUCKET)
 )  # fmt: skip
 
 
@@ -409,6 +412,32 @@ def to_number(string_tensor: Any, out_type: Any = _dt.float32, name: str | None 
         )
     x = _string_input(string_tensor, "string_to_number", "string_tensor")
     return execute_on_host(_TO_NUMBER, (x,), {"out_type": out.np_dtype})
+
+
+def to_hash_bucket_fast(input: Any, num_buckets: int, name: str | None = None) -> Tensor:  # noqa: A002
+    """Hashes each string to a bucket in ``[0, num_buckets)``, as ``tf.strings.to_hash_bucket_fast``.
+
+    The bucket is FarmHash's Fingerprint64 of the bytes modulo ``num_buckets``, TF's hash, so
+    the buckets are TF's (a vocabulary hashed by TF maps the same here).
+
+    Args:
+      input: a string tensor.
+      num_buckets: the number of buckets, >= 1.
+      name: ignored (eager).
+
+    Returns:
+      An int64 tensor of ``input``'s shape.
+
+    >>> gt.strings.to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3).numpy()
+    array([0, 2, 2])
+    """
+    if isinstance(num_buckets, bool) or not isinstance(num_buckets, (int, np.integer)) or num_buckets < 1:
+        raise InvalidArgumentError(
+            f"to_hash_bucket_fast: num_buckets must be an int >= 1, got {num_buckets!r}",
+            "to_hash_bucket_fast",
+        )
+    x = _string_input(input, "to_hash_bucket_fast")
+    return execute_on_host(_HASH_BUCKET, (x,), {"num_buckets": int(num_buckets)})
 
 
 def as_string(

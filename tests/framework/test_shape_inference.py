@@ -143,7 +143,7 @@ def _string_ops(x):
         S.regex_full_match(s, "-?[0-9.]+"), S.regex_replace(s, "[0-9]", "#"),
         S.to_number(s), S.to_number(s, out_type=gt.float64), S.format("{}: {}", [x, s]),
         S.split(word), S.split(word, sep=","), S.unicode_split(word, "UTF-8"), S.bytes_split(word),
-        S.unicode_decode(word, "UTF-8"), S.unicode_encode(gt.constant([[97, 98], [99, 100]]), "UTF-8"),
+        S.to_hash_bucket_fast(s, 5), S.unicode_decode(word, "UTF-8"), S.unicode_encode(gt.constant([[97, 98], [99, 100]]), "UTF-8"),
         s + s, gt.reshape(s, [-1]), gt.equal(s, s),
     ]  # fmt: skip
 

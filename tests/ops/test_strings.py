@@ -370,6 +370,27 @@ def test_unicode_decode_and_encode_against_python():
         S.unicode_decode("a", "UTF-16-BE")
 
 
+# tf.fingerprint's values (FarmHash Fingerprint64) in TF 2.21 for bytes((i * 7 + 3) % 256 for i
+# in range(n)): one length in each of FarmHash's code paths and both sides of their limits.
+FINGERPRINTS = [
+    (0, 0x9AE16A3B2F90404F), (1, 0xBEC09CC447469D8B), (3, 0x40B4412E33EEFD64), (4, 0xF3C7EE05197A7B92),
+    (7, 0x4FEF0B39C12AA9A4), (8, 0x0C97ECBC1E9D2626), (16, 0x7EDA0ED8C837A168), (17, 0xC9518FE63EBF6127),
+    (32, 0xA53F806F23A314E8), (33, 0xC24F9D7CE864F0E9), (64, 0x0566266CB579ECA2), (65, 0x77E0867714E6B0E4),
+    (128, 0x666823960B3AC271), (129, 0x98206B8579BCA083), (300, 0xDFBCED116079AF13),
+]  # fmt: skip
+
+
+def test_to_hash_bucket_fast_gives_tf_buckets():
+    strings = [bytes((i * 7 + 3) % 256 for i in range(n)) for n, _ in FINGERPRINTS]
+    for buckets in (2**62, 1000, 7):
+        got = gt.strings.to_hash_bucket_fast(strings, buckets)
+        assert got.dtype is gt.int64
+        assert got.numpy().tolist() == [fp % buckets for _, fp in FINGERPRINTS]
+    assert gt.strings.to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3).numpy().tolist() == [0, 2, 2]
+    with pytest.raises(InvalidArgumentError, match="num_buckets"):
+        gt.strings.to_hash_bucket_fast("a", 0)
+
+
 @pytest.mark.parametrize(
     "fn",
     [gt.strings.split, gt.strings.bytes_split, lambda x: gt.strings.unicode_split(x, "UTF-8"),
@@ -385,7 +406,8 @@ def test_splits_of_rank_one_need_ragged_tensors(fn):
     [gt.strings.length, gt.strings.upper, gt.strings.lower, gt.strings.strip, gt.strings.to_number,
      gt.strings.split, gt.strings.bytes_split, lambda x: gt.strings.substr(x, 0, 1),
      lambda x: gt.strings.regex_full_match(x, "a"), lambda x: gt.strings.regex_replace(x, "a", "b"),
-     lambda x: gt.strings.reduce_join(x), lambda x: gt.strings.join([x])],
+     lambda x: gt.strings.reduce_join(x), lambda x: gt.strings.join([x]),
+     lambda x: gt.strings.to_hash_bucket_fast(x, 3)],
 )  # fmt: skip
 def test_string_ops_reject_numeric_tensors(fn):
     with pytest.raises(InvalidArgumentError, match="must be a string tensor, got a int32 tensor"):

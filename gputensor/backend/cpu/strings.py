@@ -9,6 +9,7 @@ which loops in C and broadcasts as NumPy ufuncs do; results are always arrays
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -342,6 +343,145 @@ def _bytes_split(x: Any) -> np.ndarray:
     return out
 
 
+# ------------------------------------------------------------- FarmHash Fingerprint64
+# TF's Fingerprint64 (tf.fingerprint, to_hash_bucket_fast) is FarmHash's farmhashna::Hash64;
+# this is that algorithm on Python ints (mod 2**64), checked against TF 2.21's values.
+_M = (1 << 64) - 1
+_K0, _K1, _K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
+
+
+# Helpers named as in farmhash.cc: Rotate (right), Fetch64/Fetch32 (little-endian loads),
+# ShiftMix, HashLen16, the short-input paths, WeakHashLen32WithSeeds.
+def _rot(v, s):
+    return v if s == 0 else ((v >> s) | (v << (64 - s))) & _M
+
+
+def _f64(s, i):
+    return struct.unpack_from("<Q", s, i)[0]
+
+
+def _f32(s, i):
+    return struct.unpack_from("<I", s, i)[0]
+
+
+def _smix(v):
+    return v ^ (v >> 47)
+
+
+def _h16(u, v, mul):
+    a = ((u ^ v) * mul) & _M
+    a ^= a >> 47
+    b = ((v ^ a) * mul) & _M
+    b ^= b >> 47
+    return (b * mul) & _M
+
+
+def _len0to16(s, n):
+    if n >= 8:
+        mul = (_K2 + n * 2) & _M
+        a = (_f64(s, 0) + _K2) & _M
+        b = _f64(s, n - 8)
+        c = (_rot(b, 37) * mul + a) & _M
+        d = ((_rot(a, 25) + b) * mul) & _M
+        return _h16(c, d, mul)
+    if n >= 4:
+        mul = (_K2 + n * 2) & _M
+        a = _f32(s, 0)
+        return _h16((n + (a << 3)) & _M, _f32(s, n - 4), mul)
+    if n > 0:
+        a, b, c = s[0], s[n >> 1], s[n - 1]
+        y = (a + (b << 8)) & 0xFFFFFFFF
+        z = (n + (c << 2)) & 0xFFFFFFFF
+        return (_smix(((y * _K2) ^ (z * _K0)) & _M) * _K2) & _M
+    return _K2
+
+
+def _len17to32(s, n):
+    mul = (_K2 + n * 2) & _M
+    a = (_f64(s, 0) * _K1) & _M
+    b = _f64(s, 8)
+    c = (_f64(s, n - 8) * mul) & _M
+    d = (_f64(s, n - 16) * _K2) & _M
+    return _h16((_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M, (a + _rot((b + _K2) & _M, 18) + c) & _M, mul)
+
+
+def _len33to64(s, n):
+    mul = (_K2 + n * 2) & _M
+    a = (_f64(s, 0) * _K2) & _M
+    b = _f64(s, 8)
+    c = (_f64(s, n - 8) * mul) & _M
+    d = (_f64(s, n - 16) * _K2) & _M
+    y = (_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M
+    z = _h16(y, (a + _rot((b + _K2) & _M, 18) + c) & _M, mul)
+    e = (_f64(s, 16) * mul) & _M
+    f = _f64(s, 24)
+    g = ((y + _f64(s, n - 32)) * mul) & _M
+    h = ((z + _f64(s, n - 24)) * mul) & _M
+    return _h16((_rot((e + f) & _M, 43) + _rot(g, 30) + h) & _M, (e + _rot((f + a) & _M, 18) + g) & _M, mul)
+
+
+def _weak(s, i, a, b):
+    w, x, y, z = _f64(s, i), _f64(s, i + 8), _f64(s, i + 16), _f64(s, i + 24)
+    a = (a + w) & _M
+    b = _rot((b + a + z) & _M, 21)
+    c = a
+    a = (a + x) & _M
+    a = (a + y) & _M
+    b = (b + _rot(a, 44)) & _M
+    return (a + z) & _M, (b + c) & _M
+
+
+def fingerprint64(s: bytes) -> int:
+    """FarmHash's Fingerprint64 of ``s``, as TF computes it (an unsigned 64-bit int)."""
+    n = len(s)
+    if n <= 16:
+        return _len0to16(s, n)
+    if n <= 32:
+        return _len17to32(s, n)
+    if n <= 64:
+        return _len33to64(s, n)
+    seed = 81
+    x = seed
+    y = (seed * _K1 + 113) & _M
+    z = (_smix((y * _K2 + 113) & _M) * _K2) & _M
+    v = (0, 0)
+    w = (0, 0)
+    x = (x * _K2 + _f64(s, 0)) & _M
+    end = ((n - 1) // 64) * 64
+    last64 = end + ((n - 1) & 63) - 63
+    i = 0
+    while True:
+        x = (_rot((x + y + v[0] + _f64(s, i + 8)) & _M, 37) * _K1) & _M
+        y = (_rot((y + v[1] + _f64(s, i + 48)) & _M, 42) * _K1) & _M
+        x ^= w[1]
+        y = (y + v[0] + _f64(s, i + 40)) & _M
+        z = (_rot((z + w[0]) & _M, 33) * _K1) & _M
+        v = _weak(s, i, (v[1] * _K1) & _M, (x + w[0]) & _M)
+        w = _weak(s, i + 32, (z + w[1]) & _M, (y + _f64(s, i + 16)) & _M)
+        z, x = x, z
+        i += 64
+        if i == end:
+            break
+    mul = (_K1 + ((z & 0xFF) << 1)) & _M
+    i = last64
+    w = ((w[0] + ((n - 1) & 63)) & _M, w[1])
+    v = ((v[0] + w[0]) & _M, v[1])
+    w = ((w[0] + v[0]) & _M, w[1])
+    x = (_rot((x + y + v[0] + _f64(s, i + 8)) & _M, 37) * mul) & _M
+    y = (_rot((y + v[1] + _f64(s, i + 48)) & _M, 42) * mul) & _M
+    x ^= (w[1] * 9) & _M
+    y = (y + v[0] * 9 + _f64(s, i + 40)) & _M
+    z = (_rot((z + w[0]) & _M, 33) * mul) & _M
+    v = _weak(s, i, (v[1] * mul) & _M, (x + w[0]) & _M)
+    w = _weak(s, i + 32, (z + w[1]) & _M, (y + _f64(s, i + 16)) & _M)
+    z, x = x, z
+    return _h16((_h16(v[0], w[0], mul) + _smix(y) * _K0 + z) & _M, (_h16(v[1], w[1], mul) + x) & _M, mul)
+
+
+def _to_hash_bucket_fast(x: Any, num_buckets: int) -> np.ndarray:
+    return _map(lambda s: fingerprint64(s) % num_buckets, x, dtype=np.int64)
+
+
 KERNELS = {
     "string_length": _length,
     "string_upper": _upper,
@@ -359,5 +499,6 @@ KERNELS = {
     "unicode_split": _unicode_split,
     "unicode_decode": _unicode_decode,
     "unicode_encode": _unicode_encode,
+    "to_hash_bucket_fast": _to_hash_bucket_fast,
     "bytes_split": _bytes_split,
 }
