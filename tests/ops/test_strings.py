@@ -497,3 +497,32 @@ def test_onnx_export_refuses_strings(tmp_path):
             str(tmp_path / "m.onnx"),
             [gt.TensorSpec([2], gt.string)],
         )
+
+
+def _choose(s, flag):
+    if flag > 0:  # AutoGraph: an If node with string outputs
+        out = gt.strings.upper(s)
+    else:
+        out = s + "!"
+    return out
+
+
+def _digits(n):
+    acc = gt.constant("")
+    for i in gt.range(n):  # a While node carrying a string loop variable
+        acc = acc + gt.strings.as_string(i)
+    return acc
+
+
+def test_strings_through_control_flow_map_fn_and_datasets():
+    s = gt.constant(["a", "b"])
+    choose = gt.function(_choose)
+    for flag in (1, 0):
+        np.testing.assert_array_equal(
+            choose(s, gt.constant(flag)).numpy(), _choose(s, gt.constant(flag)).numpy()
+        )
+    assert gt.function(_digits)(gt.constant(4)).numpy() == "".join(str(i) for i in range(4)).encode()
+    upper = gt.function(lambda x: gt.map_fn(gt.strings.upper, x))
+    assert upper(gt.constant(["a", "bc"])).numpy().tolist() == [b"A", b"BC"]
+    ds = gt.data.Dataset.from_tensor_slices(["1 2", "3 4", "5"]).map(gt.strings.length)
+    assert [int(x) for x in ds] == [3, 3, 1]
