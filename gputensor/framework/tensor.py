@@ -366,24 +366,32 @@ def _is_string_value(value: Any) -> bool:
     return isinstance(_first_leaf(value), (bytes, str))
 
 
-def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
-    """Converts a Python value (scalar or nested list) the way tf.constant does."""
-    if dtype is dtypes.string or (dtype is None and _is_string_value(value)):
-        return _strings_to_numpy(value)
-    if dtype is not None and _is_string_value(value):
+def _string_value(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
+    if dtype is not None:
         raise TypeError(
             f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}: it is a string; "
             "parse numbers from strings with gt.strings.to_number"
         )
+    return _strings_to_numpy(value)
+
+
+def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
+    """Converts a Python value (scalar or nested list) the way tf.constant does."""
+    if dtype is dtypes.string:
+        return _strings_to_numpy(value)
     try:
         arr = np.asarray(value)
-    except ValueError as exc:
+    except ValueError as exc:  # ragged lists; also str mixed with non-ASCII bytes (UnicodeDecodeError)
+        if _is_string_value(value):
+            return _string_value(value, dtype)
         raise ValueError(
             f"Can't convert non-rectangular Python sequence to Tensor ({exc}); "
             "use gt.ragged.constant for rows of different lengths"
         ) from None
-    if arr.dtype == object:
-        raise TypeError(f"Cannot convert {value!r} to a Tensor: values must be numbers or booleans")
+    if arr.dtype.kind in "USO":  # numbers take the path below without this test's cost
+        if arr.dtype.kind == "O" and not _is_string_value(value):
+            raise TypeError(f"Cannot convert {value!r} to a Tensor: values must be numbers or booleans")
+        return _string_value(value, dtype)
     if dtype is not None:
         target = dtype.np_dtype
         if target.kind in "iub" and arr.dtype.kind in "fc":
@@ -399,8 +407,6 @@ def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
                     f"Cannot convert {value!r} to dtype {dtype.name}: out of range [{info.min}, {info.max}]"
                 )
         return arr.astype(target)
-    if arr.dtype.kind == "U" or arr.dtype.kind == "S":
-        raise ValueError(f"Can't convert Python sequence with mixed types to Tensor: {value!r}")
     default = _PY_DEFAULTS.get(arr.dtype)
     if default is not None:
         if default.kind == "i" and arr.size and (arr.min() < _INT32.min or arr.max() > _INT32.max):
@@ -477,7 +483,7 @@ def convert_to_tensor(
 
 def _place(arr: np.ndarray) -> Tensor:
     device = current_device()
-    if arr.dtype == object and device.device_type != "CPU" and state.graph is None:
+    if device.device_type != "CPU" and arr.dtype == object and state.graph is None:
         device = host_device()  # string tensors live on the CPU, as TF places them
     return wrap(device.backend.from_host(arr), device)
 

@@ -39,6 +39,9 @@ def test_constant_scalar_and_list_hold_bytes():
     np.testing.assert_array_equal(v.numpy(), _obj(["a", b"b", "é"]))
     assert v.numpy().dtype == object
     assert gt.constant([["a", "b"], ["c", "d"]]).shape == (2, 2)
+    # NumPy cannot hold str next to non-ASCII bytes in one array; TF (and gputensor) can.
+    assert gt.constant(["é", b"\xff"]).numpy().tolist() == ["é".encode(), b"\xff"]
+    assert gt.constant("x\x00").numpy() == b"x\x00"  # NumPy's str_ would drop the NUL
 
 
 @pytest.mark.parametrize(
