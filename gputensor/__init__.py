@@ -37,6 +37,7 @@ from gputensor.framework.dtypes import (  # noqa: E402
     int16,
     int32,
     int64,
+    string,
     uint8,
     uint16,
     uint32,
@@ -78,7 +79,8 @@ _LAZY = {"saved_model": ("gputensor.saved_model", None), "onnx": ("gputensor.onn
          "executing_eagerly": ("gputensor.framework.scopes", "executing_eagerly"),
          "keras": ("gputensor.keras", None), "data": ("gputensor.data", None),
          "train": ("gputensor.train", None), "autograph": ("gputensor.autograph", None),
-         "dtypes": ("gputensor.dtypes", None)}  # fmt: skip
+         "dtypes": ("gputensor.dtypes", None),
+         "strings": ("gputensor.strings", None)}  # fmt: skip
 
 
 def __getattr__(name: str):

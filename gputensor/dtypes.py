@@ -17,6 +17,7 @@ from gputensor.framework.dtypes import (
     int16,
     int32,
     int64,
+    string,
     uint8,
     uint16,
     uint32,
@@ -27,5 +28,5 @@ from gputensor.ops.math_ops import cast
 
 __all__ = [
     "DType", "as_dtype", "bfloat16", "bool", "cast", "complex64", "complex128", "double", "float16",
-    "float32", "float64", "half", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64", "half", "int8", "int16", "int32", "int64", "string", "uint8", "uint16", "uint32", "uint64",
 ]  # fmt: skip

@@ -24,7 +24,8 @@ class DType:
     def __init__(self, name: str, np_name: str | None, kind: str, size: int) -> None:
         self.name = name
         self._np = np.dtype(np_name) if np_name else None
-        self.kind = kind  # one of: f (float), i (signed), u (unsigned), b (bool), c (complex)
+        # one of: f (float), i (signed), u (unsigned), b (bool), c (complex), s (string)
+        self.kind = kind
         self.size = size
 
     @property
@@ -68,6 +69,10 @@ class DType:
     @property
     def is_bool(self) -> bool:
         return self.kind == "b"
+
+    @property
+    def is_string(self) -> bool:
+        return self.kind == "s"
 
     @property
     def is_numeric(self) -> bool:
@@ -142,17 +147,21 @@ uint64 = DType("uint64", "uint64", "u", 8)
 bool_ = DType("bool", "bool", "b", 1)
 complex64 = DType("complex64", "complex64", "c", 8)
 complex128 = DType("complex128", "complex128", "c", 16)
+# TF's variable-length byte strings, held as NumPy object arrays of Python ``bytes`` (what TF's
+# numpy() returns); string tensors live on the CPU only (docs/strings.md).
+string = DType("string", "object", "s", 8)
 half = float16
 double = float64
 
 ALL = (
     float16, bfloat16, float32, float64, int8, int16, int32, int64,
-    uint8, uint16, uint32, uint64, bool_, complex64, complex128,
+    uint8, uint16, uint32, uint64, bool_, complex64, complex128, string,
 )  # fmt: skip
 FLOATS = frozenset((float16, bfloat16, float32, float64))
 INTEGERS = frozenset((int8, int16, int32, int64, uint8, uint16, uint32, uint64))
 COMPLEX = frozenset((complex64, complex128))
 NUMERIC = FLOATS | INTEGERS | COMPLEX
+STRING = frozenset((string,))
 REAL = FLOATS | INTEGERS
 
 _BY_NAME = {d.name: d for d in ALL}
@@ -168,6 +177,8 @@ def from_numpy(np_dtype: np.dtype) -> DType:
         if np_dtype.name == "bfloat16":
             _ = bfloat16.np_dtype  # registers it
             return bfloat16
+        if np_dtype.kind in "SU":  # NumPy's fixed-width strings are TF strings (as tf.as_dtype)
+            return string
         raise TypeError(
             f"NumPy dtype {np_dtype} has no gputensor equivalent; supported: {', '.join(d.name for d in ALL)}"
         ) from None
@@ -200,6 +211,8 @@ def as_dtype(type_value: Any) -> DType:
         return int32
     if type_value is complex:
         return complex64
+    if type_value is str or type_value is bytes or type_value is object:
+        return string
     try:
         return from_numpy(np.dtype(type_value))
     except TypeError:

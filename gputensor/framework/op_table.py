@@ -181,6 +181,13 @@ def op_error(op: OpDef, inputs: tuple, attrs: dict | None, exc: BaseException) -
 
 def dtype_error(op: OpDef, dtype: dtypes.DType, what: str = "x") -> errors.InvalidArgumentError:
     allowed = ", ".join(sorted(d.name for d in op.dtypes)) if op.dtypes else "any"
+    if dtype.is_string:
+        return errors.InvalidArgumentError(
+            f"{op.name}: {what} has dtype string, which this op does not take; allowed: {allowed}. "
+            "String tensors take +, ==, != and the gt.strings ops; parse numbers with "
+            "gt.strings.to_number first",
+            op.name,
+        )
     return errors.InvalidArgumentError(
         f"{op.name}: {what} has dtype {dtype.name}, which this op does not take; "
         f"allowed: {allowed}. Cast first, e.g. gt.cast({what}, gt.float32)",
@@ -236,6 +243,50 @@ def execute(op: OpDef, inputs: tuple, attrs: dict = _EMPTY) -> Any:
         fn = device.kernels.get(op.name) or device.kernel(op)
         out = fn(*arrays, **attrs)
     except Exception as exc:
+        if device.device_type != "CPU" and state.graph is None and touches_strings(op, inputs, attrs):
+            return execute_on_host(op, inputs, attrs)
+        raise op_error(op, inputs, attrs, exc) from exc
+    if op.num_outputs == 1:
+        result = wrap(out, device)
+    else:
+        result = tuple(wrap(o, device) for o in out)
+    if state._tapes and context.recorder is not None:
+        context.recorder(op, inputs, attrs, result)
+    return result
+
+
+# Ops with CPU kernels only (the string ops register here): a call on another device runs on
+# the host instead (`execute_on_host`).
+HOST_OPS: set[str] = set()
+
+
+def touches_strings(op: OpDef, inputs: tuple, attrs: dict) -> bool:
+    """Whether an op call reads or makes string tensors (which only the CPU holds)."""
+    if op.name in HOST_OPS:
+        return True
+    for t in inputs:
+        if isinstance(t, Tensor) and t._dtype is dtypes.string:
+            return True
+    return any(v is _OBJECT or type(v) is bytes for v in attrs.values())
+
+
+_OBJECT = np.dtype(object)
+
+
+def execute_on_host(op: OpDef, inputs: tuple, attrs: dict = _EMPTY) -> Any:
+    """Runs ``op`` on the CPU whatever the device scope, as TF places string ops (they have no
+    GPU kernels; soft placement moves them): numeric inputs are copied to the host and every
+    output lives on the CPU. Inside a graph being traced the op is added as usual (the graph
+    runs string ops on the host, graph/graph.py)."""
+    if state.graph is not None:
+        return execute(op, inputs, attrs)
+    from gputensor.framework.tensor import host_device
+
+    device = host_device()
+    try:
+        arrays = [t._data if t._device is device else _transfer(t, device) for t in inputs]
+        out = device.kernels[op.name](*arrays, **attrs)
+    except Exception as exc:
         raise op_error(op, inputs, attrs, exc) from exc
     if op.num_outputs == 1:
         result = wrap(out, device)
@@ -254,6 +305,11 @@ def _operand(value: Any, like: Tensor | None) -> Tensor:
     if conv is not None:  # a Variable: its value (the caller checks the dtypes match)
         return conv(value, None)
     if isinstance(value, (int, float, bool)) and not isinstance(value, np.generic):
+        if like._dtype is dtypes.string:  # TF's AddV2 kernel check: InvalidArgumentError
+            raise errors.InvalidArgumentError(
+                f"cannot compute with a string tensor and the number {value!r}: both operands "
+                "must be strings; format numbers as strings with gt.strings.as_string"
+            )
         device = like._device if state.device is None else state.device
         try:
             data = device.backend.scalar(value, like._data.dtype)
@@ -304,6 +360,8 @@ def binary(op: OpDef, x: Any, y: Any) -> Tensor:
         fn = device.kernels.get(op.name) or device.kernel(op)
         out = fn(a, b)
     except Exception as exc:
+        if device.device_type != "CPU" and state.graph is None and dt is dtypes.string:
+            return execute_on_host(op, (x, y))
         raise op_error(op, (x, y), None, exc) from exc
     t = wrap(out, device)
     if state._tapes and context.recorder is not None:
@@ -353,9 +411,12 @@ def binary_function(op: OpDef) -> Callable[..., Tensor]:
                         raise op_error(op, (x, y), None, exc) from exc
                     # framework.tensor.wrap, inlined (no tidy scope is active on this path).
                     t = _new(tensor_cls)
+                    try:
+                        t._dtype = _from_np[out.dtype]
+                    except AttributeError:  # a 0-d string result: see framework.tensor.box
+                        return _wrap(out, device)
                     t._data = out
                     t._device = device
-                    t._dtype = _from_np[out.dtype]
                     device.current_bytes += out.nbytes
                     if device.current_bytes > device.peak_bytes:
                         device.peak_bytes = device.current_bytes

@@ -269,9 +269,13 @@ def traced_value(value: Any) -> Any:
 def wrap(data: Any, device: Any) -> Tensor:
     """Makes a Tensor that owns ``data`` (a backend array) on ``device``. The hot path."""
     t = _new(Tensor)
+    try:
+        t._dtype = _from_np[data.dtype]
+    except AttributeError:  # a NumPy kernel's 0-d object (string) result is a bare bytes object
+        data = box(data)
+        t._dtype = dtypes.string
     t._data = data
     t._device = device
-    t._dtype = _from_np[data.dtype]
     device.current_bytes += data.nbytes
     if device.current_bytes > device.peak_bytes:
         device.peak_bytes = device.current_bytes
@@ -279,6 +283,14 @@ def wrap(data: Any, device: Any) -> Tensor:
     if not state.fast and state._tidy is not None:
         state._tidy.append(t)
     return t
+
+
+def box(value: Any) -> np.ndarray:
+    """``value`` as a 0-d object array: NumPy returns the element itself, not an array, for a
+    0-d result of an object array (``np.add`` of two 0-d string arrays, ``x[0]``)."""
+    out = np.empty((), dtype=object)
+    out[()] = value
+    return out
 
 
 def array_on(t: Tensor, device: Any) -> Any:
@@ -307,17 +319,85 @@ _PY_DEFAULTS = {
 _INT32 = np.iinfo(np.int32)
 
 
+def _first_leaf(value: Any) -> Any:
+    """The first scalar of a nested list/tuple (``value`` itself for a scalar)."""
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return value
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return bytes(value)  # np.bytes_ -> bytes, as TF's numpy() gives
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise TypeError(f"Failed to convert elements of a string tensor: {value!r} is not bytes or str")
+
+
+_to_bytes_ufunc = np.frompyfunc(_as_bytes, 1, 1)
+
+
+def _strings_to_numpy(value: Any) -> np.ndarray:
+    """A string value (str/bytes, nested lists of them, a NumPy str_/bytes_/object array) as
+    TF holds it: an object array of ``bytes``, str encoded as UTF-8."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "SU":
+        arr = value.astype(object)  # .astype strips NumPy's trailing NULs, as TF's conversion
+    else:
+        try:
+            arr = np.array(value, dtype=object)
+        except ValueError as exc:
+            raise ValueError(
+                f"Can't convert non-rectangular Python sequence to Tensor ({exc}); "
+                "use gt.ragged.constant for rows of different lengths"
+            ) from None
+        if arr.size and any(isinstance(v, (list, tuple)) for v in arr.flat):
+            raise ValueError(
+                f"Can't convert non-rectangular Python sequence to Tensor: {value!r}; "
+                "use gt.ragged.constant for rows of different lengths"
+            )
+    try:
+        out = _to_bytes_ufunc(arr)
+    except TypeError:
+        if arr.ndim and any(isinstance(v, (bytes, str)) for v in arr.flat):
+            raise ValueError(f"Can't convert Python sequence with mixed types to Tensor: {value!r}") from None
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string") from None
+    return np.asarray(out, dtype=object)
+
+
+def _is_string_value(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SU":
+            return True
+        return value.dtype == object and value.size > 0 and isinstance(value.flat[0], (bytes, str))
+    return isinstance(_first_leaf(value), (bytes, str))
+
+
+def _string_value(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
+    if dtype is not None:
+        raise TypeError(
+            f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}: it is a string; "
+            "parse numbers from strings with gt.strings.to_number"
+        )
+    return _strings_to_numpy(value)
+
+
 def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
     """Converts a Python value (scalar or nested list) the way tf.constant does."""
+    if dtype is dtypes.string:
+        return _strings_to_numpy(value)
     try:
         arr = np.asarray(value)
-    except ValueError as exc:
+    except ValueError as exc:  # ragged lists; also str mixed with non-ASCII bytes (UnicodeDecodeError)
+        if _is_string_value(value):
+            return _string_value(value, dtype)
         raise ValueError(
             f"Can't convert non-rectangular Python sequence to Tensor ({exc}); "
             "use gt.ragged.constant for rows of different lengths"
         ) from None
-    if arr.dtype == object:
-        raise TypeError(f"Cannot convert {value!r} to a Tensor: values must be numbers or booleans")
+    if arr.dtype.kind in "USO":  # numbers take the path below without this test's cost
+        if arr.dtype.kind == "O" and not _is_string_value(value):
+            raise TypeError(f"Cannot convert {value!r} to a Tensor: values must be numbers or booleans")
+        return _string_value(value, dtype)
     if dtype is not None:
         target = dtype.np_dtype
         if target.kind in "iub" and arr.dtype.kind in "fc":
@@ -333,8 +413,6 @@ def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
                     f"Cannot convert {value!r} to dtype {dtype.name}: out of range [{info.min}, {info.max}]"
                 )
         return arr.astype(target)
-    if arr.dtype.kind == "U" or arr.dtype.kind == "S":
-        raise TypeError(f"Cannot convert {value!r} to a numeric Tensor (strings are not supported here)")
     default = _PY_DEFAULTS.get(arr.dtype)
     if default is not None:
         if default.kind == "i" and arr.size and (arr.min() < _INT32.min or arr.max() > _INT32.max):
@@ -346,6 +424,14 @@ def _python_to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
 
 
 def _to_numpy(value: Any, dtype: dtypes.DType | None) -> np.ndarray:
+    if isinstance(value, np.ndarray) and (
+        value.dtype.kind in "SU"
+        or dtype is dtypes.string
+        or (value.dtype.kind == "O" and (dtype is None or _is_string_value(value)))
+    ):
+        return _python_to_numpy(value, dtype)
+    if isinstance(value, np.generic) and value.dtype.kind in "SU":
+        return _python_to_numpy(value.item() if value.dtype.kind == "U" else bytes(value), dtype)
     if isinstance(value, np.ndarray) or isinstance(value, np.generic):
         if dtype is None:
             dtypes.from_numpy(value.dtype)  # raises TypeError for unsupported dtypes
@@ -403,7 +489,17 @@ def convert_to_tensor(
 
 def _place(arr: np.ndarray) -> Tensor:
     device = current_device()
+    if device.device_type != "CPU" and arr.dtype == object and state.graph is None:
+        device = host_device()  # string tensors live on the CPU, as TF places them
     return wrap(device.backend.from_host(arr), device)
+
+
+def host_device() -> Any:
+    """The CPU device string tensors live on: the `gt.device` scope's if it is a CPU, else CPU:0."""
+    device = state.device
+    if device is not None and device.device_type == "CPU" and state.graph is None:
+        return device
+    return registry.lookup("CPU:0")
 
 
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> Tensor:

@@ -132,7 +132,18 @@ def run(program: Program, args: list) -> list:
     The first run compiles the program to straight-line Python (`compile_program`).
     """
     target = program.graph.target
+    if target.device_type != "CPU":
+        return [_wrap_on(a, target) for a in run_arrays(program, args)]
     return [wrap(a, target) for a in run_arrays(program, args)]
+
+
+def _wrap_on(array: Any, target: Any) -> Tensor:
+    """An output of a graph on a GPU: a Tensor there, except strings, which live on the CPU."""
+    if not hasattr(array, "dtype") or array.dtype == np.dtype(object):
+        from gputensor.framework.tensor import host_device
+
+        return wrap(array, host_device())
+    return wrap(array, target)
 
 
 def run_arrays(program: Program, args: list) -> list:
@@ -254,13 +265,13 @@ def interpret(program: Program, args: list) -> list:
         assign=assign,
         show=lambda spec, arrays: _print(spec, arrays, target),
     )
-    return [wrap(a, target) for a in out]
+    return [_wrap_on(a, target) for a in out]
 
 
 def _print(spec: tuple, arrays: list, target: Any) -> None:
     """Runs a Print node: its writer gets the printed values, tensors as Tensors."""
     parts, write = spec
-    write([wrap(arrays[i], target) if kind == "tensor" else i for kind, i in parts])
+    write([_wrap_on(arrays[i], target) if kind == "tensor" else i for kind, i in parts])
 
 
 def run_recorded(program: Program, args: list[Tensor]) -> list[Tensor]:
@@ -274,7 +285,7 @@ def run_recorded(program: Program, args: list[Tensor]) -> list[Tensor]:
             if node.op is not None
             else node.value.run_tensors(tensors)
         ),
-        const=lambda value: wrap(value, target),
+        const=lambda value: _wrap_on(value, target),
         read=lambda var: var.value(),  # a tape watches the read
         assign=lambda var, tensor: var.assign(tensor),
         show=lambda spec, tensors: spec[1]([tensors[i] if k == "tensor" else i for k, i in spec[0]]),

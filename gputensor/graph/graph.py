@@ -303,12 +303,18 @@ class Graph:
             raise InvalidArgumentError(
                 f"{op.name}: {exc} (inputs: {[s.shape for s in specs]})", op.name
             ) from None
-        node = self._node(op.name, op, inputs, dict(attrs), list(out) if op.num_outputs > 1 else [out])
+        outs = list(out) if op.num_outputs > 1 else [out]
+        node = self._node(op.name, op, inputs, dict(attrs), outs)
         target = self.target
-        node.kernel = target.kernels.get(op.name) or target.kernel(op)
+        if any(s.dtype is dtypes.string for s in specs) or any(s.dtype is dtypes.string for s in outs):
+            node.kernel = string_kernel(op, target)
+        else:
+            node.kernel = target.kernels.get(op.name) or target.kernel(op)
         return node.outputs if op.num_outputs > 1 else node.outputs[0]
 
     def _on_target(self, value: Any) -> Any:
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            return value  # a string constant stays on the host, where string kernels run
         if isinstance(value, (np.generic, int, float, bool)):
             return value if isinstance(value, np.generic) else np.asarray(value)
         return value
@@ -327,6 +333,10 @@ class Graph:
             if source_backend is self or not isinstance(source_backend, Graph):
                 return array
             return self.capture(array, source_backend)
+        if isinstance(array, np.ndarray) and array.dtype == np.dtype(
+            object
+        ):  # string constants stay on the host, where string kernels run
+            return self.constant(source_backend.to_host(array))
         return self.constant(self.target.backend.transfer(array, source_backend))
 
     def capture(self, symbol: Symbol, owner: Graph) -> Symbol:
@@ -346,6 +356,8 @@ class Graph:
         return inner
 
     def from_host(self, array: np.ndarray) -> Symbol:
+        if array.dtype == object:  # string constants stay on the host
+            return self.constant(array)
         return self.constant(self.target.backend.from_host(array))
 
     def to_host(self, array: Any) -> Any:
@@ -387,6 +399,38 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<gt.Graph {self.name!r}: {len(self.operations)} operations>"
+
+
+def string_kernel(op: Any, target: Device) -> Any:
+    """The kernel of a node that reads or makes strings: the CPU kernel, as TF places string
+    ops on the CPU. On a GPU target its numeric inputs are brought to the host and numeric
+    outputs sent back, so the graph's other nodes see arrays of the target; string arrays stay
+    on the host. 0-d string results, which NumPy returns as bare ``bytes``, come back as 0-d
+    arrays (the next kernel may reshape or index them)."""
+    from gputensor.backend.cpu import CPU
+    from gputensor.framework.tensor import box, host_device
+
+    host = host_device()
+    host_fn = host.kernels.get(op.name) or host.kernel(op)
+    backend = target.backend
+    on_host = backend is CPU
+
+    def fix(out: Any) -> Any:
+        if not hasattr(out, "dtype"):
+            return box(out)
+        if on_host or out.dtype == object:
+            return out
+        return backend.from_host(np.asarray(out))
+
+    def run(*arrays: Any, **attrs: Any) -> Any:
+        if not on_host:
+            arrays = tuple(
+                a if isinstance(a, (np.ndarray, np.generic)) else backend.to_host(a) for a in arrays
+            )
+        out = host_fn(*arrays, **attrs)
+        return tuple(fix(o) for o in out) if isinstance(out, tuple) else fix(out)
+
+    return run
 
 
 class _Kernels(dict):

@@ -420,8 +420,8 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
 
     Raises:
       ValueError: for something other than a TensorSpec, or one of unknown rank.
-      UnimplementedError: for an op without an ONNX form, or a function that
-        assigns variables.
+      UnimplementedError: for an op without an ONNX form, a function that
+        assigns variables, or one that uses string tensors.
     """
     import onnx
 
@@ -436,6 +436,14 @@ def export(fn: Callable | PolymorphicFunction, path: str, input_signature: list)
     concrete = poly.get_concrete_function(*specs)
     graph = concrete.graph
     operations, outputs = passes.optimize(graph.operations, graph.outputs)
+    for node in operations:
+        if any(o.dtype == np.dtype(object) for o in node.outputs):
+            raise UnimplementedError(
+                f"gt.onnx.export: the function uses string tensors ({node.name}: {node.type}); "
+                "gputensor exports numeric graphs only. Do the string processing (parsing, "
+                "tokenising) outside the exported function and pass it numbers",
+                node.type,
+            )
     w = _Writer()
     names: dict[int, str] = {}
     inputs = []

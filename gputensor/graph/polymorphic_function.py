@@ -181,7 +181,7 @@ class ConcreteFunction:
                     f"{TensorSpec(spec.shape, dtypes.from_numpy(spec.dtype))}, the spec it was traced "
                     "for (None dims accept any size). Call the gt.function instead, which traces again"
                 )
-            if t._device is not target:
+            if t._device is not target and t._dtype is not dtypes.string:  # strings stay on the CPU
                 tensors[i] = wrap(array_on(t, target), target)
         if state.tapes:
             with device_scope(target):

@@ -29,7 +29,9 @@ the loaded functions:
   "n_args", "backward_at", "connected"}`` (see graph/custom_gradient.py); a tape around
   a loaded function's call differentiates with it. Op types are the op table's names.
 - ``variables.npz``: ``v0, v1, ...``, the variables' values; ``constants.npz``:
-  ``c0, c1, ...``, the graphs' constants.
+  ``c0, c1, ...``, the graphs' constants. A string constant (an object array of bytes,
+  which NumPy would pickle) is stored as ``c<i>.bytes`` (uint8, the strings one after
+  another) and ``c<i>.lengths`` (int64, in the constant's shape) instead.
 
 Attr values and Python values are JSON with tags for what JSON lacks: ``{"tuple":
 [...]}``, ``{"dtype": "float32"}``, ``{"scalar": value, "dtype": name}``, ``{"float":
@@ -58,13 +60,15 @@ from gputensor.framework.op_table import OPS
 from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
 from gputensor.framework.variable import Variable
 from gputensor.graph import executor
-from gputensor.graph.graph import Graph, Operation, Symbol, index_adding
+from gputensor.graph.graph import Graph, Operation, Symbol, index_adding, string_kernel
 from gputensor.graph.polymorphic_function import PolymorphicFunction
+from gputensor.ops import string_ops  # noqa: F401  (declares the string ops saved graphs may name)
 from gputensor.ops.random_ops import RandomStream
 
 FORMAT = "gputensor.saved_model"
-# 2: If and While nodes; 3: CustomGradient nodes and random_seeded/random_fold_seed ops (a
-# reader of version 2 would fail on them as unknown, so it refuses the file as newer instead).
+# 2: If and While nodes; 3: CustomGradient nodes, random_seeded/random_fold_seed/
+# generator_random ops, string ops and string constants (c<i>.bytes/.lengths): a reader of
+# version 2 would fail on them as unknown, so it refuses the file as newer instead.
 VERSION = 3
 
 
@@ -81,15 +85,17 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"dict": {k: _encode(v) for k, v in value.items()}}
+    if isinstance(value, bytes):  # string op attrs (a separator, a pattern): bytes as code points
+        return {"bytes": value.decode("latin-1")}
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
-        return {"dtype": np.dtype(value).name if np.dtype(value).kind != "V" else "bfloat16"}
+        return {"dtype": dtypes.from_numpy(np.dtype(value)).name}
     if isinstance(value, dtypes.DType):
         return {"gt_dtype": value.name}
     if isinstance(value, np.generic):
         return {"scalar": _encode(value.item()), "dtype": dtypes.from_numpy(value.dtype).name}
     raise UnimplementedError(
         f"gt.saved_model.save: a value of type {type(value).__name__} ({value!r}) cannot be saved; "
-        "graphs may keep ints, floats, bools, strings, None, tuples, lists, dicts and dtypes"
+        "graphs may keep ints, floats, bools, strings, bytes, None, tuples, lists, dicts and dtypes"
     )
 
 
@@ -104,6 +110,8 @@ def _decode(value: Any) -> Any:
         return {k: _decode(v) for k, v in value["dict"].items()}
     if "float" in value:
         return float(value["float"])
+    if "bytes" in value:
+        return value["bytes"].encode("latin-1")
     if "dtype" in value and "scalar" not in value:
         return dtypes.as_dtype(value["dtype"]).np_dtype
     if "gt_dtype" in value:
@@ -275,6 +283,13 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
             for v in variables
         ],
     }
+    for v in variables:
+        if v.dtype.is_string:
+            raise UnimplementedError(
+                f"gt.saved_model.save: variable {v.name} holds strings, which saved models do not "
+                "keep yet (variables.npz holds numbers only); pass the strings as an argument or "
+                "keep them in a constant"
+            )
     _write(export_dir, meta, variables, constants)
 
 
@@ -380,6 +395,32 @@ def _encode_outputs(value: Any, outputs: dict) -> Any:
     return {"value": _encode(value)}
 
 
+def _constant_arrays(constants: list) -> dict:
+    """The arrays constants.npz holds: string constants as bytes + lengths (no pickles)."""
+    out = {}
+    for i, c in enumerate(constants):
+        if c.dtype == np.dtype(object):
+            flat = [bytes(b) for b in c.reshape(-1)]
+            out[f"c{i}.bytes"] = np.frombuffer(b"".join(flat), dtype=np.uint8)
+            out[f"c{i}.lengths"] = np.asarray([len(b) for b in flat], dtype=np.int64).reshape(c.shape)
+        else:
+            out[f"c{i}"] = c
+    return out
+
+
+def _constant(constants: Any, i: int) -> np.ndarray:
+    """Constant ``i`` of constants.npz, a string one rebuilt from its bytes and lengths."""
+    key = f"c{i}"
+    if key in constants:
+        return np.asarray(constants[key])
+    data = constants[f"{key}.bytes"].tobytes()
+    lengths = np.asarray(constants[f"{key}.lengths"])
+    ends = np.cumsum(lengths.reshape(-1))
+    out = np.empty(lengths.size, dtype=object)
+    out[:] = [data[e - n : e] for e, n in zip(ends.tolist(), lengths.reshape(-1).tolist())]
+    return out.reshape(lengths.shape)
+
+
 def _write(export_dir: str, meta: dict, variables: list, constants: list) -> None:
     """Writes into a sibling temporary directory, then swaps it in: never a half-written model."""
     export_dir = os.path.abspath(os.fspath(export_dir))
@@ -390,7 +431,7 @@ def _write(export_dir: str, meta: dict, variables: list, constants: list) -> Non
         with open(os.path.join(tmp, "saved_model.json"), "w", encoding="utf-8") as f:
             json.dump(meta, f)
         np.savez(os.path.join(tmp, "variables.npz"), **{f"v{i}": v.numpy() for i, v in enumerate(variables)})
-        np.savez(os.path.join(tmp, "constants.npz"), **{f"c{i}": c for i, c in enumerate(constants)})
+        np.savez(os.path.join(tmp, "constants.npz"), **_constant_arrays(constants))
         if os.path.exists(export_dir):
             old = tempfile.mkdtemp(prefix=".saved_model-old-", dir=parent)
             os.replace(export_dir, os.path.join(old, "model"))
@@ -453,11 +494,15 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
             for j, o in enumerate(n["outputs"])
         )
         if op is not None:
-            node.kernel = target.kernels.get(op.name) or target.kernel(op)
+            if any(s.dtype == np.dtype(object) for s in node.inputs + node.outputs):
+                node.kernel = string_kernel(op, target)  # string ops run on the host
+            else:
+                node.kernel = target.kernels.get(op.name) or target.kernel(op)
             if n.get("random"):
                 node.value = RandomStream(node.attrs["offset"])
         elif kind == "Const":
-            node.value = target.backend.from_host(np.asarray(constants[f"c{n['const']}"]))
+            value = _constant(constants, n["const"])
+            node.value = value if value.dtype == np.dtype(object) else target.backend.from_host(value)
         elif kind in ("ReadVariable", "AssignVariable"):
             node.value = variables[n["variable"]]
         elif kind == "If":
@@ -533,10 +578,13 @@ class _LoadedConcrete:
         if state.tapes:
             # As a gt.function's call: op by op, so that the tapes record it and differentiate
             # through it (to the arguments and the loaded variables).
-            tensors = [t if t._device is target else wrap(array_on(t, target), target) for t in tensors]
+            tensors = [
+                t if t._device is target or t.dtype.is_string else wrap(array_on(t, target), target)
+                for t in tensors
+            ]
             with device_scope(target):
                 return _fill(self.structured_outputs, executor.run_recorded(self.program, tensors))
-        arrays = [array_on(t, target) for t in tensors]
+        arrays = [t._data if t.dtype.is_string else array_on(t, target) for t in tensors]
         results = executor.run(self.program, arrays)
         return _fill(self.structured_outputs, results)
 

@@ -533,6 +533,15 @@ def _python_scalar(value: Any, dtype: _dt.DType) -> Any:
     """``value`` converted to ``dtype`` and back to a hashable Python scalar (an op attribute)."""
     v = np.asarray(value).astype(dtype.np_dtype).reshape(())
     kind = dtype.kind
+    if kind == "s":
+        item = v[()]
+        if isinstance(item, str):
+            return item.encode("utf-8")
+        if isinstance(item, bytes):
+            return bytes(item)
+        if type(item) in (int, float, bool) and item == 0:  # zeros/zeros_like: TF's empty strings
+            return b""
+        raise TypeError(f"Expected a string (str or bytes) for a string tensor, got {item!r}")
     if kind == "b":
         return bool(v)
     if kind in "iu":

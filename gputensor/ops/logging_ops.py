@@ -82,6 +82,10 @@ def _float(x: Any) -> str:
 
 
 def _scalar(x: Any) -> str:
+    if isinstance(x, bytes):  # a string element: quoted and C-escaped, as tf.print writes it
+        from gputensor.backend.cpu.strings import c_escape
+
+        return '"' + c_escape(x) + '"'
     if isinstance(x, (bool, np.bool_)):
         return "1" if x else "0"
     if isinstance(x, np.floating) or (hasattr(x, "dtype") and x.dtype.kind == "V"):  # bfloat16 too

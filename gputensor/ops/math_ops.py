@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.errors import InvalidArgumentError
+from gputensor.errors import InvalidArgumentError, UnimplementedError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
 from gputensor.framework.op_table import (
@@ -86,7 +86,8 @@ define("conj", kind="unary", dtypes=_dt.COMPLEX, cuda="conj(a)")
 
 # ----------------------------------------------------------------------- binary
 _BINARY = {
-    "add": (NUM, "a + b", None, True),
+    # On strings, TF's AddV2 concatenates (np.add of object arrays of bytes does the same).
+    "add": (NUM | _dt.STRING, "a + b", None, True),
     "subtract": (NUM, "a - b", None, True),
     "multiply": (NUM, "a * b", None, True),
     "div": (FC, "a / b", None, True),
@@ -382,6 +383,11 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
         x = convert_to_tensor(x)
     if x._dtype is dtype:
         return x
+    if x._dtype.is_string or dtype.is_string:  # TF has no string<->number Cast kernel either
+        hint = "gt.strings.to_number" if x._dtype.is_string else "gt.strings.as_string"
+        raise UnimplementedError(
+            f"Cast {x._dtype.name} to {dtype.name} is not supported; use {hint} instead", "cast"
+        )
     return execute(_CAST, (x,), {"dtype": dtype.np_dtype})
 
 

@@ -20,7 +20,7 @@ from gputensor.framework.shape_inference import Spec
 from tests.autodiff.test_op_gradients import ALL_CASES
 
 # Output dims that depend on values: the rule says None there.
-_VALUE_DEPENDENT = {"where", "unique"}
+_VALUE_DEPENDENT = {"where", "unique", "string_split", "unicode_split", "bytes_split", "unicode_decode"}
 
 
 class _All:
@@ -127,7 +127,25 @@ EXTRA = [
      ("f", (2, 4, 3))),
     ("runtime_shapes", lambda x: _runtime_shape_ops(x), ("f", (3, 2))),
     ("pool_same", lambda x: [gt.nn.max_pool2d(x, 3, 2, "SAME"), gt.nn.avg_pool2d(x, 2, 1, "SAME")], ("f", (1, 5, 6, 2))),
+    ("strings", lambda x: _string_ops(x), ("f", (2, 3))),
 ]  # fmt: skip
+
+
+def _string_ops(x):
+    """Every gt.strings op, on strings made from ``x`` (so numeric inputs reach as_string too)."""
+    s = gt.strings.as_string(x, precision=2)
+    S = gt.strings
+    word = gt.constant("a b,c")
+    return [
+        S.length(s), S.upper(s), S.lower(s), S.strip(s), S.join([s, s, "x"], separator="-"),
+        S.reduce_join(s), S.reduce_join(s, axis=[1, 0], keepdims=True), S.reduce_join(s, axis=-1),
+        S.substr(s, 0, 2), S.substr(s, gt.constant([[0, 1, 0], [1, 0, 1]]), gt.constant([[1, 2, 1], [1, 1, 1]])),
+        S.regex_full_match(s, "-?[0-9.]+"), S.regex_replace(s, "[0-9]", "#"),
+        S.to_number(s), S.to_number(s, out_type=gt.float64), S.format("{}: {}", [x, s]),
+        S.split(word), S.split(word, sep=","), S.unicode_split(word, "UTF-8"), S.bytes_split(word),
+        S.to_hash_bucket_fast(s, 5), S.unicode_decode(word, "UTF-8"), S.unicode_encode(gt.constant([[97, 98], [99, 100]]), "UTF-8"),
+        s + s, gt.reshape(s, [-1]), gt.equal(s, s),
+    ]  # fmt: skip
 
 
 def _runtime_shape_ops(x):

@@ -13,10 +13,10 @@ _KERNELS: dict[str, Callable] | None = None
 
 
 def _load_kernels() -> dict[str, Callable]:
-    from gputensor.backend.cpu import array, elementwise, linalg, nn, random, reduction
+    from gputensor.backend.cpu import array, elementwise, linalg, nn, random, reduction, strings
 
     table: dict[str, Callable] = {}
-    for family in (elementwise, reduction, array, nn, random, linalg):
+    for family in (elementwise, reduction, array, nn, random, linalg, strings):
         overlap = table.keys() & family.KERNELS.keys()
         assert not overlap, f"CPU kernels registered twice: {sorted(overlap)}"
         table.update(family.KERNELS)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.errors import ResourceExhaustedError, UnimplementedError
+from gputensor.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
 
 _MISSING = object()
 _COMPLEX = frozenset({np.dtype(np.complex64), np.dtype(np.complex128)})
@@ -166,6 +166,9 @@ class CudaBackend:
 
     # ---------------------------------------------------------------- transfer
     def from_host(self, array: np.ndarray) -> Any:
+        if array.dtype == object:
+            # String tensors live on the CPU only; execute() catches this and runs the op there.
+            raise InvalidArgumentError("string tensors cannot be copied to a GPU; they live on the CPU")
         self.launcher.activate()
         return self.launcher.upload(_host_contiguous(array))
 

@@ -1,7 +1,8 @@
 """The code of TensorFlow's guide "Better performance with tf.function" (tensorflow.org/guide/function),
 as written there with ``tf`` a parameter, so the same lines run with TensorFlow (to make the
-fixture, scripts/make_tf_guide_fixtures.py) and with gputensor (the test). Left out: its string
-tensors (gt has no string dtype yet).
+fixture, scripts/make_tf_guide_fixtures.py) and with gputensor (the test). Left out: the loop
+printing ``double_strings.graph.get_operations()``, whose node names differ (TF's ``add`` and
+``Identity``, gputensor's numbered ``add_1`` and no Identity node).
 """
 
 import contextlib
@@ -44,6 +45,17 @@ def run(tf):
     print()
     print(double(tf.constant(1.1)))
     print()
+    print(double(tf.constant("a")))
+    print()
+
+    print("Obtaining concrete trace")
+    double_strings = double.get_concrete_function(tf.constant("a"))
+    print("Executing traced function")
+    print(double_strings(tf.constant("a")))
+    print(double_strings(a=tf.constant("b")))
+    print(double.get_concrete_function(tf.TensorSpec(shape=[None], dtype=tf.string)))
+    with assert_raises(tf.errors.InvalidArgumentError):
+        double_strings(tf.constant(1))
 
     @tf.function
     def pow(a, b):
