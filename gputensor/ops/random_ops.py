@@ -123,14 +123,14 @@ def _compose_fold_seed(device: Any) -> Any:
 
 def _infer_seeded_random(op, specs, attrs):
     seed = specs[0]
-    if seed.shape is None or tuple(seed.shape) != () or seed.dtype != _dt.int64:
+    if (seed.shape is not None and tuple(seed.shape) != ()) or seed.dtype != _dt.int64:
         raise ValueError(f"the seed must be an int64 scalar, got {seed.dtype.name}{seed.shape}")
     return Spec(tuple(attrs["static_shape"]), si.dtype_of(attrs["dtype"]))
 
 
 def _infer_fold_seed(op, specs, attrs):
     for s in specs:
-        if s.shape is None or tuple(s.shape) != () or s.dtype != _dt.int64:
+        if (s.shape is not None and tuple(s.shape) != ()) or s.dtype != _dt.int64:  # None: unknown rank
             raise ValueError(f"seed and data must be int64 scalars, got {s.dtype.name}{s.shape}")
     return Spec((), _dt.int64)
 

@@ -186,6 +186,21 @@ def _runtime_shape_ops(x):
                 "maxval": 5,
             },
         ),  # fmt: skip
+        # a draw inside a loop body: the context folded with the iteration, then the seeded draw
+        execute(OPS["random_fold_seed"], (gt.constant(7, gt.int64), gt.constant(2, gt.int64)), {}),
+        execute(
+            OPS["random_seeded"],
+            (gt.constant(11, gt.int64),),
+            {
+                "static_shape": (3, 2),
+                "primitive": "random_uniform",
+                "key": 1,
+                "offset": 0,
+                "dtype": np.dtype(np.float32),
+                "minval": None,
+                "maxval": None,
+            },
+        ),  # fmt: skip
     ]
 
 
