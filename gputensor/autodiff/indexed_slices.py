@@ -101,7 +101,9 @@ class IndexedSlices:
         # As TF's: the parts as their str(), the dense shape as a tensor (left out when unknown);
         # repr() is the default object repr, as TF's.
         shape = "" if self._shape is None else f", dense_shape={self.dense_shape!s}"
-        return f"IndexedSlices(indices={self._indices!s}, values={self._values!s}{shape})"  # str(), not format()
+        return (
+            f"IndexedSlices(indices={self._indices!s}, values={self._values!s}{shape})"  # str(), not format()
+        )
 
 
 def _dense_operator(name: str) -> Any:
