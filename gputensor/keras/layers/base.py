@@ -71,6 +71,11 @@ class InputSpec:
 
 
 def _shape_of(x: Any) -> tuple:
+    if type(x) is gt.Tensor and x._data is not None:
+        # The hot path (every eager layer call): the array's own shape tuple, without a
+        # TensorShape (a symbolic tensor's holds None for unknown dims, as as_list() does).
+        shape = x._data.shape
+        return shape if type(shape) is tuple else tuple(shape)
     shape = x.shape
     return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
 
