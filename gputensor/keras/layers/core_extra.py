@@ -16,6 +16,7 @@ import inspect
 import marshal
 import threading
 import types
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -338,6 +339,15 @@ class TimeDistributed(Layer):
         if "training" in inspect.signature(self.layer.call).parameters:
             kwargs["training"] = training
         takes_mask = _masks.call_has_mask_arg(self.layer)
+        with warnings.catch_warnings():
+            # Keras runs the wrapped layer's `call` directly: its own mask handling (and the
+            # warning of a layer that takes a step's mask but passes none on) does not apply.
+            warnings.filterwarnings(
+                "ignore", message=".*was passed an input with a mask", category=UserWarning
+            )
+            return self._run(inputs, shape, kwargs, takes_mask, mask)
+
+    def _run(self, inputs: Any, shape: tuple, kwargs: dict, takes_mask: bool, mask: Any) -> Any:
         steps = shape[1]
         if steps is not None:
             outs = []

@@ -159,14 +159,12 @@ class Dot(Add):
         y = gt.transpose(y, [0, a1, *yr])
         xs, ys = [s1[d] for d in xr], [s2[d] for d in yr]
         k = s1[a0] if s1[a0] is not None else s2[a1]
-        batch = gt.shape(x, out_type=gt.int32)[0]
         known = all(d is not None for d in (*xs, *ys, k))
-        if known:
-            x3 = gt.reshape(x, gt.stack([batch, math.prod(xs), k]))
-            y3 = gt.reshape(y, gt.stack([batch, k, math.prod(ys)]))
+        if known:  # -1 for the batch keeps every other dim static inside a trace
+            x3 = gt.reshape(x, [-1, math.prod(xs), k])
+            y3 = gt.reshape(y, [-1, k, math.prod(ys)])
             out = gt.matmul(x3, y3)
-            out_shape = [*xs, *ys] or [1]
-            return gt.reshape(out, gt.stack([batch, *out_shape]))
+            return gt.reshape(out, [-1, *([*xs, *ys] or [1])])
         letters = "bcdefghijklmnopqrstuvw"
         xl = letters[1 : 1 + len(xr)]
         yl = letters[1 + len(xr) : 1 + len(xr) + len(yr)]
