@@ -207,15 +207,6 @@ class Normalization(Layer):
         )
         return config
 
-    @classmethod
-    def from_config(cls, config: dict) -> Normalization:
-        """From `get_config`'s dict (Keras writes ``mean: null`` as the list form of None too)."""
-        config = dict(config)
-        for key in ("mean", "variance"):
-            if isinstance(config.get(key), float) and math.isnan(config[key]):
-                config[key] = None
-        return cls(**config)
-
     def get_build_config(self) -> dict | None:
         """``{"input_shape": ...}`` once built, as Keras (a .keras archive rebuilds from it)."""
         return {"input_shape": list(self._build_input_shape)} if self.built else None
