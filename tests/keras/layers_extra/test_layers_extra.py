@@ -467,3 +467,33 @@ def test_configs_hold_keras_defaults(make, keras_config):
     config = layer.get_config()
     for key, value in keras_config.items():
         assert config[key] == value, key
+
+
+def test_fit_traced_equals_fit_eager_for_the_parametric_layers():
+    """The same fit steps in gt.function (the default) and eagerly give the same weights."""
+    xs = rand(16, 5, 4)
+    ys = rand(16, 1)
+
+    def build():
+        inp = models.Input((5, 4))
+        norm = layers.Normalization()
+        norm.adapt(xs)
+        x = layers.TimeDistributed(layers.Dense(6))(norm(inp))
+        x = layers.PReLU(shared_axes=[1], alpha_initializer="constant")(x)
+        x = layers.GroupNormalization(groups=3)(x)
+        x = layers.Softmax()(layers.Dot(axes=2, normalize=True)([x, x]))
+        x = layers.UnitNormalization()(layers.Flatten()(layers.Cropping1D((1, 1))(x)))
+        return models.Model(inp, layers.Dense(1)(x))
+
+    runs = []
+    for eager in (False, True):
+        model = build()
+        if runs:
+            model.set_weights(runs[0][0])
+        start = model.get_weights()
+        model.compile(optimizer="adam", loss="mse", run_eagerly=eager)
+        model.fit(xs, ys, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        runs.append((start, model.get_weights()))
+    for a, b, s in zip(runs[0][1], runs[1][1], runs[0][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert any(not np.allclose(a, s) for a, s in zip(runs[0][1], runs[0][0]))  # it trained
