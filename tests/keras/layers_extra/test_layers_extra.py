@@ -497,3 +497,18 @@ def test_fit_traced_equals_fit_eager_for_the_parametric_layers():
     for a, b, s in zip(runs[0][1], runs[1][1], runs[0][0]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert any(not np.allclose(a, s) for a, s in zip(runs[0][1], runs[0][0]))  # it trained
+
+
+@pytest.mark.parametrize("axis", [1, -3])
+def test_group_normalization_channels_first_axis_equals_channels_last(axis):
+    x = rand(2, 6, 3, 4) * 2 + 1
+    first = layers.GroupNormalization(groups=3, axis=axis)
+    last = layers.GroupNormalization(groups=3)
+    first(x)
+    last(x.transpose(0, 2, 3, 1))
+    gamma, beta = rand(6), rand(6)
+    first.set_weights([gamma, beta])
+    last.set_weights([gamma, beta])
+    got = np.asarray(first(x))
+    want = np.asarray(last(x.transpose(0, 2, 3, 1))).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
