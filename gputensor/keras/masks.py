@@ -122,8 +122,8 @@ def before_call(layer: Any, inputs: Any, kwargs: dict) -> Any:
 def after_call(layer: Any, inputs: Any, outputs: Any, previous: Any) -> None:
     """Attaches ``layer.compute_mask(inputs, previous)`` to outputs without a mask of their
     own when the layer supports masking; warns that a layer that does not drops the mask."""
-    if previous is None and not _makes_masks(layer):
-        return
+    if previous is None and not (_makes_masks(layer) and layer.supports_masking):
+        return  # no mask came in and the layer makes none (a Lambda without `mask=`): nothing to drop
     if getattr(layer, "_propagates_masks_itself", False):
         return  # a model: its inner layers set its outputs' masks
     if not layer.supports_masking:

@@ -1028,13 +1028,18 @@ class Sequential(Model):
         return self._build_input_shape
 
 
-def load_model(filepath: str, custom_objects: dict | None = None, compile: bool = True) -> Model:
+def load_model(
+    filepath: str, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True
+) -> Model:
     """Loads a model saved with `Model.save` (a ``.keras`` archive), compiled again if it was.
+
+    ``safe_mode=False`` allows `Lambda` layers holding a saved Python lambda (trusted files only).
 
     Raises:
       gt.errors.DataLossError: not a readable ``.keras`` archive.
-      ValueError: an unknown layer class (pass it in ``custom_objects``).
+      ValueError: an unknown layer class (pass it in ``custom_objects``), or a Python lambda
+        in safe mode.
     """
     from gputensor.keras import saving
 
-    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)

@@ -292,12 +292,18 @@ def save_model(model: Any, filepath: str, overwrite: bool = True) -> None:
         os.remove(weights_tmp)
 
 
-def load_model(filepath: str, custom_objects: dict | None = None, compile: bool = True) -> Any:
+def load_model(
+    filepath: str, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True
+) -> Any:
     """The model saved by `save_model`, with its weights, compiled again when it was compiled.
+
+    ``safe_mode=False`` allows `Lambda` layers whose function is a saved Python lambda
+    (bytecode from the file runs: only for trusted files), as Keras 3.
 
     Raises:
       gt.errors.DataLossError: not a readable ``.keras`` archive.
-      ValueError: an unknown layer class (pass it in ``custom_objects``).
+      ValueError: an unknown layer class (pass it in ``custom_objects``), or a Python lambda
+        in safe mode.
     """
     import json
     import zipfile
@@ -312,7 +318,10 @@ def load_model(filepath: str, custom_objects: dict | None = None, compile: bool 
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
         raise DataLossError(f"load_model: {path} is not a readable .keras archive ({exc})") from exc
     compile_config = config.pop("compile_config", None)
-    model = layers.deserialize(config, custom_objects)
+    from gputensor.keras.layers.core_extra import safe_mode_scope
+
+    with safe_mode_scope(safe_mode):
+        model = layers.deserialize(config, custom_objects)
     fd, tmp = tempfile.mkstemp(suffix=".weights.h5")
     try:
         with os.fdopen(fd, "wb") as f:

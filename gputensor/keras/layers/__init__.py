@@ -1,5 +1,6 @@
 """``gt.keras.layers``: Keras 3 layers built on ``gt.Module``."""
 
+from gputensor.keras.layers.activations_layers import ELU, PReLU, Softmax
 from gputensor.keras.layers.base import InputSpec, Layer
 from gputensor.keras.layers.bidirectional import Bidirectional
 from gputensor.keras.layers.convolutional import (
@@ -42,9 +43,22 @@ from gputensor.keras.layers.core import (
     concatenate,
     multiply,
 )
+from gputensor.keras.layers.core_extra import Identity, Lambda, TimeDistributed
 from gputensor.keras.layers.masking import Masking
+from gputensor.keras.layers.merging import Dot, Maximum, Minimum, Subtract, dot, maximum, minimum, subtract
 from gputensor.keras.layers.normalization import BatchNormalization, LayerNormalization
+from gputensor.keras.layers.normalization_extra import GroupNormalization, UnitNormalization
+from gputensor.keras.layers.preprocessing import CategoryEncoding, Discretization, Normalization
 from gputensor.keras.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from gputensor.keras.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
+from gputensor.keras.layers.reshaping import Cropping1D, Cropping2D, Permute, RepeatVector, ZeroPadding1D
 
 
 def Input(*args, **kwargs):  # noqa: N802 - Keras's name
@@ -93,7 +107,16 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
         raise ValueError(
             f"Unknown layer class {name!r}: pass it in custom_objects={{{name!r}: {name}}} if it is a user class"
         )
-    return table[name].from_config(dict(config.get("config", {})))
+    cls = table[name]
+    import inspect
+
+    try:
+        takes_custom = "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        takes_custom = False
+    if takes_custom:  # wrappers (TimeDistributed, Lambda) resolve inner objects with them
+        return cls.from_config(dict(config.get("config", {})), custom_objects=custom_objects)
+    return cls.from_config(dict(config.get("config", {})))
 
 
 # Keras's aliases.
@@ -170,4 +193,34 @@ __all__ = [
     "GRUCell",
     "Masking",
     "Bidirectional",
+    "Lambda",
+    "Identity",
+    "TimeDistributed",
+    "RepeatVector",
+    "Permute",
+    "Cropping1D",
+    "Cropping2D",
+    "ZeroPadding1D",
+    "Subtract",
+    "Maximum",
+    "Minimum",
+    "Dot",
+    "subtract",
+    "maximum",
+    "minimum",
+    "dot",
+    "Softmax",
+    "ELU",
+    "PReLU",
+    "ActivityRegularization",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "UnitNormalization",
+    "GroupNormalization",
+    "Normalization",
+    "CategoryEncoding",
+    "Discretization",
 ]
