@@ -71,6 +71,15 @@ def Input(*args, **kwargs):  # noqa: N802 - Keras's name
 def serialize(layer: Layer) -> dict:
     """``{"module", "class_name", "config", "registered_name"}`` for a layer or model, as Keras."""
     name = type(layer).__name__
+    as_keras = getattr(layer, "_keras_registration", None)
+    if as_keras is not None:  # written under Keras's own module and class name
+        module, class_name = as_keras
+        return {
+            "module": module,
+            "class_name": class_name,
+            "config": layer.get_config(),
+            "registered_name": class_name,
+        }
     if name == "Functional":  # Keras 3 registers Functional under its source module only
         return {
             "module": "keras.src.models.functional",

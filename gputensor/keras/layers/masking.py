@@ -64,6 +64,8 @@ class _KerasOp(Layer):
 
 
 class _NotEqual(_KerasOp):
+    _keras_registration = ("keras.src.ops.numpy", "NotEqual")  # how serialize() writes it
+
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name)
 
@@ -74,6 +76,8 @@ class _NotEqual(_KerasOp):
 
 
 class _Any(_KerasOp):
+    _keras_registration = ("keras.src.ops.numpy", "Any")
+
     def __init__(
         self, axis: Any = None, keepdims: bool = False, name: str | None = None, **kwargs: Any
     ) -> None:

@@ -92,6 +92,22 @@ def test_keras_config_rebuilds(name):
         np.testing.assert_allclose(y.numpy(), w, atol=1e-5, rtol=1e-5, equal_nan=True)
 
 
+def test_a_model_loaded_from_kerass_archive_saves_and_loads_again(tmp_path):
+    # Keras's functional configs hold its mask ops (NotEqual, Any): a model rebuilt from one
+    # must write them back under Keras's names, or its own archive would not load.
+    model = models.load_model(os.path.join(FIXTURES, "functional_mask.keras"))
+    ops = [layer for layer in model.layers if type(layer).__name__ in ("_NotEqual", "_Any")]
+    assert len(ops) >= 2
+    assert all(gt.keras.layers.serialize(op)["module"] == "keras.src.ops.numpy" for op in ops)
+    path = str(tmp_path / "again.keras")
+    model.save(path)
+    again = models.load_model(path)
+    ids = np.array([[3, 1, 0, 0, 0, 0], [2, 2, 2, 2, 2, 9]], np.int32)
+    floats = np.random.default_rng(0).standard_normal((2, 6, 2)).astype(np.float32)
+    floats[0, 3:] = 0.0  # masked steps
+    np.testing.assert_array_equal(again([ids, floats]).numpy(), model([ids, floats]).numpy())
+
+
 def test_weight_file_round_trip(tmp_path):
     import h5py
 
