@@ -1,5 +1,6 @@
 """``gt.keras.layers``: Keras 3 layers built on ``gt.Module``."""
 
+from gputensor.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention, Softmax
 from gputensor.keras.layers.base import InputSpec, Layer
 from gputensor.keras.layers.bidirectional import Bidirectional
 from gputensor.keras.layers.convolutional import (
@@ -42,6 +43,7 @@ from gputensor.keras.layers.core import (
     concatenate,
     multiply,
 )
+from gputensor.keras.layers.einsum_dense import EinsumDense
 from gputensor.keras.layers.masking import Masking
 from gputensor.keras.layers.normalization import BatchNormalization, LayerNormalization
 from gputensor.keras.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
@@ -170,4 +172,9 @@ __all__ = [
     "GRUCell",
     "Masking",
     "Bidirectional",
+    "EinsumDense",
+    "MultiHeadAttention",
+    "Attention",
+    "AdditiveAttention",
+    "Softmax",
 ]
