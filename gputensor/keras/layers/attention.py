@@ -197,6 +197,13 @@ class MultiHeadAttention(Layer):
     Raises:
       ValueError: bad constructor arguments (as Keras), ``value`` and ``key`` whose shapes
         differ except in the last dim, or scores requested with ``flash_attention=True``.
+
+    >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
+    >>> out, scores = mha(gt.ones([1, 3, 8]), gt.ones([1, 5, 6]), return_attention_scores=True)
+    >>> out.shape, scores.shape
+    (TensorShape([1, 3, 8]), TensorShape([1, 2, 3, 5]))
+    >>> [tuple(w.shape) for w in mha.weights]
+    [(8, 2, 4), (2, 4), (6, 2, 4), (2, 4), (6, 2, 4), (2, 4), (2, 4, 8), (8,)]
     """
 
     def __init__(

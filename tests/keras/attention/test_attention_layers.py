@@ -423,3 +423,14 @@ def test_transformer_block_fits_traced_and_eager():
         losses[eager] = h.history["loss"]
         assert h.history["loss"][-1] < 0.5 * h.history["loss"][0], h.history["loss"]
     np.testing.assert_allclose(losses[False], losses[True], rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["gputensor.keras.layers.attention", "gputensor.keras.layers.einsum_dense"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(
+        importlib.import_module(name), extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0 and result.attempted > 0
