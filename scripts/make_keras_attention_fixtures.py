@@ -141,6 +141,18 @@ def main() -> None:
     )
     print("encoder", [w.path for w in model.weights])
 
+    # A padded, causal block: Keras's config records the masks as NotEqual/LogicalOr op nodes.
+    layers = keras.layers
+    ids = keras.Input((6,), dtype="int32")
+    e = layers.Embedding(10, 8, mask_zero=True)(ids)
+    a = layers.MultiHeadAttention(num_heads=2, key_dim=4)(e, e, use_causal_mask=True)
+    h = layers.LayerNormalization()(layers.Add()([e, a]))
+    model = keras.Model(ids, layers.Dense(2)(layers.GlobalAveragePooling1D()(h)))
+    model.set_weights([0.5 * rng.standard_normal(w.shape).astype(np.float32) for w in model.get_weights()])
+    model.save(os.path.join(OUT, "encoder_masked.keras"))
+    x = np.array([[3, 1, 4, 1, 5, 0], [9, 2, 6, 0, 0, 0], [1, 2, 3, 4, 5, 6]], dtype=np.int32)
+    np.savez(os.path.join(OUT, "encoder_masked_io.npz"), x=x, y=np.asarray(model(x, training=False)))
+
 
 if __name__ == "__main__":
     main()
