@@ -160,6 +160,9 @@ def test_mha_masks_padding_causal_attention_mask():
     assert get_keras_mask(qt) is not None and get_keras_mask(vt) is not None  # inputs keep theirs
     # Without scores Keras's fused kernel gives a fully masked row uniform weights.
     np.testing.assert_allclose(mha(qt, vt).numpy(), _np_mha(mha, q, v, mask=full)[0], rtol=1e-4, atol=1e-5)
+    # As Keras 3.15, the query's mask is the one the query carries: query_mask= alone is unused
+    # (real Keras gives the same output with and without it).
+    np.testing.assert_allclose(mha(q, v, query_mask=qm).numpy(), mha(q, v).numpy())
     # key_mask joins the value's.
     km = np.array([[1, 0, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1]], bool)
     got = mha(q, v, key=v, value_mask=vm, key_mask=km).numpy()
