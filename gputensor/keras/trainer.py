@@ -436,7 +436,13 @@ class Trainer:
         y_pred = self(x, training=False)
         self._build_metrics(y, y_pred)
         build = getattr(self.optimizer, "build", None)
-        if build is not None:
+        if getattr(self.optimizer, "built", False):
+            # Built already (load_model restored its slots): building again would add a second
+            # set of slots and drop the restored ones; only variables it lacks get slots.
+            ensure = getattr(self.optimizer, "_ensure_built", None)
+            if ensure is not None:
+                ensure(self.trainable_variables)
+        elif build is not None:
             build(self.trainable_variables)
 
     # ------------------------------------------------------------------ fit

@@ -1,6 +1,7 @@
 """``gt.keras.layers``: Keras 3 layers built on ``gt.Module``."""
 
-from gputensor.keras.layers.activations_layers import ELU, PReLU, Softmax
+from gputensor.keras.layers.activations_layers import ELU, PReLU
+from gputensor.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention, Softmax
 from gputensor.keras.layers.base import InputSpec, Layer
 from gputensor.keras.layers.bidirectional import Bidirectional
 from gputensor.keras.layers.convolutional import (
@@ -44,6 +45,7 @@ from gputensor.keras.layers.core import (
     multiply,
 )
 from gputensor.keras.layers.core_extra import Identity, Lambda, TimeDistributed
+from gputensor.keras.layers.einsum_dense import EinsumDense
 from gputensor.keras.layers.masking import Masking
 from gputensor.keras.layers.merging import Dot, Maximum, Minimum, Subtract, dot, maximum, minimum, subtract
 from gputensor.keras.layers.normalization import BatchNormalization, LayerNormalization
@@ -232,4 +234,8 @@ __all__ = [
     "Normalization",
     "CategoryEncoding",
     "Discretization",
+    "EinsumDense",
+    "MultiHeadAttention",
+    "Attention",
+    "AdditiveAttention",
 ]

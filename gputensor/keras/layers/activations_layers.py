@@ -1,4 +1,4 @@
-"""Activation layers of Keras 3 that gt.keras lacked: Softmax, ELU and PReLU."""
+"""Activation layers of Keras 3 that gt.keras lacked: ELU and PReLU (Softmax: attention.py)."""
 
 from __future__ import annotations
 
@@ -8,74 +8,9 @@ import gputensor as gt
 from gputensor.keras import activations as _activations
 from gputensor.keras import initializers as _initializers
 from gputensor.keras import regularizers as _regularizers
-from gputensor.keras.layers.base import InputSpec, Layer, _shape_of
+from gputensor.keras.layers.base import InputSpec, Layer
 
-__all__ = ["Softmax", "ELU", "PReLU"]
-
-
-def _large_negative(dtype: Any) -> float:
-    # Keras's _large_negative_number: -1e9, or -3e4 where float16 cannot hold it.
-    return -3e4 if dtype == gt.float16 else -1e9
-
-
-class Softmax(Layer):
-    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a list of ints), as ``keras.layers.Softmax``.
-
-    ``mask`` (given at call, or the input's Keras mask) must broadcast to the input: masked
-    entries get a large negative logit and an output of 0.
-
-    Raises:
-      ValueError: at call, a mask that does not broadcast to the input, or an axis out of range.
-    """
-
-    supports_masking = True
-
-    def __init__(self, axis: Any = -1, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
-
-    def _check_axes(self, shape: tuple) -> None:
-        axes = self.axis if isinstance(self.axis, list) else [self.axis]
-        for a in axes:
-            if not -len(shape) <= a < len(shape):
-                raise ValueError(
-                    f"Softmax layer {self.name!r}: axis {a} is out of bounds for an input of shape {shape} "
-                    f"(rank {len(shape)})"
-                )
-
-    def call(self, inputs: Any, mask: Any = None) -> Any:
-        shape = _shape_of(inputs)
-        self._check_axes(shape)
-        if mask is not None:
-            mshape = _shape_of(mask)
-            ok = len(mshape) <= len(shape) and all(
-                m is None or i is None or m in (1, i) for m, i in zip(mshape[::-1], shape[::-1])
-            )
-            if not ok:
-                raise ValueError(
-                    "The `mask` must be broadcastable to `inputs`: each mask dimension must be 1 or match the "
-                    f"corresponding input dimension. Received: inputs.shape={shape}, mask.shape={mshape}"
-                )
-            if mask.dtype != gt.bool:
-                mask = gt.greater(mask, gt.cast(0.5, mask.dtype))
-            mask = gt.logical_or(mask, gt.zeros_like(inputs, dtype=gt.bool))  # broadcast
-            inputs = gt.where(
-                mask, inputs, gt.fill(gt.shape(inputs), gt.cast(_large_negative(inputs.dtype), inputs.dtype))
-            )
-        if isinstance(self.axis, list):
-            if len(self.axis) > 1:
-                out = gt.exp(inputs - gt.reduce_logsumexp(inputs, axis=self.axis, keepdims=True))
-            else:
-                out = gt.nn.softmax(inputs, axis=self.axis[0])
-        else:
-            out = gt.nn.softmax(inputs, axis=self.axis)
-        if mask is not None:
-            out = gt.where(mask, out, gt.zeros_like(out))
-        return out
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        """The input shape."""
-        return input_shape
+__all__ = ["ELU", "PReLU"]
 
 
 class ELU(Layer):

@@ -91,5 +91,23 @@ class _Any(_KerasOp):
         return {"name": self.name, "axis": self.axis, "keepdims": self.keepdims}
 
 
+class _LogicalOr(_KerasOp):
+    # Keras 3.15's merge layers (Add, ...) OR their inputs' masks: a residual Add after a masked
+    # MultiHeadAttention records this node.
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name)
+
+    def call(self, x: Any, y: Any) -> Any:
+        return gt.logical_or(gt.cast(x, gt.bool), gt.cast(y, gt.bool))
+
+
+class _LogicalAnd(_KerasOp):
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name)
+
+    def call(self, x: Any, y: Any) -> Any:
+        return gt.logical_and(gt.cast(x, gt.bool), gt.cast(y, gt.bool))
+
+
 # Keras class names of the ops above, for gt.keras.layers.deserialize.
-KERAS_OPS = {"NotEqual": _NotEqual, "Any": _Any}
+KERAS_OPS = {"NotEqual": _NotEqual, "Any": _Any, "LogicalOr": _LogicalOr, "LogicalAnd": _LogicalAnd}

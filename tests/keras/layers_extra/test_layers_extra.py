@@ -200,7 +200,7 @@ def test_softmax_axes_and_mask():
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="broadcastable"):
         layers.Softmax()(x, mask=np.ones((2, 3, 5), bool))
-    with pytest.raises(ValueError, match="out of bounds"):
+    with pytest.raises(ValueError, match="out of (bounds|range)"):
         layers.Softmax(axis=3)(x)
 
 
@@ -264,7 +264,7 @@ def test_group_normalization_errors():
         layers.GroupNormalization(groups=8)(rand(2, 4))
     with pytest.raises(ValueError, match="must be a multiple"):
         layers.GroupNormalization(groups=3)(rand(2, 4))
-    with pytest.raises(ValueError, match="out of bounds"):
+    with pytest.raises(ValueError, match="out of (bounds|range)"):
         layers.GroupNormalization(groups=1, axis=3)(rand(2, 4))
     layer = layers.GroupNormalization(groups=2)
     layer(rand(2, 4))
@@ -281,7 +281,7 @@ def test_unit_normalization():
     np.testing.assert_array_equal(np.asarray(layers.UnitNormalization()(np.zeros((1, 3), np.float32))), 0)
     with pytest.raises(TypeError, match="axis"):
         layers.UnitNormalization(axis="x")
-    with pytest.raises(ValueError, match="out of bounds"):
+    with pytest.raises(ValueError, match="out of (bounds|range)"):
         layers.UnitNormalization(axis=2)(rand(2, 3))
     v = gt.Variable(RNG.standard_normal((2, 4)))
     layer = layers.UnitNormalization(dtype="float64")
