@@ -464,15 +464,13 @@ class _Merge(Layer):
         self._check_shapes([_shape_of(x) for x in inputs])
 
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
-        """The elementwise AND of the inputs' masks (unmasked inputs ignored), as Keras 3."""
-        if previous_mask is None:
+        """The elementwise OR of the inputs' masks, None when any input has none (Keras 3.15's
+        base_merge rule: a step is kept where any input keeps it)."""
+        if previous_mask is None or any(m is None for m in previous_mask):
             return None
-        masks = [m for m in previous_mask if m is not None]
-        if not masks:
-            return None
-        out = masks[0]
-        for m in masks[1:]:
-            out = gt.logical_and(out, m)
+        out = previous_mask[0]
+        for m in previous_mask[1:]:
+            out = gt.logical_or(out, m)
         return out
 
 
