@@ -192,7 +192,13 @@ def test_hooks_run_in_keras_order():
     rec = Recorder()
     _model().fit(x, y, batch_size=4, epochs=2, validation_data=(x, y), callbacks=[rec], verbose=0)
     epoch = ["on_epoch_begin", *["on_train_batch_begin", "on_train_batch_end"] * 2]
-    epoch += [*["on_test_batch_begin", "on_test_batch_end"] * 2, "on_epoch_end"]
+    # Keras 3 calls on_test_begin/on_test_end around fit's validation too.
+    epoch += [
+        "on_test_begin",
+        *["on_test_batch_begin", "on_test_batch_end"] * 2,
+        "on_test_end",
+        "on_epoch_end",
+    ]
     assert rec.calls == ["on_train_begin", *epoch, *epoch, "on_train_end"]
     assert rec.params == {"epochs": 2, "steps": 2, "verbose": 0}
 

@@ -40,7 +40,9 @@ def test_fit_reaches_the_target_accuracy_and_evaluate_agrees(run_eagerly):
     loss, accuracy = model.evaluate(x, y, verbose=0)
     predicted = model.predict(x, verbose=0).argmax(-1)
     np.testing.assert_allclose(accuracy, np.mean(predicted == y), atol=1e-6)
-    assert model.metrics_names == ["loss", "accuracy"]
+    # Keras 3: the compiled metrics are one entry of model.metrics, "compile_metrics".
+    assert model.metrics_names == ["loss", "compile_metrics"]
+    assert [m.name for m in model.metrics[1].metrics] == ["accuracy"]
 
 
 def test_fit_takes_a_gt_data_dataset_and_string_losses():
