@@ -23,7 +23,17 @@ keras = tf.keras
 
 from tests.keras.guides._common import FIXTURES, to_json  # noqa: E402
 
-GUIDES = ["sequential", "functional", "subclassing", "training", "loop"]
+GUIDES = [
+    "sequential",
+    "functional",
+    "subclassing",
+    "training",
+    "loop",
+    "custom_fit",
+    "callbacks",
+    "masking",
+    "rnn",
+]
 
 
 def main(argv: list[str]) -> None:

@@ -51,6 +51,20 @@ class Tensor:
         return self.shape
 
     @property
+    def _keras_mask(self) -> Any:
+        """The Keras mask attached to this tensor (a boolean tensor) or None, as TF-backed
+        Keras 3's ``tensor._keras_mask``; kept in gt.keras's side table (``__slots__``)."""
+        from gputensor.keras.masks import get_keras_mask
+
+        return get_keras_mask(self)
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask: Any) -> None:
+        from gputensor.keras.masks import set_keras_mask
+
+        set_keras_mask(self, mask)
+
+    @property
     def ndim(self) -> int:
         return self._live().ndim
 

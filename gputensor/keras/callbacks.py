@@ -69,13 +69,15 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        # As Keras's CallbackList: every hook gets its logs positionally (None when the loop
-        # has none), so user callbacks may declare ``def on_train_begin(self, logs)``.
+        # As Keras's CallbackList: every hook gets its logs positionally (an empty dict when
+        # the loop has none: Keras 3's ``logs = logs or {}``), so user callbacks may declare
+        # ``def on_train_begin(self, logs)`` and read ``logs.keys()``.
         n_args = 2 if ("batch" in hook or "epoch" in hook) else 1
 
         def call(*args: Any, logs: Any = None) -> None:
             args = (*args, logs) if len(args) < n_args else args
             args = (*args, *([None] * (n_args - len(args))))
+            args = (*args[:-1], args[-1] if args[-1] is not None else {})
             for c in self.callbacks:
                 getattr(c, hook)(*args)
 

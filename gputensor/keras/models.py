@@ -251,6 +251,23 @@ class Model(Trainer, Layer):
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return object.__new__(Functional)
+        # Keras 3's functional_init_arguments: what makes a subclass call functional.
+        functional_args = (
+            len(args) == 2
+            or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs)
+        )
+        if functional_args and not issubclass(cls, (Functional, Sequential)):
+            # Keras 3: a Model subclass called with inputs/outputs (the usual way to override
+            # train_step/test_step on a functional model) is a functional model that keeps the
+            # subclass's methods. Keras swaps Model for Functional in the class's bases; a
+            # cached subclass of (cls, Functional) gives the same method resolution.
+            variant = cls.__dict__.get("_functional_variant")
+            if variant is None:
+                variant = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+                variant.__qualname__ = cls.__qualname__
+                cls._functional_variant = variant
+            return object.__new__(variant)
         return object.__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

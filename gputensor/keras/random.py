@@ -85,8 +85,11 @@ def _zeros(shape: Any, dtype: Any) -> gt.Tensor:
     dims = list(shape)
     if all(isinstance(d, (int, np.integer)) for d in dims):
         return gt.zeros([int(d) for d in dims], dtype=dtype)
-    # A shape mixing ints and scalar tensors (ops.shape(x)[0] of an unknown batch).
-    return gt.zeros(gt.stack([gt.cast(d, gt.int32) for d in dims]), dtype=dtype)
+    # A shape mixing ints and scalar tensors (ops.shape(x)[0] of an unknown batch): passed as
+    # a list, so the int dimensions stay known in a trace ((None, 128), not (None, None)).
+    return gt.zeros(
+        [d if isinstance(d, (int, np.integer)) else gt.cast(d, gt.int32) for d in dims], dtype=dtype
+    )
 
 
 def uniform(

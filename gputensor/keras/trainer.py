@@ -171,16 +171,21 @@ class _OutputLosses:
 
 
 class _LossTracker:
-    """The running mean of the step losses over an epoch, weighted by batch size (Keras 3)."""
+    """The running mean of the step losses over an epoch, weighted by batch size (Keras 3's
+    ``Mean(name="loss")``, the first of ``model.metrics``): a custom ``train_step`` updates it
+    with ``metric.update_state(loss)`` (each step weighing 1)."""
+
+    name = "loss"
 
     def __init__(self) -> None:
         gt = _gt()
         self.total = gt.Variable(0.0, trainable=False, name="loss_total")
         self.count = gt.Variable(0.0, trainable=False, name="loss_count")
 
-    def update_state(self, loss: Any, batch_size: Any) -> None:
+    def update_state(self, loss: Any, batch_size: Any = None, sample_weight: Any = None) -> None:
         gt = _gt()
-        n = gt.cast(batch_size, gt.float32)
+        weight = batch_size if batch_size is not None else sample_weight
+        n = gt.cast(1.0 if weight is None else weight, gt.float32)
         self.total.assign_add(gt.cast(loss, gt.float32) * n)
         self.count.assign_add(n)
 
@@ -191,6 +196,68 @@ class _LossTracker:
     def reset_state(self) -> None:
         self.total.assign(0.0)
         self.count.assign(0.0)
+
+    def __repr__(self) -> str:
+        return "<Mean name='loss'>"
+
+
+class _CompileMetrics:
+    """Keras 3's ``CompileMetrics``: the metrics given to ``compile`` as one entry of
+    ``model.metrics`` named ``"compile_metrics"``, whose ``result()`` is a dict by metric name
+    (fit's logs flatten it). A custom ``train_step`` updates them all with
+    ``metric.update_state(y, y_pred, sample_weight)``; ``weighted_metrics`` get the sample
+    weights, ``metrics`` do not."""
+
+    name = "compile_metrics"
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    @property
+    def metrics(self) -> list:
+        m = self._model
+        return [*(m._compiled_metrics or []), *(m._weighted_metrics or [])]
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        model = self._model
+        if model._compiled_metrics is None:  # first used eagerly, before fit built them
+            model._build_metrics(y_true, y_pred)
+        flat_pred = data_adapter.nest.flatten(y_pred)
+        flat_true = None
+        if len(flat_pred) > 1:
+            loss = model._compile_loss
+            names = loss.names if isinstance(loss, _OutputLosses) else _output_keys(model, y_pred)
+            flat_true = _align_targets(y_true, names, len(flat_pred))
+        for weighted, group in ((False, model._compiled_metrics), (True, model._weighted_metrics)):
+            for m in group or []:
+                index = getattr(m, "_output_index", None)
+                y_t, y_p = (y_true, y_pred) if index is None else (flat_true[index], flat_pred[index])
+                if weighted:
+                    m.update_state(y_t, y_p, sample_weight=sample_weight)
+                else:
+                    m.update_state(y_t, y_p)
+
+    def result(self) -> dict:
+        return {m.name: m.result() for m in self.metrics}
+
+    def reset_state(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def __repr__(self) -> str:
+        return f"<CompileMetrics name='compile_metrics' metrics={[m.name for m in self.metrics]}>"
+
+
+def flatten_logs(logs: dict) -> dict:
+    """A step's logs with dict values (``{m.name: m.result() for m in self.metrics}`` gives
+    ``compile_metrics`` a dict) merged into the top level, as Keras 3's ``_pythonify_logs``."""
+    out: dict = {}
+    for k, v in logs.items():
+        if isinstance(v, dict):
+            out.update(flatten_logs(v))
+        else:
+            out[k] = v
+    return out
 
 
 class Trainer:
@@ -258,6 +325,8 @@ class Trainer:
         self._weighted_metrics: list | None = None
         self.run_eagerly = run_eagerly
         self._loss_tracker = _LossTracker()
+        has_metrics = bool(self._metric_specs) or bool(self._weighted_specs)
+        self._compile_metrics = _CompileMetrics(self) if has_metrics else None
         self._train_function = self._test_function = self._predict_function = None
         self.compiled = True
 
@@ -296,6 +365,7 @@ class Trainer:
                 from gputensor.keras import metrics as metrics_module
 
                 metric = metrics_module.get(spec)
+                metric.name = spec  # Keras 3 logs a metric given by name under that name ("mae")
             else:
                 metric = spec
             if index is not None:
@@ -330,18 +400,37 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """The per-output loss trackers and the compiled metrics (built by the first batch)."""
+        """Keras 3's order: the loss tracker (``"loss"``), the compiled metrics as one
+        ``"compile_metrics"`` entry (its ``result()`` is a dict), then the per-output loss
+        trackers; empty before ``compile``."""
+        if not getattr(self, "compiled", False):
+            return []
         trackers = self._compile_loss.trackers if isinstance(self._compile_loss, _OutputLosses) else []
-        return [*trackers, *(self._compiled_metrics or []), *(self._weighted_metrics or [])]
+        compiled = [self._compile_metrics] if self._compile_metrics is not None else []
+        return [self._loss_tracker, *compiled, *trackers]
 
     @property
     def metrics_names(self) -> list[str]:
-        return ["loss", *(m.name for m in self.metrics)]
+        return [m.name for m in self.metrics]
 
     def reset_metrics(self) -> None:
-        self._loss_tracker.reset_state()
+        if getattr(self, "compiled", False):
+            self._loss_tracker.reset_state()
         for m in self.metrics:
             m.reset_state()
+
+    def _flatten_metrics_in_order(self, logs: dict) -> Any:
+        """``evaluate``'s list: the values in ``self.metrics`` order (a compile_metrics entry
+        by its metrics), then any other log keys sorted; a lone value unwrapped (Keras 3)."""
+        names: list = []
+        for m in self.metrics:
+            if isinstance(m, _CompileMetrics):
+                names += [sub.name for sub in m.metrics]
+            else:
+                names.append(m.name)
+        values = [logs[n] for n in names if n in logs]
+        values += [logs[k] for k in sorted(logs) if k not in names]
+        return values[0] if len(values) == 1 else values
 
     # ----------------------------------------------------------------- steps
     def compute_loss(
@@ -368,21 +457,9 @@ class Trainer:
 
     def _update_metrics(self, loss: Any, x: Any, y: Any, y_pred: Any, sample_weight: Any) -> dict:
         self._loss_tracker.update_state(loss, data_adapter.batch_size_of(y_pred))
-        flat_pred = data_adapter.nest.flatten(y_pred)
-        flat_true = None
-        if len(flat_pred) > 1:
-            loss = self._compile_loss
-            names = loss.names if isinstance(loss, _OutputLosses) else _output_keys(self, y_pred)
-            flat_true = _align_targets(y, names, len(flat_pred))
-        for weighted, group in ((False, self._compiled_metrics), (True, self._weighted_metrics)):
-            for m in group or []:
-                index = getattr(m, "_output_index", None)
-                y_t, y_p = (y, y_pred) if index is None else (flat_true[index], flat_pred[index])
-                if weighted:
-                    m.update_state(y_t, y_p, sample_weight=sample_weight)
-                else:
-                    m.update_state(y_t, y_p)
-        return {"loss": self._loss_tracker.result(), **{m.name: m.result() for m in self.metrics}}
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return flatten_logs({m.name: m.result() for m in Trainer.metrics.fget(self)})
 
     def train_step(self, data: Any) -> dict:
         """One optimisation step on a batch; returns the logs (loss and metrics so far)."""
@@ -504,7 +581,7 @@ class Trainer:
                 if seen == 0:
                     self._first_batch_setup(batch)
                 cb.on_train_batch_begin(step)
-                logs = _floats(self._step_function("train")(batch))
+                logs = _floats(flatten_logs(self._step_function("train")(batch)))
                 seen += 1
                 cb.on_train_batch_end(step, logs)
                 if self.stop_training:
@@ -516,27 +593,27 @@ class Trainer:
                 )
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_adapted(val, cb, in_fit=True)
+                val_logs = self._evaluate_adapted(val, cb)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cb.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs  # Keras 3: on_train_end gets the last epoch's logs (val_* too)
             if self.stop_training:
                 break
         cb.on_train_end(logs)
         return history
 
     # -------------------------------------------------------------- evaluate
-    def _evaluate_adapted(self, data: Any, cb: Any, in_fit: bool = False) -> dict:
+    def _evaluate_adapted(self, data: Any, cb: Any) -> dict:
+        # Keras 3 calls on_test_begin/on_test_end around fit's validation too.
         self.reset_metrics()
-        if not in_fit:
-            cb.on_test_begin()
+        cb.on_test_begin()
         logs: dict = {}
         for step, batch in enumerate(data.epoch()):
             self._first_batch_setup(batch)
             cb.on_test_batch_begin(step)
-            logs = _floats(self._step_function("test")(batch))
+            logs = _floats(flatten_logs(self._step_function("test")(batch)))
             cb.on_test_batch_end(step, logs)
-        if not in_fit:
-            cb.on_test_end(logs)
+        cb.on_test_end(logs)
         return logs
 
     def evaluate(
@@ -559,8 +636,7 @@ class Trainer:
             raise ValueError("evaluate: the data produced no batch; pass data with at least one sample")
         if return_dict:
             return logs
-        values = [logs["loss"], *(logs[m.name] for m in self.metrics)]
-        return values[0] if len(values) == 1 else values
+        return self._flatten_metrics_in_order(logs)
 
     def predict(
         self,
@@ -594,7 +670,7 @@ class Trainer:
         batch = data_adapter.as_batch(x, y, sample_weight)
         self._first_batch_setup(batch)
         self.reset_metrics()
-        logs = _floats(self._step_function("train")(batch))
+        logs = _floats(flatten_logs(self._step_function("train")(batch)))
         return logs if return_dict else _values(logs, self)
 
     def test_on_batch(
@@ -604,7 +680,7 @@ class Trainer:
         batch = data_adapter.as_batch(x, y, sample_weight)
         self._first_batch_setup(batch)
         self.reset_metrics()
-        logs = _floats(self._step_function("test")(batch))
+        logs = _floats(flatten_logs(self._step_function("test")(batch)))
         return logs if return_dict else _values(logs, self)
 
     def predict_on_batch(self, x: Any) -> Any:
@@ -632,8 +708,7 @@ def _floats(logs: dict) -> dict:
 
 
 def _values(logs: dict, model: Any) -> Any:
-    values = [logs["loss"], *(logs[m.name] for m in model.metrics)]
-    return values[0] if len(values) == 1 else values
+    return model._flatten_metrics_in_order(logs)
 
 
 def _to_numpy(out: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PyDataset", "Sequence", "to_categorical"]
+__all__ = ["PyDataset", "Sequence", "pad_sequences", "to_categorical"]
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
@@ -44,6 +44,81 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     out = np.zeros((x.size, num_classes), dtype="float32")
     out[np.arange(x.size), x.ravel()] = 1.0
     return out.reshape(*x.shape, num_classes)
+
+
+def pad_sequences(
+    sequences: Any,
+    maxlen: int | None = None,
+    dtype: Any = "int32",
+    padding: str = "pre",
+    truncating: str = "pre",
+    value: Any = 0.0,
+) -> np.ndarray:
+    """Pads (and truncates) sequences to one length, as ``keras.utils.pad_sequences``.
+
+    Args:
+      sequences: a list of sequences (lists or arrays; their items may be arrays of one shape).
+      maxlen: the length of the result; default the longest sequence's.
+      dtype: the result's dtype; ``object`` for variable-length strings.
+      padding: ``"pre"`` (default) or ``"post"``: pad before or after each sequence.
+      truncating: ``"pre"`` (default) or ``"post"``: drop values from the start or the end of
+        sequences longer than ``maxlen``.
+      value: the padding value.
+
+    Returns:
+      A NumPy array of shape ``(len(sequences), maxlen) + item_shape``.
+
+    Raises:
+      ValueError: for a non-iterable entry, an unknown ``padding``/``truncating``, items of
+        different shapes, or a string ``value`` with a non-string ``dtype``.
+
+    >>> pad_sequences([[1, 2], [3]], padding="post")
+    array([[1, 2],
+           [3, 0]], dtype=int32)
+    """
+    if not hasattr(sequences, "__len__"):
+        raise ValueError(
+            f"pad_sequences: `sequences` must be a list of sequences, got {type(sequences).__name__}"
+        )
+    lengths = []
+    sample_shape: tuple = ()
+    found = False
+    # The item shape comes from the first non-empty sequence (the others are checked below).
+    for x in sequences:
+        try:
+            lengths.append(len(x))
+        except TypeError:
+            raise ValueError(f"pad_sequences: `sequences` must be a list of iterables, found {x!r}") from None
+        if not found and len(x):
+            sample_shape = np.asarray(x).shape[1:]
+            found = True
+    if maxlen is None:
+        maxlen = int(np.max(lengths)) if lengths else 0
+    is_str = np.issubdtype(dtype, np.str_) or np.issubdtype(dtype, np.bytes_)
+    if isinstance(value, str) and dtype is not object and not is_str:
+        raise ValueError(
+            f"pad_sequences: dtype {dtype} cannot hold the string padding value {value!r}; "
+            "pass dtype=object for variable-length strings"
+        )
+    if padding not in ("pre", "post"):
+        raise ValueError(f'pad_sequences: padding must be "pre" or "post", got {padding!r}')
+    if truncating not in ("pre", "post"):
+        raise ValueError(f'pad_sequences: truncating must be "pre" or "post", got {truncating!r}')
+    out = np.full((len(sequences), maxlen, *sample_shape), value, dtype=dtype)
+    for i, s in enumerate(sequences):
+        if not len(s) or maxlen == 0:
+            continue
+        trunc = np.asarray(s[-maxlen:] if truncating == "pre" else s[:maxlen], dtype=dtype)
+        if trunc.shape[1:] != sample_shape:
+            raise ValueError(
+                f"pad_sequences: the items of sequence {i} have shape {trunc.shape[1:]}, "
+                f"the first sequence's have {sample_shape}"
+            )
+        if padding == "post":
+            out[i, : len(trunc)] = trunc
+        else:
+            out[i, -len(trunc) :] = trunc
+    return out
 
 
 class PyDataset:

@@ -328,7 +328,13 @@ log_softmax.__doc__ = """Computes ``logits - log(reduce_sum(exp(logits), axis))`
 
 # ---------------------------------------------------------------------- losses
 def _same_shape(op_name: str, labels: Tensor, logits: Tensor) -> None:
-    if tuple(labels._data.shape) != tuple(logits._data.shape):
+    # TF checks compatibility (assert_is_compatible_with): inside a trace a dimension not
+    # known yet (None, e.g. tf.zeros((tf.shape(x)[0], 1))) matches any size.
+    a, b = labels._data.shape, logits._data.shape
+    if a is None or b is None:
+        return
+    a, b = tuple(a), tuple(b)
+    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
         raise InvalidArgumentError(
             f"{op_name}: labels and logits must have the same shape, got labels "
             f"{tuple(labels._data.shape)} and logits {tuple(logits._data.shape)}",
@@ -469,6 +475,19 @@ def _from_nhwc(x: Tensor, channels_last: bool) -> Tensor:
     from gputensor.ops.array_ops import transpose
 
     return transpose(x, (0, 3, 1, 2))
+
+
+def _output_dims(value: Any) -> list:
+    """conv2d_transpose's output_shape as ints; in a trace its batch entry may be a symbolic
+    scalar (``tf.shape(x)[0]`` of an unknown batch), kept as None: the kernel takes the batch
+    size of its input at run time."""
+    if isinstance(value, (list, tuple)) and len(value) == 4:
+        from gputensor.ops.array_ops import _is_symbolic
+
+        first = value[0]
+        batch = None if isinstance(first, Tensor) and _is_symbolic(first) else _ints(first)[0]
+        return [batch, *_ints(list(value[1:]))]
+    return _ints(value)
 
 
 def _ints(value: Any) -> list:
@@ -775,7 +794,7 @@ def conv2d_transpose(
     dy, w = _image_and_filter(op_name, input, filters, "[height, width, out_channels, in_channels]")
     dy = _to_nhwc(dy, channels_last)
     try:
-        out = _ints(output_shape)
+        out = _output_dims(output_shape)
     except (TypeError, ValueError):
         out = []
     if len(out) != 4:
@@ -783,7 +802,12 @@ def conv2d_transpose(
     if not channels_last:
         out = [out[0], out[2], out[3], out[1]]
     dshape, fshape = tuple(dy._data.shape), tuple(w._data.shape)
-    if dshape[3] != fshape[3] or out[3] != fshape[2] or out[0] != dshape[0]:
+    if (
+        None in out[1:]
+        or dshape[3] != fshape[3]
+        or out[3] != fshape[2]
+        or (out[0] is not None and out[0] != dshape[0])
+    ):
         raise InvalidArgumentError(
             f"{op_name}: input {dshape} (NHWC), filters {fshape} ([h, w, out_channels, in_channels]) "
             f"and output_shape {tuple(out)} (NHWC) disagree; the input needs filters.shape[3] "

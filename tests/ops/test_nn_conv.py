@@ -562,3 +562,19 @@ def test_separable_conv2d_with_dilations(device, rng):
     )
     ref = ref_depthwise(x, dw, (1, 1), ((0, 0), (0, 0)), (3, 2)) @ pw[0, 0]
     np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_transpose_in_a_trace_with_an_unknown_batch():
+    # The output_shape's batch is a symbolic scalar: the kernel takes the input's batch.
+    rng = np.random.RandomState(0)
+    w = rng.randn(3, 3, 2, 4).astype("float32")
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 5, 5, 4], gt.float32)])
+    def up(x):
+        out = [gt.shape(x)[0], 10, 10, 2]
+        return gt.nn.conv2d_transpose(x, w, out, 2, "SAME")
+
+    for n in (1, 3):
+        x = rng.randn(n, 5, 5, 4).astype("float32")
+        want = gt.nn.conv2d_transpose(x, w, [n, 10, 10, 2], 2, "SAME").numpy()
+        np.testing.assert_allclose(up(x).numpy(), want, rtol=1e-5, atol=1e-6)

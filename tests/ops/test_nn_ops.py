@@ -465,3 +465,18 @@ def test_docstring_examples_run():
     with gt.device("/CPU:0"):
         result = doctest.testmod(nn_ops, extraglobs={"gt": gt}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_sigmoid_cross_entropy_accepts_labels_of_an_unknown_traced_batch():
+    # TF checks shape compatibility: zeros((tf.shape(x)[0], 1)) is (None, 1) in a trace.
+    logits = np.array([[0.5], [-1.0]], "float32")
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 1], gt.float32)])
+    def loss(x):
+        labels = gt.zeros((gt.shape(x)[0], 1)) + 1.0
+        return gt.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=gt.constant(logits))
+
+    want = np.log1p(np.exp(-logits))  # labels 1: log(1 + exp(-x))
+    np.testing.assert_allclose(loss(gt.ones([2, 1])).numpy(), want, rtol=1e-5)
+    with pytest.raises(gt.errors.InvalidArgumentError, match="same shape"):
+        gt.nn.sigmoid_cross_entropy_with_logits(labels=gt.zeros([2, 2]), logits=gt.constant(logits))

@@ -167,6 +167,7 @@ def _conv2d_backprop_input(
     wide = _wide(dy.dtype)
     kh, kw, c, o = filters.shape
     n, ho, wo, _ = dy.shape
+    input_sizes = (n, *tuple(input_sizes)[1:])  # a traced conv2d_transpose may leave the batch None
     grad = dy.astype(wide, copy=False)
     w = filters.astype(wide, copy=False)
     out = np.zeros(_padded_shape(input_sizes, padding), wide)

@@ -394,7 +394,9 @@ class Conv2DTranspose(_Conv):
         )
         batch = shape[0] if shape[0] is not None else gt.shape(inputs, out_type=gt.int32)[0]
         dims = [batch, oh, ow, self.filters] if self._nhwc == "NHWC" else [batch, self.filters, oh, ow]
-        out_shape = dims if shape[0] is not None else gt.stack(dims)
+        # An unknown batch stays a scalar tensor in the list: conv2d_transpose then takes
+        # the batch size of its input at run time.
+        out_shape = dims
         y = gt.nn.conv2d_transpose(
             inputs, self.kernel, out_shape, self.strides, self.padding.upper(),
             data_format=self._nhwc, dilations=self.dilation_rate,

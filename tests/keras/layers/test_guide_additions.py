@@ -151,7 +151,7 @@ def test_callbacks_get_logs_positionally_and_on_batch_end_alias():
         callbacks=[Recorder()],
         verbose=0,
     )
-    assert seen[0] == ("begin", None)
+    assert seen[0] == ("begin", {})  # Keras 3 passes an empty dict, never None
     assert [s[1] for s in seen[1:]] == [0, 1]
     assert seen[1][2] == ["a_loss", "b_loss", "loss"]
 
@@ -277,3 +277,50 @@ def test_functional_layers_follow_keras_depth_order():
     x = [np.zeros((2, 2), "float32"), np.zeros((2, 3), "float32")]
     logs = model.evaluate(x, {"y": np.zeros((2, 4)), "z": np.ones((2, 1))}, verbose=0, return_dict=True)
     assert sorted(logs) == ["loss", "y_loss", "z_loss"]
+
+
+def test_pad_sequences_pads_and_truncates_as_keras():
+    seqs = [[1, 2, 3, 4], [5, 6], []]
+    pre = keras.utils.pad_sequences(seqs)
+    np.testing.assert_array_equal(pre, [[1, 2, 3, 4], [0, 0, 5, 6], [0, 0, 0, 0]])
+    assert pre.dtype == np.int32
+    np.testing.assert_array_equal(
+        keras.utils.pad_sequences(seqs, maxlen=3, padding="post", truncating="post"),
+        [[1, 2, 3], [5, 6, 0], [0, 0, 0]],
+    )
+    np.testing.assert_array_equal(
+        keras.utils.pad_sequences(seqs, maxlen=3), [[2, 3, 4], [0, 5, 6], [0, 0, 0]]
+    )
+    got = keras.utils.pad_sequences([[1.5], [2.5, 3.5]], dtype="float32", value=-1.0)
+    np.testing.assert_array_equal(got, np.array([[-1.0, 1.5], [2.5, 3.5]], "float32"))
+    items = keras.utils.pad_sequences([[[1, 2]], [[3, 4], [5, 6]]], padding="post")
+    assert items.shape == (2, 2, 2) and items[0, 1].tolist() == [0, 0]
+    with pytest.raises(ValueError, match="padding"):
+        keras.utils.pad_sequences(seqs, padding="middle")
+    with pytest.raises(ValueError, match="shape"):
+        keras.utils.pad_sequences([[[1, 2]], [[3]]])
+    with pytest.raises(ValueError, match="dtype=object"):
+        keras.utils.pad_sequences([["a"]], value="x")
+
+
+def test_tensor_keras_mask_reads_the_mask_a_layer_attached():
+    emb = layers.Embedding(10, 2, mask_zero=True)
+    y = emb(np.array([[1, 0, 2]]))
+    np.testing.assert_array_equal(y._keras_mask.numpy(), [[True, False, True]])
+    z = gt.constant([1.0])
+    assert z._keras_mask is None
+    z._keras_mask = gt.constant([True])
+    assert z._keras_mask.numpy().tolist() == [True]
+
+
+def test_keras_random_keeps_the_known_dims_of_a_mixed_shape_in_a_trace():
+    shapes = []
+
+    @gt.function(input_signature=[gt.TensorSpec([None, 2], gt.float32)])
+    def draw(x):
+        n = keras.random.normal((gt.shape(x)[0], 3), seed=1)
+        shapes.append(tuple(n.shape))
+        return n
+
+    assert draw(gt.ones([4, 2])).shape == (4, 3)
+    assert shapes == [(None, 3)]  # the traced batch is unknown, the 3 stays known

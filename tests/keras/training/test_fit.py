@@ -192,7 +192,13 @@ def test_hooks_run_in_keras_order():
     rec = Recorder()
     _model().fit(x, y, batch_size=4, epochs=2, validation_data=(x, y), callbacks=[rec], verbose=0)
     epoch = ["on_epoch_begin", *["on_train_batch_begin", "on_train_batch_end"] * 2]
-    epoch += [*["on_test_batch_begin", "on_test_batch_end"] * 2, "on_epoch_end"]
+    # Keras 3 calls on_test_begin/on_test_end around fit's validation too.
+    epoch += [
+        "on_test_begin",
+        *["on_test_batch_begin", "on_test_batch_end"] * 2,
+        "on_test_end",
+        "on_epoch_end",
+    ]
     assert rec.calls == ["on_train_begin", *epoch, *epoch, "on_train_end"]
     assert rec.params == {"epochs": 2, "steps": 2, "verbose": 0}
 
@@ -270,3 +276,60 @@ def test_progress_output_per_verbosity():
     cb.on_epoch_end(0, {"loss": 0.5})
     text = out.getvalue()  # not a terminal: only the epoch's final bar
     assert text.count("\r") == 1 and "1/4 ━━━━━" in text and "loss: 0.5000" in text
+
+
+def test_metrics_are_the_loss_tracker_and_compile_metrics_as_keras_3():
+    from gputensor.keras import metrics as metrics_module
+
+    inputs = gt.keras.Input(shape=(2,))
+    model = gt.keras.Model(inputs, gt.keras.layers.Dense(1)(inputs))
+    assert model.metrics == []  # before compile
+    model.compile(
+        optimizer="sgd", loss="mse", metrics=["mae"], weighted_metrics=[metrics_module.MeanSquaredError()]
+    )
+    x, y = _data(n=8)
+    y = y[:, :1]
+    logs = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    assert [m.name for m in model.metrics[1].metrics] == ["mae", "mean_squared_error"]
+    assert sorted(logs) == ["loss", "mae", "mean_squared_error"]
+    pred = model.predict(x, verbose=0)
+    np.testing.assert_allclose(logs["mae"], np.mean(np.abs(pred - y)), rtol=1e-5)
+    # evaluate's list follows model.metrics: the loss, then the compiled metrics in order.
+    values = model.evaluate(x, y, batch_size=4, verbose=0)
+    assert values == [logs["loss"], logs["mae"], logs["mean_squared_error"]]
+    # compile_metrics' result is a dict; the loss tracker takes update_state(loss) alone.
+    model.reset_metrics()
+    model.metrics[0].update_state(2.0)
+    model.metrics[0].update_state(4.0)
+    model.metrics[1].update_state(y, pred)
+    assert float(model.metrics[0].result()) == 3.0
+    np.testing.assert_allclose(float(model.metrics[1].result()["mae"]), np.mean(np.abs(pred - y)), rtol=1e-5)
+
+
+def test_a_train_step_returning_compile_metrics_logs_them_flat():
+    from gputensor.keras.trainer import flatten_logs
+
+    assert flatten_logs({"loss": 1.0, "compile_metrics": {"mae": 2.0, "acc": 3.0}}) == {
+        "loss": 1.0,
+        "mae": 2.0,
+        "acc": 3.0,
+    }
+
+
+def test_callbacks_get_empty_logs_and_on_train_end_gets_the_epoch_logs():
+    x, y = _data(n=8)
+    seen = {}
+
+    class Rec(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen["begin"] = logs
+
+        def on_test_begin(self, logs=None):
+            seen["test_begin"] = logs
+
+        def on_train_end(self, logs=None):
+            seen["end"] = sorted(logs)
+
+    _model().fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), callbacks=[Rec()], verbose=0)
+    assert seen == {"begin": {}, "test_begin": {}, "end": ["loss", "val_loss"]}

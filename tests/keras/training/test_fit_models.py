@@ -40,7 +40,9 @@ def test_fit_reaches_the_target_accuracy_and_evaluate_agrees(run_eagerly):
     loss, accuracy = model.evaluate(x, y, verbose=0)
     predicted = model.predict(x, verbose=0).argmax(-1)
     np.testing.assert_allclose(accuracy, np.mean(predicted == y), atol=1e-6)
-    assert model.metrics_names == ["loss", "accuracy"]
+    # Keras 3: the compiled metrics are one entry of model.metrics, "compile_metrics".
+    assert model.metrics_names == ["loss", "compile_metrics"]
+    assert [m.name for m in model.metrics[1].metrics] == ["accuracy"]
 
 
 def test_fit_takes_a_gt_data_dataset_and_string_losses():
@@ -83,3 +85,36 @@ def test_a_frozen_model_does_not_train():
     model.fit(x, y, epochs=1, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_model_subclass_called_with_inputs_and_outputs_is_functional_and_keeps_train_step():
+    # Keras 3: the usual way to customise fit() on a functional model.
+    calls = []
+
+    class Custom(gt.keras.Model):
+        def train_step(self, data):
+            calls.append(len(data))
+            return super().train_step(data)
+
+    inputs = gt.keras.Input(shape=(3,))
+    model = Custom(inputs, gt.keras.layers.Dense(1)(inputs))
+    assert isinstance(model, Custom) and isinstance(model, gt.keras.models.Functional)
+    assert type(model).__name__ == "Custom" and len(model.layers) == 2
+    x = np.ones((4, 3), "float32")
+    np.testing.assert_allclose(
+        model(x).numpy(), x @ model.get_weights()[0] + model.get_weights()[1], rtol=1e-6
+    )
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    model.fit(x, np.zeros((4, 1), "float32"), batch_size=2, verbose=0)
+    assert calls == [2, 2]
+
+    # One positional argument (a subclass's own config) is not a functional call.
+    class Sized(gt.keras.Model):
+        def __init__(self, units):
+            super().__init__()
+            self.dense = gt.keras.layers.Dense(units)
+
+        def call(self, x):
+            return self.dense(x)
+
+    assert not isinstance(Sized(2), gt.keras.models.Functional)

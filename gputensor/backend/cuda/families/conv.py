@@ -176,6 +176,7 @@ def conv2d_backprop_input(
     name = checked_dtype(dtype, FLOAT_DTYPES, "conv2d_backprop_input")
     kh, kw, c, o = filters.shape
     n, ho, wo, _ = dy.shape
+    input_sizes = (n, *tuple(input_sizes)[1:])  # a traced conv2d_transpose may leave the batch None
     dy2 = _wide(backend, dy).reshape(n * ho * wo, o)
     f2 = _wide(backend, filters).reshape(kh * kw * c, o)
     if is_pointwise((kh, kw), strides, padding):  # col2im is the identity
