@@ -33,10 +33,24 @@ class _Autocast(threading.local):
     variables give their value cast to it (a mixed-precision layer's ``call``; see
     gputensor/keras/dtype_policies.py). A variable with ``_keras_autocast = False`` opts out."""
 
-    dtype: Any = None
+    _dtype: Any = None
+
+    @property
+    def dtype(self) -> Any:
+        return self._dtype
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        global _autocast_ever
+        self._dtype = value
+        if value is not None:
+            _autocast_ever = True
 
 
 autocast = _Autocast()
+# Whether any scope was ever opened: until then a variable read skips the thread-local lookup
+# (every read pays for it otherwise, mixed precision or not).
+_autocast_ever = False
 
 
 class Variable:
@@ -121,6 +135,8 @@ class Variable:
             t = wrap(graph.read_variable(self), graph.device)
         if state._tapes and variable_reader is not None:
             variable_reader(self, t)
+        if not _autocast_ever:
+            return t
         cast_to = autocast.dtype
         if cast_to is not None and self._dtype is not cast_to and self._dtype.is_floating:
             if getattr(self, "_keras_autocast", True):
@@ -322,14 +338,13 @@ class _UnreadVariable(Variable):
     variable itself (same ``_unique_id``)."""
 
     def __init__(self, parent: Variable) -> None:  # noqa: D107 - no super().__init__: a view
-        parent = getattr(parent, "_parent", parent)
-        self._parent = parent
-        self._shape = parent._shape
-        self._dtype = parent._dtype
-        self._trainable = parent._trainable
-        self._constraint = parent._constraint
-        self._unique_id = parent._unique_id
+        # Two attributes: an eager assign makes one of these each call (most are dropped at
+        # once); the variable's other state (shape, dtype, _unique_id, ...) is read through.
+        self._parent = getattr(parent, "_parent", parent)
         self._name = "UnreadVariable"
+
+    def __getattr__(self, name: str) -> Any:  # only for what the view does not hold itself
+        return getattr(self._parent, name)
 
     @property
     def _value(self) -> Tensor:  # type: ignore[override]
