@@ -155,22 +155,7 @@ def _record(name: str, args: tuple, result: Any, grad_fn: Callable, variables: l
     def grad(inputs: tuple, attrs: dict, outs: Any, *upstream: Any) -> tuple:
         upstream = [tape._zeros_like(o) if g is None else g for g, o in zip(upstream, outputs)]
         up_args = upstream if nest.is_nested(result) else upstream[:1]
-        if variables:
-            arg_grads, var_grads = grad_fn(*up_args, variables=variables)
-            var_grads = list(nest.flatten(var_grads))
-            if len(var_grads) != len(variables):
-                raise ValueError(
-                    f"custom_gradient {name}: must return a gradient for each variable; got "
-                    f"{len(var_grads)} for {len(variables)} variables"
-                )
-        else:
-            arg_grads, var_grads = grad_fn(*up_args), []
-        arg_grads = list(arg_grads) if isinstance(arg_grads, (list, tuple)) else [arg_grads]
-        if len(arg_grads) != n_args:
-            raise ValueError(
-                f"custom_gradient {name}: grad_fn returned {len(arg_grads)} gradients but the "
-                f"function has {n_args} positional arguments; return one gradient (or None) per argument"
-            )
+        arg_grads, var_grads = call_grad_fn(grad_fn, up_args, variables, n_args, name)
         return tuple(arg_grads) + tuple(var_grads)
 
     op = _CustomOp(name, grad)
@@ -244,3 +229,28 @@ def recompute_grad(f: Callable) -> Callable:
         return _record(getattr(f, "__name__", "recompute_grad"), args, result, grad, variables)
 
     return inner
+
+
+def call_grad_fn(
+    grad_fn: Callable, upstream: Any, variables: list, n_args: int, name: str
+) -> tuple[list, list]:
+    """``grad_fn``'s gradients for the arguments and the variables, checked against their counts
+    (one per positional argument, one per variable read): what a custom gradient's backward
+    returns, eagerly (here) and traced (graph/custom_gradient.py)."""
+    if variables:
+        arg_grads, var_grads = grad_fn(*upstream, variables=variables)
+        var_grads = list(nest.flatten(var_grads))
+        if len(var_grads) != len(variables):
+            raise ValueError(
+                f"custom_gradient {name}: must return a gradient for each variable; got "
+                f"{len(var_grads)} for {len(variables)} variables"
+            )
+    else:
+        arg_grads, var_grads = grad_fn(*upstream), []
+    arg_grads = list(arg_grads) if isinstance(arg_grads, (list, tuple)) else [arg_grads]
+    if len(arg_grads) != n_args:
+        raise ValueError(
+            f"custom_gradient {name}: grad_fn returned {len(arg_grads)} gradients but the "
+            f"function has {n_args} positional arguments; return one gradient (or None) per argument"
+        )
+    return arg_grads, var_grads

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gputensor.autodiff import nest
+from gputensor.autodiff.custom_gradient import call_grad_fn
 from gputensor.framework import context, dtypes
 from gputensor.framework.context import state
 from gputensor.framework.shape_inference import Spec
@@ -130,22 +131,7 @@ def emit(name: str, args: tuple, result: Any, grad_fn: Callable, variables: list
 
     def backward(*upstream: Tensor) -> list:
         up_args = upstream if nest.is_nested(result) else upstream[:1]
-        if variables:
-            grads, var_grads = grad_fn(*up_args, variables=variables)
-            var_grads = list(nest.flatten(var_grads))
-            if len(var_grads) != len(variables):
-                raise ValueError(
-                    f"custom_gradient {name}: must return a gradient for each variable; got "
-                    f"{len(var_grads)} for {len(variables)} variables"
-                )
-        else:
-            grads, var_grads = grad_fn(*up_args), []
-        grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
-        if len(grads) != n_args:
-            raise ValueError(
-                f"custom_gradient {name}: grad_fn returned {len(grads)} gradients but the "
-                f"function has {n_args} positional arguments; return one gradient (or None) per argument"
-            )
+        grads, var_grads = call_grad_fn(grad_fn, up_args, variables, n_args, name)
         grads += var_grads
         connected[:] = [g is not None for g in grads]
         return [g for g in grads if g is not None]
