@@ -68,6 +68,24 @@ RANDOM_UNIFORM_INT = define(
 RANDOM_BITS = define("random_bits", attrs=_SAMPLE_ATTRS, differentiable=False, infer=_infer_sample)
 
 
+def _primitive_runner(device: Any) -> Callable:
+    """``draw(primitive, key, offset, dims, dtype, minval, maxval)``: one of the primitives above
+    on ``device`` with arguments known only at run time (the kernels below read them from
+    tensors), each primitive's kernel looked up once."""
+    kernels: dict[str, Any] = {}
+
+    def draw(primitive: str, key: int, offset: int, dims: tuple, dtype: Any, minval: Any, maxval: Any) -> Any:
+        if -1 in dims:
+            raise InvalidArgumentError(f"{primitive}: shape {dims} has a negative dimension", primitive)
+        run = kernels.get(primitive)
+        if run is None:
+            run = kernels[primitive] = device.kernel(_PRIMITIVES[primitive])
+        extra = {} if minval is None else {"minval": minval, "maxval": maxval}
+        return run(key=key, offset=offset, shape=dims, dtype=dtype, **extra)
+
+    return draw
+
+
 def _compose_dynamic_random(device: Any, seeded: bool = False) -> Any:
     """One of the primitives above with its shape read from an int tensor at run time (a
     stateful op inside gt.function whose shape has a None dim, e.g. ``gt.shape(x)``).
@@ -77,7 +95,7 @@ def _compose_dynamic_random(device: Any, seeded: bool = False) -> Any:
     `_sample`): it draws under the key ``scramble(seed, key)``, and its shape input is
     optional (absent: ``static_shape``)."""
     backend = device.backend
-    primitives: dict[str, Any] = {}
+    draw = _primitive_runner(device)
 
     def kernel(
         *arrays: Any,
@@ -97,13 +115,7 @@ def _compose_dynamic_random(device: Any, seeded: bool = False) -> Any:
         else:
             (shape,) = arrays
         dims = tuple(static_shape) if shape is None else _host_dims(backend, shape, primitive)
-        if -1 in dims:
-            raise InvalidArgumentError(f"{primitive}: shape {dims} has a negative dimension", primitive)
-        run = primitives.get(primitive)
-        if run is None:
-            run = primitives[primitive] = device.kernel(_PRIMITIVES[primitive])
-        extra = {} if minval is None else {"minval": minval, "maxval": maxval}
-        return run(key=key, offset=offset, shape=dims, dtype=dtype, **extra)
+        return draw(primitive, key, offset, dims, dtype, minval, maxval)
 
     return kernel
 
@@ -167,7 +179,7 @@ def _compose_generator_random(device: Any) -> Any:
     at run time (``[counter, 0, key]``, int64): a Generator's draw inside gt.function, so a
     graph continues the generator's stream wherever the state variable stands when it runs."""
     backend = device.backend
-    primitives: dict[str, Any] = {}
+    draw = _primitive_runner(device)
 
     def kernel(
         state_value: Any,
@@ -183,13 +195,7 @@ def _compose_generator_random(device: Any) -> Any:
         s = np.asarray(backend.to_host(state_value)).reshape(-1)
         counter, key = int(s[0]) & _MASK64, int(s[2]) & _MASK64
         dims = _host_dims(backend, shape[0], primitive) if shape else tuple(static_shape)
-        if -1 in dims:
-            raise InvalidArgumentError(f"{primitive}: shape {dims} has a negative dimension", primitive)
-        run = primitives.get(primitive)
-        if run is None:
-            run = primitives[primitive] = device.kernel(_PRIMITIVES[primitive])
-        extra = {} if minval is None else {"minval": minval, "maxval": maxval}
-        return run(key=key, offset=counter, shape=dims, dtype=dtype, **extra)
+        return draw(primitive, key, counter, dims, dtype, minval, maxval)
 
     return kernel
 
