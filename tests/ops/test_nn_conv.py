@@ -247,6 +247,7 @@ POOL_CASES = [
     ("same_window_equal_to_stride", (1, 4, 4, 2), (3, 3), (3, 3), "SAME"),
     ("same_stride_larger_than_window", (1, 7, 8, 1), (2, 2), (3, 3), "SAME"),
     ("global", (2, 4, 3, 2), (4, 3), (1, 1), "VALID"),
+    ("valid_tiles_crop_rows_and_columns", (2, 7, 8, 3), (2, 3), (2, 3), "VALID"),
 ]
 POOL_IDS = [c[0] for c in POOL_CASES]
 
@@ -330,6 +331,20 @@ def test_max_pool2d_grad_sends_a_tied_window_gradient_to_its_first_maximum(devic
     dx = execute(OPS["max_pool2d_grad"], (gt.constant(x), gt.constant(np.ones((1, 1, 1, 1))),
                                           gt.constant(np.full((1, 1, 1, 1), 5.0))), attrs)  # fmt: skip
     np.testing.assert_array_equal(dx.numpy()[0, :, :, 0], [[5.0, 0.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_max_pool2d_grad_takes_the_general_route_for_a_nan_and_a_tie(device, dtype):
+    # One window's NaN maximum (no element equals it) and another's tie (two elements do)
+    # leave as many hits as windows: the tiled route must still see that it cannot route.
+    x = np.arange(16, dtype=dtype).reshape(1, 4, 4, 1)
+    x[0, 0, 1, 0] = np.nan
+    x[0, 3, 2, 0] = 15.0  # ties with x[0, 3, 3]
+    y = ref_pool(x, (2, 2), (2, 2), ((0, 0), (0, 0)), np.max)
+    dy = np.arange(1, 5, dtype=dtype).reshape(1, 2, 2, 1)
+    attrs = {"ksize": (2, 2), "strides": (2, 2), "padding": ((0, 0), (0, 0))}
+    dx = execute(OPS["max_pool2d_grad"], (gt.constant(x), gt.constant(y), gt.constant(dy)), attrs).numpy()
+    np.testing.assert_array_equal(dx, ref_max_pool_grad(x, dy, (2, 2), (2, 2), ((0, 0), (0, 0))))
 
 
 def ref_max_pool_grad(x, dy, k, s, pads):

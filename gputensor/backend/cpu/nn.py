@@ -288,6 +288,30 @@ def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> 
     return out
 
 
+def _tiled_max_pool_grad(x: np.ndarray, y: np.ndarray, grad: np.ndarray, kh: int, kw: int) -> np.ndarray | None:
+    """`_max_pool2d_grad` for windows that tile the input (stride = ksize, no padding) when no
+    window holds its maximum twice; None when one does (or holds a NaN), for the general route.
+
+    y and the gradient are repeated kw times along W (whole-pixel copies), so the comparison
+    with x and the product with the gradient run along whole image rows, broadcasting over the
+    kh window rows, instead of over C-element pieces per tap. Each window's maximum is one of
+    its elements, so exactly one hit per window (a hit count equal to the window count, and no
+    NaN maximum) means no ties: each gradient then goes to its one maximum, as TF routes it.
+    """
+    n, ho, wo, c = y.shape
+    h, w = ho * kh, wo * kw
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        return None
+    # Splitting the H axis of the (possibly cropped) input is a view: no copy of x.
+    rows = x[:, :h, :w].reshape(n, ho, kh, w, c)
+    hit = rows == np.repeat(y, kw, axis=2)[:, :, None]
+    if np.count_nonzero(hit) != y.size:
+        return None
+    out = np.empty(x.shape, grad.dtype) if (h, w) == x.shape[1:3] else np.zeros(x.shape, grad.dtype)
+    np.multiply(hit, np.repeat(grad, kw, axis=2)[:, :, None], out=out[:, :h, :w].reshape(n, ho, kh, w, c))
+    return out
+
+
 def _max_pool2d_grad(
     x: np.ndarray, y: np.ndarray, dy: np.ndarray, ksize: Pair, strides: Pair, padding: Padding
 ) -> np.ndarray:
@@ -299,9 +323,13 @@ def _max_pool2d_grad(
     without materialising the windows. Windows that do not overlap (stride >= ksize) write
     their share straight into the result instead of adding it.
     """
-    xp = _pad(x, padding, _lowest(x.dtype))
     (kh, kw), (sh, sw) = ksize, strides
     grad = dy.astype(_wide(dy.dtype), copy=False)
+    if (sh, sw) == (kh, kw) and not any(padding[0] + padding[1]):
+        routed = _tiled_max_pool_grad(x, y, grad, kh, kw)
+        if routed is not None:
+            return routed.astype(dy.dtype, copy=False)
+    xp = _pad(x, padding, _lowest(x.dtype))
     ho, wo = dy.shape[1:3]
     if (sh, sw) == (kh, kw):
         # Windows tile the input: every tap writes its whole share below (zeros where it did
