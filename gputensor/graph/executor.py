@@ -16,13 +16,19 @@ import numpy as np
 
 from gputensor.framework.op_table import execute
 from gputensor.framework.tensor import Tensor, array_on, wrap
-from gputensor.graph import fusion
+from gputensor.graph import fusion, lowering
 from gputensor.graph.graph import Graph
 from gputensor.ops.random_ops import RandomStream, run_attrs
 
 CONTROL_FLOW = ("If", "While")  # nodes whose kernel runs sub-programs (graph/control_flow.py)
 # Nodes without an op whose ``value`` runs them on Tensors (``run_tensors``) for a recording tape.
-SUBPROGRAMS = (*CONTROL_FLOW, "Fused", "CustomGradient")  # CustomGradient: graph/custom_gradient.py
+# Lowered: graph/lowering.py.
+SUBPROGRAMS = (
+    *CONTROL_FLOW,
+    "Fused",
+    "CustomGradient",
+    "Lowered",
+)  # CustomGradient: graph/custom_gradient.py
 
 
 class Program:
@@ -31,12 +37,21 @@ class Program:
     __slots__ = ("graph", "slot", "steps", "n_slots", "outputs", "output_symbols", "compiled", "reuse")
 
     def __init__(
-        self, graph: Graph, operations: list | None = None, outputs: list | None = None, fuse: bool = True
+        self,
+        graph: Graph,
+        operations: list | None = None,
+        outputs: list | None = None,
+        fuse: bool = True,
+        lower: bool = False,
     ) -> None:
         """Lowers ``operations`` (the graph's, or an optimised list) computing ``outputs``;
-        ``fuse``: with chains of elementwise nodes fused for the graph's target (fusion.py)."""
+        ``fuse``: with chains of elementwise nodes fused for the graph's target (fusion.py);
+        ``lower``: with the target backend's multi-node kernels (lowering.py; a function's
+        top-level program, whose steps no gradient of control flow walks)."""
         operations = graph.operations if operations is None else operations
         outputs = graph.outputs if outputs is None else outputs
+        if lower:
+            operations, outputs = lowering.lower(operations, outputs, graph.target)
         if fuse:
             operations, outputs = fusion.fuse_elementwise(operations, outputs, graph.target)
         self.graph = graph

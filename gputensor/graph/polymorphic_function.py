@@ -75,7 +75,7 @@ class ConcreteFunction:
         self.structured_input_signature = signature
         self._tensor_positions = tensor_positions  # flat argument positions fed to placeholders
         self._argument_names = _argument_names(signature, tensor_positions)
-        self._program = executor.Program(graph, *passes.optimize(graph.operations, graph.outputs))
+        self._program = executor.Program(graph, *passes.optimize(graph.operations, graph.outputs), lower=True)
         self._flat_outputs = nest.flatten(outputs)
 
     def pretty_printed_signature(self, verbose: bool = True) -> str:

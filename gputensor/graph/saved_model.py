@@ -294,10 +294,10 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
 
 
 def _unfused(steps: list) -> Any:
-    """(node, placeholder index) per step, a Fused node as its members: the file holds the
-    graph before fusion, which the loading process redoes for its own device."""
+    """(node, placeholder index) per step, a Fused or Lowered node as its members: the file
+    holds the graph before fusion and lowering, which the loading process redoes for its device."""
     for node, _, _, _, arg in steps:
-        if node.type == "Fused":
+        if node.type in ("Fused", "Lowered"):
             yield from ((member, None) for member in node.value.members)
         else:
             yield node, arg

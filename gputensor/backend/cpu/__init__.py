@@ -66,5 +66,11 @@ class CpuBackend:
 
         return fused.fused_kernel(chain)
 
+    def lowered_kernels(self) -> Any:
+        """The kernels of graph/lowering.py's rules on host arrays (backend/cpu/lowered.py)."""
+        from gputensor.backend.cpu import lowered
+
+        return lowered
+
 
 CPU = CpuBackend()

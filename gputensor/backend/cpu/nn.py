@@ -130,8 +130,11 @@ def _filter_taps(ksize: Pair, out_hw: Pair, strides: Pair, dilations: Pair) -> l
     return [(i, j, *_tap(i, j, out_hw, strides, dilations)) for i in range(ksize[0]) for j in range(ksize[1])]
 
 
-def _im2col(xp: np.ndarray, ksize: Pair, strides: Pair, dilations: Pair) -> tuple[np.ndarray, Pair]:
-    """Every receptive field of padded NHWC ``xp`` as a matrix (N*Ho*Wo, kh*kw*C), and (Ho, Wo).
+def _im2col(
+    xp: np.ndarray, ksize: Pair, strides: Pair, dilations: Pair, ones: bool = False
+) -> tuple[np.ndarray, Pair]:
+    """Every receptive field of padded NHWC ``xp`` as a matrix (N*Ho*Wo, kh*kw*C), and (Ho, Wo);
+    with ``ones``, one more column of ones (a product with it then adds a bias row).
 
     One copy of the window view, ordered so that its innermost run is contiguous in the
     input: (kw, C) rows of a pixel's neighbours (kw*C elements) rather than `_windows`'
@@ -141,21 +144,45 @@ def _im2col(xp: np.ndarray, ksize: Pair, strides: Pair, dilations: Pair) -> tupl
     """
     win = _windows(xp, ksize, strides, dilations)  # N Ho Wo C kh kw
     n, ho, wo, c, kh, kw = win.shape
+    k, pixels = kh * kw * c, n * ho * wo
     if c < 4:
-        cols = np.ascontiguousarray(win.transpose(4, 5, 3, 0, 1, 2))
-        return cols.reshape(kh * kw * c, -1).T, (ho, wo)
-    cols = np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3))
-    return cols.reshape(-1, kh * kw * c), (ho, wo)
+        cols = np.empty((k + ones, pixels), xp.dtype)
+        np.copyto(cols[:k].reshape(kh, kw, c, n, ho, wo), win.transpose(4, 5, 3, 0, 1, 2))
+        if ones:
+            cols[k] = 1
+        return cols.T, (ho, wo)
+    cols = np.empty((pixels, k + ones), xp.dtype)
+    np.copyto(cols[:, :k].reshape(n, ho, wo, kh, kw, c), win.transpose(0, 1, 2, 4, 5, 3))
+    if ones:
+        cols[:, k] = 1
+    return cols, (ho, wo)
+
+
+def conv2d_keeping_columns(
+    x: np.ndarray,
+    filters: np.ndarray,
+    strides: Pair,
+    padding: Padding,
+    dilations: Pair,
+    bias: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_conv2d` (plus a per-channel ``bias``, added by the product itself through a ones
+    column) and the column matrix it multiplied, for `filter_gradient_from_columns`."""
+    wide = _wide(x.dtype)
+    kh, kw, _, o = filters.shape
+    ones = bias is not None
+    cols, (ho, wo) = _im2col(_pad(x.astype(wide, copy=False), padding), (kh, kw), strides, dilations, ones)
+    w = filters.astype(wide, copy=False).reshape(-1, o)
+    if ones:
+        w = np.concatenate([w, bias.astype(wide, copy=False).reshape(1, o)])
+    out = np.matmul(cols, w)
+    return out.reshape(x.shape[0], ho, wo, o).astype(x.dtype, copy=False), cols
 
 
 def _conv2d(
     x: np.ndarray, filters: np.ndarray, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
-    wide = _wide(x.dtype)
-    kh, kw, _, o = filters.shape
-    cols, (ho, wo) = _im2col(_pad(x.astype(wide, copy=False), padding), (kh, kw), strides, dilations)
-    out = np.matmul(cols, filters.astype(wide, copy=False).reshape(-1, o))
-    return out.reshape(x.shape[0], ho, wo, o).astype(x.dtype, copy=False)
+    return conv2d_keeping_columns(x, filters, strides, padding, dilations)[0]
 
 
 def _conv2d_backprop_input(
@@ -184,8 +211,18 @@ def _conv2d_backprop_filter(
 ) -> np.ndarray:
     wide = _wide(x.dtype)
     cols, _ = _im2col(_pad(x.astype(wide, copy=False), padding), filter_sizes[:2], strides, dilations)
-    grad = np.matmul(cols.T, dy.astype(wide, copy=False).reshape(-1, filter_sizes[3]))  # kh*kw*C, O
-    return grad.reshape(filter_sizes).astype(x.dtype, copy=False)
+    return filter_gradient_from_columns(cols, dy, filter_sizes).astype(x.dtype, copy=False)
+
+
+def filter_gradient_from_columns(cols: np.ndarray, dy: np.ndarray, filter_sizes: tuple) -> np.ndarray:
+    """The filter gradient from x's column matrix (`_im2col`): one product cols^T @ dy (in cols'
+    dtype). Columns with a ones column give ``(filter gradient, bias gradient)``: the product's
+    last row sums dy over every pixel."""
+    grad = np.matmul(cols.T, dy.astype(cols.dtype, copy=False).reshape(-1, filter_sizes[3]))  # kh*kw*C, O
+    k = int(np.prod(filter_sizes[:3]))
+    if cols.shape[1] == k:
+        return grad.reshape(filter_sizes)
+    return grad[:k].reshape(filter_sizes), grad[k]
 
 
 def _depthwise_conv2d(
@@ -288,7 +325,9 @@ def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> 
     return out
 
 
-def _tiled_max_pool_grad(x: np.ndarray, y: np.ndarray, grad: np.ndarray, kh: int, kw: int) -> np.ndarray | None:
+def _tiled_max_pool_grad(
+    x: np.ndarray, y: np.ndarray, grad: np.ndarray, kh: int, kw: int
+) -> np.ndarray | None:
     """`_max_pool2d_grad` for windows that tile the input (stride = ksize, no padding) when no
     window holds its maximum twice; None when one does (or holds a NaN), for the general route.
 
