@@ -16,6 +16,7 @@ is over filter taps, its body vectorised over every pixel. float16/bfloat16 accu
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -87,11 +88,21 @@ def _softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, n
     return loss.astype(logits.dtype, copy=False), backprop.astype(logits.dtype, copy=False)
 
 
+@functools.lru_cache(maxsize=64)
+def _row_starts(rows: int, classes: int) -> np.ndarray:
+    """``arange(rows) * classes`` (read-only: cached across calls of one batch size)."""
+    starts = np.arange(rows) * classes
+    starts.flags.writeable = False
+    return starts
+
+
 def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """As `_softmax_xent` with one-hot labels given as class indices; bad indices raise, as TF's CPU kernel."""
     classes = logits.shape[-1]
-    # min/max first: two cheap reductions instead of a mask on every call.
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    # One cheap reduction instead of a mask on every call: seen as unsigned, a negative label
+    # is larger than any class count.
+    unsigned = labels.view(labels.dtype.str.replace("i", "u")) if labels.dtype.kind == "i" else labels
+    if labels.size and np.maximum.reduce(unsigned, axis=None) >= classes:
         bad = (labels < 0) | (labels >= classes)
         first = int(labels[bad].flat[0])
         raise InvalidArgumentError(
@@ -103,11 +114,12 @@ def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.nda
         )
     if logits.size == 0:
         return np.zeros(logits.shape[:-1], logits.dtype), logits.copy()
-    z = _shifted(logits, -1)
+    z = logits.astype(_wide(logits.dtype), copy=False)
+    z = z - np.maximum.reduce(z, axis=-1, keepdims=True)  # `_shifted`, without np.max's wrapper
     e = np.exp(z)
-    sums = np.sum(e, axis=-1, keepdims=True)
+    sums = np.add.reduce(e, axis=-1, keepdims=True)
     # Rows and their labels' columns, as one flat index into the (rows, classes) layout.
-    at = np.arange(labels.size) * classes + labels.reshape(-1)
+    at = _row_starts(labels.size, classes) + labels.reshape(-1)
     loss = (np.log(sums).reshape(-1) - z.reshape(-1)[at]).reshape(labels.shape)
     backprop = np.divide(e, sums, out=e)
     backprop.reshape(-1)[at] -= 1

@@ -53,6 +53,12 @@ def _mean(x: Any, axis: Any, keepdims: bool) -> Any:
     if _leading_axes(x, axis):  # batch-norm statistics of NHWC activations: see _sum
         return _sum(x, axis, keepdims) / x.dtype.type(np.prod(x.shape[: len(axis)]))
     acc = np.float32 if x.dtype.itemsize < 4 and x.dtype.kind == "f" else None  # float16: f32 sum
+    if x.dtype.kind == "f" and x.size < 1 << 24:  # counts below 2**24 are exact in float32
+        # np.mean's own steps (its sum, then a division correctly rounded to the sum's dtype)
+        # without its Python wrapper, which costs more than the sum for a small loss vector.
+        total = np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=acc)
+        count = x.size // max(1, np.size(total))
+        return np.true_divide(total, total.dtype.type(count)).astype(x.dtype, copy=False)
     return np.mean(x, axis=axis, keepdims=keepdims, dtype=acc).astype(x.dtype, copy=False)
 
 
