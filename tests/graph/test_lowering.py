@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gputensor as gt
-from gputensor.backend.cpu import lowered
+from gputensor.backend.cpu import blas, lowered
 
 
 @pytest.fixture(autouse=True)
@@ -281,7 +281,7 @@ def test_not_lowered_for_batched_products_or_half_precision(rng):
 
 
 def test_without_numpys_blas_the_update_rule_does_not_apply(monkeypatch, rng):
-    monkeypatch.setattr(lowered, "_gemm", {})
+    monkeypatch.setattr(blas, "_gemm", {})
     v = gt.Variable(np.zeros((4, 5), np.float32))
     a, b, product = operands(rng, (True, False))
     step = update_fn(v)

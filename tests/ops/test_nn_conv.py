@@ -123,6 +123,11 @@ CONV_CASES = [
     ("stride_larger_than_kernel", (1, 5, 5, 1), (1, 1), 1, (3, 3), "SAME", (1, 1)),
     # Four or more channels: the CPU's pixel-major column layout (fewer: tap-major).
     ("many_channels_strided_dilated", (2, 9, 8, 6), (3, 2), 4, (2, 1), "SAME", (2, 1)),
+    # Stride 1, four or more channels, dy extended by at most 1.5x: the CPU's input gradient by
+    # row ranges (nn._conv2d_backprop_input_by_rows).
+    ("rows_valid_many_channels", (2, 12, 11, 4), (2, 2), 3, (1, 1), "VALID", (1, 1)),
+    ("rows_explicit_padding", (2, 12, 12, 4), (3, 3), 2, (1, 1), [[0, 0], [1, 0], [0, 1], [0, 0]], (1, 1)),
+    ("rows_dilated", (1, 12, 12, 5), (2, 2), 2, (1, 1), "VALID", (1, 2)),
 ]
 CONV_IDS = [c[0] for c in CONV_CASES]
 
@@ -219,6 +224,24 @@ def test_conv_backprop_primitives_match_finite_differences(device, rng, case, fo
     assert dx.shape == x.shape and dw.shape == w.shape
     check_gradient(lambda v: np.sum(forward(v, w, s, pads, d) * dy), x, dx, rng, eps=1.0)
     check_gradient(lambda v: np.sum(forward(x, v, s, pads, d) * dy), w, dw, rng, eps=1.0)
+
+
+@pytest.mark.parametrize("case", [c for c in CONV_CASES if c[0].startswith("rows_")], ids=lambda c: c[0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cpu_input_gradient_by_rows_matches_the_per_tap_route(monkeypatch, rng, case, dtype):
+    from gputensor.backend.cpu import blas
+    from gputensor.backend.cpu import nn as cpu_nn
+
+    x, w, s, padding, d, pads = conv_case(case, rng, dtype=dtype)
+    dy = rng.standard_normal(ref_conv2d(x, w, s, pads, d).shape).astype(dtype)
+    rows = cpu_nn._conv2d_backprop_input_by_rows(w, dy, x.shape, pads, tuple(d))
+    if blas.gemm_function(dtype) is None:  # NumPy on another BLAS: the route must step aside
+        assert rows is None
+        return
+    monkeypatch.setattr(blas, "_gemm", {})  # the per-tap products and strided adds
+    per_tap = cpu_nn._conv2d_backprop_input(w, dy, x.shape, tuple(s), pads, tuple(d))
+    assert rows is not None and rows.shape == x.shape
+    np.testing.assert_allclose(rows, per_tap, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
 
 
 @pytest.mark.parametrize("op,layout", [("conv2d", "HWIO"), ("depthwise_conv2d", "HWCM")])
