@@ -4,7 +4,8 @@ After the passes (passes.py) and before elementwise fusion, a top-level function
 asks its backend for kernels that do the work of several nodes at once. A matched group
 becomes one ``Lowered`` node whose ``value`` (`LoweredGroup`) keeps the traced nodes it
 replaces: a recording tape runs those one by one through the op table, a saved model stores
-them, so the rewrite changes how a call runs, never what it computes or what is saved.
+them, so the rewrite changes how a call runs (and, where a rule says so, float rounding), never
+what it computes or what is saved.
 
 Rules (each asks the backend for its kernel and is skipped when it has none; the CPU
 backend has them, backend/cpu/lowered.py):
