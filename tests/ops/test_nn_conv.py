@@ -370,6 +370,20 @@ def test_tiled_max_pool2d_grad_takes_the_general_route_for_a_nan_and_a_tie(devic
     np.testing.assert_array_equal(dx, ref_max_pool_grad(x, dy, (2, 2), (2, 2), ((0, 0), (0, 0))))
 
 
+@pytest.mark.parametrize("k,s", [((2, 2), (2, 2)), ((3, 3), (1, 1))], ids=["tiled", "overlapping"])
+def test_a_nan_or_infinite_pooled_gradient_goes_to_its_maximum_only(device, rng, k, s):
+    x = rng.standard_normal((1, 6, 6, 2)).astype(np.float32)
+    pads = ((0, 0), (0, 0))
+    y = ref_pool(x, k, s, pads, np.max).astype(np.float32)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dy[0, 0, 0, 0], dy[0, 1, 1, 1] = np.nan, np.inf
+    attrs = {"ksize": k, "strides": s, "padding": pads}
+    dx = execute(OPS["max_pool2d_grad"], (gt.constant(x), gt.constant(y), gt.constant(dy)), attrs).numpy()
+    expected = ref_max_pool_grad(x, dy, k, s, pads)
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(expected))
+    np.testing.assert_allclose(dx, expected, rtol=1e-6, atol=1e-6)
+
+
 def ref_max_pool_grad(x, dy, k, s, pads):
     """Each window's gradient to its first maximum in row-major order (a NaN, if any, is the
     maximum), never to padding: TF's CPU MaxPoolGrad, window by window."""

@@ -390,6 +390,7 @@ def _tiled_max_pool_grad(
     kh window rows, instead of over C-element pieces per tap. Each window's maximum is one of
     its elements, so exactly one hit per window (a hit count equal to the window count, and no
     NaN maximum) means no ties: each gradient then goes to its one maximum, as TF routes it.
+    A NaN or infinite gradient also takes the general route (a 0/1 mask times NaN is NaN).
     """
     n, ho, wo, c = y.shape
     h, w = ho * kh, wo * kw
@@ -398,11 +399,20 @@ def _tiled_max_pool_grad(
     # Splitting the H axis of the (possibly cropped) input is a view: no copy of x.
     rows = x[:, :h, :w].reshape(n, ho, kh, w, c)
     hit = rows == np.repeat(y, kw, axis=2)[:, :, None]
-    if np.count_nonzero(hit) != y.size:
+    if np.count_nonzero(hit) != y.size or not _all_finite(grad):
         return None
     out = np.empty(x.shape, grad.dtype) if (h, w) == x.shape[1:3] else np.zeros(x.shape, grad.dtype)
-    np.multiply(hit, np.repeat(grad, kw, axis=2)[:, :, None], out=out[:, :h, :w].reshape(n, ho, kh, w, c))
+    target = out[:, :h, :w].reshape(n, ho, kh, w, c)
+    # The mask as 0/1 floats, then a float product: faster than NumPy's bool-times-float loop.
+    np.copyto(target, hit, casting="unsafe")
+    np.multiply(target, np.repeat(grad, kw, axis=2)[:, :, None], out=target)
     return out
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether a float array holds no NaN or infinity: a finite sum says so (an overflowing sum
+    of finite values only sends the caller to its slower exact route)."""
+    return a.dtype.kind != "f" or bool(np.isfinite(np.add.reduce(a, axis=None)))
 
 
 def _max_pool2d_grad(
@@ -437,6 +447,7 @@ def _max_pool2d_grad(
         nan_max = None
     overlapping = sh < kh or sw < kw
     taps = _pool_taps(xp.shape, ksize, strides)
+    finite = _all_finite(grad)  # else a product with the mask would spread NaN (0 * NaN)
 
     left = None  # windows whose gradient no tap has taken yet (None: all of them)
     for t, (rows, columns) in enumerate(taps):
@@ -449,10 +460,11 @@ def _max_pool2d_grad(
                 hit |= nan_max & np.isnan(view)
             if left is not None:
                 hit &= left
+        share = grad * hit if finite else np.where(hit, grad, grad.dtype.type(0))
         if overlapping:
-            target += grad * hit
+            target += share
         else:
-            np.multiply(grad, hit, out=target)
+            np.copyto(target, share)
         if left is None:
             left = ~hit
         else:
