@@ -356,3 +356,89 @@ def _depthwise_filter_grad(w, node, ins, dtypes):
     cut = w.one("Slice", [full, w.ints([0, 0]), w.ints([kh, kw]), w.ints([2, 3])])
     per_channel = w.one("Reshape", [cut, w.ints([c, m, kh, kw])])
     return [w.one("Transpose", [per_channel], perm=[2, 3, 0, 1])]
+
+
+# ------------------------------------------------------------------ scans
+@_form("cumprod")
+def _cumprod(w, node, ins, dtypes):
+    """ONNX has CumSum but no CumProd: a Scan along the axis carrying the running product (the
+    rest of the shape; ones at first), which each step multiplies by its slice, so the products
+    are exact (exp(cumsum(log x)) is not, and fails for x <= 0). Its scan output is the product
+    before the step's multiply (exclusive) or after; reverse scans and writes back to front."""
+    import onnx
+
+    a = node.attrs
+    axis, rank, dtype = a["axis"], node.inputs[0].ndim, np.dtype(dtypes[0])
+    dims = w.one("Shape", ins)
+    before = w.one("Slice", [dims, w.ints([0]), w.ints([axis])])
+    after = w.one("Slice", [dims, w.ints([axis + 1]), w.ints([rank])])
+    rest = w.one("Concat", [before, after], axis=0)  # empty for 1-D x: a scalar product
+    ones = w.one("ConstantOfShape", [rest], value=onnx.numpy_helper.from_array(np.ones([1], dtype)))
+    body = w.child()
+    product, item = body.fresh("product"), body.fresh("item")
+    new = body.one("Mul", [product, item])
+    carried, scanned = body.fresh("product_out"), body.fresh("cumprod_out")
+    body.nodes.append(onnx.helper.make_node("Identity", [new], [carried]))
+    body.nodes.append(onnx.helper.make_node("Identity", [product if a["exclusive"] else new], [scanned]))
+    elem = onnx_dtype(dtype)
+    graph = onnx.helper.make_graph(
+        body.nodes,
+        w.fresh("cumprod_body"),
+        [onnx.helper.make_tensor_value_info(v, elem, None) for v in (product, item)],
+        [onnx.helper.make_tensor_value_info(v, elem, None) for v in (carried, scanned)],
+    )
+    direction = int(bool(a["reverse"]))
+    shape = node.inputs[0].shape
+    if None not in shape and 0 not in shape:
+        return [_scan(w, ones, ins[0], graph, axis, direction)]
+    # onnxruntime's Scan dies (SIGFPE) on an empty input: an empty x is its own cumprod.
+    empty = w.one("Equal", [w.one("Size", ins), w.constant(np.asarray(0, np.int64))])
+    branches = []
+    for label in ("empty", "scan"):
+        sub = w.child()
+        result = ins[0] if label == "empty" else _scan(sub, ones, ins[0], graph, axis, direction)
+        out = sub.fresh(f"{label}_out")
+        sub.nodes.append(onnx.helper.make_node("Identity", [result], [out]))
+        info = onnx.helper.make_tensor_value_info(out, elem, None)
+        branches.append(onnx.helper.make_graph(sub.nodes, w.fresh(label), [], [info]))
+    return [w.one("If", [empty], then_branch=branches[0], else_branch=branches[1])]
+
+
+def _scan(w: Any, init: str, x: str, body: Any, axis: int, direction: int) -> str:
+    _, out = w.node(
+        "Scan",
+        [init, x],
+        n_out=2,
+        body=body,
+        num_scan_inputs=1,
+        scan_input_axes=[axis],
+        scan_output_axes=[axis],
+        scan_input_directions=[direction],
+        scan_output_directions=[direction],
+    )
+    return out
+
+
+# ------------------------------------------------------------------ slice gradients
+@_form("dynamic_strided_slice_grad")
+def _dynamic_slice_grad(w, node, ins, dtypes):
+    """The gradient of a slice along None dims: the flat positions 0 .. size(x) - 1, shaped as
+    x, are sliced as the forward sliced x (the same ONNX Slice, so the bounds clamp alike on
+    each run's shape), and dy is scattered to the positions taken, in zeros of x's size. A
+    strided slice takes each position at most once, so nothing is added twice."""
+    import onnx
+
+    from gputensor.graph.onnx_export import _dynamic_slice  # onnx_export imports this module
+
+    x, dy = ins
+    dims = w.one("Shape", [x])
+    size = w.one("ReduceProd", [dims], keepdims=1)
+    count = w.one("Squeeze", [size, w.ints([0])])
+    zero, one = (w.constant(np.asarray(v, np.int64)) for v in (0, 1))
+    positions = w.one("Reshape", [w.one("Range", [zero, count, one]), dims])
+    taken = w.one("Reshape", [_dynamic_slice(w, positions, node.attrs), w.ints([-1])])
+    value = onnx.numpy_helper.from_array(np.zeros([1], np.dtype(dtypes[1])))
+    zeros = w.one("ConstantOfShape", [size], value=value)
+    flat = w.one("Reshape", [dy, w.ints([-1])])
+    scattered = w.one("ScatterElements", [zeros, taken, flat], axis=0, reduction="add")
+    return [w.one("Reshape", [scattered, dims])]
