@@ -442,3 +442,100 @@ def _dynamic_slice_grad(w, node, ins, dtypes):
     flat = w.one("Reshape", [dy, w.ints([-1])])
     scattered = w.one("ScatterElements", [zeros, taken, flat], axis=0, reduction="add")
     return [w.one("Reshape", [scattered, dims])]
+
+
+# ------------------------------------------------------------------ pooling gradients
+def _pool_geometry(node: Any, x_shape: tuple, y_shape: tuple) -> tuple:
+    """(H, W, Ho, Wo) of a pooling gradient; refused by name when one is None."""
+    h, wd = x_shape[1:3]
+    ho, wo = y_shape[1:3]
+    if None in (h, wd, ho, wo):
+        raise _refuse(
+            node.type,
+            f"with None spatial dims (input {x_shape}, pooled {y_shape}): the windows' placement "
+            "and sizes are written into the model, so H and W must be known when exporting",
+        )
+    return h, wd, ho, wo
+
+
+def _pool_taps(a: dict) -> list[tuple[int, int]]:
+    """The window offsets (i, j) in row-major order, the order the CPU kernels take them in."""
+    kh, kw = a["ksize"]
+    return [(i, j) for i in range(kh) for j in range(kw)]
+
+
+def _spread(w: Any, parts: list[str], a: dict, h: int, wd: int, ho: int, wo: int) -> str:
+    """The sum over window taps of ``parts[t]`` (N, Ho, Wo, C) put where tap t of every window
+    reads the padded input: window (p, q) of tap (i, j) reads row i + p * sh, column j + q * sw.
+    Each part is spread to the stride (a unit axis zero-padded to sh, sw, then merged), padded
+    to its offset, and the sum is cut to the input's rows and columns (padding takes nothing)."""
+    (sh, sw), ((top, bottom), (left, right)) = a["strides"], a["padding"]
+    hp, wp = h + top + bottom, wd + left + right
+    span_h, span_w = sh * (ho - 1) + 1, sw * (wo - 1) + 1
+    placed = []
+    for g, (i, j) in zip(parts, _pool_taps(a)):
+        if (sh, sw) != (1, 1):
+            g = w.one("Unsqueeze", [g, w.ints([2, 4])])  # N Ho 1 Wo 1 C
+            g = w.one("Pad", [g, w.ints([0] * 6 + [0, 0, sh - 1, 0, sw - 1, 0])])
+            g = w.one("Reshape", [g, w.ints([0, ho * sh, wo * sw, -1])])
+            g = w.one("Slice", [g, w.ints([0, 0]), w.ints([span_h, span_w]), w.ints([1, 2])])
+        pads = [0, i, j, 0, 0, hp - i - span_h, wp - j - span_w, 0]
+        placed.append(w.one("Pad", [g, w.ints(pads)]))
+    total = placed[0] if len(placed) == 1 else w.one("Sum", placed)
+    return w.one("Slice", [total, w.ints([top, left]), w.ints([top + h, left + wd]), w.ints([1, 2])])
+
+
+@_form("max_pool2d_grad")
+def _max_pool_grad(w, node, ins, dtypes):
+    """As the CPU kernel: tap by tap in row-major order, a window's gradient goes to the input
+    under the tap that equals the window's maximum (``orig_output``; NaN matches NaN) where no
+    earlier tap did; the last tap takes what is left. The input is padded with the dtype's
+    lowest value, as for the forward, and the padding's share is cut away."""
+    x, y, dy = ins
+    a = node.attrs
+    dtype = np.dtype(dtypes[0])
+    h, wd, ho, wo = _pool_geometry(node, node.inputs[0].shape, node.inputs[2].shape)
+    (sh, sw), ((top, bottom), (left, right)) = a["strides"], a["padding"]
+    lowest = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    xp = w.one("Pad", [x, w.ints([0, top, left, 0, 0, bottom, right, 0]), _scalar(w, lowest, dtype)])
+    nan_max = w.one("IsNaN", [y]) if dtype.kind == "f" else None
+    taps = _pool_taps(a)
+    parts, left_over = [], None  # left_over: the windows no tap has taken yet (None: all)
+    for t, (i, j) in enumerate(taps):
+        if t == len(taps) - 1 and left_over is not None:
+            hit = left_over
+        else:
+            ends = [i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1]
+            view = w.one("Slice", [xp, w.ints([i, j]), w.ints(ends), w.ints([1, 2]), w.ints([sh, sw])])
+            hit = w.one("Equal", [view, y])
+            if nan_max is not None:
+                hit = w.one("Or", [hit, w.one("And", [nan_max, w.one("IsNaN", [view])])])
+            if left_over is not None:
+                hit = w.one("And", [hit, left_over])
+        parts.append(w.one("Mul", [dy, w.one("Cast", [hit], to=onnx_dtype(dtype))]))
+        left_over = w.one("Not", [hit]) if left_over is None else w.one("Xor", [left_over, hit])
+    return [_spread(w, parts, a, h, wd, ho, wo)]
+
+
+def _window_counts(a: dict, h: int, wd: int, ho: int, wo: int) -> np.ndarray:
+    """How many real (not padding) inputs each window covers, (Ho, Wo, 1): TF's average divides
+    by these, not by kh * kw, at the borders of padded pools."""
+    (kh, kw), (sh, sw), ((top, _), (left, _)) = a["ksize"], a["strides"], a["padding"]
+
+    def along(n: int, k: int, s: int, before: int, out: int) -> np.ndarray:
+        start = np.arange(out) * s - before
+        return np.minimum(start + k, n) - np.maximum(start, 0)
+
+    return np.outer(along(h, kh, sh, top, ho), along(wd, kw, sw, left, wo))[:, :, None]
+
+
+@_form("avg_pool2d_grad")
+def _avg_pool_grad(w, node, ins, dtypes):
+    """Each window's gradient over its count of real inputs (known when exporting), added onto
+    every input the window covers (tap by tap, as the CPU kernel)."""
+    a = node.attrs
+    dtype = np.dtype(dtypes[0])
+    h, wd, ho, wo = _pool_geometry(node, tuple(a["orig_input_shape"]), node.inputs[0].shape)
+    counts = w.constant(_window_counts(a, h, wd, ho, wo).astype(dtype), "window_counts")
+    share = w.one("Div", [ins[0], counts])
+    return [_spread(w, [share] * len(_pool_taps(a)), a, h, wd, ho, wo)]
