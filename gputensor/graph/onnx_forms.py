@@ -1,5 +1,6 @@
 """ONNX forms of the ops that take more than a one-to-one mapping: cross-entropy, integer and
-float division, the linear-algebra ops ONNX has, index ops and the convolution gradients.
+float division, the linear-algebra ops ONNX has, index ops, the convolution, pooling and slice
+gradients, and cumprod (a Scan: ONNX has no CumProd).
 
 Each form is a function ``(writer, node, input names, input dtypes) -> output names`` in
 `FORMS`, keyed by op type; `onnx_export._emit` looks an op up here after its one-to-one
