@@ -453,8 +453,8 @@ def _pool_geometry(node: Any, x_shape: tuple, y_shape: tuple) -> tuple:
     if None in (h, wd, ho, wo):
         raise _refuse(
             node.type,
-            f"with None spatial dims (input {x_shape}, pooled {y_shape}): the windows' placement "
-            "and sizes are written into the model, so H and W must be known when exporting",
+            f"with None spatial dims (input {x_shape}, pooled {y_shape}; the model fixes each window's "
+            "place and size: give H and W in the TensorSpec)",
         )
     return h, wd, ho, wo
 

@@ -134,6 +134,29 @@ def test_max_pool_gradient_with_nan_windows_and_a_none_batch(tmp_path):
             np.testing.assert_array_equal(g, w.numpy())
 
 
+def test_pooling_gradients_with_none_spatial_dims_are_refused_by_name(tmp_path):
+    # The public pools do not trace with None H/W yet; the gradient ops, run directly, do.
+    from gputensor.framework.op_table import OPS, execute
+
+    window = {"ksize": (2, 2), "strides": (2, 2), "padding": ((0, 0), (0, 0))}
+
+    def avg(dy):
+        return execute(OPS["avg_pool2d_grad"], (dy,), {"orig_input_shape": (1, None, None, 2), **window})
+
+    def max_(x, y, dy):
+        return execute(OPS["max_pool2d_grad"], (x, y, dy), window)
+
+    path = str(tmp_path / "m.onnx")
+    with pytest.raises(gt.errors.UnimplementedError, match=r"'avg_pool2d_grad' with None spatial dims"):
+        gt.onnx.export(avg, path, [gt.TensorSpec((1, None, None, 2), gt.float32)])
+    specs = [gt.TensorSpec(s, gt.float32) for s in [(1, None, 4, 2), (1, None, 2, 2), (1, None, 2, 2)]]
+    with pytest.raises(
+        gt.errors.UnimplementedError, match=r"'max_pool2d_grad' with None spatial dims.*give H and W"
+    ):
+        gt.onnx.export(max_, path, specs)
+    assert not list(tmp_path.iterdir())
+
+
 # ------------------------------------------------------------------ slice gradients
 SLICES = [
     lambda x: x[:, 1::2],
