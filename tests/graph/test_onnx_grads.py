@@ -262,3 +262,23 @@ def test_a_cnn_training_step_with_pooling_exports(tmp_path):
         got = _run(session, [x, labels])
         _compare(got, gt.function(cnn_train_step)(gt.constant(x), gt.constant(labels)), rtol=1e-5, atol=1e-6)
         x = RNG.standard_normal(x.shape).astype(np.float32)
+
+
+def test_reduce_prod_and_cumprod_gradients_export(tmp_path):
+    # reduce_prod's gradient is two exclusive cumprods (the products left and right of each
+    # element); cumprod's is a cumsum over x, as TF (NaN where x is 0, in both).
+    def step(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            cum = gt.math.cumprod(x, axis=0, exclusive=True)
+            loss = gt.reduce_sum(gt.math.reduce_prod(x, axis=1)) + gt.reduce_sum(cum * x)
+        return loss, tape.gradient(loss, x)
+
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    _, session = _session(step, [gt.TensorSpec(x.shape, gt.float32)], tmp_path / "prod.onnx")
+    for zero in (False, True):
+        if zero:
+            x[1, 2] = 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            want = step(gt.constant(x))
+        _compare(_run(session, [x]), want)
