@@ -198,7 +198,7 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
             )
         ]
     if t in ("conv2d", "max_pool2d", "avg_pool2d"):
-        return [_windowed(w, t, ins, a)]
+        return [_windowed(w, t, ins, a, in_dtypes[0])]
     if t in FORMS:
         return FORMS[t](w, node, ins, in_dtypes)
     raise UnimplementedError(
@@ -236,7 +236,7 @@ def _swap_last(rank: int) -> list[int]:
     return list(range(rank - 2)) + [rank - 1, rank - 2]
 
 
-def _windowed(w: _Writer, t: str, ins: list[str], a: dict) -> str:
+def _windowed(w: _Writer, t: str, ins: list[str], a: dict, dtype: Any) -> str:
     """NHWC conv/pool as ONNX's NCHW op between transposes."""
     (top, bottom), (left, right) = a["padding"]
     pads = [top, left, bottom, right]
@@ -245,7 +245,14 @@ def _windowed(w: _Writer, t: str, ins: list[str], a: dict) -> str:
         f = w.one("Transpose", [ins[1]], perm=HWIO_TO_OIHW)
         y = w.one("Conv", [x, f], pads=pads, strides=list(a["strides"]), dilations=list(a["dilations"]))
     elif t == "max_pool2d":
-        y = w.one("MaxPool", [x], kernel_shape=list(a["ksize"]), pads=pads, strides=list(a["strides"]))
+        window = {"kernel_shape": list(a["ksize"]), "pads": pads, "strides": list(a["strides"])}
+        y = w.one("MaxPool", [x], **window)
+        if np.dtype(dtype).kind == "f":
+            # onnxruntime's MaxPool skips NaN; gputensor's (and TF's) maximum of a window holding
+            # one is NaN, and the gradient routes by that maximum.
+            nan = w.one("Cast", [w.one("IsNaN", [x])], to=onnx_dtype(dtype))
+            has_nan = w.one("Greater", [w.one("MaxPool", [nan], **window), w.constant(np.zeros((), dtype))])
+            y = w.one("Where", [has_nan, w.constant(np.full((), np.nan, dtype)), y])
     else:  # TF's average ignores the padding: count_include_pad=0
         y = w.one("AveragePool", [x], kernel_shape=list(a["ksize"]), pads=pads, strides=list(a["strides"]))
     return w.one("Transpose", [y], perm=NCHW_TO_NHWC)

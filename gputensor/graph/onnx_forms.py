@@ -1,5 +1,6 @@
 """ONNX forms of the ops that take more than a one-to-one mapping: cross-entropy, integer and
-float division, the linear-algebra ops ONNX has, index ops and the convolution gradients.
+float division, the linear-algebra ops ONNX has, index ops, the convolution, pooling and slice
+gradients, and cumprod (a Scan: ONNX has no CumProd).
 
 Each form is a function ``(writer, node, input names, input dtypes) -> output names`` in
 `FORMS`, keyed by op type; `onnx_export._emit` looks an op up here after its one-to-one
@@ -356,3 +357,186 @@ def _depthwise_filter_grad(w, node, ins, dtypes):
     cut = w.one("Slice", [full, w.ints([0, 0]), w.ints([kh, kw]), w.ints([2, 3])])
     per_channel = w.one("Reshape", [cut, w.ints([c, m, kh, kw])])
     return [w.one("Transpose", [per_channel], perm=[2, 3, 0, 1])]
+
+
+# ------------------------------------------------------------------ scans
+@_form("cumprod")
+def _cumprod(w, node, ins, dtypes):
+    """ONNX has CumSum but no CumProd: a Scan along the axis carrying the running product (the
+    rest of the shape; ones at first), which each step multiplies by its slice, so the products
+    are exact (exp(cumsum(log x)) is not, and fails for x <= 0). Its scan output is the product
+    before the step's multiply (exclusive) or after; reverse scans and writes back to front."""
+    import onnx
+
+    a = node.attrs
+    axis, rank, dtype = a["axis"], node.inputs[0].ndim, np.dtype(dtypes[0])
+    dims = w.one("Shape", ins)
+    before = w.one("Slice", [dims, w.ints([0]), w.ints([axis])])
+    after = w.one("Slice", [dims, w.ints([axis + 1]), w.ints([rank])])
+    rest = w.one("Concat", [before, after], axis=0)  # empty for 1-D x: a scalar product
+    ones = w.one("ConstantOfShape", [rest], value=onnx.numpy_helper.from_array(np.ones([1], dtype)))
+    body = w.child()
+    product, item = body.fresh("product"), body.fresh("item")
+    new = body.one("Mul", [product, item])
+    carried, scanned = body.fresh("product_out"), body.fresh("cumprod_out")
+    body.nodes.append(onnx.helper.make_node("Identity", [new], [carried]))
+    body.nodes.append(onnx.helper.make_node("Identity", [product if a["exclusive"] else new], [scanned]))
+    elem = onnx_dtype(dtype)
+    graph = onnx.helper.make_graph(
+        body.nodes,
+        w.fresh("cumprod_body"),
+        [onnx.helper.make_tensor_value_info(v, elem, None) for v in (product, item)],
+        [onnx.helper.make_tensor_value_info(v, elem, None) for v in (carried, scanned)],
+    )
+    direction = int(bool(a["reverse"]))
+    shape = node.inputs[0].shape
+    if None not in shape and 0 not in shape:
+        return [_scan(w, ones, ins[0], graph, axis, direction)]
+    # onnxruntime's Scan dies (SIGFPE) on an empty input: an empty x is its own cumprod.
+    empty = w.one("Equal", [w.one("Size", ins), w.constant(np.asarray(0, np.int64))])
+    branches = []
+    for label in ("empty", "scan"):
+        sub = w.child()
+        result = ins[0] if label == "empty" else _scan(sub, ones, ins[0], graph, axis, direction)
+        out = sub.fresh(f"{label}_out")
+        sub.nodes.append(onnx.helper.make_node("Identity", [result], [out]))
+        info = onnx.helper.make_tensor_value_info(out, elem, None)
+        branches.append(onnx.helper.make_graph(sub.nodes, w.fresh(label), [], [info]))
+    return [w.one("If", [empty], then_branch=branches[0], else_branch=branches[1])]
+
+
+def _scan(w: Any, init: str, x: str, body: Any, axis: int, direction: int) -> str:
+    _, out = w.node(
+        "Scan",
+        [init, x],
+        n_out=2,
+        body=body,
+        num_scan_inputs=1,
+        scan_input_axes=[axis],
+        scan_output_axes=[axis],
+        scan_input_directions=[direction],
+        scan_output_directions=[direction],
+    )
+    return out
+
+
+# ------------------------------------------------------------------ slice gradients
+@_form("dynamic_strided_slice_grad")
+def _dynamic_slice_grad(w, node, ins, dtypes):
+    """The gradient of a slice along None dims: the flat positions 0 .. size(x) - 1, shaped as
+    x, are sliced as the forward sliced x (the same ONNX Slice, so the bounds clamp alike on
+    each run's shape), and dy is scattered to the positions taken, in zeros of x's size. A
+    strided slice takes each position at most once, so nothing is added twice."""
+    import onnx
+
+    from gputensor.graph.onnx_export import _dynamic_slice  # onnx_export imports this module
+
+    x, dy = ins
+    dims = w.one("Shape", [x])
+    size = w.one("ReduceProd", [dims], keepdims=1)
+    count = w.one("Squeeze", [size, w.ints([0])])
+    zero, one = (w.constant(np.asarray(v, np.int64)) for v in (0, 1))
+    positions = w.one("Reshape", [w.one("Range", [zero, count, one]), dims])
+    taken = w.one("Reshape", [_dynamic_slice(w, positions, node.attrs), w.ints([-1])])
+    value = onnx.numpy_helper.from_array(np.zeros([1], np.dtype(dtypes[1])))
+    zeros = w.one("ConstantOfShape", [size], value=value)
+    flat = w.one("Reshape", [dy, w.ints([-1])])
+    scattered = w.one("ScatterElements", [zeros, taken, flat], axis=0, reduction="add")
+    return [w.one("Reshape", [scattered, dims])]
+
+
+# ------------------------------------------------------------------ pooling gradients
+def _pool_geometry(node: Any, x_shape: tuple, y_shape: tuple) -> tuple:
+    """(H, W, Ho, Wo) of a pooling gradient; refused by name when one is None."""
+    h, wd = x_shape[1:3]
+    ho, wo = y_shape[1:3]
+    if None in (h, wd, ho, wo):
+        raise _refuse(
+            node.type,
+            f"with None spatial dims (input {x_shape}, pooled {y_shape}; the model fixes each window's "
+            "place and size: give H and W in the TensorSpec)",
+        )
+    return h, wd, ho, wo
+
+
+def _pool_taps(a: dict) -> list[tuple[int, int]]:
+    """The window offsets (i, j) in row-major order, the order the CPU kernels take them in."""
+    kh, kw = a["ksize"]
+    return [(i, j) for i in range(kh) for j in range(kw)]
+
+
+def _spread(w: Any, parts: list[str], a: dict, h: int, wd: int, ho: int, wo: int) -> str:
+    """The sum over window taps of ``parts[t]`` (N, Ho, Wo, C) put where tap t of every window
+    reads the padded input: window (p, q) of tap (i, j) reads row i + p * sh, column j + q * sw.
+    Each part is spread to the stride (a unit axis zero-padded to sh, sw, then merged), padded
+    to its offset, and the sum is cut to the input's rows and columns (padding takes nothing)."""
+    (sh, sw), ((top, bottom), (left, right)) = a["strides"], a["padding"]
+    hp, wp = h + top + bottom, wd + left + right
+    span_h, span_w = sh * (ho - 1) + 1, sw * (wo - 1) + 1
+    placed = []
+    for g, (i, j) in zip(parts, _pool_taps(a)):
+        if (sh, sw) != (1, 1):
+            g = w.one("Unsqueeze", [g, w.ints([2, 4])])  # N Ho 1 Wo 1 C
+            g = w.one("Pad", [g, w.ints([0] * 6 + [0, 0, sh - 1, 0, sw - 1, 0])])
+            g = w.one("Reshape", [g, w.ints([0, ho * sh, wo * sw, -1])])
+            g = w.one("Slice", [g, w.ints([0, 0]), w.ints([span_h, span_w]), w.ints([1, 2])])
+        pads = [0, i, j, 0, 0, hp - i - span_h, wp - j - span_w, 0]
+        placed.append(w.one("Pad", [g, w.ints(pads)]))
+    total = placed[0] if len(placed) == 1 else w.one("Sum", placed)
+    return w.one("Slice", [total, w.ints([top, left]), w.ints([top + h, left + wd]), w.ints([1, 2])])
+
+
+@_form("max_pool2d_grad")
+def _max_pool_grad(w, node, ins, dtypes):
+    """As the CPU kernel: tap by tap in row-major order, a window's gradient goes to the input
+    under the tap that equals the window's maximum (``orig_output``; NaN matches NaN) where no
+    earlier tap did; the last tap takes what is left. The input is padded with the dtype's
+    lowest value, as for the forward, and the padding's share is cut away."""
+    x, y, dy = ins
+    a = node.attrs
+    dtype = np.dtype(dtypes[0])
+    h, wd, ho, wo = _pool_geometry(node, node.inputs[0].shape, node.inputs[2].shape)
+    (sh, sw), ((top, bottom), (left, right)) = a["strides"], a["padding"]
+    lowest = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    xp = w.one("Pad", [x, w.ints([0, top, left, 0, 0, bottom, right, 0]), _scalar(w, lowest, dtype)])
+    nan_max = w.one("IsNaN", [y]) if dtype.kind == "f" else None
+    taps = _pool_taps(a)
+    parts, left_over = [], None  # left_over: the windows no tap has taken yet (None: all)
+    for t, (i, j) in enumerate(taps):
+        if t == len(taps) - 1 and left_over is not None:
+            hit = left_over
+        else:
+            ends = [i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1]
+            view = w.one("Slice", [xp, w.ints([i, j]), w.ints(ends), w.ints([1, 2]), w.ints([sh, sw])])
+            hit = w.one("Equal", [view, y])
+            if nan_max is not None:
+                hit = w.one("Or", [hit, w.one("And", [nan_max, w.one("IsNaN", [view])])])
+            if left_over is not None:
+                hit = w.one("And", [hit, left_over])
+        parts.append(w.one("Mul", [dy, w.one("Cast", [hit], to=onnx_dtype(dtype))]))
+        left_over = w.one("Not", [hit]) if left_over is None else w.one("Xor", [left_over, hit])
+    return [_spread(w, parts, a, h, wd, ho, wo)]
+
+
+def _window_counts(a: dict, h: int, wd: int, ho: int, wo: int) -> np.ndarray:
+    """How many real (not padding) inputs each window covers, (Ho, Wo, 1): TF's average divides
+    by these, not by kh * kw, at the borders of padded pools."""
+    (kh, kw), (sh, sw), ((top, _), (left, _)) = a["ksize"], a["strides"], a["padding"]
+
+    def along(n: int, k: int, s: int, before: int, out: int) -> np.ndarray:
+        start = np.arange(out) * s - before
+        return np.minimum(start + k, n) - np.maximum(start, 0)
+
+    return np.outer(along(h, kh, sh, top, ho), along(wd, kw, sw, left, wo))[:, :, None]
+
+
+@_form("avg_pool2d_grad")
+def _avg_pool_grad(w, node, ins, dtypes):
+    """Each window's gradient over its count of real inputs (known when exporting), added onto
+    every input the window covers (tap by tap, as the CPU kernel)."""
+    a = node.attrs
+    dtype = np.dtype(dtypes[0])
+    h, wd, ho, wo = _pool_geometry(node, tuple(a["orig_input_shape"]), node.inputs[0].shape)
+    counts = w.constant(_window_counts(a, h, wd, ho, wo).astype(dtype), "window_counts")
+    share = w.one("Div", [ins[0], counts])
+    return [_spread(w, [share] * len(_pool_taps(a)), a, h, wd, ho, wo)]
