@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.errors import InvalidArgumentError
+from gputensor.errors import InvalidArgumentError, UnimplementedError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
 from gputensor.framework.op_table import OPS, define, dtype_error, execute, unary, unary_function
@@ -539,9 +539,19 @@ def _padding(
             pads = ((0, 0), (0, 0))
         else:
             pairs = []
-            for size, k, s, d in zip(in_hw, k_hw, strides, dilations):
-                out = -(-size // s)
-                total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+            for axis, size, k, s, d in zip(("height", "width"), in_hw, k_hw, strides, dilations):
+                if size is None and s != 1:
+                    # Stride 1 pads (k - 1) * d whatever the size; a larger stride's padding
+                    # depends on the size modulo the stride, and padding is an attribute here.
+                    raise UnimplementedError(
+                        f"{op_name}: padding='SAME' with stride {s} along a {axis} that is unknown "
+                        f"(None) while tracing: the padding depends on the size; give the {axis} in "
+                        "the input_signature (or the Input shape), or use padding='VALID'",
+                        op_name,
+                    )
+                total = (
+                    (k - 1) * d if size is None else max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+                )
                 pairs.append((total // 2, total - total // 2))  # the extra row goes at the end, as TF
             pads = (pairs[0], pairs[1])
     elif not isinstance(padding, str) and explicit_ok:
@@ -551,7 +561,7 @@ def _padding(
         raise InvalidArgumentError(f"{op_name}: padding must be {allowed}, got {padding!r}", op_name)
     for axis, size, k, d, (lo, hi) in zip(("height", "width"), in_hw, k_hw, dilations, pads):
         span = (k - 1) * d + 1
-        if size + lo + hi < span:
+        if size is not None and size + lo + hi < span:  # None: checked by the kernel at run time
             raise InvalidArgumentError(
                 f"{op_name}: the window spans {span} in {axis} (size {k}, dilation {d}) but the padded "
                 f"input {axis} is only {size + lo + hi} (input {size}, padding {lo}+{hi}); "

@@ -422,3 +422,87 @@ def test_gather_gradient_along_an_unknown_leading_dim(rng):
         assert got.shape == (n, 2)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
     assert f.experimental_get_tracing_count() == 1
+
+
+# ------------------------------------------- convolution and pooling over None heights/widths
+def _fully_convolutional(x):
+    w1 = gt.constant(np.linspace(-1, 1, 3 * 3 * 3 * 4, dtype=np.float32).reshape(3, 3, 3, 4))
+    w2 = gt.constant(np.linspace(-1, 1, 2 * 2 * 4 * 2, dtype=np.float32).reshape(2, 2, 4, 2))
+    dw = gt.constant(np.linspace(0.5, 1.5, 3 * 3 * 2, dtype=np.float32).reshape(3, 3, 2, 1))
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        y = gt.nn.relu(gt.nn.conv2d(x, w1, 1, "SAME"))
+        y = gt.nn.max_pool2d(y, 2, 2, "VALID")  # its gradient routes by x itself: any stride
+        y = gt.nn.avg_pool2d(y, 3, 1, "SAME")
+        y = gt.nn.conv2d(y, w2, 1, "VALID", dilations=[1, 1])
+        y = gt.nn.depthwise_conv2d(y, dw, [1, 1, 1, 1], "SAME")
+        loss = gt.reduce_sum(y * y)
+    return loss, tape.gradient(loss, x)
+
+
+@pytest.mark.parametrize("hw", [(9, 11), (12, 8), (6, 6)])
+def test_convolutions_and_pools_trace_with_none_heights_and_widths(rng, hw):
+    spec = [gt.TensorSpec([None, None, None, 3], gt.float32)]
+    _check_against_eager(
+        _fully_convolutional, spec, lambda n: [_f32(rng, n, *hw, 3)], sizes=(2, 1), rtol=1e-4
+    )
+
+
+@pytest.mark.parametrize(
+    "fn,what",
+    [
+        (
+            lambda x: gt.nn.max_pool2d(x, 2, 2, "SAME"),
+            "max_pool2d: padding='SAME' with stride 2 along a height",
+        ),
+        (lambda x: gt.nn.conv2d(x, gt.ones([3, 3, 3, 2]), 2, "SAME"), "conv2d: padding='SAME' with stride 2"),
+    ],
+    ids=["pool", "conv"],
+)
+def test_same_padding_with_a_stride_over_a_none_size_is_refused_by_name(fn, what):
+    traced = gt.function(fn, input_signature=[gt.TensorSpec([1, None, None, 3], gt.float32)])
+    with pytest.raises(gt.errors.UnimplementedError, match=what):
+        traced(gt.ones([1, 8, 8, 3]))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda x: gt.nn.conv2d(x, gt.ones([2, 2, 3, 2]), 2, "VALID"),
+        lambda x: gt.nn.avg_pool2d(x, 2, 2, "VALID"),
+    ],
+    ids=["conv2d", "avg_pool2d"],
+)
+def test_a_strided_gradient_over_a_none_size_is_refused_while_tracing(layer):
+    # Several input sizes (8 or 9) give the same output size: the gradient needs the size.
+    def step(x):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            loss = gt.reduce_sum(layer(x))
+        return tape.gradient(loss, x)
+
+    traced = gt.function(step, input_signature=[gt.TensorSpec([1, None, 8, 3], gt.float32)])
+    with pytest.raises(gt.errors.UnimplementedError, match="stride 2 along a height that is unknown"):
+        traced(gt.ones([1, 8, 8, 3]))
+    np.testing.assert_allclose(
+        step(gt.ones([1, 9, 8, 3])).numpy().shape, (1, 9, 8, 3)
+    )  # eager knows the size
+
+
+def test_a_keras_model_on_images_of_any_size_trains_and_predicts(rng):
+    keras = gt.keras
+    model = keras.Sequential(
+        [
+            keras.Input((None, None, 3)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(2),
+        ]
+    )
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    for h, w in [(8, 10), (12, 6)]:
+        x = _f32(rng, 4, h, w, 3)
+        history = model.fit(x, np.array([0, 1, 0, 1]), batch_size=4, epochs=2, verbose=0)
+        assert np.all(np.isfinite(history.history["loss"]))
+        np.testing.assert_allclose(model.predict(x, verbose=0), model(x).numpy(), rtol=1e-5, atol=1e-6)

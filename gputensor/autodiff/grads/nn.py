@@ -6,14 +6,34 @@ nn_ops, whose own gradients are here too (so second derivatives work), as in TF.
 
 from __future__ import annotations
 
+from typing import Any
+
 from gputensor.autodiff.grads._util import shape
 from gputensor.autodiff.registry import register_gradient, skip_input
+from gputensor.errors import UnimplementedError
 from gputensor.framework.op_table import OPS, execute
 from gputensor.ops import array_ops, math_ops, nn_ops
 
 
 def _conv_attrs(attrs: dict) -> dict:
     return {"strides": attrs["strides"], "padding": attrs["padding"], "dilations": attrs["dilations"]}
+
+
+def _input_size(op: str, x: Any, strides: tuple) -> tuple:
+    """x's static size for the input gradient of ``op``. A None height or width is filled by the
+    kernel from the gradient's size, which decides it only with stride 1 along that axis
+    (backend/geometry.py); with a larger stride several sizes pool or convolve to the same
+    output, so that gradient is refused here, while tracing, by name."""
+    sizes = shape(x)
+    for axis, name in ((1, "height"), (2, "width")):
+        if sizes is not None and sizes[axis] is None and strides[axis - 1] != 1:
+            raise UnimplementedError(
+                f"the gradient of {op} with stride {strides[axis - 1]} along a {name} that is unknown "
+                f"(None) while tracing needs that {name}: several input sizes give the same output "
+                f"size; give the {name} in the input_signature (or the Input shape)",
+                op,
+            )
+    return sizes
 
 
 # ---------------------------------------------------------------- softmax & co
@@ -74,7 +94,11 @@ def _conv2d(inputs, attrs, y, dy):
     dx = (
         None
         if skip_input(0)
-        else execute(OPS["conv2d_backprop_input"], (w, dy), {"input_sizes": shape(x), **a})
+        else execute(
+            OPS["conv2d_backprop_input"],
+            (w, dy),
+            {"input_sizes": _input_size("conv2d", x, a["strides"]), **a},
+        )
     )
     dw = (
         None
@@ -104,7 +128,11 @@ def _conv2d_backprop_filter(inputs, attrs, y, g):
     dx = (
         None
         if skip_input(0)
-        else execute(OPS["conv2d_backprop_input"], (g, dy), {"input_sizes": shape(x), **a})
+        else execute(
+            OPS["conv2d_backprop_input"],
+            (g, dy),
+            {"input_sizes": _input_size("conv2d", x, a["strides"]), **a},
+        )
     )
     ddy = None if skip_input(1) else execute(OPS["conv2d"], (x, g), a)
     return dx, ddy
@@ -117,7 +145,11 @@ def _depthwise_conv2d(inputs, attrs, y, dy):
     dx = (
         None
         if skip_input(0)
-        else execute(OPS["depthwise_conv2d_backprop_input"], (w, dy), {"input_sizes": shape(x), **a})
+        else execute(
+            OPS["depthwise_conv2d_backprop_input"],
+            (w, dy),
+            {"input_sizes": _input_size("depthwise_conv2d", x, a["strides"]), **a},
+        )
     )
     dw = (
         None
@@ -147,7 +179,11 @@ def _depthwise_conv2d_backprop_filter(inputs, attrs, y, g):
     dx = (
         None
         if skip_input(0)
-        else execute(OPS["depthwise_conv2d_backprop_input"], (g, dy), {"input_sizes": shape(x), **a})
+        else execute(
+            OPS["depthwise_conv2d_backprop_input"],
+            (g, dy),
+            {"input_sizes": _input_size("depthwise_conv2d", x, a["strides"]), **a},
+        )
     )
     ddy = None if skip_input(1) else execute(OPS["depthwise_conv2d"], (x, g), a)
     return dx, ddy
@@ -161,7 +197,8 @@ def _pool_attrs(attrs: dict) -> dict:
 @register_gradient("avg_pool2d", replayable=True)
 def _avg_pool2d(inputs, attrs, y, dy):
     (x,) = inputs
-    return (execute(OPS["avg_pool2d_grad"], (dy,), {"orig_input_shape": shape(x), **_pool_attrs(attrs)}),)
+    size = _input_size("avg_pool2d", x, attrs["strides"])
+    return (execute(OPS["avg_pool2d_grad"], (dy,), {"orig_input_shape": size, **_pool_attrs(attrs)}),)
 
 
 @register_gradient("avg_pool2d_grad", replayable=True)

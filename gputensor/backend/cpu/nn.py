@@ -23,6 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from gputensor.backend.cpu import blas
+from gputensor.backend.geometry import known_input_size
 from gputensor.errors import InvalidArgumentError
 
 Pair = tuple[int, int]
@@ -205,7 +206,7 @@ def _conv2d_backprop_input(
     input pixels that tap read. A (pixels, C) block per tap stays in cache, where the whole
     (pixels, kh*kw*C) column matrix followed by a scatter would not."""
     n = dy.shape[0]
-    input_sizes = (n, *tuple(input_sizes)[1:])  # a traced conv2d_transpose may leave the batch None
+    input_sizes = known_input_size(input_sizes, dy.shape, filters.shape[:2], strides, padding, dilations)
     if tuple(strides) == (1, 1):
         rows = _conv2d_backprop_input_by_rows(filters, dy, input_sizes, padding, dilations)
         if rows is not None:
@@ -314,6 +315,7 @@ def _depthwise_conv2d_backprop_input(
     wide = _wide(dy.dtype)
     kh, kw, c, m = filters.shape
     n, ho, wo, _ = dy.shape
+    input_sizes = known_input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations)
     grad = dy.astype(wide, copy=False).reshape(n, ho, wo, c, m)
     w = filters.astype(wide, copy=False)
     out = np.zeros(_padded_shape(input_sizes, padding), wide)
@@ -498,6 +500,7 @@ def _avg_pool2d_grad(
 ) -> np.ndarray:
     """Each window's share (its gradient over its real-input count) added onto every input it covers."""
     wide = _wide(dy.dtype)
+    orig_input_shape = known_input_size(orig_input_shape, dy.shape, ksize, strides, padding)
     share = dy.astype(wide, copy=False) / _window_counts(orig_input_shape[1:3], ksize, strides, padding, wide)
     out = np.zeros(_padded_shape(orig_input_shape, padding), wide)
     for rows, columns in _pool_taps(out.shape, ksize, strides):

@@ -21,6 +21,7 @@ from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import c_type, compute_np
 from gputensor.backend.cuda.families.common import checked_dtype, family_file
+from gputensor.backend.geometry import known_input_size
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 HALF_DTYPES = ("float16", "bfloat16")
@@ -176,7 +177,7 @@ def conv2d_backprop_input(
     name = checked_dtype(dtype, FLOAT_DTYPES, "conv2d_backprop_input")
     kh, kw, c, o = filters.shape
     n, ho, wo, _ = dy.shape
-    input_sizes = (n, *tuple(input_sizes)[1:])  # a traced conv2d_transpose may leave the batch None
+    input_sizes = known_input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations)
     dy2 = _wide(backend, dy).reshape(n * ho * wo, o)
     f2 = _wide(backend, filters).reshape(kh * kw * c, o)
     if is_pointwise((kh, kw), strides, padding):  # col2im is the identity
@@ -238,6 +239,7 @@ def depthwise_conv2d_backprop_input(
     filters, dy = backend.device_array(filters), backend.device_array(dy)
     name = checked_dtype(dy.dtype, FLOAT_DTYPES, "depthwise_conv2d_backprop_input")
     kh, kw, _, m = filters.shape
+    input_sizes = known_input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations)
     dx = backend.empty(tuple(input_sizes), dy.dtype)
     geom = geometry(
         backend, tuple(input_sizes), tuple(dy.shape[1:3]), (kh, kw), strides, dilations, padding, m

@@ -17,6 +17,7 @@ from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import c_type, compute_np
 from gputensor.backend.cuda.families.common import checked_dtype, family_file
 from gputensor.backend.cuda.families.conv import FLOAT_DTYPES, Padding, Pair, geometry, output_size
+from gputensor.backend.geometry import known_input_size
 
 # TF's MaxPool takes these integer types as well as the floats.
 MAX_POOL_DTYPES = FLOAT_DTYPES + ("int8", "int16", "int32", "int64", "uint8", "uint16")
@@ -95,6 +96,7 @@ def avg_pool2d_grad(
 ) -> Any:
     dy = backend.device_array(dy)
     name = checked_dtype(dy.dtype, FLOAT_DTYPES, "avg_pool2d_grad")
+    orig_input_shape = known_input_size(orig_input_shape, dy.shape, ksize, strides, padding)
     _, geom = _setup(backend, tuple(orig_input_shape), ksize, strides, padding, tuple(dy.shape[1:3]))
     dx = backend.empty(tuple(orig_input_shape), dy.dtype)
     _launch(backend, "avgpool_backprop", name, dx.size, (dy, dx, geom))
