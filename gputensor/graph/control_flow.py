@@ -30,6 +30,16 @@ one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow
 Both are built of gt.cond, gt.while_loop and GradientTape, so they differentiate
 again (higher-order gradients) and save and export like any other control flow.
 
+Variables written and read again inside. A gradient cannot recompute a read of a variable
+the node wrote before it (the variable holds other values when the gradient runs). Traced
+while a tape records, the forward node keeps those reads (`_Branch.keeping`, `_kept`): an If
+outputs them after its own outputs, a top-level While stacks them per iteration (and so
+stacks its loop variables itself). The gradient replays the branch or body with them as
+inputs (`freeze`), and `_emit` records the node on the tapes as reading, per kept value, its
+variable, so each one's gradient reaches the variable, as each ReadVariableOp's does in TF.
+A While nested in a branch or body keeps nothing: a gradient through one that writes and
+reads again is refused.
+
 Random numbers. A stateful random op in a branch or body draws from its graph's random
 context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
 condition and body folded with the iteration number, a hidden int64 loop variable after the
