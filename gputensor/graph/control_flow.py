@@ -998,7 +998,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     and each one's gradients, summed over the iterations, go to the node's input recorded
     for it (`_emit`: a read of its variable)."""
     from gputensor.autodiff.registry import skip_input
-    from gputensor.ops import array_ops
+    from gputensor.ops import array_ops, math_ops
 
     value: _While = attrs["cf"]
     n, nk = value.n_vars, value.n_kept
@@ -1022,7 +1022,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     for j in wk:  # a gradient reaching a kept stack (a higher order) goes to its variable
         g = grads[len(outputs) - nk + j]
         if g is not None:
-            result[n + n_caps + j] = array_ops.reduce_sum(g, axis=0)
+            result[n + n_caps + j] = math_ops.reduce_sum(g, axis=0)
     if not fv:
         return result
     seeds = [grads[i] if grads[i] is not None else _zeros(outputs[i]) for i in fv]

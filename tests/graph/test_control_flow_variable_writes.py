@@ -323,3 +323,51 @@ def test_saved_function_with_kept_values_gives_the_same_gradients(tmp_path):
     np.testing.assert_allclose(got[0].numpy(), want[0].numpy(), rtol=1e-12)
     for g, w in zip(got[1], want[1]):
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["cond", "while"])
+def test_second_order_gradients_through_kept_reads_match_eager(kind):
+    v = gt.Variable(np.array([1.0, 2.0]))
+
+    def forward(x, p, traced):
+        if kind == "cond":
+
+            def branch():
+                v.assign(v * 2.0)
+                return gt.reduce_sum(v.read_value() * x * x * x)
+
+            if traced:
+                return gt.cond(p, branch, lambda: gt.reduce_sum(x))
+            return branch() if bool(p) else gt.reduce_sum(x)
+
+        def body(i, s):
+            v.assign_add(gt.constant([0.5, 1.0], gt.float64))
+            return i + 1, s * gt.sin(v.read_value() * x)
+
+        if traced:
+            return gt.reduce_sum(gt.while_loop(lambda i, s: i < 3, body, (0, x))[1])
+        i, s = 0, x
+        for _ in range(3):
+            i, s = body(i, s)
+        return gt.reduce_sum(s)
+
+    def run(x, p, traced):
+        with gt.GradientTape() as outer:
+            outer.watch(x)
+            with gt.GradientTape() as inner:
+                inner.watch(x)
+                y = forward(x, p, traced)
+            g = inner.gradient(y, [x, v], unconnected_gradients="zero")
+            total = gt.reduce_sum(g[0] * g[0]) + gt.reduce_sum(g[1] * x)
+        return [y, *g, *outer.gradient(total, [x, v], unconnected_gradients="zero")]
+
+    traced = gt.function(lambda x, p: run(x, p, True))
+    x = gt.constant(np.array([0.5, -1.5]))
+    for p in (True, False):
+        v.assign([1.0, 2.0])
+        got = traced(x, gt.constant(p))
+        after = v.numpy()
+        v.assign([1.0, 2.0])
+        want = run(x, gt.constant(p), False)
+        _assert_same(_floats(got), _floats(want), rtol=1e-9)
+        np.testing.assert_allclose(after, v.numpy(), rtol=1e-12)
