@@ -442,6 +442,7 @@ class _If:
         self.specs += self.hidden_specs
         self._pure: _If | None = None
         self._frozen: dict[int, _If] = {}
+        self._zero_arrays: dict[bool, list] = {}
 
     def kept_variables(self) -> list:
         """Per kept output, the variable it was read from."""
@@ -475,14 +476,18 @@ class _If:
         return [self.true, self.false]
 
     def _zeros(self, taken: bool) -> list:
-        """Arrays for the kept outputs of the branch not taken."""
-        kt = self.kept[0]
-        specs = self.hidden_specs[kt:] if taken else self.hidden_specs[:kt]
-        backend = self.true.graph.target.backend
-        return [
-            backend.from_host(np.zeros([0 if d is None else d for d in s.shape], s.dtype.np_dtype))
-            for s in specs
-        ]
+        """Arrays for the kept outputs of the branch not taken (made once: nothing writes into
+        an If's outputs, which no program owns)."""
+        zeros = self._zero_arrays.get(taken)
+        if zeros is None:
+            kt = self.kept[0]
+            specs = self.hidden_specs[kt:] if taken else self.hidden_specs[:kt]
+            backend = self.true.graph.target.backend
+            zeros = self._zero_arrays[taken] = [
+                backend.from_host(np.zeros([0 if d is None else d for d in s.shape], s.dtype.np_dtype))
+                for s in specs
+            ]
+        return zeros
 
     def _with_hidden(self, out: list, taken: bool, as_tensor: Callable) -> list:
         if not self.n_hidden:

@@ -371,3 +371,69 @@ def test_second_order_gradients_through_kept_reads_match_eager(kind):
         want = run(x, gt.constant(p), False)
         _assert_same(_floats(got), _floats(want), rtol=1e-9)
         np.testing.assert_allclose(after, v.numpy(), rtol=1e-12)
+
+
+def test_integer_counter_read_after_its_write_indexes_the_replay_and_unwatched_variables_get_none():
+    v = gt.Variable(2.0, dtype=gt.float64)
+    c = gt.Variable(0, dtype=gt.int32)
+    table = gt.constant(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+
+    def run(x, traced):
+        with gt.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(x)
+
+            def body(i, s):
+                c.assign_add(1)  # the gradient must gather with the counter each iteration read
+                v.assign(v * 1.5)
+                return i + 1, s * gt.gather(table, c.read_value()) + v.read_value() * x
+
+            if traced:
+                _, s = gt.while_loop(lambda i, s: i < 3, body, (0, x))
+            else:
+                i, s = 0, x
+                for _ in range(3):
+                    i, s = body(i, s)
+        return s, tape.gradient(s, [x, v])
+
+    traced = gt.function(lambda x: run(x, True))
+    x = gt.constant(0.5, gt.float64)
+    v.assign(2.0)
+    c.assign(0)
+    s, (gx, gv) = traced(x)
+    assert (float(v.numpy()), int(c.numpy())) == (6.75, 3)
+    v.assign(2.0)
+    c.assign(0)
+    e_s, (e_gx, e_gv) = run(x, False)
+    assert float(s) == float(e_s) == 42.375
+    assert float(gx) == float(e_gx) == 84.75
+    assert gv is None and e_gv is None  # v is not watched
+
+
+def test_a_tape_around_the_call_sees_the_reads_as_tensorflow_does():
+    w = gt.Variable(np.array([1.0, 2.0]))
+
+    @gt.function
+    def g(x, p):
+        with gt.GradientTape() as t:
+            t.watch(x)
+
+            def branch():
+                w.assign(w * x)
+                return gt.reduce_sum(w.read_value() * x)
+
+            y = gt.cond(p, branch, lambda: gt.reduce_sum(x))
+        return y, t.gradient(y, x)
+
+    x = gt.constant(np.array([0.5, 3.0]))
+    with gt.GradientTape() as outer:
+        outer.watch(x)
+        y, gx = g(x, gt.constant(True))
+        total = y + gt.reduce_sum(gx)
+    dx, dw = outer.gradient(total, [x, w])
+    # w becomes [0.5, 6]; y = sum(w_new * x) = 18.25; dy/dx = w_new (the read is independent
+    # of x, as in TF); d total/dw = x (through y's read) + 1 (through gx = the read).
+    assert float(y) == 18.25
+    np.testing.assert_allclose(gx.numpy(), [0.5, 6.0])
+    np.testing.assert_allclose(dx.numpy(), [0.5, 6.0])
+    np.testing.assert_allclose(dw.numpy(), [1.5, 4.0])
+    np.testing.assert_allclose(w.numpy(), [0.5, 6.0])
