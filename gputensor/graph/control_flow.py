@@ -34,11 +34,12 @@ Variables written and read again inside. A gradient cannot recompute a read of a
 the node wrote before it (the variable holds other values when the gradient runs). Traced
 while a tape records, the forward node keeps those reads (`_Branch.keeping`, `_kept`): an If
 outputs them after its own outputs, a top-level While stacks them per iteration (and so
-stacks its loop variables itself). The gradient replays the branch or body with them as
-inputs (`freeze`), and `_emit` records the node on the tapes as reading, per kept value, its
-variable, so each one's gradient reaches the variable, as each ReadVariableOp's does in TF.
-A While nested in a branch or body keeps nothing: a gradient through one that writes and
-reads again is refused.
+stacks its loop variables itself; in a cond branch the If outputs its stacks in turn). The
+gradient replays the branch or body with them as inputs (`freeze`; a loop in a branch is
+replayed once per stacked row, `_While.sliced_from`), and `_emit` records the node on the
+tapes as reading, per kept value, its variable, so each one's gradient reaches the variable,
+as each ReadVariableOp's does in TF. A While nested in a loop body keeps nothing: a gradient
+through one that writes and reads again is refused.
 
 Random numbers. A stateful random op in a branch or body draws from its graph's random
 context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
@@ -255,15 +256,26 @@ def _kept_variable(sym: Symbol) -> Any:
 
 
 def _refuse_nested(what: str, value: Any) -> None:
-    """A loop nested in a branch or body keeps no per-iteration values for a gradient (a gradient
-    of the enclosing node would have to stack them per its own iterations, of run-time
-    lengths): one that writes a variable and reads it again inside is refused."""
+    """A loop nested in another loop's body keeps no per-iteration values for a gradient (the
+    enclosing loop would have to stack them per its own iterations, of run-time lengths): one
+    that writes a variable and reads it again inside is refused."""
     _refuse_written_reads(
         what,
         value.programs(),
-        " (a while_loop nested in a cond or while_loop keeps no values for the gradient of the enclosing "
-        "node; move the loop to the function's top level, or carry the value as a loop variable)",
+        " (a while_loop nested in another while_loop's body keeps no values for the enclosing loop's "
+        "gradient; move it out of the loop body, or carry the value as a loop variable)",
     )
+
+
+def _refuse_nested_loops(programs: list) -> None:
+    """`_refuse_nested` for every loop nested in ``programs`` that keeps nothing (named first:
+    the enclosing node's own refusal would not say why)."""
+    for program in programs:
+        for node, *_ in program.steps:
+            if node.type in executor.CONTROL_FLOW:
+                if node.type == "While" and not node.value.n_hidden:
+                    _refuse_nested("while_loop", node.value)
+                _refuse_nested_loops(node.value.programs())
 
 
 def freeze(program: executor.Program, n_out: int) -> executor.Program:
@@ -299,6 +311,15 @@ def freeze(program: executor.Program, n_out: int) -> executor.Program:
                 inner = value.frozen(len(node.inputs) - value.n_leading)
                 copy = Operation(kind, node.name, None, (*node.inputs, *hidden), node.attrs)
                 copy.outputs = node.outputs[: len(node.outputs) - nh]
+            elif nh:  # a keeping loop in a cond: its kept stacks come in, only its variables go out
+                hidden = node.outputs[len(node.outputs) - nh :]
+                for sym in hidden:
+                    ph = Operation("Placeholder", f"{node.name}/kept_{sym.index}", None, (), {})
+                    ph.outputs = (sym,)
+                    ops.append(ph)
+                inner = value.frozen(len(node.inputs) - value.n_leading)
+                copy = Operation(kind, node.name, None, (*node.inputs, *hidden), node.attrs)
+                copy.outputs = node.outputs[: value.n_vars]
             else:
                 _refuse_nested("while_loop", value)
                 inner = value.pure()
@@ -596,7 +617,7 @@ class _While:
     the loop variables' stacks.
     """
 
-    n_hidden = 0  # kept values for an enclosing node's gradient: a nested loop keeps none
+    n_hidden = 0  # kept values an enclosing If outputs for its gradient (a keeping loop in a cond)
 
     def __init__(
         self,
@@ -608,8 +629,13 @@ class _While:
         maximum: int | None,
         stack: tuple | None = None,
         n_kept: int = 0,
+        sliced_from: int | None = None,
     ) -> None:
         self.cond, self.body = cond_p, body_p
+        # A replayed keeping loop (`frozen`): its captures from this position on are the kept
+        # values stacked per iteration; iteration i takes their row i, and the loop runs once
+        # per row (the condition read variables the replay does not write).
+        self.sliced_from = sliced_from
         self.cond_at, self.body_at = list(cond_at), list(body_at)
         self.n_vars = n_vars
         self.n_leading = n_vars
@@ -630,7 +656,23 @@ class _While:
         return [_kept_variable(s) for s in self.body.output_symbols[self.n_vars :]]
 
     def frozen(self, n_caps: int) -> _While:
-        return self.pure()
+        """The loop a gradient replays (`freeze`): inputs ``(*loop_vars, *captures, *kept stacks)``,
+        iteration i reading row i of each kept stack in place of the variable; no writes,
+        prints or stacks out."""
+        if not self.n_kept:
+            return self.pure()
+        nk = self.n_kept
+        return _While(
+            self.cond,
+            freeze(self.body, self.n_vars),
+            self.cond_at,
+            [*self.body_at, *range(n_caps, n_caps + nk)],
+            self.n_vars,
+            self.maximum,
+            None,
+            0,
+            n_caps,
+        )
 
     def pure(self) -> _While:
         if self._pure is None:
@@ -640,7 +682,15 @@ class _While:
                 self
                 if same
                 else _While(
-                    c, b, self.cond_at, self.body_at, self.n_vars, self.maximum, self.stack, self.n_kept
+                    c,
+                    b,
+                    self.cond_at,
+                    self.body_at,
+                    self.n_vars,
+                    self.maximum,
+                    self.stack,
+                    self.n_kept,
+                    self.sliced_from,
                 )
             )
             self._pure._pure = self._pure
@@ -652,23 +702,47 @@ class _While:
             return self
         if which not in self._stacking:
             self._stacking[which] = _While(
-                self.cond, self.body, self.cond_at, self.body_at, self.n_vars, self.maximum, which
+                self.cond,
+                self.body,
+                self.cond_at,
+                self.body_at,
+                self.n_vars,
+                self.maximum,
+                which,
+                sliced_from=self.sliced_from,
             )
         return self._stacking[which]
 
     def programs(self) -> list:
         return [self.cond, self.body]
 
-    def _loop(self, values: list, caps: list, run: Callable, stacked: Callable | None = None) -> Any:
+    def _loop(
+        self,
+        values: list,
+        caps: list,
+        run: Callable,
+        stacked: Callable | None = None,
+        row: Callable | None = None,
+    ) -> Any:
         cond_caps = [caps[i] for i in self.cond_at]
         body_caps = [caps[i] for i in self.body_at]
         n = self.n_vars
         entries: list = []
         kept: list = []
         i = 0
-        while (self.maximum is None or i < self.maximum) and bool(run(self.cond, values + cond_caps)[0]):
+        cut = self.sliced_from
+        rows = None if cut is None else int(caps[cut].shape[0])
+
+        def more() -> bool:
+            if rows is not None:
+                return i < rows
+            return (self.maximum is None or i < self.maximum) and bool(run(self.cond, values + cond_caps)[0])
+
+        while more():
             if stacked is not None:
                 entries.append(values)
+            if cut is not None:
+                body_caps = [row(caps[j], i) if j >= cut else caps[j] for j in self.body_at]
             out = list(run(self.body, values + body_caps))
             values = out[:n]
             if self.n_kept:
@@ -714,6 +788,12 @@ class _While:
             return array_ops.zeros((0, *shape), dtype)
         return array_ops.stack(rows)
 
+    def _row_array(self, array: Any, i: int) -> Any:
+        from gputensor.ops import array_ops
+
+        target = self.body.graph.target
+        return array_ops.gather(wrap(array, target), i)._data
+
     def run_arrays(self, *arrays: Any) -> Any:
         n = self.n_vars
         return self._loop(
@@ -721,6 +801,7 @@ class _While:
             list(arrays[n:]),
             executor.run_arrays,
             None if self.stack is None else self._stack_arrays,
+            self._row_array,
         )
 
     def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
@@ -728,10 +809,16 @@ class _While:
         if any(_is_symbol(t) for t in tensors):  # a gradient recomputing a graph holding this node
             node_value = self.pure() if replaying else self
             return _result(_emit("While", node_value, tensors, self.specs), n_out)
+        from gputensor.ops import array_ops
+
         n = self.n_vars
         run = replay if replaying else executor.run_recorded
         return self._loop(
-            list(tensors[:n]), list(tensors[n:]), run, None if self.stack is None else self._stack_tensors
+            list(tensors[:n]),
+            list(tensors[n:]),
+            run,
+            None if self.stack is None else self._stack_tensors,
+            array_ops.gather,
         )
 
 
@@ -851,10 +938,15 @@ def while_loop(
     captures = _outer_captures(cond_b, body_b)
     n = len(specs)
     body_p, which, n_kept = body_b.program if not (written and body_b.graph.hoist) else None, None, 0
+    in_loop = False
+    g: Graph | None = graph
+    while isinstance(g, _BranchGraph):
+        in_loop = in_loop or g.loop
+        g = g.parent
     if body_p is None:
-        if isinstance(graph, _BranchGraph):
-            # Nested in a branch or body: it keeps nothing (stacks per iteration of the enclosing
-            # node would need one length per iteration); a gradient through it is refused.
+        if in_loop:
+            # Nested in a loop body: it keeps nothing (stacks per iteration of the enclosing
+            # loop would need one length per iteration); a gradient through it is refused.
             body_p = body_b.program
         else:
             # A gradient may come and the body reads variables the loop writes: the loop itself
@@ -878,6 +970,8 @@ def while_loop(
         which,
         n_kept,
     )
+    if n_kept and isinstance(graph, _BranchGraph):
+        value.n_hidden = n_kept  # in a cond: the enclosing If outputs its kept stacks in turn
     cap_tensors = [wrap(s, graph.device) for s in captures]
     recorded = [[*flat, *caps] for caps in _known_tensors(captures, cap_tensors)]
     outs = _emit("While", value, [*flat, *cap_tensors], value.specs, recorded)
@@ -961,7 +1055,7 @@ def _if_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
         if g is not None and _floating(recorded[n_caps + j]):
             result[1 + n_caps + j] = g
     if not want or not outs_at:
-        return result
+        return _summed_to_variables(result, 1 + n_caps, value)
     seeds = [grads[k] if grads[k] is not None else _zeros(outputs[k]) for k in outs_at]
 
     def branch_grad(program: executor.Program, at: list) -> Callable:
@@ -985,6 +1079,19 @@ def _if_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
     for i, g in zip(want, got):
         old = result[i + 1]
         result[i + 1] = g if old is None else old + g
+    return _summed_to_variables(result, 1 + n_caps, value)
+
+
+def _summed_to_variables(result: list, at: int, value: _If) -> list:
+    """A kept value stacked per iteration (a keeping loop's in a branch) has its gradient summed
+    over the iterations for its variable's input (``result[at:]``)."""
+    from gputensor.ops import math_ops
+
+    for j, var in enumerate(value.kept_variables()):
+        g = result[at + j]
+        lead = len(value.hidden_specs[j].shape) - len(var.shape)
+        if g is not None and lead > 0:
+            result[at + j] = math_ops.reduce_sum(g, axis=tuple(range(lead)))
     return result
 
 
@@ -1011,6 +1118,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     if nk:
         frozen_body = freeze(value.body, n)  # inputs: loop variables, captures, kept values
     else:
+        _refuse_nested_loops(value.programs())
         _refuse_written_reads("while_loop", value.programs())
         value = value.pure()
         frozen_body = value.body
@@ -1047,10 +1155,18 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     count = array_ops.shape(stacked[0])[0]
     nf, nw = len(fv), len(want)
 
-    def step(*vals: Tensor) -> list:
-        return replay(body, [*vals[:n], *[caps[i] for i in value.body_at], *vals[n:]])
+    cut = value.sliced_from
 
     def backward(k: Tensor, *rest: Tensor) -> tuple:
+        def step(*vals: Tensor) -> list:
+            # A replayed keeping loop's kept stacks (captures from ``cut`` on) give row k: gathered
+            # under the tape, so their gradients are the rows' (dense: O(n) per iteration).
+            body_caps = [
+                array_ops.gather(caps[i], k) if cut is not None and i >= cut else caps[i]
+                for i in value.body_at
+            ]
+            return replay(body, [*vals[:n], *body_caps, *vals[n:]])
+
         g, acc = list(rest[:nf]), list(rest[nf:])
         # The loop variables entering iteration k (None for those the gradient does not read),
         # and the values the loop kept in iteration k.
@@ -1061,6 +1177,8 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
         g = [d if sg is None else d + array_ops.gather(sg, k) for d, sg in zip(got[:nf], stack_grads)]
         return (k - 1, *g, *[a + b for a, b in zip(acc, got[nf:])])
 
+    if cut is not None:  # the loop ran once per row of its kept stacks
+        count = array_ops.shape(caps[cut])[0]
     start = (count - 1, *seeds, *[_zeros(caps[j]) for j in want], *[_zeros(sources_in[j]) for j in wk])
     out = while_loop(lambda k, *rest: k >= 0, backward, start)
     for i, g in zip(fv, out[1 : 1 + nf]):

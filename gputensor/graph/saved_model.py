@@ -24,8 +24,10 @@ the loaded functions:
   then the stacked entry values of some of them, adds ``"stack"``: their positions (and
   ``"kept"``: how many values the body outputs after the loop variables, stacked after
   those, when the loop writes a variable and reads it again under a tape; an If whose
-  branches output kept values after the node's own adds ``"kept"``: ``[then's, else's]``,
-  see graph/control_flow.py); a stateful random node (a new draw at every run) has ``"random": true``. A
+  branches output kept values after the node's own adds ``"kept"``: ``[then's, else's]``;
+  a gradient's replay of such a loop, whose captures from ``"sliced_from"`` on are kept
+  stacks it reads a row of per iteration, adds that position; see graph/control_flow.py);
+  a stateful random node (a new draw at every run) has ``"random": true``. A
   ``CustomGradient`` node (inputs: the results, the arguments, then the captured
   tensors; outputs: the results) adds ``"backward"`` (the traced ``grad_fn``: its first
   placeholders are the upstream gradients) and ``"custom"``: ``{"name", "n_out",
@@ -346,6 +348,8 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
                 entry["stack"] = list(v.stack)
             if v.n_kept:  # and the stacks of the values kept for a gradient
                 entry["kept"] = v.n_kept
+            if v.sliced_from is not None:  # a gradient's replay of such a loop
+                entry["sliced_from"] = v.sliced_from
         elif node.type == "CustomGradient":  # its traced grad_fn: the loaded model differentiates with it
             v = node.value
             entry["backward"] = _save_program(v.backward, variables, constants)
@@ -531,6 +535,7 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 n["maximum_iterations"],
                 n.get("stack"),
                 n.get("kept", 0),
+                n.get("sliced_from"),
             )
             node.kernel = node.value.run_arrays
         elif kind == "CustomGradient":

@@ -267,26 +267,64 @@ def test_cond_nested_in_a_loop_writes_and_reads_per_iteration():
         np.testing.assert_allclose(after, v.numpy(), rtol=1e-12)
 
 
-def test_a_loop_nested_in_a_cond_that_writes_and_reads_is_refused_by_name():
+def test_loop_nested_in_a_cond_writes_and_reads_per_iteration():
+    v = gt.Variable(np.array([1.0, -0.5]))
+
+    def loop(x):
+        def body(i, s):
+            v.assign_add(x * 0.25)
+            return i + 1, gt.sin(s * v.read_value()) + x
+
+        return gt.while_loop(lambda i, s: i < 3, body, (0, x))[1]
+
+    def run(x, p, traced):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            if traced:
+                y = gt.cond(p, lambda: gt.reduce_sum(loop(x) * v.read_value()), lambda: gt.reduce_sum(x * v))
+            elif bool(p):
+                s = x
+                for _ in range(3):
+                    v.assign_add(x * 0.25)
+                    s = gt.sin(s * v.read_value()) + x
+                y = gt.reduce_sum(s * v.read_value())
+            else:
+                y = gt.reduce_sum(x * v)
+        return y, tape.gradient(y, [v, x])
+
+    traced = gt.function(lambda x, p: run(x, p, True))
+    x = gt.constant(np.array([0.4, 1.1]))
+    for p in (True, False):
+        v.assign([1.0, -0.5])
+        y, grads = traced(x, gt.constant(p))
+        after = v.numpy()
+        v.assign([1.0, -0.5])
+        e_y, e_grads = run(x, gt.constant(p), False)
+        np.testing.assert_allclose(float(y), float(e_y), rtol=1e-12)
+        _assert_same(_floats(grads), _floats(e_grads), rtol=1e-9)
+        np.testing.assert_allclose(after, v.numpy(), rtol=1e-12)
+
+
+def test_a_loop_nested_in_a_loop_that_writes_and_reads_is_refused_by_name():
     v = gt.Variable(1.0)
 
     @gt.function
-    def f(x, p):
+    def f(x):
         with gt.GradientTape() as tape:
             tape.watch(x)
 
-            def branch():
+            def outer(j, t):
                 def body(i, s):
                     v.assign_add(1.0)
                     return i + 1, s * v
 
-                return gt.while_loop(lambda i, s: i < 3, body, (0, x))[1]
+                return j + 1, gt.while_loop(lambda i, s: i < 2, body, (0, t))[1]
 
-            y = gt.cond(p, branch, lambda: x)
+            y = gt.while_loop(lambda j, t: j < 2, outer, (0, x))[1]
         return tape.gradient(y, x)
 
-    with pytest.raises(gt.errors.UnimplementedError, match=r"nested in a cond or while_loop"):
-        f(gt.constant(2.0), gt.constant(True))
+    with pytest.raises(gt.errors.UnimplementedError, match=r"nested in another while_loop's body"):
+        f(gt.constant(2.0))
 
 
 def test_saved_function_with_kept_values_gives_the_same_gradients(tmp_path):
@@ -300,7 +338,13 @@ def test_saved_function_with_kept_values_gives_the_same_gradients(tmp_path):
 
                 def branch():
                     v.assign(v * x)
-                    return gt.reduce_sum(v.read_value() * x)
+
+                    def inner(i, s):  # a loop in the branch: the If outputs its kept stacks
+                        v.assign_add(x * 0.5)
+                        return i + 1, gt.sin(s * v.read_value())
+
+                    s = gt.while_loop(lambda i, s: i < 3, inner, (0, x))[1]
+                    return gt.reduce_sum(v.read_value() * x * s)
 
                 y = gt.cond(p, branch, lambda: gt.reduce_sum(x))
 
@@ -323,6 +367,7 @@ def test_saved_function_with_kept_values_gives_the_same_gradients(tmp_path):
     np.testing.assert_allclose(got[0].numpy(), want[0].numpy(), rtol=1e-12)
     for g, w in zip(got[1], want[1]):
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(loaded.variables[0].numpy(), v.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["cond", "while"])
