@@ -203,6 +203,8 @@ class Variable:
         new = self._checked(value, "assign")
         if self._constraint is not None:
             new = convert_to_tensor(self._constraint(new))
+        if state.tapes:  # as TF's: a later read is a new value to a tape, not the assigned tensor
+            new = wrap(new._data, new._device)
         self._value = new
         return _UnreadVariable(self) if read_value else None
 

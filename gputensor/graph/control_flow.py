@@ -30,6 +30,17 @@ one op (`IF_OP`, `WHILE_OP`), and its gradient is built of the same control flow
 Both are built of gt.cond, gt.while_loop and GradientTape, so they differentiate
 again (higher-order gradients) and save and export like any other control flow.
 
+Variables written and read again inside. A gradient cannot recompute a read of a variable
+the node wrote before it (the variable holds other values when the gradient runs). Traced
+while a tape records, the forward node keeps those reads (`_Branch.keeping`, `_kept`): an If
+outputs them after its own outputs, a top-level While stacks them per iteration (and so
+stacks its loop variables itself; in a cond branch the If outputs its stacks in turn). The
+gradient replays the branch or body with them as inputs (`freeze`; a loop in a branch is
+replayed once per stacked row, `_While.sliced_from`), and `_emit` records the node on the
+tapes as reading, per kept value, its variable, so each one's gradient reaches the variable,
+as each ReadVariableOp's does in TF. A While nested in a loop body keeps nothing: a gradient
+through one that writes and reads again is refused.
+
 Random numbers. A stateful random op in a branch or body draws from its graph's random
 context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
 condition and body folded with the iteration number, a hidden int64 loop variable after the
@@ -39,6 +50,7 @@ numbers (docs/graphs.md, "Random numbers in control flow").
 
 from __future__ import annotations
 
+import copy as copy_module
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -162,6 +174,7 @@ class _Branch:
         self.outputs = flat
         self.graph = sub
         self._program: executor.Program | None = None
+        self.kept: list[Symbol] = []  # the values `keeping` added as outputs after the user's
 
     @property
     def program(self) -> executor.Program:
@@ -170,6 +183,19 @@ class _Branch:
         if self._program is None:
             sub = self.graph
             self._program = executor.Program(sub, *passes.optimize(sub.operations, sub.outputs))
+        return self._program
+
+    def keeping(self) -> executor.Program:
+        """The branch lowered for running, outputting after its own outputs every value a gradient
+        cannot recompute (`_kept`): the variable reads that stayed inside (a read after this
+        branch or an enclosing one wrote the variable) and such values of the control flow
+        nested inside. A gradient replays the branch with these values (`freeze`) instead of
+        reading the variables again, as TF's cond_v2/while_v2 output the forward's intermediates."""
+        if self._program is None:
+            sub = self.graph
+            ops, outs = passes.optimize(sub.operations, sub.outputs)
+            self.kept = _kept(ops)
+            self._program = executor.Program(sub, ops, [*outs, *self.kept])
         return self._program
 
     @staticmethod
@@ -207,6 +233,106 @@ def _result(out: list, n: int) -> Any:
 
 
 # ------------------------------------------------------------------- replaying
+def _kept(operations: list) -> list[Symbol]:
+    """The values of ``operations`` (a branch or body traced while a tape records) that a gradient
+    must take from the forward run: the outputs of its ReadVariable nodes (in such a graph a
+    read stays inside only when the variable was written before it, in this graph or one
+    enclosing it, or when the loop writes it) and the kept values of the nodes nested inside."""
+    kept = []
+    for node in operations:
+        if node.type == "ReadVariable":
+            kept.append(node.outputs[0])
+        elif node.type in executor.CONTROL_FLOW and node.value.n_hidden:
+            kept.extend(node.outputs[len(node.outputs) - node.value.n_hidden :])
+    return kept
+
+
+def _kept_variable(sym: Symbol) -> Any:
+    """The variable a kept value (see `_kept`) was read from."""
+    node = sym.node
+    if node.type == "ReadVariable":
+        return node.value
+    return node.value.kept_variables()[sym.index - (len(node.outputs) - node.value.n_hidden)]
+
+
+def _refuse_nested(what: str, value: Any) -> None:
+    """A loop nested in another loop's body keeps no per-iteration values for a gradient (the
+    enclosing loop would have to stack them per its own iterations, of run-time lengths): one
+    that writes a variable and reads it again inside is refused."""
+    _refuse_written_reads(
+        what,
+        value.programs(),
+        " (a while_loop nested in another while_loop's body keeps no values for the enclosing loop's "
+        "gradient; move it out of the loop body, or carry the value as a loop variable)",
+    )
+
+
+def _refuse_nested_loops(programs: list) -> None:
+    """`_refuse_nested` for every loop nested in ``programs`` that keeps nothing (named first:
+    the enclosing node's own refusal would not say why)."""
+    for program in programs:
+        for node, *_ in program.steps:
+            if node.type in executor.CONTROL_FLOW:
+                if node.type == "While" and not node.value.n_hidden:
+                    _refuse_nested("while_loop", node.value)
+                _refuse_nested_loops(node.value.programs())
+
+
+def freeze(program: executor.Program, n_out: int) -> executor.Program:
+    """``program`` (a `_Branch.keeping` program: ``n_out`` outputs, then its kept values) as a
+    gradient replays it: without variable writes and prints, each kept value an input after
+    the program's own (a kept read becomes a Placeholder; a nested node with kept values takes
+    them as inputs, frozen too), outputting its first ``n_out`` outputs."""
+    kept = program.output_symbols[n_out:]
+    kept_ids = {id(s) for s in kept}
+    written = _variables(program, "AssignVariable", {})
+    ops = []
+    for node, *_ in program.steps:
+        kind = node.type
+        if kind in ("AssignVariable", "Print"):
+            continue
+        if kind == "ReadVariable":
+            if id(node.outputs[0]) in kept_ids:
+                ph = Operation("Placeholder", node.name, None, (), {})
+                ph.outputs = node.outputs
+                ops.append(ph)
+                continue
+            if node.value._unique_id in written:  # traced without a tape: nothing was kept
+                _refuse_written_reads("cond", [program])
+        if kind in executor.CONTROL_FLOW:
+            value = node.value
+            nh = value.n_hidden
+            if kind == "If":
+                hidden = node.outputs[len(node.outputs) - nh :] if nh else ()
+                for sym in hidden:
+                    ph = Operation("Placeholder", f"{node.name}/kept_{sym.index}", None, (), {})
+                    ph.outputs = (sym,)
+                    ops.append(ph)
+                inner = value.frozen(len(node.inputs) - value.n_leading)
+                copy = Operation(kind, node.name, None, (*node.inputs, *hidden), node.attrs)
+                copy.outputs = node.outputs[: len(node.outputs) - nh]
+            elif nh:  # a keeping loop in a cond: its kept stacks come in, only its variables go out
+                hidden = node.outputs[len(node.outputs) - nh :]
+                for sym in hidden:
+                    ph = Operation("Placeholder", f"{node.name}/kept_{sym.index}", None, (), {})
+                    ph.outputs = (sym,)
+                    ops.append(ph)
+                inner = value.frozen(len(node.inputs) - value.n_leading)
+                copy = Operation(kind, node.name, None, (*node.inputs, *hidden), node.attrs)
+                copy.outputs = node.outputs[: value.n_vars]
+            else:
+                _refuse_nested("while_loop", value)
+                inner = value.pure()
+                copy = Operation(kind, node.name, None, node.inputs, node.attrs)
+                copy.outputs = node.outputs
+            copy.value, copy.kernel = inner, inner.run_arrays
+            node = copy
+        ops.append(node)
+    graph = copy_module.copy(program.graph)
+    graph.inputs = [*program.graph.inputs, *kept]
+    return executor.Program(graph, ops, program.output_symbols[:n_out])
+
+
 def pure(program: executor.Program) -> executor.Program:
     """``program`` without its variable writes and prints (nested control flow too): what a
     gradient recomputes must not write or print a second time."""
@@ -258,6 +384,16 @@ def _emit(kind: str, value: Any, tensors: list, specs: list, recorded: list | No
     node.value = value
     node.kernel = value.run_arrays
     outs = tuple(wrap(s, graph.device) for s in node.outputs)
+    nh = value.n_hidden if kind == "If" else value.n_kept
+    if nh and state.tapes and context.recorder is not None:
+        # The kept values are variable reads: the tapes record the node as reading, per kept
+        # value, the variable it came from (a read here standing for it, watched as any read;
+        # its value is unused), so the gradient of each kept value reaches its variable.
+        sources = [
+            var._read() if var._dtype.kind in "fc" else outs[len(outs) - nh + j]
+            for j, var in enumerate(value.kept_variables())
+        ]
+        recorded = [[*r, *sources] for r in (recorded or [list(tensors)] * len(state.tapes))]
     _record(IF_OP if kind == "If" else WHILE_OP, tensors, {"cf": value}, outs, recorded)
     return list(outs)
 
@@ -298,42 +434,106 @@ def _known_tensors(captures: list, fallback: list) -> list:
 # ----------------------------------------------------------------------- cond
 class _If:
     """What an If node runs: per branch its program and where its inputs are in the node's
-    captured inputs (the node's inputs are ``(pred, *captures)``)."""
+    captured inputs (the node's inputs are ``(pred, *captures)``).
+
+    ``kept`` = (kt, kf): the true branch's program outputs kt kept values after the node's
+    own outputs, the false one's kf (`_Branch.keeping`); the node outputs both groups after
+    its own (zeros for the branch not taken), which the gradient replays instead of
+    recomputing them (`freeze`)."""
+
+    n_leading = 1  # the node's inputs before its captures: pred
 
     def __init__(
-        self, true: executor.Program, false: executor.Program, true_at: list, false_at: list
+        self,
+        true: executor.Program,
+        false: executor.Program,
+        true_at: list,
+        false_at: list,
+        kept: tuple = (0, 0),
     ) -> None:
         self.true, self.false = true, false
         self.true_at, self.false_at = list(true_at), list(false_at)
-        self.n_out = len(true.output_symbols)
-        self.specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in true.output_symbols]
+        self.kept = tuple(kept)
+        self.n_hidden = self.kept[0] + self.kept[1]
+        self.n_out = len(true.output_symbols) - self.kept[0]
+        spec = lambda s: Spec(s.shape, dtypes.from_numpy(s.dtype))  # noqa: E731
+        self.specs = [spec(s) for s in true.output_symbols[: self.n_out]]
+        self.hidden_specs = [spec(s) for s in true.output_symbols[self.n_out :]]
+        self.hidden_specs += [spec(s) for s in false.output_symbols[self.n_out :]]
+        self.specs += self.hidden_specs
         self._pure: _If | None = None
+        self._frozen: dict[int, _If] = {}
+        self._zero_arrays: dict[bool, list] = {}
+
+    def kept_variables(self) -> list:
+        """Per kept output, the variable it was read from."""
+        return [_kept_variable(s) for p in (self.true, self.false) for s in p.output_symbols[self.n_out :]]
 
     def pure(self) -> _If:
         if self._pure is None:
             t, f = pure(self.true), pure(self.false)
             self._pure = (
-                self if t is self.true and f is self.false else _If(t, f, self.true_at, self.false_at)
+                self
+                if t is self.true and f is self.false
+                else _If(t, f, self.true_at, self.false_at, self.kept)
             )
             self._pure._pure = self._pure
         return self._pure
 
+    def frozen(self, n_caps: int) -> _If:
+        """The If a gradient replays (`freeze`): inputs ``(pred, *captures, *kept values)``, the
+        kept values in the order this node outputs them; no writes, prints or kept outputs."""
+        if n_caps not in self._frozen:
+            kt, kf = self.kept
+            self._frozen[n_caps] = _If(
+                freeze(self.true, self.n_out),
+                freeze(self.false, self.n_out),
+                [*self.true_at, *range(n_caps, n_caps + kt)],
+                [*self.false_at, *range(n_caps + kt, n_caps + kt + kf)],
+            )
+        return self._frozen[n_caps]
+
     def programs(self) -> list:
         return [self.true, self.false]
 
+    def _zeros(self, taken: bool) -> list:
+        """Arrays for the kept outputs of the branch not taken (made once: nothing writes into
+        an If's outputs, which no program owns)."""
+        zeros = self._zero_arrays.get(taken)
+        if zeros is None:
+            kt = self.kept[0]
+            specs = self.hidden_specs[kt:] if taken else self.hidden_specs[:kt]
+            backend = self.true.graph.target.backend
+            zeros = self._zero_arrays[taken] = [
+                backend.from_host(np.zeros([0 if d is None else d for d in s.shape], s.dtype.np_dtype))
+                for s in specs
+            ]
+        return zeros
+
+    def _with_hidden(self, out: list, taken: bool, as_tensor: Callable) -> list:
+        if not self.n_hidden:
+            return out
+        zeros = [as_tensor(z) for z in self._zeros(taken)]
+        own, mine = list(out[: self.n_out]), list(out[self.n_out :])
+        return own + (mine + zeros if taken else zeros + mine)
+
     def run_arrays(self, pred: Any, *caps: Any) -> Any:
-        branch, at = (self.true, self.true_at) if bool(pred) else (self.false, self.false_at)
+        taken = bool(pred)
+        branch, at = (self.true, self.true_at) if taken else (self.false, self.false_at)
         out = executor.run_arrays(branch, [caps[i] for i in at])
-        return _result(out, self.n_out)
+        return _result(self._with_hidden(out, taken, lambda a: a), len(self.specs))
 
     def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
         pred, caps = tensors[0], tensors[1:]
         if _is_symbol(pred):  # a gradient recomputing a branch that holds this node
             node_value = self.pure() if replaying else self
-            return _result(_emit("If", node_value, tensors, self.specs), self.n_out)
-        branch, at = (self.true, self.true_at) if bool(pred) else (self.false, self.false_at)
+            return _result(_emit("If", node_value, tensors, node_value.specs), len(node_value.specs))
+        taken = bool(pred)
+        branch, at = (self.true, self.true_at) if taken else (self.false, self.false_at)
         run = replay if replaying else executor.run_recorded
-        return _result(run(branch, [caps[i] for i in at]), self.n_out)
+        target = self.true.graph.target
+        out = self._with_hidden(run(branch, [caps[i] for i in at]), taken, lambda a: wrap(a, target))
+        return _result(out, len(self.specs))
 
 
 def cond(
@@ -380,13 +580,21 @@ def cond(
                 "false_fn; both branches must return the same shapes and dtypes"
             )
     captures = _outer_captures(true, false)
+    if true.graph.hoist:  # a gradient may come: values it cannot recompute are outputs too
+        t_prog, f_prog = true.keeping(), false.keeping()
+    else:
+        t_prog, f_prog = true.program, false.program
     value = _If(
-        true.program, false.program, _positions(true.program, captures), _positions(false.program, captures)
+        t_prog,
+        f_prog,
+        _positions(t_prog, captures),
+        _positions(f_prog, captures),
+        (len(true.kept), len(false.kept)),
     )
     cap_tensors = [wrap(s, graph.device) for s in captures]
     recorded = [[pred, *caps] for caps in _known_tensors(captures, cap_tensors)]
     outs = _emit("If", value, [pred, *cap_tensors], value.specs, recorded)
-    return nest.pack_sequence_as(true.structure, outs)
+    return nest.pack_sequence_as(true.structure, outs[: value.n_out])
 
 
 # ----------------------------------------------------------------- while_loop
@@ -401,7 +609,15 @@ class _While:
     along a new leading axis of unknown size (one row per iteration run; zero rows when the
     loop does not run). That keeps O(n) values, as TF's while_v2 keeps them on TensorList
     stacks.
+
+    With ``n_kept`` (a loop that writes variables and reads them again, traced while a tape
+    records: the forward loop itself stacks, since a second run could not recompute what it
+    read) the body's program outputs that many kept values after the loop variables
+    (`_Branch.keeping`), and the node outputs each one's values per iteration, stacked, after
+    the loop variables' stacks.
     """
+
+    n_hidden = 0  # kept values an enclosing If outputs for its gradient (a keeping loop in a cond)
 
     def __init__(
         self,
@@ -412,17 +628,51 @@ class _While:
         n_vars: int,
         maximum: int | None,
         stack: tuple | None = None,
+        n_kept: int = 0,
+        sliced_from: int | None = None,
     ) -> None:
         self.cond, self.body = cond_p, body_p
+        # A replayed keeping loop (`frozen`): its captures from this position on are the kept
+        # values stacked per iteration; iteration i takes their row i, and the loop runs once
+        # per row (the condition read variables the replay does not write).
+        self.sliced_from = sliced_from
         self.cond_at, self.body_at = list(cond_at), list(body_at)
         self.n_vars = n_vars
+        self.n_leading = n_vars
         self.maximum = maximum
         self.stack = None if stack is None else tuple(stack)
-        self.specs = [Spec(s.shape, dtypes.from_numpy(s.dtype)) for s in body_p.output_symbols]
+        self.n_kept = n_kept
+        spec = lambda s: Spec(s.shape, dtypes.from_numpy(s.dtype))  # noqa: E731
+        self.specs = [spec(s) for s in body_p.output_symbols[:n_vars]]
+        self.kept_specs = [spec(s) for s in body_p.output_symbols[n_vars:]]
         if self.stack is not None:
             self.specs += [Spec((None, *self.specs[k].shape), self.specs[k].dtype) for k in self.stack]
+        self.specs += [Spec((None, *k.shape), k.dtype) for k in self.kept_specs]
         self._pure: _While | None = None
         self._stacking: dict[tuple, _While] = {}
+
+    def kept_variables(self) -> list:
+        """Per kept value (stacked after the loop variables' stacks), the variable it was read from."""
+        return [_kept_variable(s) for s in self.body.output_symbols[self.n_vars :]]
+
+    def frozen(self, n_caps: int) -> _While:
+        """The loop a gradient replays (`freeze`): inputs ``(*loop_vars, *captures, *kept stacks)``,
+        iteration i reading row i of each kept stack in place of the variable; no writes,
+        prints or stacks out."""
+        if not self.n_kept:
+            return self.pure()
+        nk = self.n_kept
+        return _While(
+            self.cond,
+            freeze(self.body, self.n_vars),
+            self.cond_at,
+            [*self.body_at, *range(n_caps, n_caps + nk)],
+            self.n_vars,
+            self.maximum,
+            None,
+            0,
+            n_caps,
+        )
 
     def pure(self) -> _While:
         if self._pure is None:
@@ -431,7 +681,17 @@ class _While:
             self._pure = (
                 self
                 if same
-                else _While(c, b, self.cond_at, self.body_at, self.n_vars, self.maximum, self.stack)
+                else _While(
+                    c,
+                    b,
+                    self.cond_at,
+                    self.body_at,
+                    self.n_vars,
+                    self.maximum,
+                    self.stack,
+                    self.n_kept,
+                    self.sliced_from,
+                )
             )
             self._pure._pure = self._pure
         return self._pure
@@ -442,34 +702,70 @@ class _While:
             return self
         if which not in self._stacking:
             self._stacking[which] = _While(
-                self.cond, self.body, self.cond_at, self.body_at, self.n_vars, self.maximum, which
+                self.cond,
+                self.body,
+                self.cond_at,
+                self.body_at,
+                self.n_vars,
+                self.maximum,
+                which,
+                sliced_from=self.sliced_from,
             )
         return self._stacking[which]
 
     def programs(self) -> list:
         return [self.cond, self.body]
 
-    def _loop(self, values: list, caps: list, run: Callable, stacked: Callable | None = None) -> Any:
+    def _loop(
+        self,
+        values: list,
+        caps: list,
+        run: Callable,
+        stacked: Callable | None = None,
+        row: Callable | None = None,
+    ) -> Any:
         cond_caps = [caps[i] for i in self.cond_at]
         body_caps = [caps[i] for i in self.body_at]
+        n = self.n_vars
         entries: list = []
+        kept: list = []
         i = 0
-        while (self.maximum is None or i < self.maximum) and bool(run(self.cond, values + cond_caps)[0]):
+        cut = self.sliced_from
+        rows = None if cut is None else int(caps[cut].shape[0])
+
+        def more() -> bool:
+            if rows is not None:
+                return i < rows
+            return (self.maximum is None or i < self.maximum) and bool(run(self.cond, values + cond_caps)[0])
+
+        while more():
             if stacked is not None:
                 entries.append(values)
-            values = list(run(self.body, values + body_caps))
+            if cut is not None:
+                body_caps = [row(caps[j], i) if j >= cut else caps[j] for j in self.body_at]
+            out = list(run(self.body, values + body_caps))
+            values = out[:n]
+            if self.n_kept:
+                kept.append(out[n:])
             i += 1
         if stacked is None:
-            return _result(values, self.n_vars)
-        return tuple(values) + tuple(stacked(k, [e[k] for e in entries], values[k]) for k in self.stack)
+            return _result(values, n)
+        result = [stacked(k, [e[k] for e in entries], tuple(values[k].shape)) for k in self.stack]
+        for j, spec in enumerate(self.kept_specs):
+            result.append(
+                stacked(n + j, [r[j] for r in kept], tuple(0 if d is None else d for d in spec.shape))
+            )
+        return tuple(values) + tuple(result)
 
-    def _stack_arrays(self, k: int, rows: list, last: Any) -> Any:
-        """Loop variable ``k``'s entry values as one array with a leading axis of ``len(rows)``."""
+    def _stack_arrays(self, k: int, rows: list, shape: tuple) -> Any:
+        """Loop variable ``k``'s entry values (kept value ``k - n_vars``'s values) as one array
+        with a leading axis of ``len(rows)``; ``shape`` is a row's when there are none."""
         from gputensor.ops import array_ops
 
         device = self.body.graph.target
+        dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
         if not rows:
-            return device.backend.from_host(np.zeros((0, *last.shape), self.specs[k].dtype.np_dtype))
+            return device.backend.from_host(np.zeros((0, *shape), dtype.np_dtype))
         first = tuple(rows[0].shape)
         for i, r in enumerate(rows):
             if tuple(r.shape) != first:
@@ -484,12 +780,19 @@ class _While:
         parts = [reshape(r, shape=(1, *r.shape)) for r in rows]
         return parts[0] if len(parts) == 1 else device.kernel(array_ops._CONCAT)(*parts, axis=0)
 
-    def _stack_tensors(self, k: int, rows: list, last: Tensor) -> Tensor:
+    def _stack_tensors(self, k: int, rows: list, shape: tuple) -> Tensor:
         from gputensor.ops import array_ops
 
         if not rows:
-            return array_ops.zeros((0, *last.shape), last.dtype)
+            dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
+            return array_ops.zeros((0, *shape), dtype)
         return array_ops.stack(rows)
+
+    def _row_array(self, array: Any, i: int) -> Any:
+        from gputensor.ops import array_ops
+
+        target = self.body.graph.target
+        return array_ops.gather(wrap(array, target), i)._data
 
     def run_arrays(self, *arrays: Any) -> Any:
         n = self.n_vars
@@ -498,6 +801,7 @@ class _While:
             list(arrays[n:]),
             executor.run_arrays,
             None if self.stack is None else self._stack_arrays,
+            self._row_array,
         )
 
     def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
@@ -505,10 +809,16 @@ class _While:
         if any(_is_symbol(t) for t in tensors):  # a gradient recomputing a graph holding this node
             node_value = self.pure() if replaying else self
             return _result(_emit("While", node_value, tensors, self.specs), n_out)
+        from gputensor.ops import array_ops
+
         n = self.n_vars
         run = replay if replaying else executor.run_recorded
         return self._loop(
-            list(tensors[:n]), list(tensors[n:]), run, None if self.stack is None else self._stack_tensors
+            list(tensors[:n]),
+            list(tensors[n:]),
+            run,
+            None if self.stack is None else self._stack_tensors,
+            array_ops.gather,
         )
 
 
@@ -627,14 +937,41 @@ def while_loop(
         specs.append(((), dtypes.int64))
     captures = _outer_captures(cond_b, body_b)
     n = len(specs)
+    body_p, which, n_kept = body_b.program if not (written and body_b.graph.hoist) else None, None, 0
+    in_loop = False
+    g: Graph | None = graph
+    while isinstance(g, _BranchGraph):
+        in_loop = in_loop or g.loop
+        g = g.parent
+    if body_p is None:
+        if in_loop:
+            # Nested in a loop body: it keeps nothing (stacks per iteration of the enclosing
+            # loop would need one length per iteration); a gradient through it is refused.
+            body_p = body_b.program
+        else:
+            # A gradient may come and the body reads variables the loop writes: the loop itself
+            # stacks those reads and the loop variables the gradient reads, per iteration (a
+            # second run could not recompute them), as TF's while_v2 accumulates intermediates.
+            body_p = body_b.keeping()
+            fv = [i for i in range(n) if specs[i][1].kind in "fc"]
+            n_kept = len(body_b.kept) if fv else 0
+            if n_kept:
+                which = tuple(sorted(set(fv) | set(_slice_for(body_p, n, fv)[1])))
+            else:
+                body_b._program = None
+                body_p = body_b.program
     value = _While(
         cond_b.program,
-        body_b.program,
+        body_p,
         _positions(cond_b.program, captures, n),
-        _positions(body_b.program, captures, n),
+        _positions(body_p, captures, n),
         n,
         maximum_iterations,
+        which,
+        n_kept,
     )
+    if n_kept and isinstance(graph, _BranchGraph):
+        value.n_hidden = n_kept  # in a cond: the enclosing If outputs its kept stacks in turn
     cap_tensors = [wrap(s, graph.device) for s in captures]
     recorded = [[*flat, *caps] for caps in _known_tensors(captures, cap_tensors)]
     outs = _emit("While", value, [*flat, *cap_tensors], value.specs, recorded)
@@ -676,9 +1013,10 @@ def _variables(program: executor.Program, kind: str, found: dict) -> dict:
     return found
 
 
-def _refuse_written_reads(what: str, programs: list) -> None:
+def _refuse_written_reads(what: str, programs: list, why: str = "") -> None:
     """A gradient recomputes the node's ops without its variable writes, so a value read from a
-    variable the node itself writes cannot be recomputed: refused rather than wrong."""
+    variable the node itself writes cannot be recomputed unless the forward kept it (`_kept`):
+    refused rather than wrong where it did not."""
     read: dict = {}
     written: dict = {}
     for p in programs:
@@ -688,45 +1026,72 @@ def _refuse_written_reads(what: str, programs: list) -> None:
     if both:
         raise UnimplementedError(
             f"{what}: cannot differentiate through a {what} that writes variable(s) {both} and reads them "
-            "again inside (the gradient recomputes its ops, which would see other values); carry the value "
-            f"as a loop variable or branch output instead, or move the write out of the {what}",
+            f"again inside{why or ' (it was traced without a GradientTape recording, so it kept no values for a gradient)'}; "
+            f"carry the value as a loop variable or branch output instead, or move the write out of the {what}",
             what,
         )
 
 
 def _if_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list:
+    """The gradient of an If node: an If on the same ``pred`` whose branches differentiate the
+    branches, replayed from their programs (`freeze`: no writes or prints, the values the
+    forward kept given back in place of re-reading variables). A kept value's gradient goes
+    to the node's input recorded for it (`_emit`: a read of its variable)."""
     from gputensor.autodiff.registry import skip_input
 
-    _refuse_written_reads("cond", attrs["cf"].programs())
-    value: _If = attrs["cf"].pure()
-    pred, caps = inputs[0], list(inputs[1:])
-    want = [i for i, c in enumerate(caps) if _floating(c) and not skip_input(i + 1)]
-    outs_at = [k for k, o in enumerate(outputs) if _floating(o)]
+    value: _If = attrs["cf"]
+    nh = value.n_hidden
+    pred = inputs[0]
+    n_caps = len(inputs) - 1 - nh
+    frozen = value.frozen(n_caps)  # refuses values it cannot recompute that were not kept
+    # The frozen node's inputs after pred: the captures, then the kept values (the node's outputs).
+    ext = [*inputs[1 : 1 + n_caps], *outputs[len(outputs) - nh :]]
+    recorded = list(inputs[1:])  # a kept value's gradient goes to its variable's stand-in read
+    want = [i for i, c in enumerate(ext) if _floating(c) and _floating(recorded[i]) and not skip_input(i + 1)]
+    outs_at = [k for k in range(value.n_out) if _floating(outputs[k])]
     result: list = [None] * len(inputs)
+    for j in range(nh):  # a gradient reaching a kept output (a higher order) goes to its variable
+        g = grads[value.n_out + j]
+        if g is not None and _floating(recorded[n_caps + j]):
+            result[1 + n_caps + j] = g
     if not want or not outs_at:
-        return result
+        return _summed_to_variables(result, 1 + n_caps, value)
     seeds = [grads[k] if grads[k] is not None else _zeros(outputs[k]) for k in outs_at]
 
     def branch_grad(program: executor.Program, at: list) -> Callable:
         def gradient_branch() -> list:
-            args = [caps[i] for i in at]
+            args = [ext[i] for i in at]
             mine = [i for i in want if i in at]
             got = _vjp(
                 lambda *a: replay(program, list(a)),
                 args,
-                [caps[i] for i in mine],
+                [ext[i] for i in mine],
                 outs_at,
                 seeds,
-                [caps[i] for i in mine],
+                [ext[i] for i in mine],
             )
             by_input = dict(zip(mine, got))
-            return [by_input[i] if i in by_input else _zeros(caps[i]) for i in want]
+            return [by_input[i] if i in by_input else _zeros(ext[i]) for i in want]
 
         return gradient_branch
 
-    got = cond(pred, branch_grad(value.true, value.true_at), branch_grad(value.false, value.false_at))
+    got = cond(pred, branch_grad(frozen.true, frozen.true_at), branch_grad(frozen.false, frozen.false_at))
     for i, g in zip(want, got):
-        result[i + 1] = g
+        old = result[i + 1]
+        result[i + 1] = g if old is None else old + g
+    return _summed_to_variables(result, 1 + n_caps, value)
+
+
+def _summed_to_variables(result: list, at: int, value: _If) -> list:
+    """A kept value stacked per iteration (a keeping loop's in a branch) has its gradient summed
+    over the iterations for its variable's input (``result[at:]``)."""
+    from gputensor.ops import math_ops
+
+    for j, var in enumerate(value.kept_variables()):
+        g = result[at + j]
+        lead = len(value.hidden_specs[j].shape) - len(var.shape)
+        if g is not None and lead > 0:
+            result[at + j] = math_ops.reduce_sum(g, axis=tuple(range(lead)))
     return result
 
 
@@ -738,52 +1103,91 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     for n iterations, as TF's while_v2.
 
     The gradient of a stacking While (second order) is the same backward loop, its own
-    stacks as the entry values and the stacks' gradients added to iteration k's."""
-    from gputensor.autodiff.registry import skip_input
-    from gputensor.ops import array_ops
+    stacks as the entry values and the stacks' gradients added to iteration k's.
 
-    _refuse_written_reads("while_loop", attrs["cf"].programs())
-    value: _While = attrs["cf"].pure()
-    n = value.n_vars
-    init, caps = list(inputs[:n]), list(inputs[n:])
+    A loop that keeps values (``n_kept``: it writes variables and reads them again) stacked
+    them itself; iteration k's replay takes row k of each instead of reading the variable,
+    and each one's gradients, summed over the iterations, go to the node's input recorded
+    for it (`_emit`: a read of its variable)."""
+    from gputensor.autodiff.registry import skip_input
+    from gputensor.ops import array_ops, math_ops
+
+    value: _While = attrs["cf"]
+    n, nk = value.n_vars, value.n_kept
+    n_caps = len(inputs) - n - nk
+    if nk:
+        frozen_body = freeze(value.body, n)  # inputs: loop variables, captures, kept values
+    else:
+        _refuse_nested_loops(value.programs())
+        _refuse_written_reads("while_loop", value.programs())
+        value = value.pure()
+        frozen_body = value.body
+    init, caps, sources_in = list(inputs[:n]), list(inputs[n : n + n_caps]), list(inputs[n + n_caps :])
     fv = [i for i in range(n) if _floating(init[i])]
     want = [j for j, c in enumerate(caps) if _floating(c) and not skip_input(n + j)]
     result: list = [None] * len(inputs)
+    kept_stacks = list(outputs[len(outputs) - nk :]) if nk else []
+    wk = [
+        j
+        for j in range(nk)
+        if _floating(kept_stacks[j]) and _floating(sources_in[j]) and not skip_input(n + n_caps + j)
+    ]
+    for j in wk:  # a gradient reaching a kept stack (a higher order) goes to its variable
+        g = grads[len(outputs) - nk + j]
+        if g is not None:
+            result[n + n_caps + j] = math_ops.reduce_sum(g, axis=0)
     if not fv:
         return result
     seeds = [grads[i] if grads[i] is not None else _zeros(outputs[i]) for i in fv]
     # The body's ops the floating outputs need, and the loop variables they read: only those
     # (and the floating ones, whose gradients are carried) are stacked. A counter or a list of
     # indices growing along a None dim that the gradient does not read is left out.
-    body, read = _slice_for(value.body, n, fv)
+    body, read = _slice_for(frozen_body, n, fv)
     if value.stack is None:
         which = tuple(sorted(set(fv) | set(read)))
         stacked = run_stacking(value.stacking(which), [*init, *caps])[n:]
         stack_grads: list = [None] * len(fv)
-    else:  # differentiating a gradient's stacking loop: it holds its own stacks
-        which, stacked = value.stack, outputs[n:]
+    else:  # the loop stacked itself (kept values, or a gradient's stacking loop: second order)
+        which = value.stack
+        stacked = outputs[n : n + len(which)]
         stack_grads = [grads[n + which.index(i)] if i in which else None for i in fv]
     stacks = dict(zip(which, stacked))
     count = array_ops.shape(stacked[0])[0]
-    nf = len(fv)
+    nf, nw = len(fv), len(want)
 
-    def step(*vals: Tensor) -> list:
-        return replay(body, list(vals) + [caps[i] for i in value.body_at])
+    cut = value.sliced_from
 
     def backward(k: Tensor, *rest: Tensor) -> tuple:
+        def step(*vals: Tensor) -> list:
+            # A replayed keeping loop's kept stacks (captures from ``cut`` on) give row k: gathered
+            # under the tape, so their gradients are the rows' (dense: O(n) per iteration).
+            body_caps = [
+                array_ops.gather(caps[i], k) if cut is not None and i >= cut else caps[i]
+                for i in value.body_at
+            ]
+            return replay(body, [*vals[:n], *body_caps, *vals[n:]])
+
         g, acc = list(rest[:nf]), list(rest[nf:])
-        # The loop variables entering iteration k (None for those the gradient does not read).
+        # The loop variables entering iteration k (None for those the gradient does not read),
+        # and the values the loop kept in iteration k.
         at_k = [array_ops.gather(stacks[i], k) if i in stacks else None for i in range(n)]
-        sources = [at_k[i] for i in fv] + [caps[j] for j in want]
-        got = _vjp(step, at_k, sources, list(range(nf)), g, sources)
+        kept_k = [array_ops.gather(r, k) for r in kept_stacks]
+        sources = [at_k[i] for i in fv] + [caps[j] for j in want] + [kept_k[j] for j in wk]
+        got = _vjp(step, at_k + kept_k, sources, list(range(nf)), g, sources)
         g = [d if sg is None else d + array_ops.gather(sg, k) for d, sg in zip(got[:nf], stack_grads)]
         return (k - 1, *g, *[a + b for a, b in zip(acc, got[nf:])])
 
-    out = while_loop(lambda k, *rest: k >= 0, backward, (count - 1, *seeds, *[_zeros(caps[j]) for j in want]))
+    if cut is not None:  # the loop ran once per row of its kept stacks
+        count = array_ops.shape(caps[cut])[0]
+    start = (count - 1, *seeds, *[_zeros(caps[j]) for j in want], *[_zeros(sources_in[j]) for j in wk])
+    out = while_loop(lambda k, *rest: k >= 0, backward, start)
     for i, g in zip(fv, out[1 : 1 + nf]):
         result[i] = g
-    for j, g in zip(want, out[1 + nf :]):
+    for j, g in zip(want, out[1 + nf : 1 + nf + nw]):
         result[n + j] = g
+    for j, g in zip(wk, out[1 + nf + nw :]):
+        old = result[n + n_caps + j]
+        result[n + n_caps + j] = g if old is None else old + g
     return result
 
 

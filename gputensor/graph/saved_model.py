@@ -21,8 +21,13 @@ the loaded functions:
   placeholders are the loop variables), ``"cond_at"``/``"body_at"`` (per further
   placeholder, its position among the captured inputs) and ``"maximum_iterations"``
   (an int or null); a gradient's forward loop, whose outputs are the loop variables and
-  then the stacked entry values of some of them, adds ``"stack"``: their positions; a
-  stateful random node (a new draw at every run) has ``"random": true``. A
+  then the stacked entry values of some of them, adds ``"stack"``: their positions (and
+  ``"kept"``: how many values the body outputs after the loop variables, stacked after
+  those, when the loop writes a variable and reads it again under a tape; an If whose
+  branches output kept values after the node's own adds ``"kept"``: ``[then's, else's]``;
+  a gradient's replay of such a loop, whose captures from ``"sliced_from"`` on are kept
+  stacks it reads a row of per iteration, adds that position; see graph/control_flow.py);
+  a stateful random node (a new draw at every run) has ``"random": true``. A
   ``CustomGradient`` node (inputs: the results, the arguments, then the captured
   tensors; outputs: the results) adds ``"backward"`` (the traced ``grad_fn``: its first
   placeholders are the upstream gradients) and ``"custom"``: ``{"name", "n_out",
@@ -331,6 +336,8 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
             entry["then"] = _save_program(v.true, variables, constants)
             entry["else"] = _save_program(v.false, variables, constants)
             entry["then_at"], entry["else_at"] = v.true_at, v.false_at
+            if v.n_hidden:  # values kept for a gradient, output after the node's own
+                entry["kept"] = list(v.kept)
         elif node.type == "While":
             v = node.value
             entry["cond"] = _save_program(v.cond, variables, constants)
@@ -339,6 +346,10 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
             entry["maximum_iterations"] = v.maximum
             if v.stack is not None:  # a gradient's forward loop: also outputs these variables' stacks
                 entry["stack"] = list(v.stack)
+            if v.n_kept:  # and the stacks of the values kept for a gradient
+                entry["kept"] = v.n_kept
+            if v.sliced_from is not None:  # a gradient's replay of such a loop
+                entry["sliced_from"] = v.sliced_from
         elif node.type == "CustomGradient":  # its traced grad_fn: the loaded model differentiates with it
             v = node.value
             entry["backward"] = _save_program(v.backward, variables, constants)
@@ -511,6 +522,7 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 _load_program(n["else"], variables, constants, target, "loaded_else"),
                 n["then_at"],
                 n["else_at"],
+                tuple(n.get("kept", (0, 0))),
             )
             node.kernel = node.value.run_arrays
         elif kind == "While":
@@ -519,9 +531,11 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 _load_program(n["body"], variables, constants, target, "loaded_body"),
                 n["cond_at"],
                 n["body_at"],
-                len(n["outputs"]) - len(n.get("stack", ())),
+                len(n["outputs"]) - len(n.get("stack", ())) - n.get("kept", 0),
                 n["maximum_iterations"],
                 n.get("stack"),
+                n.get("kept", 0),
+                n.get("sliced_from"),
             )
             node.kernel = node.value.run_arrays
         elif kind == "CustomGradient":
