@@ -605,6 +605,15 @@ class Layer(Module):
         return out
 
     # -------------------------------------------------------------------- build
+    @property
+    def path(self) -> str | None:
+        """Where the layer lives, as Keras 3's ``layer.path``: ``"sequential/dense"`` for a
+        Dense built inside a Sequential (its weights' paths less their names); None until built."""
+        if not self.built:
+            return None
+        parent = self.__dict__.get("_parent_path")
+        return f"{parent}/{self.name}" if parent else self.name
+
     def _open_path_scope(self) -> name_scope:
         """This layer's Keras path scope (Keras 3's ``_open_name_scope``): records the path
         around it the first time (``_parent_path``), then always starts from that path."""

@@ -104,6 +104,23 @@ def cases(keras, plain_variable, reset):
     out["built_directly"] = _names(dense.weights + conv.weights)
 
     reset()
+    # The functional model first: Keras's Sequential builds an inner functional model that
+    # takes the name "functional" (gt's does not).
+    inp = keras.Input((3,))
+    functional = keras.Model(inp, layers.Dense(1)(inp))
+    paths = [functional.path, functional.layers[1].path]
+    unbuilt = keras.Sequential([layers.Dense(2)])
+    paths.append(unbuilt.path)
+    unbuilt(x3)
+    paths += [unbuilt.path, unbuilt.layers[0].path]
+    paths += [net.path, net.block.path, net.block.d1.path, lstm.path, lstm.cell.path, bi.path, td.path]
+    dense = layers.Dense(2)
+    paths.append(dense.path)
+    dense.build((None, 3))
+    paths.append(dense.path)
+    out["layer_paths"] = paths
+
+    reset()
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2), layers.Dense(2)])
     model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="mse")
     model.fit(x3, np.zeros((4, 2), "float32"), epochs=1, verbose=0)
