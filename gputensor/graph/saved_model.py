@@ -284,7 +284,14 @@ def save(obj: Any, export_dir: str, signatures: Any = None, options: Any = None)
             for name, fn in functions.items()
         },
         "variables": [
-            {"name": v.name, "dtype": v.dtype.name, "shape": list(v.shape), "trainable": v.trainable}
+            # A Keras weight is saved under its path ("sequential/dense/kernel"), the name TF's
+            # loaded variable has, not its bare Keras name ("kernel").
+            {
+                "name": getattr(v, "path", v.name),
+                "dtype": v.dtype.name,
+                "shape": list(v.shape),
+                "trainable": v.trainable,
+            }
             for v in variables
         ],
     }

@@ -66,15 +66,19 @@ class Metric:
     def add_variable(
         self, shape: Any, initializer: str = "zeros", dtype: Any = None, name: str | None = None
     ) -> gt.Variable:
-        """Creates a state variable (zeros) tracked in ``variables`` and reset by ``reset_state``."""
+        """Creates a state variable (zeros) tracked in ``variables`` and reset by ``reset_state``:
+        a `KerasVariable` named ``name`` at the path ``<metric name>/<name>``, as Keras 3."""
         if initializer != "zeros":
             raise ValueError(
                 f"{type(self).__name__}.add_variable: only 'zeros' state is supported, got {initializer!r}"
             )
         dtype = gt.as_dtype(dtype) if dtype is not None else self.dtype
         shape = [int(d) for d in shape]
-        with gt.name_scope(self.name):
-            v = gt.Variable(lambda: gt.zeros(shape, dtype), name=name or "variable", trainable=False)
+        from gputensor.keras.variables import KerasVariable, name_scope
+
+        # Keras 3: a KerasVariable at "<metric name>/<name>" ("mean_absolute_error/total").
+        with name_scope(self.name.replace("/", ">"), caller=self):
+            v = KerasVariable(lambda: gt.zeros(shape, dtype), name=name, trainable=False)
         self._variables.append(v)
         return v
 

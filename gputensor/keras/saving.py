@@ -26,6 +26,7 @@ import numpy as np
 
 from gputensor.errors import DataLossError
 from gputensor.keras.serialization import to_snake_case
+from gputensor.keras.variables import path_of
 
 
 def _sublayers(layer: Any) -> list:
@@ -187,7 +188,7 @@ def _assign_all(pairs: list, path: str, skip_mismatch: bool) -> None:
                 continue
             raise ValueError(
                 f"load_weights: {where} in {path} has shape {tuple(np.shape(value))} but the model's "
-                f"variable {getattr(var, 'name', '?')} has shape {tuple(var.shape)}: the file was written "
+                f"variable {path_of(var)} has shape {tuple(var.shape)}: the file was written "
                 "for another architecture"
             )
         ok.append((var, value))
@@ -206,7 +207,7 @@ def _load_keras3(model: Any, flat: dict, path: str, skip_mismatch: bool) -> None
                 if skip_mismatch:
                     continue
                 raise ValueError(
-                    f"load_weights: {path} has no {key} for layer {name!r} (variable {getattr(w, 'name', i)}); "
+                    f"load_weights: {path} has no {key} for layer {name!r} (variable {path_of(w)}); "
                     "the file was written for another architecture"
                 )
             pairs.append((f"{key} (layer {name!r})", w, flat[key]))

@@ -304,9 +304,9 @@ def matmul(
     # The layer's case, decided in a few comparisons: two matrices (or a variable's value)
     # of one allowed dtype whose inner dimensions agree, no flags.
     if not (transpose_a or transpose_b or adjoint_a or adjoint_b or output_type is not None):
-        if type(b) is Variable:
+        if isinstance(b, Variable):  # Keras weights are a Variable subclass
             b = b.value()
-        if type(a) is Variable:
+        if isinstance(a, Variable):
             a = a.value()
         if (
             type(a) is Tensor

@@ -310,12 +310,12 @@ def _check_value(key: str, var: Variable, value: np.ndarray) -> None:
     if tuple(var.shape.as_list()) != value.shape:
         raise errors.InvalidArgumentError(
             f"Checkpoint.restore: received a value of shape {value.shape} for variable {key!r} "
-            f"({var.name}) of shape {tuple(var.shape.as_list())}; the checkpoint was written for a different model."
+            f"({getattr(var, 'path', var.name)}) of shape {tuple(var.shape.as_list())}; the checkpoint was written for a different model."
         )
     if np.dtype(var.dtype.as_numpy_dtype) != value.dtype:
         raise errors.InvalidArgumentError(
             f"Checkpoint.restore: received a value of dtype {dtypes.as_dtype(value.dtype).name} for variable {key!r} "
-            f"({var.name}) of dtype {var.dtype.name}; the checkpoint was written for a different model."
+            f"({getattr(var, 'path', var.name)}) of dtype {var.dtype.name}; the checkpoint was written for a different model."
         )
 
 

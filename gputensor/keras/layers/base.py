@@ -23,6 +23,7 @@ from gputensor.keras import initializers as _initializers
 from gputensor.keras import masks as _masks
 from gputensor.keras import regularizers as _regularizers
 from gputensor.keras.serialization import to_snake_case
+from gputensor.keras.variables import _PATHS, KerasVariable, current_path, name_scope, path_of
 from gputensor.module import Module
 
 __all__ = ["Layer", "InputSpec"]
@@ -115,6 +116,22 @@ def _accepts(fn: Any, arg: str) -> bool:
     except (TypeError, ValueError):
         return False
     return arg in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _scoped_build(build: Any) -> Any:
+    """Wraps a Layer subclass's ``build`` to run inside the layer's Keras path scope (as
+    Keras 3's build wrapper), so weights made there get ``<parents>/<layer>/<name>`` paths
+    however ``build`` is reached (``__call__``, a parent's ``build``, a direct call)."""
+    if getattr(build, "_keras_path_scoped", False):
+        return build
+
+    @functools.wraps(build)
+    def build_in_scope(self: Layer, *args: Any, **kwargs: Any) -> Any:
+        with self._open_path_scope():
+            return build(self, *args, **kwargs)
+
+    build_in_scope._keras_path_scoped = True  # type: ignore[attr-defined]
+    return build_in_scope
 
 
 def _record_init_args(init: Any) -> Any:
@@ -259,6 +276,9 @@ class Layer(Module):
         init = cls.__dict__.get("__init__")
         if init is not None:
             cls.__init__ = _record_init_args(init)
+        build = cls.__dict__.get("build")
+        if build is not None:
+            cls.build = _scoped_build(build)
 
     def __init__(
         self,
@@ -283,6 +303,9 @@ class Layer(Module):
         if name is None:
             name = unique_name(to_snake_case(type(self).__name__))
         super().__init__(name=name)
+        # The Keras path around this layer, recorded the first time its scope opens (Keras 3's
+        # _parent_path): its weights' paths start with it wherever the layer is called from.
+        self._parent_path: str | None = None
         self._trainable = bool(trainable)
         self.built = False
         self.dtype_policy = dtype
@@ -362,10 +385,13 @@ class Layer(Module):
             (kept as ``variable._keras_constraint``).
 
         Returns:
-          The new ``gt.Variable`` (named ``"<layer>/<name>:0"``).
+          The new weight, a `KerasVariable` (a ``gt.Variable``) named as Keras 3's:
+          ``name`` is ``name`` (``"kernel"``), ``path`` adds the open Keras scopes
+          (``"sequential/dense/kernel"``); see gputensor/keras/variables.py.
 
         Raises:
           TypeError: for an unknown or repeated argument.
+          ValueError: for a name containing ``/``.
         """
         if args and isinstance(args[0], str):
             order = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
@@ -391,9 +417,9 @@ class Layer(Module):
         dtype = gt.as_dtype(kwargs.get("dtype") or self._variable_dt)
         init = _initializers.get(initializer if initializer is not None else "glorot_uniform")
         shape = tuple(int(d) for d in shape)
-        with self.name_scope:
+        with name_scope(self.name, caller=self):
             # A callable initial value runs eagerly once, so layers may build inside gt.function.
-            var = gt.Variable(lambda: gt.cast(init(shape, dtype), dtype), trainable=trainable, name=name)
+            var = KerasVariable(lambda: gt.cast(init(shape, dtype), dtype), trainable=trainable, name=name)
         if kwargs.get("autocast") is False:
             var._keras_autocast = False  # read in its own dtype under a mixed policy (Keras 3)
         var._keras_regularizer = _regularizers.get(regularizer)
@@ -543,13 +569,13 @@ class Layer(Module):
         if len(weights) != len(params):
             raise ValueError(
                 f"Layer {self.name!r} expected {len(params)} weights, but received {len(weights)} "
-                f"input weights (expected names: {[v.name for v in params]})"
+                f"input weights (expected weights: {[path_of(v) for v in params]})"
             )
         for v, w in zip(params, weights):
             w = np.asarray(w)
             if tuple(w.shape) != tuple(v.shape.as_list()):
                 raise ValueError(
-                    f"Layer {self.name!r} weight {v.name} has shape {tuple(v.shape.as_list())}, "
+                    f"Layer {self.name!r} weight {path_of(v)} has shape {tuple(v.shape.as_list())}, "
                     f"but the given value has shape {tuple(w.shape)}"
                 )
         for v, w in zip(params, weights):
@@ -579,6 +605,22 @@ class Layer(Module):
         return out
 
     # -------------------------------------------------------------------- build
+    @property
+    def path(self) -> str | None:
+        """Where the layer lives, as Keras 3's ``layer.path``: ``"sequential/dense"`` for a
+        Dense built inside a Sequential (its weights' paths less their names); None until built."""
+        if not self.built:
+            return None
+        parent = self.__dict__.get("_parent_path")
+        return f"{parent}/{self.name}" if parent else self.name
+
+    def _open_path_scope(self) -> name_scope:
+        """This layer's Keras path scope (Keras 3's ``_open_name_scope``): records the path
+        around it the first time (``_parent_path``), then always starts from that path."""
+        if self.__dict__.get("_parent_path") is None:
+            self.__dict__["_parent_path"] = current_path()
+        return name_scope(self.name, caller=self)
+
     def build(self, input_shape: Any) -> None:
         """Creates the weights for ``input_shape``; the default only marks the layer built."""
         self.built = True
@@ -713,21 +755,43 @@ class Layer(Module):
             for layer in _PENDING_LOSSES.values():
                 layer._call_losses = []
             _PENDING_LOSSES.clear()
-        self._maybe_build(inputs)
-        self._check_input_spec(inputs)
-        if self._call_accepts_training:
-            kwargs["training"] = training
-        _CTX.depth += 1
-        _CTX.training = training
-        scope = _autocast.dtype
-        if scope is not None or self._mixed:
-            _autocast.dtype = self._autocast_scope(scope)
+        # This layer's Keras path scope around build and call (Keras 3's _open_name_scope), so
+        # the weights of layers first built inside (a subclassed model's) get its path. A
+        # tuple push, not a context manager: this runs on every eager layer call. A built layer
+        # without sublayers skips it (its own add_weight starts from its recorded path; Keras 3
+        # locks a built layer's state), so a Dense call pays one dict lookup.
+        state = self.__dict__
+        if state.get("_path_leaf"):
+            pushed = False
+        else:
+            paths = _PATHS.stack
+            pushed = not (paths and paths[-1][1] is self)
+            if pushed:
+                parent = state.get("_parent_path")
+                if parent is None:
+                    parent = state["_parent_path"] = current_path()
+                paths.append((self._name, self, parent))
         try:
-            outputs = self.call(*args, **kwargs)
+            self._maybe_build(inputs)
+            self._check_input_spec(inputs)
+            if self._call_accepts_training:
+                kwargs["training"] = training
+            _CTX.depth += 1
+            _CTX.training = training
+            scope = _autocast.dtype
+            if scope is not None or self._mixed:
+                _autocast.dtype = self._autocast_scope(scope)
+            try:
+                outputs = self.call(*args, **kwargs)
+            finally:
+                _CTX.depth -= 1
+                _CTX.training = outer
+                _autocast.dtype = scope
         finally:
-            _CTX.depth -= 1
-            _CTX.training = outer
-            _autocast.dtype = scope
+            if pushed:
+                paths.pop()
+        if "_path_leaf" not in state and self.built:
+            state["_path_leaf"] = not any(isinstance(x, Module) for x in self._tracked())
         if float32_internal:
             # Keras 3: computed in float32, returned in the compute dtype.
             compute = self._compute_dt

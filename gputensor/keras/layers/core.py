@@ -94,8 +94,8 @@ class Dense(Layer):
     >>> layer = Dense(3, activation="relu")
     >>> layer(gt.ones([2, 4])).shape
     TensorShape([2, 3])
-    >>> [w.name for w in layer.weights]
-    ['dense/kernel:0', 'dense/bias:0']
+    >>> [(w.name, w.path) for w in layer.weights]
+    [('kernel', 'dense/kernel'), ('bias', 'dense/bias')]
     """
 
     supports_masking = True  # Keras 3: passes the input's mask on

@@ -32,7 +32,7 @@ class Adagrad(Optimizer):
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
-        name: str = "adagrad",
+        name: str | None = None,
     ) -> None:
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
         if initial_accumulator_value < 0:

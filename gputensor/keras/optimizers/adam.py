@@ -38,7 +38,7 @@ class Adam(Optimizer):
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
-        name: str = "adam",
+        name: str | None = None,
     ) -> None:
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
         self.beta_1 = beta_1
@@ -112,7 +112,7 @@ class AdamW(Adam):
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
-        name: str = "adamw",
+        name: str | None = None,
     ) -> None:
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a float (it is the point of AdamW), got None")

@@ -22,16 +22,20 @@ import numpy as np
 
 import gputensor as gt
 from gputensor.keras.optimizers import schedules as schedules_lib
+from gputensor.keras.variables import KerasVariable, name_scope, path_of
 
 __all__ = ["Optimizer"]
 
 
 def _slot_base_name(variable: gt.Variable) -> str:
-    # Keras 3 names a slot "<variable path with / as _>_<slot>", e.g. "dense_kernel_momentum".
-    name = variable.name
-    if name.endswith(":0"):
-        name = name[:-2]
-    return name.replace("/", "_")
+    # Keras 3 names a slot "<variable path with / as _>_<slot>", e.g.
+    # "sequential_dense_kernel_momentum" (distinct for two layers' "kernel"s); a plain
+    # gt.Variable has no path: its TF name with / and : as _ ("w_0_momentum"), as Keras 3 does
+    # for a tf.Variable.
+    path = getattr(variable, "path", None)
+    if isinstance(path, str):
+        return path.replace("/", "_")
+    return str(variable.name).replace("/", "_").replace(":", "_")
 
 
 class Optimizer:
@@ -47,7 +51,8 @@ class Optimizer:
       clipnorm: clips each gradient to this L2 norm.
       clipvalue: clips each gradient element to ``[-clipvalue, clipvalue]``.
       global_clipnorm: clips all gradients together to this global L2 norm.
-      name: the optimizer's name (scopes its variables).
+      name: the optimizer's name, the first part of its variables' paths (``sgd/iteration``);
+        default the class name in snake case, made unique (``sgd``, ``sgd_1``, ...), as Keras 3.
     """
 
     def __init__(
@@ -68,7 +73,12 @@ class Optimizer:
             raise ValueError(
                 f"{type(self).__name__}: weight_decay must be a float, got {type(weight_decay).__name__}"
             )
-        self.name = name if name is not None else type(self).__name__.lower()
+        if name is None:
+            from gputensor.keras.layers.base import unique_name
+            from gputensor.keras.serialization import to_snake_case
+
+            name = unique_name(to_snake_case(type(self).__name__))  # Keras 3's auto_name
+        self.name = name
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -79,8 +89,8 @@ class Optimizer:
         self._index: dict[int, int] = {}
         self._exclude_ids: set[int] = set()
         self._exclude_names: list[str] = []
-        with gt.name_scope(self.name):
-            self._iterations = gt.Variable(
+        with name_scope(self.name, caller=self):
+            self._iterations = KerasVariable(
                 lambda: gt.constant(0, gt.int64), name="iteration", trainable=False
             )
         self._variables.append(self._iterations)
@@ -114,8 +124,8 @@ class Optimizer:
                 f"callable, got {type(learning_rate).__name__}"
             ) from None
         if self._learning_rate_var is None:
-            with gt.name_scope(self.name):
-                self._learning_rate_var = gt.Variable(
+            with name_scope(self.name, caller=self):
+                self._learning_rate_var = KerasVariable(
                     lambda: gt.constant(value, gt.float32), name="learning_rate", trainable=False
                 )
             self._variables.append(self._learning_rate_var)
@@ -183,7 +193,8 @@ class Optimizer:
         dtype: Any = None,
         name: str | None = None,
     ) -> gt.Variable:
-        """Creates an optimizer variable (tracked in ``variables``)."""
+        """Creates an optimizer variable (tracked in ``variables``): a `KerasVariable` whose
+        path is ``<optimizer name>/<name>``."""
         dtype = gt.as_dtype(dtype) if dtype is not None else gt.float32
         shape = [int(d) for d in shape]
         if initializer == "zeros":
@@ -208,8 +219,8 @@ class Optimizer:
                 f"{type(self).__name__}.add_variable: initializer must be 'zeros', a number or a "
                 f"callable(shape, dtype), got {initializer!r}"
             )
-        with gt.name_scope(self.name):
-            variable = gt.Variable(init, name=name or "variable", trainable=False)
+        with name_scope(self.name, caller=self):
+            variable = KerasVariable(init, name=name, trainable=False)
         self._variables.append(variable)
         return variable
 
@@ -318,7 +329,7 @@ class Optimizer:
         if not pairs:
             raise ValueError(
                 f"{type(self).__name__}: no gradients provided for any variable "
-                f"({[v.name for v in variables]}); is the loss connected to them through gt ops?"
+                f"({[path_of(v) for v in variables]}); is the loss connected to them through gt ops?"
             )
         grads = []
         for g, v in pairs:
@@ -328,7 +339,7 @@ class Optimizer:
             if tuple(g.shape) != tuple(v.shape):
                 raise ValueError(
                     f"{type(self).__name__}: gradient of shape {tuple(g.shape)} does not match "
-                    f"variable {v.name!r} of shape {tuple(v.shape)}"
+                    f"variable {path_of(v)!r} of shape {tuple(v.shape)}"
                 )
             if g.dtype != v.dtype:
                 g = gt.cast(g, v.dtype)
@@ -473,7 +484,7 @@ class Optimizer:
         if len(weights) != len(self._variables):
             raise ValueError(
                 f"{type(self).__name__}.set_weights: expected {len(self._variables)} arrays "
-                f"({[v.name for v in self._variables]}), got {len(weights)}"
+                f"({[path_of(v) for v in self._variables]}), got {len(weights)}"
             )
         for v, w in zip(self._variables, weights):
             v.assign(w)
@@ -495,14 +506,14 @@ class Optimizer:
             hint = " (the optimizer is not built yet: call build(var_list) first)" if not self.built else ""
             raise ValueError(
                 f"{type(self).__name__} {self.name!r}: the saved optimizer has {len(keys)} variables, this "
-                f"one has {len(self._variables)} ({[v.name for v in self._variables]}){hint}"
+                f"one has {len(self._variables)} ({[path_of(v) for v in self._variables]}){hint}"
             )
         for i, variable in enumerate(self._variables):
             value = np.asarray(store[str(i)])
             if tuple(value.shape) != tuple(variable.shape):
                 raise ValueError(
                     f"{type(self).__name__} {self.name!r}: saved variable {i} has shape {value.shape}, "
-                    f"{variable.name!r} has shape {tuple(variable.shape)}"
+                    f"{path_of(variable)!r} has shape {tuple(variable.shape)}"
                 )
             variable.assign(value.astype(variable.dtype.as_numpy_dtype))
 

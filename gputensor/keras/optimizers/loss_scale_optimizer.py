@@ -21,6 +21,7 @@ from typing import Any
 
 import gputensor as gt
 from gputensor.keras.optimizers.base_optimizer import Optimizer
+from gputensor.keras.variables import path_of
 
 __all__ = ["LossScaleOptimizer"]
 
@@ -45,7 +46,7 @@ class LossScaleOptimizer(Optimizer):
         this one's).
       initial_scale: the first loss scale (default ``2**15``).
       dynamic_growth_steps: the scale doubles after this many finite steps in a row.
-      name: default ``"loss_scale_optimizer"``.
+      name: default ``"loss_scale_optimizer"`` (made unique, as Keras 3).
 
     Variables, in Keras 3's order (``.weights.h5``'s ``optimizer/vars``): its own (unused)
     ``iteration`` and ``learning_rate``, ``step_counter`` (int64), ``dynamic_scale``
@@ -92,7 +93,7 @@ class LossScaleOptimizer(Optimizer):
             raise ValueError(
                 f"LossScaleOptimizer: dynamic_growth_steps must be >= 1, got {dynamic_growth_steps}"
             )
-        super().__init__(learning_rate=0.0, name=name or "loss_scale_optimizer")
+        super().__init__(learning_rate=0.0, name=name)
         self.inner_optimizer = inner_optimizer
         self.initial_scale = float(initial_scale)
         self.dynamic_growth_steps = int(dynamic_growth_steps)
@@ -241,7 +242,7 @@ class LossScaleOptimizer(Optimizer):
         if len(weights) != len(variables):
             raise ValueError(
                 f"LossScaleOptimizer.set_weights: expected {len(variables)} arrays "
-                f"({[v.name for v in variables]}), got {len(weights)}"
+                f"({[path_of(v) for v in variables]}), got {len(weights)}"
             )
         for v, w in zip(variables, weights):
             v.assign(w)
@@ -264,13 +265,13 @@ class LossScaleOptimizer(Optimizer):
             hint = " (the optimizer is not built yet: call build(var_list) first)" if not self.built else ""
             raise ValueError(
                 f"LossScaleOptimizer {self.name!r}: the saved optimizer has {len(keys)} variables, this one "
-                f"has {len(variables)} ({[v.name for v in variables]}){hint}"
+                f"has {len(variables)} ({[path_of(v) for v in variables]}){hint}"
             )
         for i, variable in enumerate(variables):
             value = np.asarray(store[str(i)])
             if tuple(value.shape) != tuple(variable.shape):
                 raise ValueError(
                     f"LossScaleOptimizer {self.name!r}: saved variable {i} has shape {value.shape}, "
-                    f"{variable.name!r} has shape {tuple(variable.shape)}"
+                    f"{path_of(variable)!r} has shape {tuple(variable.shape)}"
                 )
             variable.assign(value.astype(variable.dtype.as_numpy_dtype))

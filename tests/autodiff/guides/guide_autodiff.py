@@ -3,9 +3,7 @@
 with TensorFlow (to make the fixture, scripts/make_tf_guide_fixtures.py) and with gputensor (the
 test). A notebook shows a cell's last expression: here it is printed. Adapted: ``w`` starts from
 fixed values instead of ``tf.random.normal`` (gt's generator is not TF's, and ``grad['b']``
-prints them); the matplotlib plot is left out (some of its values are printed); the Dense layer's weight names
-are printed without gt.keras's ``dense/`` scope and ``:0`` (Keras 3 names them ``kernel``,
-``bias``). Left out: the ``tf.image.adjust_contrast`` block
+prints them); the matplotlib plot is left out (some of its values are printed). Left out: the ``tf.image.adjust_contrast`` block
 ("no gradient registered"): gt has no ``tf.image`` yet.
 """
 
@@ -53,9 +51,7 @@ def run(tf):
     grad = tape.gradient(loss, layer.trainable_variables)
 
     for var, g in zip(layer.trainable_variables, grad):
-        # Keras 3 names a layer's weights 'kernel' and 'bias'; gt.keras as TF-Keras 2 did
-        # ('dense/kernel:0'): print the part both share.
-        print(f"{var.name.split('/')[-1].split(':')[0]}, shape: {g.shape}")
+        print(f"{var.name}, shape: {g.shape}")
 
     # A trainable variable
     x0 = tf.Variable(3.0, name="x0")

@@ -90,7 +90,7 @@ def test_einsum_dense_errors_and_config():
 def _np_mha(layer, q, v, k=None, mask=None, fused=True):
     """NumPy multi-head attention for 3-D inputs with the layer's weights; ``mask`` (B, T, S)."""
     k = v if k is None else k
-    w = {x.name.split("/")[-2] + "/" + x.name.split("/")[-1].split(":")[0]: x.numpy() for x in layer.weights}
+    w = {"/".join(x.path.split("/")[-2:]): x.numpy() for x in layer.weights}
 
     def proj(x, name):
         y = np.einsum("abc,cde->abde", x, w[f"{name}/kernel"])
@@ -180,7 +180,10 @@ def test_mha_sliding_window_and_gate():
     )
     gated = layers.MultiHeadAttention(num_heads=2, key_dim=3, use_gate=True)
     gated(x, x)
-    assert [w.name.split("/")[-2] for w in gated.weights][::2] == [
+    assert [w.path for w in gated.weights][::2] == [
+        f"{gated.name}/{sub}/kernel" for sub in ("query", "key", "gate", "value", "attention_output")
+    ]
+    assert [w.path.split("/")[-2] for w in gated.weights][::2] == [
         "query",
         "key",
         "gate",

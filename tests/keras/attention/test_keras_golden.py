@@ -148,7 +148,10 @@ def test_weight_files_round_trip_in_keras_layout(name, tmp_path):
 def test_mha_weight_names_and_order():
     model = _mha_cross()
     mha = model.layers[-1]
-    assert [w.name.split("/")[-2] + "/" + w.name.split("/")[-1].split(":")[0] for w in mha.weights] == [
+    # Keras 3: each weight's name is what it is, its path places it under the layer.
+    assert [w.name for w in mha.weights] == ["kernel", "bias"] * 4
+    assert all(w.path.startswith(f"{mha.name}/") for w in mha.weights)
+    assert ["/".join(w.path.split("/")[-2:]) for w in mha.weights] == [
         "query/kernel", "query/bias", "key/kernel", "key/bias",
         "value/kernel", "value/bias", "attention_output/kernel", "attention_output/bias",
     ]  # fmt: skip

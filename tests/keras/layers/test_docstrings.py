@@ -12,7 +12,13 @@ from gputensor.keras.layers.base import reset_uids
 
 
 @pytest.mark.parametrize(
-    "name", ["gputensor.keras.layers.core", "gputensor.keras.layers.convolutional", "gputensor.keras.models"]
+    "name",
+    [
+        "gputensor.keras.layers.core",
+        "gputensor.keras.layers.convolutional",
+        "gputensor.keras.models",
+        "gputensor.keras.variables",
+    ],
 )
 def test_docstring_examples(name):
     reset_uids()  # the examples show Keras's automatic names (dense, ...)

@@ -110,7 +110,8 @@ def test_depthwise_conv2d_matches_loops(padding, strides):
     x = rand(2, 7, 7, 3)
     y = layer(x).numpy()
     k, b = layer.get_weights()
-    assert [w.name for w in layer.weights][0].endswith("/kernel:0") and k.shape == (3, 3, 3, 2)
+    assert layer.weights[0].name == "kernel" and k.shape == (3, 3, 3, 2)
+    assert layer.weights[0].path == f"{layer.name}/kernel"  # built by a top-level call
     np.testing.assert_allclose(y, np_depthwise(x, k, (strides, strides), padding) + b, rtol=1e-4, atol=1e-4)
 
 
@@ -199,12 +200,8 @@ def test_batch_normalization_training_inference_and_moving_averages():
     y_inf = layer(x, training=False).numpy()
     np.testing.assert_allclose(y_inf, (x - mm) / np.sqrt(mv + 1e-3) * 2 + 1, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(layer.moving_mean.numpy(), mm)
-    assert [w.name.split("/")[-1] for w in layer.weights] == [
-        "gamma:0",
-        "beta:0",
-        "moving_mean:0",
-        "moving_variance:0",
-    ]
+    assert [w.name for w in layer.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
+    assert [w.path for w in layer.weights] == [f"{layer.name}/{w.name}" for w in layer.weights]
     assert len(layer.trainable_weights) == 2 and len(layer.non_trainable_weights) == 2
 
 
@@ -488,8 +485,8 @@ def test_add_weight_takes_keras3_shape_first_order_and_custom_layers_build_lazil
     layer = Scale()
     x = rand(2, 3)
     np.testing.assert_allclose(layer(x).numpy(), x)
-    assert [w.name for w in layer.weights] == [f"{layer.name}/w:0", f"{layer.name}/c:0"]
-    assert layer.w.shape == (3,) and [w.name for w in layer.trainable_weights] == [f"{layer.name}/w:0"]
+    assert [(w.name, w.path) for w in layer.weights] == [("w", f"{layer.name}/w"), ("c", f"{layer.name}/c")]
+    assert layer.w.shape == (3,) and [w.path for w in layer.trainable_weights] == [f"{layer.name}/w"]
 
 
 def test_float_math_layers_take_integer_inputs_as_keras_does():

@@ -59,21 +59,14 @@ def test_lazy_build_from_first_call_and_weight_order():
     model(rand(5, 4))
     shapes = [tuple(w.shape.as_list()) for w in model.weights]
     assert shapes == [(4, 8), (8,), (8,), (8,), (8,), (8,), (8, 3), (3,)]
-    kinds = [w.name.split("/")[-1] for w in model.weights]
-    assert kinds == [
-        "kernel:0",
-        "bias:0",
-        "gamma:0",
-        "beta:0",
-        "moving_mean:0",
-        "moving_variance:0",
-        "kernel:0",
-        "bias:0",
+    kinds = [w.name for w in model.weights]
+    assert kinds == ["kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "kernel", "bias"]
+    # Keras 3: built by its first call, a Sequential's weights live under its name.
+    layer_names = [layer.name for layer in model.layers if layer.weights for _ in layer.weights]
+    assert [w.path for w in model.weights] == [
+        f"{model.name}/{lname}/{kind}" for lname, kind in zip(layer_names, kinds)
     ]
-    assert [w.name.split("/")[-1] for w in model.non_trainable_weights] == [
-        "moving_mean:0",
-        "moving_variance:0",
-    ]
+    assert [w.name for w in model.non_trainable_weights] == ["moving_mean", "moving_variance"]
     assert len(model.trainable_variables) == 6
     assert model.count_params() == 4 * 8 + 8 + 4 * 8 + 8 * 3 + 3
     assert model.layers[0].output_shape == (None, 8)
@@ -119,7 +112,9 @@ def test_set_weights_errors_name_the_weight():
         model.set_weights([np.zeros((4, 8))])
     bad = model.get_weights()
     bad[0] = np.zeros((5, 8))
-    with pytest.raises(ValueError, match=r"kernel:0 has shape \(4, 8\).*\(5, 8\)"):
+    first = model.weights[0].path  # Keras 3: a message names the weight by its path
+    assert first == f"{model.name}/{model.layers[0].name}/kernel"
+    with pytest.raises(ValueError, match=rf"weight {first} has shape \(4, 8\).*\(5, 8\)"):
         model.set_weights(bad)
 
 
@@ -134,8 +129,8 @@ def test_freezing_is_recursive_and_reversible():
     model.trainable = True
     inner.layers[1].trainable = False
     assert len(model.trainable_weights) == 4
-    names = [w.name.split("/")[-1] for w in model.non_trainable_weights]
-    assert names == ["gamma:0", "beta:0", "moving_mean:0", "moving_variance:0"]
+    names = [w.name for w in model.non_trainable_weights]
+    assert names == ["gamma", "beta", "moving_mean", "moving_variance"]
 
 
 def test_frozen_model_keeps_batchnorm_statistics_during_training_calls():
@@ -494,7 +489,7 @@ def test_subclassed_model_with_its_own_build_builds_on_first_call():
     model = Affine()
     x = rand(3, 4)
     np.testing.assert_allclose(model(x).numpy(), x @ np.ones((4, 2)), rtol=1e-5)
-    assert [w.name for w in model.weights] == [f"{model.name}/w:0"]
+    assert [(w.name, w.path) for w in model.weights] == [("w", f"{model.name}/w")]
 
 
 def test_functional_converts_inputs_to_the_input_dtype_and_accepts_inputs_keyword():

@@ -129,7 +129,11 @@ def test_weight_layout_names_and_default_initializers():
     gru_before(x)
     assert [tuple(w.shape) for w in gru_before.weights] == [(6, 9), (3, 9), (9,)]
     assert [tuple(w.shape) for w in rnn.weights] == [(6, 2), (2, 2), (2,)]
-    assert [w.name.split("/")[-1] for w in lstm.weights] == ["kernel:0", "recurrent_kernel:0", "bias:0"]
+    assert [w.name for w in lstm.weights] == ["kernel", "recurrent_kernel", "bias"]
+    # Keras 3's paths: the cell builds inside its RNN layer's scope.
+    assert [w.path for w in lstm.weights] == [
+        f"{lstm.name}/lstm_cell/{n}" for n in ("kernel", "recurrent_kernel", "bias")
+    ]
     assert (
         lstm.cell.name == "lstm_cell" and gru.cell.name == "gru_cell" and rnn.cell.name == "simple_rnn_cell"
     )

@@ -381,7 +381,9 @@ def test_time_distributed_matches_per_step_and_passes_masks():
     y = np.asarray(td(x))
     k, b = (w.numpy() for w in dense.weights)
     np.testing.assert_allclose(y, x @ k + b, rtol=1e-5, atol=1e-6)
-    assert [w.name for w in td.weights] == [w.name for w in dense.weights]
+    assert [w.path for w in td.weights] == [w.path for w in dense.weights]
+    # Keras 3: the wrapped layer builds inside the wrapper's scope.
+    assert [w.path for w in td.weights] == [f"{td.name}/{dense.name}/kernel", f"{td.name}/{dense.name}/bias"]
     assert td.compute_output_shape((None, 5, 3)) == (None, 5, 4)
     # The input's (batch, time) mask reaches the inner layer per step and stays on the output.
     x4 = gt.constant(rand(2, 3, 4, 2))
