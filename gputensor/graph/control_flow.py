@@ -1023,10 +1023,17 @@ def _refuse_written_reads(what: str, programs: list, why: str = "") -> None:
         _variables(p, "ReadVariable", read)
         _variables(p, "AssignVariable", written)
     both = [read[k].name for k in read if k in written]
+    why = why or " (it was traced without a GradientTape recording, so it kept no values for a gradient)"
+    if any(getattr(read[k], "_generator_state", False) for k in read if k in written):
+        # A Generator's draw reads and advances its state: say so, the name alone ("StateVar") would not.
+        why += (
+            "; a gt.random.Generator's state is such a variable: draw in the enclosing loop's body "
+            "instead, or pass seeds from generator.make_seeds() drawn outside to gt.random.stateless_* ops"
+        )
     if both:
         raise UnimplementedError(
             f"{what}: cannot differentiate through a {what} that writes variable(s) {both} and reads them "
-            f"again inside{why or ' (it was traced without a GradientTape recording, so it kept no values for a gradient)'}; "
+            f"again inside{why}; "
             f"carry the value as a loop variable or branch output instead, or move the write out of the {what}",
             what,
         )

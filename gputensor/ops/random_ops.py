@@ -479,7 +479,7 @@ def _sample(op: Any, shape: tuple, dtype: _dt.DType, keys: KeySource, **extra: A
     graph = state.graph
     stateful = graph is not None and keys.__name__ != _STATELESS
     generator = getattr(keys, "generator", None)
-    if stateful and generator is not None and graph.parent is None:
+    if stateful and generator is not None:  # in branches and loop bodies too: the state is read at run time
         return generator._sample_in_graph(op, shape, dtype, extra)
     key, offset = keys()
     if stateful:
@@ -999,6 +999,7 @@ class Generator:
         self._lock = threading.Lock()
         with _device_scope("/CPU:0"):
             self._state_var = Variable(_check_state(state), trainable=False, dtype=_dt.int64, name="StateVar")
+        self._state_var._generator_state = True  # control flow names it in its refusals
 
     @classmethod
     def from_seed(cls, seed: Any, alg: Any = None) -> Generator:
@@ -1078,7 +1079,13 @@ class Generator:
         """A draw traced into a gt.function: it reads the state variable when the graph runs,
         uses its key and counter, and adds one to the counter, as an eager draw does; so
         eager and traced draws continue one stream, and a saved function keeps drawing from
-        the restored state (TF's rng_read_and_skip)."""
+        the restored state (TF's rng_read_and_skip).
+
+        In a gt.cond branch or gt.while_loop body too, as TF: the read and the write are the
+        branch's or body's, so each iteration draws the next numbers, a branch not taken draws
+        nothing, and the counter ends where the draws that ran leave it. A tape inside the
+        function gets the numbers drawn: traced while a tape records, the node keeps the state
+        values it read (control_flow `_kept`) and its gradient replays the draws from them."""
         current = self._state_var.read_value()
         attrs = {
             "primitive": op.name, "dtype": dtype.np_dtype,
