@@ -193,6 +193,43 @@ def test_a_tape_inside_the_function_through_a_drawing_loop_in_a_branch():
     assert g.state.numpy()[0] == _eager(12, [[2], [2]])[1][0]  # the second call drew nothing
 
 
+def test_draws_before_inside_and_after_control_flow_keep_their_order_under_nested_tapes():
+    g = gt.random.Generator.from_seed(13)
+
+    @gt.function
+    def f(x, p):
+        with gt.GradientTape() as outer:
+            outer.watch(x)
+            with gt.GradientTape() as inner:
+                inner.watch(x)
+                before = g.normal([2])
+                y = gt.cond(p, lambda: gt.sin(x * g.normal([2])), lambda: x)
+                for _ in gt.range(2):
+                    y = gt.sin(y * g.normal([2]))
+                after = g.normal([2])
+                loss = gt.reduce_sum(y)
+            grad = inner.gradient(loss, x)
+        return before, y, after, grad, outer.gradient(grad, x)
+
+    x = gt.constant([0.5, -0.4])
+    before, y, after, grad, hess = f(x, gt.constant(True))
+    draws, state = _eager(13, [[2]] * 5)
+    np.testing.assert_array_equal(before.numpy(), draws[0])
+    np.testing.assert_array_equal(after.numpy(), draws[4])
+    np.testing.assert_array_equal(g.state.numpy(), state)
+    xv = gt.Variable(x)
+    with gt.GradientTape() as outer:
+        with gt.GradientTape() as inner:
+            ye = gt.sin(xv * gt.constant(draws[1]))
+            for d in draws[2:4]:
+                ye = gt.sin(ye * gt.constant(d))
+            loss = gt.reduce_sum(ye)
+        grad_e = inner.gradient(loss, xv)
+    np.testing.assert_allclose(y.numpy(), ye.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(grad.numpy(), grad_e.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(hess.numpy(), outer.gradient(grad_e, xv).numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_a_tape_around_the_call_differentiates_the_drawn_loop():
     g = gt.random.Generator.from_seed(8)
 
