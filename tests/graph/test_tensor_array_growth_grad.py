@@ -1,0 +1,248 @@
+"""A tape inside a gt.function differentiates a dynamic_size TensorArray that grows in a loop.
+
+Each gradient is compared with the same Python run eagerly (a Python loop with a TensorArray,
+taped) and with central finite differences of a NumPy reference of the loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gputensor as gt
+
+T, B, D, H = 5, 2, 4, 3  # steps, batch, input and state sizes
+RNG = np.random.default_rng(7)
+XS = RNG.standard_normal((T, B, D)) * 0.7
+W = RNG.standard_normal((D, H)) * 0.5
+U = RNG.standard_normal((H, H)) * 0.5
+
+
+def _fd(loss, arrays: list, eps: float = 1e-6) -> list:
+    """Central finite differences of ``loss(*arrays)`` (NumPy float64) per entry of each array."""
+    grads = []
+    for a in arrays:
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            hi, lo = [x.copy() for x in arrays], [x.copy() for x in arrays]
+            k = next(j for j, x in enumerate(arrays) if x is a)
+            hi[k][idx] += eps
+            lo[k][idx] -= eps
+            g[idx] = (loss(*hi) - loss(*lo)) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def _taped(fn, args: list, sources: list) -> list:
+    """Gradients of ``fn(*args)`` w.r.t. ``args[i]`` for i in ``sources``, eagerly."""
+    args = [gt.constant(a) if isinstance(a, np.ndarray) else a for a in args]
+    with gt.GradientTape() as tape:
+        for i in sources:
+            tape.watch(args[i])
+        loss = fn(*args)
+    grads = tape.gradient(loss, [args[i] for i in sources], unconnected_gradients="zero")
+    return [g.numpy() for g in grads]
+
+
+def _inside(fn, sources: list):
+    """A gt.function returning the loss and its gradients w.r.t. ``args[i]``, i in ``sources``,
+    from a tape inside it."""
+
+    @gt.function
+    def grads(*args):
+        with gt.GradientTape() as tape:
+            for i in sources:
+                tape.watch(args[i])
+            loss = fn(*args)
+        return loss, tape.gradient(loss, [args[i] for i in sources])
+
+    return grads
+
+
+# ------------------------------------------------------------------ an RNN
+def _rnn(xs, w, u, n):
+    # element_shape: with n == 0 nothing is written, and stack() still has the element dims.
+    ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True, element_shape=[B, H])
+    h = gt.zeros([B, H], gt.float64)
+    for i in gt.range(n):
+        h = gt.tanh(gt.matmul(xs[i], w) + gt.matmul(h, u))
+        ta = ta.write(i, h)
+    out = ta.stack()
+    return gt.reduce_sum(gt.square(out - 0.3)) + gt.reduce_sum(out[..., 0])
+
+
+def _rnn_np(xs, w, u, n):
+    h, total = np.zeros((B, H)), 0.0
+    for i in range(n):
+        h = np.tanh(xs[i] @ w + h @ u)
+        total += np.sum((h - 0.3) ** 2) + np.sum(h[..., 0])
+    return total
+
+
+def test_an_rnn_writing_a_growing_array_matches_eager_and_finite_differences(device):
+    f = _inside(_rnn, [0, 1, 2])
+    for n in (0, 1, 2, 5):  # one trace: the loop's bound is a tensor argument
+        args = [XS, W, U, gt.constant(n)]
+        loss, got = f(*[gt.constant(a) if isinstance(a, np.ndarray) else a for a in args])
+        np.testing.assert_allclose(float(loss), _rnn_np(XS, W, U, n), rtol=1e-10, atol=1e-12)
+        eager = _taped(_rnn, args, [0, 1, 2])
+        fd = _fd(lambda xs, w, u: _rnn_np(xs, w, u, n), [XS, W, U])
+        for g, e, d in zip(got, eager, fd):
+            np.testing.assert_allclose(g.numpy(), e, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(g.numpy(), d, rtol=1e-5, atol=1e-7)
+        if n == 0:  # no iteration: nothing reaches the weights
+            assert not any(np.any(g.numpy()) for g in got)
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_float32_rnn_on_the_device_matches_eager(device):
+    xs, w, u = (gt.constant(a.astype(np.float32)) for a in (XS, W, U))
+
+    def rnn32(xs, w, u, n):
+        ta = gt.TensorArray(gt.float32, size=0, dynamic_size=True)
+        h = gt.zeros([B, H])
+        for i in gt.range(n):
+            h = gt.tanh(gt.matmul(xs[i], w) + gt.matmul(h, u))
+            ta = ta.write(i, h)
+        return gt.reduce_sum(gt.square(ta.stack() - 0.3))
+
+    f = _inside(rnn32, [1, 2])
+    for n in (1, 4):
+        _, got = f(xs, w, u, gt.constant(n))
+        for g, e in zip(got, _taped(rnn32, [xs, w, u, gt.constant(n)], [1, 2])):
+            np.testing.assert_allclose(g.numpy(), e, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ reading earlier rows back
+def _readback(xs, w, n):
+    ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True, clear_after_read=False)
+    ta = ta.write(0, gt.tanh(gt.matmul(xs[0], w)))
+    for i in gt.range(1, n):
+        prev = ta.read(i - 1)
+        early = ta.read(i // 2)
+        ta = ta.write(i, gt.tanh(gt.matmul(xs[i], w) + prev * early))
+    return gt.reduce_sum(ta.stack() * gt.cast(gt.range(1, H + 1), gt.float64))
+
+
+def _readback_np(xs, w, n):
+    rows = [np.tanh(xs[0] @ w)]
+    for i in range(1, n):
+        rows.append(np.tanh(xs[i] @ w + rows[i - 1] * rows[i // 2]))
+    return float(np.sum(np.stack(rows) * np.arange(1, H + 1)))
+
+
+def test_reading_earlier_rows_inside_the_loop_matches_eager_and_finite_differences(device):
+    f = _inside(_readback, [0, 1])
+    for n in (1, 2, 5):
+        args = [XS, W, gt.constant(n)]
+        loss, got = f(gt.constant(XS), gt.constant(W), gt.constant(n))
+        np.testing.assert_allclose(float(loss), _readback_np(XS, W, n), rtol=1e-10)
+        eager = _taped(_readback, args, [0, 1])
+        fd = _fd(lambda xs, w: _readback_np(xs, w, n), [XS, W])
+        for g, e, d in zip(got, eager, fd):
+            np.testing.assert_allclose(g.numpy(), e, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(g.numpy(), d, rtol=1e-5, atol=1e-7)
+    assert f.experimental_get_tracing_count() == 1
+
+
+# ------------------------------------------------------------------ a second loop after the first
+def _two_loops(xs, w, n):
+    ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True)
+    for i in gt.range(n):
+        ta = ta.write(i, gt.tanh(gt.matmul(xs[i], w)))
+    tb = gt.TensorArray(gt.float64, size=0, dynamic_size=True)
+    acc = gt.zeros([B, H], gt.float64)
+    for j in gt.range(ta.size()):  # the first array's run-time length bounds the second loop
+        acc = gt.sin(acc + ta.read(j))
+        tb = tb.write(j, acc * acc)
+    return gt.reduce_sum(tb.stack()) + gt.reduce_sum(ta.stack())
+
+
+def _two_loops_np(xs, w, n):
+    rows = [np.tanh(xs[i] @ w) for i in range(n)]
+    acc, total = np.zeros((B, H)), float(np.sum(rows))
+    for r in rows:
+        acc = np.sin(acc + r)
+        total += np.sum(acc * acc)
+    return total
+
+
+def test_a_second_loop_reading_the_first_loops_growing_array(device):
+    f = _inside(_two_loops, [0, 1])
+    for n in (0, 1, 4):
+        args = [XS, W, gt.constant(n)]
+        loss, got = f(gt.constant(XS), gt.constant(W), gt.constant(n))
+        np.testing.assert_allclose(float(loss), _two_loops_np(XS, W, n), rtol=1e-10, atol=1e-12)
+        eager = _taped(_two_loops, args, [0, 1])
+        fd = _fd(lambda xs, w: _two_loops_np(xs, w, n), [XS, W])
+        for g, e, d in zip(got, eager, fd):
+            np.testing.assert_allclose(g.numpy(), e, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(g.numpy(), d, rtol=1e-5, atol=1e-7)
+    assert f.experimental_get_tracing_count() == 1
+
+
+# ------------------------------------------------------------------ gt.while_loop, saved models
+def _while_form(x, n):
+    ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True)
+
+    def body(i, s, t):
+        s = gt.sin(s) * x + gt.cast(i, gt.float64)
+        return i + 1, s, t.write(i, s)
+
+    _, s, ta = gt.while_loop(lambda i, s, t: i < n, body, (gt.constant(0), x, ta))
+    return gt.reduce_sum(ta.stack() * ta.stack()) + gt.reduce_sum(s)
+
+
+def _while_form_np(x, n):
+    s, total = x.copy(), 0.0
+    for i in range(n):
+        s = np.sin(s) * x + i
+        total += np.sum(s * s)
+    return total + np.sum(s)
+
+
+def test_gt_while_loop_carrying_the_array_and_a_saved_model_of_the_gradient(tmp_path):
+    x0 = np.array([0.3, -0.8, 1.1])
+    f = _inside(_while_form, [0])
+    for n in (0, 1, 3):
+        _, (got,) = f(gt.constant(x0), gt.constant(n))
+        np.testing.assert_allclose(got.numpy(), _taped(_while_form, [x0, gt.constant(n)], [0])[0], rtol=1e-9)
+        (fd,) = _fd(lambda x: _while_form_np(x, n), [x0])
+        np.testing.assert_allclose(got.numpy(), fd, rtol=1e-5, atol=1e-7)
+    path = str(tmp_path / "grown")
+    gt.saved_model.save(f, path)
+    loaded = gt.saved_model.load(path)
+    for n in (0, 2, 4):
+        _, (want,) = f(gt.constant(x0), gt.constant(n))
+        _, (got,) = loaded(gt.constant(x0), gt.constant(n))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_a_tape_around_the_call_of_the_inner_gradient_gives_eagers_numbers():
+    # The stacking loop run op by op under an outer tape (first order here: the inner tape's
+    # gradient is only read, the outer tape differentiates the loss itself).
+    x0 = np.array([0.3, -0.8, 1.1])
+    f = _inside(_while_form, [0])
+    x = gt.constant(x0)
+    with gt.GradientTape() as tape:
+        tape.watch(x)
+        loss, _ = f(x, gt.constant(3))
+    np.testing.assert_allclose(
+        tape.gradient(loss, x).numpy(), _taped(_while_form, [x0, gt.constant(3)], [0])[0], rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_stacks_of_a_growing_array_are_padded_and_carry_their_lengths(n):
+    # The gradient's forward loop outputs the array's entry values padded to the longest, and
+    # each iteration's length after the stacks.
+    from gputensor.graph import control_flow
+
+    f = _inside(_while_form, [0])
+    concrete = f.get_concrete_function(gt.constant(np.zeros(3)), gt.constant(n))
+    loops = [
+        op for op in concrete.graph.get_operations() if op.type == "While" and op.value.stack is not None
+    ]
+    assert loops and all(isinstance(op.value, control_flow._While) for op in loops)
+    ragged = [op.value for op in loops if op.value.ragged]
+    assert ragged and ragged[0].specs[-1].dtype == gt.int32
