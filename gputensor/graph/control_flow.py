@@ -610,6 +610,11 @@ class _While:
     loop does not run). That keeps O(n) values, as TF's while_v2 keeps them on TensorList
     stacks.
 
+    A loop variable at a ``growing`` position (the buffer of a dynamic_size TensorArray, or the
+    gradient a backward loop carries for one) may change its leading dim per iteration: its
+    stack is padded with zero rows to the longest entry, and after all the stacks the node
+    outputs, per such stacked variable (``ragged``), an int32 vector of its row counts.
+
     With ``n_kept`` (a loop that writes variables and reads them again, traced while a tape
     records: the forward loop itself stacks, since a second run could not recompute what it
     read) the body's program outputs that many kept values after the loop variables

@@ -232,17 +232,56 @@ def test_a_tape_around_the_call_of_the_inner_gradient_gives_eagers_numbers():
     )
 
 
-@pytest.mark.parametrize("n", [2, 3])
-def test_stacks_of_a_growing_array_are_padded_and_carry_their_lengths(n):
+def test_stacks_of_a_growing_array_are_padded_and_carry_their_lengths():
     # The gradient's forward loop outputs the array's entry values padded to the longest, and
     # each iteration's length after the stacks.
     from gputensor.graph import control_flow
 
     f = _inside(_while_form, [0])
-    concrete = f.get_concrete_function(gt.constant(np.zeros(3)), gt.constant(n))
+    concrete = f.get_concrete_function(gt.constant(np.zeros(3)), gt.constant(2))
     loops = [
         op for op in concrete.graph.get_operations() if op.type == "While" and op.value.stack is not None
     ]
     assert loops and all(isinstance(op.value, control_flow._While) for op in loops)
     ragged = [op.value for op in loops if op.value.ragged]
     assert ragged and ragged[0].specs[-1].dtype == gt.int32
+
+
+def test_second_order_through_the_growing_array_matches_eager_nested_tapes():
+    x0 = np.array([0.3, -0.8, 1.1])
+
+    def second(x, n):
+        with gt.GradientTape() as outer:
+            outer.watch(x)
+            with gt.GradientTape() as inner:
+                inner.watch(x)
+                loss = _while_form(x, n)
+            g = inner.gradient(loss, x)
+            z = gt.reduce_sum(g * g)
+        return outer.gradient(z, x, unconnected_gradients="zero")
+
+    f = gt.function(second)
+    for n in (0, 1, 3):
+        want = second(gt.constant(x0), gt.constant(n)).numpy()
+        np.testing.assert_allclose(f(gt.constant(x0), gt.constant(n)).numpy(), want, rtol=1e-9, atol=1e-12)
+        # and finite differences of the first-order gradient's squared norm
+        grad_np = lambda x: _fd(lambda y: _while_form_np(y, n), [x], eps=1e-5)[0]  # noqa: E731
+        (fd,) = _fd(lambda x: float(np.sum(grad_np(x) ** 2)), [x0], eps=1e-4)
+        np.testing.assert_allclose(want, fd, rtol=1e-3, atol=1e-4)
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_onnx_export_of_the_gradient_refuses_the_growing_stacks_by_name(tmp_path):
+    pytest.importorskip("onnx")
+
+    def grow(x, n):
+        ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True)
+        _, _, ta = gt.while_loop(
+            lambda i, s, t: i < n, lambda i, s, t: (i + 1, gt.sin(s) * x, t.write(i, s)), (0, x, ta)
+        )
+        return gt.reduce_sum(ta.stack())
+
+    f = _inside(grow, [0])
+    spec = [gt.TensorSpec([3], gt.float64), gt.TensorSpec([], gt.int32)]
+    with pytest.raises(gt.errors.UnimplementedError, match="dynamic_size TensorArray.*size=n"):
+        gt.onnx.export(f, str(tmp_path / "m.onnx"), spec)
