@@ -636,6 +636,7 @@ class _While:
         n_kept: int = 0,
         sliced_from: int | None = None,
         growing: tuple = (),
+        measured: tuple = (),
     ) -> None:
         self.cond, self.body = cond_p, body_p
         # Loop variables whose leading dim may change from one iteration to the next (the
@@ -651,7 +652,14 @@ class _While:
         self.n_leading = n_vars
         self.maximum = maximum
         self.stack = None if stack is None else tuple(stack)
-        self.ragged = () if stack is None else tuple(k for k in self.stack if k in self.growing)
+        # Growing variables whose row counts the node outputs: the stacked ones, and those a
+        # gradient needs only the shape of (``measured``: not stacked, see `_values_needed`).
+        self.measured = tuple(measured)
+        self.ragged = (
+            ()
+            if stack is None
+            else tuple(sorted({k for k in self.stack if k in self.growing} | set(self.measured)))
+        )
         self.n_kept = n_kept
         spec = lambda s: Spec(s.shape, dtypes.from_numpy(s.dtype))  # noqa: E731
         self.specs = [spec(s) for s in body_p.output_symbols[:n_vars]]
@@ -705,17 +713,19 @@ class _While:
                     self.n_kept,
                     self.sliced_from,
                     self.growing,
+                    self.measured,
                 )
             )
             self._pure._pure = self._pure
         return self._pure
 
-    def stacking(self, which: tuple) -> _While:
-        """This loop as a node that also outputs the stacked entry values of variables ``which``."""
-        if self.stack == which:
+    def stacking(self, which: tuple, measured: tuple = ()) -> _While:
+        """This loop as a node that also outputs the stacked entry values of variables ``which``
+        (and the row counts of the growing ones, and of those in ``measured``)."""
+        if self.stack == which and self.measured == measured:
             return self
-        if which not in self._stacking:
-            self._stacking[which] = _While(
+        if (which, measured) not in self._stacking:
+            self._stacking[which, measured] = _While(
                 self.cond,
                 self.body,
                 self.cond_at,
@@ -725,8 +735,9 @@ class _While:
                 which,
                 sliced_from=self.sliced_from,
                 growing=self.growing,
+                measured=measured,
             )
-        return self._stacking[which]
+        return self._stacking[which, measured]
 
     def programs(self) -> list:
         return [self.cond, self.body]
@@ -1200,12 +1211,16 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     body, read = _slice_for(frozen_body, n, fv)
     if value.stack is None:
         which = tuple(sorted(set(fv) | set(read)))
-        stacker = value.stacking(which)
+        # A growing array the gradient needs only the shape of (written, not read back): its
+        # row counts are stacked, not its values (O(n), not O(n * L)).
+        measured = tuple(i for i in which if i in value.growing and not _values_needed(body, i))
+        which = tuple(i for i in which if i not in measured)
+        stacker = value.stacking(which, measured)
         stacked = run_stacking(stacker, [*init, *caps])[n:]
         ragged = stacker.ragged
         stack_grads: list = [None] * len(fv)
     else:  # the loop stacked itself (kept values, or a gradient's stacking loop: second order)
-        which, ragged = value.stack, value.ragged
+        which, ragged, measured = value.stack, value.ragged, value.measured
         stacked = outputs[n : n + len(which) + len(ragged)]
         stack_grads = [grads[n + which.index(i)] if i in which else None for i in fv]
     stacks = dict(zip(which, stacked))
@@ -1218,6 +1233,15 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
         """Row k of a stack of variable ``i``'s values (cut to its length where it grows)."""
         got = array_ops.gather(stack, k)
         return got if i not in lengths else _leading(got, array_ops.gather(lengths[i], k))
+
+    def zeros_at(i: int, k: Tensor) -> Tensor:
+        """Zeros of the shape variable ``i`` (a measured growing array) entered iteration k with."""
+        dims = [array_ops.gather(lengths[i], k)] + [
+            array_ops.shape(init[i], out_type=dtypes.int32)[j] if d is None else d
+            for j, d in enumerate(init[i].shape)
+            if j > 0
+        ]
+        return array_ops.zeros(dims, dtype=init[i].dtype)
 
     nf, nw = len(fv), len(want)
 
@@ -1236,7 +1260,10 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
         g, acc = list(rest[:nf]), list(rest[nf:])
         # The loop variables entering iteration k (None for those the gradient does not read),
         # and the values the loop kept in iteration k.
-        at_k = [entry(stacks[i], i, k) if i in stacks else None for i in range(n)]
+        at_k = [
+            entry(stacks[i], i, k) if i in stacks else zeros_at(i, k) if i in measured else None
+            for i in range(n)
+        ]
         kept_k = [array_ops.gather(r, k) for r in kept_stacks]
         sources = [at_k[i] for i in fv] + [caps[j] for j in want] + [kept_k[j] for j in wk]
         got = _vjp(step, at_k + kept_k, sources, list(range(nf)), g, sources)
@@ -1257,6 +1284,47 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
         old = result[n + n_caps + j]
         result[n + n_caps + j] = g if old is None else old + g
     return result
+
+
+# Ops whose gradient reads no values of an input, only shapes (and indices), and whose output
+# holds that input's elements unchanged (`_values_needed`); "shape" reads only the shape.
+_PASSING = frozenset(
+    (
+        "identity",
+        "reshape",
+        "dynamic_reshape",
+        "concat",
+        "strided_slice",
+        "dynamic_strided_slice",
+        "transpose",
+    )
+)
+
+
+def _values_needed(program: executor.Program, i: int) -> bool:
+    """Whether differentiating ``program`` (a body cut by `_slice_for`) reads the values of its
+    loop variable ``i``, not only its shape: False when every op that reads them (or elements
+    of them passed on unchanged) is one whose gradient needs shapes only (a TensorArray's
+    writes: concat, scatter, and reads that only reach the outputs), so the gradient may run
+    on zeros of the shape the variable had."""
+    tainted = {id(program.graph.inputs[i])}
+    for node, *_ in program.steps:
+        hit = [id(s) in tainted for s in node.inputs]
+        if not any(hit) or node.type == "shape":
+            continue
+        if (
+            node.type in _PASSING
+            or (node.type == "gather" and not any(hit[1:]))
+            or (
+                node.type == "tensor_scatter_nd"
+                and node.attrs.get("reduction") in ("update", "add")
+                and not hit[1]
+            )
+        ):
+            tainted.update(id(o) for o in node.outputs)
+            continue
+        return True
+    return False
 
 
 def _leading(t: Tensor, length: Tensor) -> Tensor:

@@ -29,7 +29,9 @@ the loaded functions:
   stacks it reads a row of per iteration, adds that position; a loop carrying the buffer
   of a dynamic_size TensorArray adds ``"growing"``: the positions of such loop variables,
   whose stacks are padded to the longest entry and followed, after all the stacks, by one
-  int32 vector of each one's per-iteration lengths; see graph/control_flow.py);
+  int32 vector of each one's per-iteration lengths (in position order, together with those
+  of ``"measured"``: growing variables of which only the lengths are stacked); see
+  graph/control_flow.py);
   a stateful random node (a new draw at every run) has ``"random": true``. A
   ``CustomGradient`` node (inputs: the results, the arguments, then the captured
   tensors; outputs: the results) adds ``"backward"`` (the traced ``grad_fn``: its first
@@ -358,6 +360,8 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
                 entry["stack"] = list(v.stack)
             if v.growing:  # variables that may grow (their stacks come with their lengths)
                 entry["growing"] = list(v.growing)
+            if v.measured:  # growing variables whose lengths alone are stacked
+                entry["measured"] = list(v.measured)
             if v.n_kept:  # and the stacks of the values kept for a gradient
                 entry["kept"] = v.n_kept
             if v.sliced_from is not None:  # a gradient's replay of such a loop
@@ -545,13 +549,16 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 n["body_at"],
                 len(n["outputs"])
                 - len(n.get("stack", ()))
-                - len([k for k in n.get("stack", ()) if k in n.get("growing", ())])
+                - len(
+                    {k for k in n.get("stack", ()) if k in n.get("growing", ())} | set(n.get("measured", ()))
+                )
                 - n.get("kept", 0),
                 n["maximum_iterations"],
                 n.get("stack"),
                 n.get("kept", 0),
                 n.get("sliced_from"),
                 tuple(n.get("growing", ())),
+                tuple(n.get("measured", ())),
             )
             node.kernel = node.value.run_arrays
         elif kind == "CustomGradient":

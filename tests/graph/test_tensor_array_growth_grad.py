@@ -230,21 +230,43 @@ def test_a_tape_around_the_call_of_the_inner_gradient_gives_eagers_numbers():
     np.testing.assert_allclose(
         tape.gradient(loss, x).numpy(), _taped(_while_form, [x0, gt.constant(3)], [0])[0], rtol=1e-9
     )
+    # An array read back inside the loop: its padded stacks are made op by op too.
+    w = gt.constant(W)
+    with gt.GradientTape() as tape:
+        tape.watch(w)
+        loss, (gw,) = _inside(_readback, [1])(gt.constant(XS), w, gt.constant(4))
+        total = loss + gt.reduce_sum(gw)
+    (want,) = _fd(
+        lambda w: _readback_np(XS, w, 4) + float(np.sum(_fd(lambda v: _readback_np(XS, v, 4), [w], 1e-5)[0])),
+        [W],
+        1e-4,
+    )
+    np.testing.assert_allclose(tape.gradient(total, w).numpy(), want, rtol=1e-3, atol=1e-4)
 
 
-def test_stacks_of_a_growing_array_are_padded_and_carry_their_lengths():
-    # The gradient's forward loop outputs the array's entry values padded to the longest, and
-    # each iteration's length after the stacks.
-    from gputensor.graph import control_flow
-
-    f = _inside(_while_form, [0])
-    concrete = f.get_concrete_function(gt.constant(np.zeros(3)), gt.constant(2))
-    loops = [
-        op for op in concrete.graph.get_operations() if op.type == "While" and op.value.stack is not None
+def _stacking_loops(fn, sources, args):
+    f = _inside(fn, sources)
+    concrete = f.get_concrete_function(*[gt.constant(a) for a in args], gt.constant(3))
+    return [
+        op.value
+        for op in concrete.graph.get_operations()
+        if op.type == "While" and op.value.stack is not None
     ]
-    assert loops and all(isinstance(op.value, control_flow._While) for op in loops)
-    ragged = [op.value for op in loops if op.value.ragged]
-    assert ragged and ragged[0].specs[-1].dtype == gt.int32
+
+
+def test_an_array_only_written_stacks_its_lengths_one_read_back_its_padded_rows():
+    # Written only (the RNN): the gradient needs the array's shape per iteration, not its values,
+    # so the gradient's forward loop stacks one int32 length per iteration (O(n) memory).
+    (loop,) = _stacking_loops(_rnn, [1, 2], [XS, W, U])
+    (array,) = loop.growing
+    assert loop.measured == (array,) and array not in loop.stack and loop.ragged == (array,)
+    assert loop.specs[-1].dtype == gt.int32 and loop.specs[-1].shape == (None,)
+    # Read back inside the loop: its values are stacked, padded to the longest, with the lengths.
+    (loop,) = _stacking_loops(_readback, [1], [XS, W])
+    (array,) = loop.growing
+    assert loop.measured == () and array in loop.stack and loop.ragged == (array,)
+    stacked = loop.specs[loop.n_vars + loop.stack.index(array)]  # [iterations, rows, ...]
+    assert stacked.shape[:2] == (None, None)
 
 
 def test_second_order_through_the_growing_array_matches_eager_nested_tapes():
