@@ -314,10 +314,12 @@ class TensorArray:
         i = self._index(index, "write")
         buf = self._ensure_buffer(list(value.shape))
         ops = _ops()
-        if self._dynamic_size and (not isinstance(i, int) or buf.shape[0] is None):
+        # A size known only at run time (a loop variable) grows at run time, at any index.
+        at_run_time = self._dynamic_size and (not isinstance(i, int) or buf.shape[0] is None)
+        if at_run_time:
             buf = self._grow_to_index(buf, i)
         if isinstance(i, int):
-            if self._dynamic_size:
+            if self._dynamic_size and not at_run_time:
                 buf = self._grow(buf, i + 1)
             row = convert_to_tensor([[i]], dtype=dtypes.int32)
         else:

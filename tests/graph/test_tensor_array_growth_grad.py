@@ -307,3 +307,66 @@ def test_onnx_export_of_the_gradient_refuses_the_growing_stacks_by_name(tmp_path
     spec = [gt.TensorSpec([3], gt.float64), gt.TensorSpec([], gt.int32)]
     with pytest.raises(gt.errors.UnimplementedError, match="dynamic_size TensorArray.*size=n"):
         gt.onnx.export(f, str(tmp_path / "m.onnx"), spec)
+
+
+def test_a_loop_that_writes_and_rereads_a_variable_while_growing_the_array():
+    # The forward loop stacks itself (it keeps the variable's reads): the growing array's stack
+    # is padded there too, and the gradient reaches the variable through each iteration's read.
+    v = gt.Variable(np.array([0.5, -0.2, 0.1]))
+    x0 = np.array([0.3, 1.0, -2.0])
+
+    def f(x, n):
+        ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True)
+        for i in gt.range(n):
+            v.assign(v * 0.9 + 0.1)
+            ta = ta.write(i, gt.sin(x * v.read_value()))
+        return gt.reduce_sum(gt.square(ta.stack()))
+
+    def f_np(x, v0, n):
+        v, total = v0.copy(), 0.0
+        for _ in range(n):
+            v = v * 0.9 + 0.1
+            total += np.sum(np.sin(x * v) ** 2)
+        return total
+
+    @gt.function
+    def g(x, n):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x, n)
+        return tape.gradient(y, [x, v], unconnected_gradients="zero")
+
+    v0 = v.numpy().copy()
+    for n in (0, 1, 3):
+        v.assign(v0)
+        got = [t.numpy() for t in g(gt.constant(x0), gt.constant(n))]
+        v.assign(v0)
+        with gt.GradientTape() as tape:
+            x = gt.constant(x0)
+            tape.watch(x)
+            y = f(x, gt.constant(n))
+        eager = [t.numpy() for t in tape.gradient(y, [x, v], unconnected_gradients="zero")]
+        np.testing.assert_allclose(got[0], eager[0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(got[1], eager[1], rtol=1e-9, atol=1e-12)
+        (fd,) = _fd(lambda x: f_np(x, v0, n), [x0])
+        np.testing.assert_allclose(got[0], fd, rtol=1e-5, atol=1e-7)
+
+
+def test_a_growing_array_written_at_a_python_index_inside_the_loop():
+    x0 = np.array([0.3, 1.0, -2.0])
+
+    def f(x, n):
+        ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True)
+        for i in gt.range(n):
+            ta = ta.write(0, gt.sin(x * gt.cast(i + 1, gt.float64)))  # overwrites row 0
+            ta = ta.write(i, gt.cos(x) * ta.read(0))
+        return gt.reduce_sum(ta.stack() * gt.cast(gt.range(1, 4), gt.float64))
+
+    grads = _inside(f, [0])
+    for n in (1, 2, 4):
+        loss, (got,) = grads(gt.constant(x0), gt.constant(n))
+        np.testing.assert_allclose(float(loss), float(f(gt.constant(x0), gt.constant(n))), rtol=1e-12)
+        np.testing.assert_allclose(
+            got.numpy(), _taped(f, [x0, gt.constant(n)], [0])[0], rtol=1e-9, atol=1e-12
+        )
+    assert grads.experimental_get_tracing_count() == 1
