@@ -216,6 +216,16 @@ def test_gt_while_loop_carrying_the_array_and_a_saved_model_of_the_gradient(tmp_
         _, (want,) = f(gt.constant(x0), gt.constant(n))
         _, (got,) = loaded(gt.constant(x0), gt.constant(n))
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    # An array read back in the loop: the saved loop stacks its padded rows and lengths.
+    f = _inside(_readback, [1])
+    xs, w = gt.constant(XS), gt.constant(W)
+    f(xs, w, gt.constant(2))
+    gt.saved_model.save(f, str(tmp_path / "read_back"))
+    loaded = gt.saved_model.load(str(tmp_path / "read_back"))
+    for n in (1, 3, 5):
+        _, (want,) = f(xs, w, gt.constant(n))
+        _, (got,) = loaded(xs, w, gt.constant(n))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
 def test_a_tape_around_the_call_of_the_inner_gradient_gives_eagers_numbers():
@@ -369,4 +379,35 @@ def test_a_growing_array_written_at_a_python_index_inside_the_loop():
         np.testing.assert_allclose(
             got.numpy(), _taped(f, [x0, gt.constant(n)], [0])[0], rtol=1e-9, atol=1e-12
         )
+    assert grads.experimental_get_tracing_count() == 1
+
+
+def test_nested_loops_growing_one_array_read_back_inside():
+    x0 = np.array([0.3, 1.0, -2.0])
+
+    def f(x, n):
+        ta = gt.TensorArray(gt.float64, size=0, dynamic_size=True, clear_after_read=False)
+        ta = ta.write(0, x)
+        k = gt.constant(1)
+        for j in gt.range(n):  # the array is a loop variable of both loops
+            for i in gt.range(j + 1):
+                ta = ta.write(k, gt.sin(x * gt.cast(i + j + 1, gt.float64)) * ta.read(k - 1) + x)
+                k += 1
+        return gt.reduce_sum(gt.square(ta.stack()))
+
+    def f_np(x, n):
+        rows = [x]
+        for j in range(n):
+            for i in range(j + 1):
+                rows.append(np.sin(x * (i + j + 1)) * rows[-1] + x)
+        return float(np.sum(np.square(rows)))
+
+    grads = _inside(f, [0])
+    for n in (0, 1, 3):
+        loss, (got,) = grads(gt.constant(x0), gt.constant(n))
+        np.testing.assert_allclose(float(loss), f_np(x0, n), rtol=1e-12)
+        np.testing.assert_allclose(
+            got.numpy(), _taped(f, [x0, gt.constant(n)], [0])[0], rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(got.numpy(), _fd(lambda x: f_np(x, n), [x0])[0], rtol=1e-5, atol=1e-7)
     assert grads.experimental_get_tracing_count() == 1
