@@ -610,6 +610,11 @@ class _While:
     loop does not run). That keeps O(n) values, as TF's while_v2 keeps them on TensorList
     stacks.
 
+    A loop variable at a ``growing`` position (the buffer of a dynamic_size TensorArray, or the
+    gradient a backward loop carries for one) may change its leading dim per iteration: its
+    stack is padded with zero rows to the longest entry, and after all the stacks the node
+    outputs, per such stacked variable (``ragged``), an int32 vector of its row counts.
+
     With ``n_kept`` (a loop that writes variables and reads them again, traced while a tape
     records: the forward loop itself stacks, since a second run could not recompute what it
     read) the body's program outputs that many kept values after the loop variables
@@ -630,8 +635,14 @@ class _While:
         stack: tuple | None = None,
         n_kept: int = 0,
         sliced_from: int | None = None,
+        growing: tuple = (),
+        measured: tuple = (),
     ) -> None:
         self.cond, self.body = cond_p, body_p
+        # Loop variables whose leading dim may change from one iteration to the next (the
+        # buffers of dynamic_size TensorArrays written at run-time indices): their stacks are
+        # padded with zero rows to the longest, and their lengths stacked too (`ragged`).
+        self.growing = tuple(growing)
         # A replayed keeping loop (`frozen`): its captures from this position on are the kept
         # values stacked per iteration; iteration i takes their row i, and the loop runs once
         # per row (the condition read variables the replay does not write).
@@ -641,12 +652,21 @@ class _While:
         self.n_leading = n_vars
         self.maximum = maximum
         self.stack = None if stack is None else tuple(stack)
+        # Growing variables whose row counts the node outputs: the stacked ones, and those a
+        # gradient needs only the shape of (``measured``: not stacked, see `_values_needed`).
+        self.measured = tuple(measured)
+        self.ragged = (
+            ()
+            if stack is None
+            else tuple(sorted({k for k in self.stack if k in self.growing} | set(self.measured)))
+        )
         self.n_kept = n_kept
         spec = lambda s: Spec(s.shape, dtypes.from_numpy(s.dtype))  # noqa: E731
         self.specs = [spec(s) for s in body_p.output_symbols[:n_vars]]
         self.kept_specs = [spec(s) for s in body_p.output_symbols[n_vars:]]
         if self.stack is not None:
             self.specs += [Spec((None, *self.specs[k].shape), self.specs[k].dtype) for k in self.stack]
+            self.specs += [Spec((None,), dtypes.int32) for _ in self.ragged]
         self.specs += [Spec((None, *k.shape), k.dtype) for k in self.kept_specs]
         self._pure: _While | None = None
         self._stacking: dict[tuple, _While] = {}
@@ -672,6 +692,7 @@ class _While:
             None,
             0,
             n_caps,
+            self.growing,
         )
 
     def pure(self) -> _While:
@@ -691,17 +712,20 @@ class _While:
                     self.stack,
                     self.n_kept,
                     self.sliced_from,
+                    self.growing,
+                    self.measured,
                 )
             )
             self._pure._pure = self._pure
         return self._pure
 
-    def stacking(self, which: tuple) -> _While:
-        """This loop as a node that also outputs the stacked entry values of variables ``which``."""
-        if self.stack == which:
+    def stacking(self, which: tuple, measured: tuple = ()) -> _While:
+        """This loop as a node that also outputs the stacked entry values of variables ``which``
+        (and the row counts of the growing ones, and of those in ``measured``)."""
+        if self.stack == which and self.measured == measured:
             return self
-        if which not in self._stacking:
-            self._stacking[which] = _While(
+        if (which, measured) not in self._stacking:
+            self._stacking[which, measured] = _While(
                 self.cond,
                 self.body,
                 self.cond_at,
@@ -710,8 +734,10 @@ class _While:
                 self.maximum,
                 which,
                 sliced_from=self.sliced_from,
+                growing=self.growing,
+                measured=measured,
             )
-        return self._stacking[which]
+        return self._stacking[which, measured]
 
     def programs(self) -> list:
         return [self.cond, self.body]
@@ -723,6 +749,7 @@ class _While:
         run: Callable,
         stacked: Callable | None = None,
         row: Callable | None = None,
+        lengths: Callable | None = None,
     ) -> Any:
         cond_caps = [caps[i] for i in self.cond_at]
         body_caps = [caps[i] for i in self.body_at]
@@ -751,6 +778,7 @@ class _While:
         if stacked is None:
             return _result(values, n)
         result = [stacked(k, [e[k] for e in entries], tuple(values[k].shape)) for k in self.stack]
+        result += [lengths([int(e[k].shape[0]) for e in entries]) for k in self.ragged]
         for j, spec in enumerate(self.kept_specs):
             result.append(
                 stacked(n + j, [r[j] for r in kept], tuple(0 if d is None else d for d in spec.shape))
@@ -766,6 +794,19 @@ class _While:
         dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
         if not rows:
             return device.backend.from_host(np.zeros((0, *shape), dtype.np_dtype))
+        if k in self.ragged:  # rows of different lengths: padded with zero rows to the longest
+            longest = max(int(r.shape[0]) for r in rows)
+            concat = device.kernel(array_ops._CONCAT)
+            rows = [
+                r
+                if r.shape[0] == longest
+                else concat(
+                    r,
+                    device.backend.from_host(np.zeros((longest - r.shape[0], *r.shape[1:]), dtype.np_dtype)),
+                    axis=0,
+                )
+                for r in rows
+            ]
         first = tuple(rows[0].shape)
         for i, r in enumerate(rows):
             if tuple(r.shape) != first:
@@ -786,7 +827,19 @@ class _While:
         if not rows:
             dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
             return array_ops.zeros((0, *shape), dtype)
+        if k in self.ragged:  # rows of different lengths: padded with zero rows to the longest
+            longest = max(int(r.shape[0]) for r in rows)
+            rows = [
+                array_ops.pad(r, [[0, longest - int(r.shape[0])]] + [[0, 0]] * (r.ndim - 1)) for r in rows
+            ]
         return array_ops.stack(rows)
+
+    def _lengths_arrays(self, lengths: list) -> Any:
+        return self.body.graph.target.backend.from_host(np.asarray(lengths, np.int32))
+
+    @staticmethod
+    def _lengths_tensors(lengths: list) -> Tensor:
+        return convert_to_tensor(np.asarray(lengths, np.int32))
 
     def _row_array(self, array: Any, i: int) -> Any:
         from gputensor.ops import array_ops
@@ -802,6 +855,7 @@ class _While:
             executor.run_arrays,
             None if self.stack is None else self._stack_arrays,
             self._row_array,
+            self._lengths_arrays,
         )
 
     def run_tensors(self, tensors: list, replaying: bool = False) -> Any:
@@ -819,6 +873,7 @@ class _While:
             run,
             None if self.stack is None else self._stack_tensors,
             array_ops.gather,
+            self._lengths_tensors,
         )
 
 
@@ -860,6 +915,16 @@ def while_loop(
     >>> gt.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s + i), (0, 0))
     (4, 6)
     """
+    return _while_loop(cond, body, loop_vars, maximum_iterations)
+
+
+def _while_loop(
+    cond: Callable, body: Callable, loop_vars: Any, maximum_iterations: int | None, growing: tuple = ()
+) -> Any:
+    """`while_loop`, where the flat loop variables at ``growing`` (besides the buffers of
+    dynamic_size TensorArrays) may change their leading dim from one iteration to the next (a
+    gradient's backward loop carrying such a buffer's gradient): their stacks, if a gradient
+    stacks them, are padded."""
     single = not isinstance(loop_vars, (list, tuple))
     values = [loop_vars] if single else list(loop_vars)
     graph = state.graph
@@ -969,6 +1034,7 @@ def while_loop(
         maximum_iterations,
         which,
         n_kept,
+        growing=tuple(sorted({i for i, f in enumerate(tensor_array.growing(structure)) if f} | set(growing))),
     )
     if n_kept and isinstance(graph, _BranchGraph):
         value.n_hidden = n_kept  # in a cond: the enclosing If outputs its kept stacks in turn
@@ -1152,14 +1218,38 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     body, read = _slice_for(frozen_body, n, fv)
     if value.stack is None:
         which = tuple(sorted(set(fv) | set(read)))
-        stacked = run_stacking(value.stacking(which), [*init, *caps])[n:]
+        # A growing array the gradient needs only the shape of (written, not read back): its
+        # row counts are stacked, not its values (O(n), not O(n * L)).
+        measured = tuple(i for i in which if i in value.growing and not _values_needed(body, i))
+        which = tuple(i for i in which if i not in measured)
+        stacker = value.stacking(which, measured)
+        stacked = run_stacking(stacker, [*init, *caps])[n:]
+        ragged = stacker.ragged
         stack_grads: list = [None] * len(fv)
     else:  # the loop stacked itself (kept values, or a gradient's stacking loop: second order)
-        which = value.stack
-        stacked = outputs[n : n + len(which)]
+        which, ragged, measured = value.stack, value.ragged, value.measured
+        stacked = outputs[n : n + len(which) + len(ragged)]
         stack_grads = [grads[n + which.index(i)] if i in which else None for i in fv]
     stacks = dict(zip(which, stacked))
+    # A growing variable's stack is padded to its longest entry; its lengths say how many
+    # rows iteration k's value had.
+    lengths = dict(zip(ragged, stacked[len(which) :]))
     count = array_ops.shape(stacked[0])[0]
+
+    def entry(stack: Tensor, i: int, k: Tensor) -> Tensor:
+        """Row k of a stack of variable ``i``'s values (cut to its length where it grows)."""
+        got = array_ops.gather(stack, k)
+        return got if i not in lengths else _leading(got, array_ops.gather(lengths[i], k))
+
+    def zeros_at(i: int, k: Tensor) -> Tensor:
+        """Zeros of the shape variable ``i`` (a measured growing array) entered iteration k with."""
+        dims = [array_ops.gather(lengths[i], k)] + [
+            array_ops.shape(init[i], out_type=dtypes.int32)[j] if d is None else d
+            for j, d in enumerate(init[i].shape)
+            if j > 0
+        ]
+        return array_ops.zeros(dims, dtype=init[i].dtype)
+
     nf, nw = len(fv), len(want)
 
     cut = value.sliced_from
@@ -1177,17 +1267,22 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
         g, acc = list(rest[:nf]), list(rest[nf:])
         # The loop variables entering iteration k (None for those the gradient does not read),
         # and the values the loop kept in iteration k.
-        at_k = [array_ops.gather(stacks[i], k) if i in stacks else None for i in range(n)]
+        at_k = [
+            entry(stacks[i], i, k) if i in stacks else zeros_at(i, k) if i in measured else None
+            for i in range(n)
+        ]
         kept_k = [array_ops.gather(r, k) for r in kept_stacks]
         sources = [at_k[i] for i in fv] + [caps[j] for j in want] + [kept_k[j] for j in wk]
         got = _vjp(step, at_k + kept_k, sources, list(range(nf)), g, sources)
-        g = [d if sg is None else d + array_ops.gather(sg, k) for d, sg in zip(got[:nf], stack_grads)]
+        g = [d if sg is None else d + entry(sg, i, k) for d, sg, i in zip(got[:nf], stack_grads, fv)]
         return (k - 1, *g, *[a + b for a, b in zip(acc, got[nf:])])
 
     if cut is not None:  # the loop ran once per row of its kept stacks
         count = array_ops.shape(caps[cut])[0]
     start = (count - 1, *seeds, *[_zeros(caps[j]) for j in want], *[_zeros(sources_in[j]) for j in wk])
-    out = while_loop(lambda k, *rest: k >= 0, backward, start)
+    # The gradient of a growing variable shrinks with k: it may change its leading dim too.
+    shrinking = tuple(1 + j for j, i in enumerate(fv) if i in value.growing)
+    out = _while_loop(lambda k, *rest: k >= 0, backward, start, None, shrinking)
     for i, g in zip(fv, out[1 : 1 + nf]):
         result[i] = g
     for j, g in zip(want, out[1 + nf : 1 + nf + nw]):
@@ -1196,6 +1291,56 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
         old = result[n + n_caps + j]
         result[n + n_caps + j] = g if old is None else old + g
     return result
+
+
+# Ops whose gradient reads no values of an input, only shapes (and indices), and whose output
+# holds that input's elements unchanged (`_values_needed`); "shape" reads only the shape.
+_PASSING = frozenset(
+    (
+        "identity",
+        "reshape",
+        "dynamic_reshape",
+        "concat",
+        "strided_slice",
+        "dynamic_strided_slice",
+        "transpose",
+    )
+)
+
+
+def _values_needed(program: executor.Program, i: int) -> bool:
+    """Whether differentiating ``program`` (a body cut by `_slice_for`) reads the values of its
+    loop variable ``i``, not only its shape: False when every op that reads them (or elements
+    of them passed on unchanged) is one whose gradient needs shapes only (a TensorArray's
+    writes: concat, scatter, and reads that only reach the outputs), so the gradient may run
+    on zeros of the shape the variable had."""
+    tainted = {id(program.graph.inputs[i])}
+    for node, *_ in program.steps:
+        hit = [id(s) in tainted for s in node.inputs]
+        if not any(hit) or node.type == "shape":
+            continue
+        if (
+            node.type in _PASSING
+            or (node.type == "gather" and not any(hit[1:]))
+            or (
+                node.type == "tensor_scatter_nd"
+                and node.attrs.get("reduction") in ("update", "add")
+                and not hit[1]
+            )
+        ):
+            tainted.update(id(o) for o in node.outputs)
+            continue
+        return True
+    return False
+
+
+def _leading(t: Tensor, length: Tensor) -> Tensor:
+    """The first ``length`` (an int scalar tensor) rows of ``t``: a gather of 0 .. length-1 (the
+    slicing ops take their bounds as attrs, known when traced)."""
+    from gputensor.ops import array_ops, math_ops
+
+    rows = math_ops.cumsum(array_ops.ones([length], dtype=dtypes.int32), exclusive=True)
+    return array_ops.gather(t, rows)
 
 
 def _slice_for(program: executor.Program, n: int, keep: list) -> tuple:

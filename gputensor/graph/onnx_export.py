@@ -376,6 +376,13 @@ def _emit_while(w: _Writer, node: Any, ins: list[str], target: Any) -> list[str]
     import onnx
 
     value = node.value
+    if value.ragged:
+        raise UnimplementedError(
+            "gt.onnx.export: the gradient of a loop that grows a dynamic_size TensorArray stacks the array's "
+            "values of different lengths per iteration, which ONNX Loop's scan outputs cannot hold; give "
+            "the TensorArray its final size (size=n) to export this gradient",
+            "While",
+        )
     n = value.n_vars
     loop_vars, caps = ins[:n], ins[n:]
 

@@ -26,7 +26,12 @@ the loaded functions:
   those, when the loop writes a variable and reads it again under a tape; an If whose
   branches output kept values after the node's own adds ``"kept"``: ``[then's, else's]``;
   a gradient's replay of such a loop, whose captures from ``"sliced_from"`` on are kept
-  stacks it reads a row of per iteration, adds that position; see graph/control_flow.py);
+  stacks it reads a row of per iteration, adds that position; a loop carrying the buffer
+  of a dynamic_size TensorArray adds ``"growing"``: the positions of such loop variables,
+  whose stacks are padded to the longest entry and followed, after all the stacks, by one
+  int32 vector of each one's per-iteration lengths (in position order, together with those
+  of ``"measured"``: growing variables of which only the lengths are stacked); see
+  graph/control_flow.py);
   a stateful random node (a new draw at every run) has ``"random": true``. A
   ``CustomGradient`` node (inputs: the results, the arguments, then the captured
   tensors; outputs: the results) adds ``"backward"`` (the traced ``grad_fn``: its first
@@ -353,6 +358,10 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
             entry["maximum_iterations"] = v.maximum
             if v.stack is not None:  # a gradient's forward loop: also outputs these variables' stacks
                 entry["stack"] = list(v.stack)
+            if v.growing:  # variables that may grow (their stacks come with their lengths)
+                entry["growing"] = list(v.growing)
+            if v.measured:  # growing variables whose lengths alone are stacked
+                entry["measured"] = list(v.measured)
             if v.n_kept:  # and the stacks of the values kept for a gradient
                 entry["kept"] = v.n_kept
             if v.sliced_from is not None:  # a gradient's replay of such a loop
@@ -538,11 +547,18 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
                 _load_program(n["body"], variables, constants, target, "loaded_body"),
                 n["cond_at"],
                 n["body_at"],
-                len(n["outputs"]) - len(n.get("stack", ())) - n.get("kept", 0),
+                len(n["outputs"])
+                - len(n.get("stack", ()))
+                - len(
+                    {k for k in n.get("stack", ()) if k in n.get("growing", ())} | set(n.get("measured", ()))
+                )
+                - n.get("kept", 0),
                 n["maximum_iterations"],
                 n.get("stack"),
                 n.get("kept", 0),
                 n.get("sliced_from"),
+                tuple(n.get("growing", ())),
+                tuple(n.get("measured", ())),
             )
             node.kernel = node.value.run_arrays
         elif kind == "CustomGradient":

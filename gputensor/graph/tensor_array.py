@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gputensor.autodiff import nest
-from gputensor.errors import InvalidArgumentError, UnimplementedError
+from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes
 from gputensor.framework.context import state
 from gputensor.framework.tensor import Tensor, convert_to_tensor, traced_value
@@ -260,15 +260,6 @@ class TensorArray:
         dynamic_size array written at a traced index: its leading dim becomes None)."""
         from gputensor.ops.math_ops import cast, maximum
 
-        if getattr(state.graph, "hoist", False):
-            # A tape inside the function records this loop: its gradient stacks the loop
-            # variables per iteration, which needs them to keep their run-time shape.
-            raise UnimplementedError(
-                "TensorArray.write: a dynamic_size TensorArray that grows at a run-time index inside a "
-                "graph loop cannot be differentiated by a GradientTape inside the gt.function yet; give it "
-                "its final size (size=n, e.g. the loop's trip count), or put the tape around the call",
-                "TensorArrayWrite",
-            )
         ops = _ops()
         have = ops.shape(buf, out_type=dtypes.int32)[0]
         i = (
@@ -323,10 +314,12 @@ class TensorArray:
         i = self._index(index, "write")
         buf = self._ensure_buffer(list(value.shape))
         ops = _ops()
-        if self._dynamic_size and (not isinstance(i, int) or buf.shape[0] is None):
+        # A size known only at run time (a loop variable) grows at run time, at any index.
+        at_run_time = self._dynamic_size and (not isinstance(i, int) or buf.shape[0] is None)
+        if at_run_time:
             buf = self._grow_to_index(buf, i)
         if isinstance(i, int):
-            if self._dynamic_size:
+            if self._dynamic_size and not at_run_time:
                 buf = self._grow(buf, i + 1)
             row = convert_to_tensor([[i]], dtype=dtypes.int32)
         else:
@@ -479,19 +472,21 @@ nest.register_composite(TensorArray)
 def relax_specs(structure: Any, specs: list) -> list:
     """``specs`` ((shape, dtype) per leaf of ``structure`` as nest flattens it) with the
     leading dim None for the tensors of dynamic_size TensorArrays: they may grow in a loop."""
-    flags = _growing(structure)
+    flags = growing(structure)
     if not any(flags):
         return specs
     return [((None, *shape[1:]), dt) if f else (shape, dt) for f, (shape, dt) in zip(flags, specs)]
 
 
-def _growing(structure: Any) -> list:
+def growing(structure: Any) -> list:
+    """Per leaf of ``structure`` as nest flattens it, whether it may grow along its leading
+    dim in a loop (the buffer of a dynamic_size TensorArray)."""
     if isinstance(structure, TensorArray):
         return [structure._dynamic_size] * len(structure._gt_components())
     if isinstance(structure, dict):
-        return [f for k in sorted(structure) for f in _growing(structure[k])]
+        return [f for k in sorted(structure) for f in growing(structure[k])]
     if isinstance(structure, (list, tuple)):
-        return [f for item in structure for f in _growing(item)]
+        return [f for item in structure for f in growing(item)]
     return [False]
 
 

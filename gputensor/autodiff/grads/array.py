@@ -127,6 +127,8 @@ def _broadcast_to(inputs, attrs, y, dy):
 @register_gradient("concat", replayable=True)
 def _concat(inputs, attrs, y, dy):
     axis = attrs["axis"]
+    if any(shape(x)[axis] is None for x in inputs):
+        return _concat_unknown(inputs, axis, dy)
     grads, start = [], 0
     full = shape(dy)
     for i, x in enumerate(inputs):
@@ -144,6 +146,25 @@ def _concat(inputs, attrs, y, dy):
         else:
             grads.append(None)
         start += dims[axis]
+    return tuple(grads)
+
+
+def _concat_unknown(inputs: tuple, axis: int, dy: Tensor) -> tuple:
+    """The concat gradient where a piece's size along ``axis`` is known at run time only (a
+    dynamic_size TensorArray growing in a loop): each piece's positions along the axis are
+    gathered from dy, the offsets summed at run time."""
+    grads: list = []
+    start: Any = 0
+    for i, x in enumerate(inputs):
+        n = shape(x)[axis]
+        if n is None:
+            n = array_ops.shape(x, out_type=array_ops._dt.int32)[axis]
+        if not skip_input(i):
+            at = math_ops.cumsum(array_ops.ones([n], dtype=array_ops._dt.int32), exclusive=True) + start
+            grads.append(array_ops.gather(dy, at, axis=axis))
+        else:
+            grads.append(None)
+        start = start + n
     return tuple(grads)
 
 
@@ -201,6 +222,11 @@ def _gather(inputs, attrs, y, dy):
     params, indices = inputs
     axis, batch_dims = attrs["axis"], attrs["batch_dims"]
     pdims = shape(params)
+    if axis == 0 and batch_dims == 0 and shape(indices) == (None,):
+        # A run-time count of rows (a growing TensorArray's rows, gathered by a loop gradient):
+        # dy holds one row per index already.
+        rows = array_ops.expand_dims(indices, 1)
+        return array_ops.tensor_scatter_nd_add(array_ops.zeros_like(params), rows, dy), None
     if axis == 0 and batch_dims == 0:
         n = int(np.prod(shape(indices), dtype=np.int64))
         values = _reshape(dy, (n,) + pdims[1:])
@@ -226,7 +252,8 @@ def _gather(inputs, attrs, y, dy):
 def _gather_nd(inputs, attrs, y, dy):
     params, indices = inputs
     if attrs["batch_dims"] == 0:
-        zeros = _zeros(shape(params), dy)
+        # zeros_like: params' dims may be known at run time only (a growing TensorArray's buffer)
+        zeros = _zeros(shape(params), dy) if known(shape(params)) else array_ops.zeros_like(params)
         return execute(_SCATTER, (zeros, indices, dy), {"reduction": "add"}), None
     positions = (
         np.asarray(
