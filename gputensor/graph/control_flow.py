@@ -302,7 +302,9 @@ def freeze(program: executor.Program, n_out: int) -> executor.Program:
         if kind in executor.CONTROL_FLOW:
             value = node.value
             nh = value.n_hidden
-            if kind == "If":
+            if kind == "If" or nh:
+                # Kept values come in as placeholders; only the node's own outputs go out (a
+                # keeping loop in a cond: its loop variables, not its kept stacks).
                 hidden = node.outputs[len(node.outputs) - nh :] if nh else ()
                 for sym in hidden:
                     ph = Operation("Placeholder", f"{node.name}/kept_{sym.index}", None, (), {})
@@ -310,16 +312,9 @@ def freeze(program: executor.Program, n_out: int) -> executor.Program:
                     ops.append(ph)
                 inner = value.frozen(len(node.inputs) - value.n_leading)
                 copy = Operation(kind, node.name, None, (*node.inputs, *hidden), node.attrs)
-                copy.outputs = node.outputs[: len(node.outputs) - nh]
-            elif nh:  # a keeping loop in a cond: its kept stacks come in, only its variables go out
-                hidden = node.outputs[len(node.outputs) - nh :]
-                for sym in hidden:
-                    ph = Operation("Placeholder", f"{node.name}/kept_{sym.index}", None, (), {})
-                    ph.outputs = (sym,)
-                    ops.append(ph)
-                inner = value.frozen(len(node.inputs) - value.n_leading)
-                copy = Operation(kind, node.name, None, (*node.inputs, *hidden), node.attrs)
-                copy.outputs = node.outputs[: value.n_vars]
+                copy.outputs = (
+                    node.outputs[: len(node.outputs) - nh] if kind == "If" else node.outputs[: value.n_vars]
+                )
             else:
                 _refuse_nested("while_loop", value)
                 inner = value.pure()
