@@ -38,7 +38,8 @@ def _numpy_openblas() -> Any:
     return None
 
 
-def _blas() -> dict | None:
+def _blas() -> dict:
+    """The gemm per dtype, found on first use (empty under another BLAS)."""
     global _gemm
     if _gemm is None:
         import ctypes
@@ -54,15 +55,21 @@ def _blas() -> dict | None:
                 fn = getattr(lib, symbol, None)
                 if fn is not None:
                     fn.restype = None
-                    fn.argtypes = [ctypes.c_int] * 3 + [size] * 3 + [scalar, pointer, size, pointer, size]
-                    fn.argtypes += [scalar, pointer, size]
+                    # order, trans_a, trans_b; m, n, k; alpha, a, lda, b, ldb; beta, c, ldc
+                    fn.argtypes = (
+                        [ctypes.c_int] * 3
+                        + [size] * 3
+                        + [scalar]
+                        + [pointer, size] * 2
+                        + [scalar, pointer, size]
+                    )
                     _gemm[np.dtype(dtype)] = fn
-    return _gemm or None
+    return _gemm
 
 
 def gemm_function(dtype: Any) -> Any:
     """The CBLAS gemm for ``dtype`` (float32, float64), or None."""
-    return (_blas() or {}).get(np.dtype(dtype))
+    return _blas().get(np.dtype(dtype))
 
 
 def gemm_accumulate(

@@ -396,12 +396,12 @@ def _tiled_max_pool_grad(
     """
     n, ho, wo, c = y.shape
     h, w = ho * kh, wo * kw
-    if y.dtype.kind == "f" and np.isnan(y).any():
+    if (y.dtype.kind == "f" and np.isnan(y).any()) or not _all_finite(grad):
         return None
     # Splitting the H axis of the (possibly cropped) input is a view: no copy of x.
     rows = x[:, :h, :w].reshape(n, ho, kh, w, c)
     hit = rows == np.repeat(y, kw, axis=2)[:, :, None]
-    if np.count_nonzero(hit) != y.size or not _all_finite(grad):
+    if np.count_nonzero(hit) != y.size:
         return None
     out = np.empty(x.shape, grad.dtype) if (h, w) == x.shape[1:3] else np.zeros(x.shape, grad.dtype)
     target = out[:, :h, :w].reshape(n, ho, kh, w, c)
