@@ -3,6 +3,7 @@ their functional forms ``subtract maximum minimum dot``."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -32,32 +33,33 @@ class Subtract(Add):
         return inputs[0] - inputs[1]
 
 
-class Maximum(Add):
+class _Folding(Add):
+    """A merge that folds its inputs pairwise with ``_combine`` (Add's input checks)."""
+
+    _combine: Any = None
+
+    def call(self, inputs: Any) -> Any:
+        return functools.reduce(self._combine, inputs)
+
+
+class Maximum(_Folding):
     """The elementwise maximum of a list of same-shaped inputs.
 
     Raises:
       ValueError: for a single input or inputs of different shapes.
     """
 
-    def call(self, inputs: Any) -> Any:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = gt.maximum(out, x)
-        return out
+    _combine = staticmethod(gt.maximum)
 
 
-class Minimum(Add):
+class Minimum(_Folding):
     """The elementwise minimum of a list of same-shaped inputs.
 
     Raises:
       ValueError: for a single input or inputs of different shapes.
     """
 
-    def call(self, inputs: Any) -> Any:
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = gt.minimum(out, x)
-        return out
+    _combine = staticmethod(gt.minimum)
 
 
 def _l2_normalize(x: Any, axis: int) -> Any:
