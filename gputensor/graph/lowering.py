@@ -15,10 +15,22 @@ backend has them, backend/cpu/lowered.py):
   filter gradient instead of the gradient copying every receptive field again. A bias add
   on the convolution and the bias gradient's sum ride along in the two products (a ones
   column), so float rounding of those values may differ from the eager ops' in the last bit.
+- `add_bias_in_products`: ``matmul(a, w) + b`` (b one value per column), and ``relu`` of it,
+  is one GEMM with beta = 1 into a buffer that starts as b's rows, the relu in that buffer: a
+  dense layer's forward without a pass for the bias or an array for the sum. The bias joins
+  the sum where BLAS adds its partial products, so rounding may differ in the last bit.
+- `mask_relu_gradients`: ``relu_grad(matmul(a, b), y)`` masks the product in its own buffer.
+- `fold_mean_xent`: ``reduce_mean(loss)`` and ``g * backprop`` of one
+  ``sparse_softmax_cross_entropy_with_logits`` (a classifier's mean loss and its gradient)
+  are one kernel over the logits: no per-row loss vector, no second array for the scaled
+  gradient (rounded in another order: the last bit may differ); where nothing reads the
+  loss, the kernel makes the scaled gradient alone.
 - `accumulate_matmul_updates`: ``v.assign_sub(c * matmul(a, b))`` (or ``assign_add``, with or
   without the scale) is one GEMM with beta = 1 into the variable's buffer: the product is never
-  stored and the update costs no pass of its own. The variable's array is updated in place
-  only when nothing else holds it (TF's copy-on-write for variables); otherwise into a copy.
+  stored and the update costs no pass of its own. ``v.assign_sub(c * reduce_sum(t, axis=0))``
+  (a bias's SGD step: the sum over leading axes) is the same GEMM with a row of ones for a.
+  The variable's array is updated in place only when nothing else holds it (TF's
+  copy-on-write for variables); otherwise into a copy.
 
 ``GPUTENSOR_LOWERING=0`` turns lowering off.
 """
@@ -83,6 +95,9 @@ def lower(operations: list, outputs: list, target: Any) -> tuple[list, list]:
         return operations, outputs
     kernels = kernels()
     operations = share_conv_columns(operations, outputs, kernels)
+    operations = add_bias_in_products(operations, outputs, kernels)
+    operations = mask_relu_gradients(operations, outputs, kernels)
+    operations = fold_mean_xent(operations, outputs, kernels)
     operations = accumulate_matmul_updates(operations, outputs, kernels, target)
     return operations, outputs
 
@@ -189,7 +204,13 @@ def _bias_add(conv: Operation, readers: dict) -> Operation | None:
     if add.inputs[0] is y and add.inputs[1] is y:
         return None
     b = add.inputs[1] if add.inputs[0] is y else add.inputs[0]
-    if y.shape is None or b.shape != (y.shape[-1],) or b.dtype != y.dtype or add.outputs[0].shape != y.shape:
+    if (
+        y.shape is None
+        or y.shape[-1] is None
+        or b.shape != (y.shape[-1],)
+        or b.dtype != y.dtype
+        or add.outputs[0].shape != y.shape
+    ):
         return None
     return add
 
@@ -208,8 +229,135 @@ def _bias_sum(dy: Symbol, readers: dict) -> Operation | None:
     return None
 
 
-# ------------------------------------------------------------ matmul updates
+# ------------------------------------------------------------- bias products
 _MATMUL_ATTRS = {"transpose_a", "transpose_b"}
+
+
+def _matrices(*symbols: Symbol) -> bool:
+    """Whether every symbol is a matrix of known rank (BLAS takes matrices; batched products stay ops)."""
+    return all(s.shape is not None and len(s.shape) == 2 for s in symbols)
+
+
+def add_bias_in_products(operations: list, outputs: list, kernels: Any) -> list:
+    """``matmul(a, w) + b`` (b: one value per column, the product read by nothing else), and a
+    ``relu`` that alone reads the sum, become one kernel writing the product onto b's rows."""
+    readers = _readers(operations, outputs)
+    at: dict[int, Operation] = {}  # id(node whose place a lowered node takes) -> it
+    dropped: set[int] = set()
+    for node in operations:
+        if node.type != "matmul" or set(node.attrs) - _MATMUL_ATTRS or not _matrices(*node.inputs):
+            continue
+        add = _bias_add(node, readers)
+        if add is None:
+            continue
+        a, w = node.inputs
+        b = add.inputs[1] if add.inputs[0] is node.outputs[0] else add.inputs[0]
+        if not kernels.accumulate_applies(a.dtype, w.dtype, b.dtype):
+            continue
+        members = [node, add]
+        after = readers.get(id(add.outputs[0]), [])
+        if len(after) == 1 and after[0] is not None and after[0].type == "relu":
+            members.append(after[0])
+        ta, tb = (bool(node.attrs.get(k, False)) for k in ("transpose_a", "transpose_b"))
+        kernel = kernels.product_with_bias(ta, tb, relu=len(members) == 3)
+        rule = "bias_product_relu" if len(members) == 3 else "bias_product"
+        # In the last member's place: its inputs (a, w, b) are all made by then.
+        at[id(members[-1])] = _node(rule, members, (a, w, b), members[-1].outputs, kernel)
+        dropped.update(id(m) for m in members[:-1])
+    if not at:
+        return operations
+    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+
+
+def mask_relu_gradients(operations: list, outputs: list, kernels: Any) -> list:
+    """``relu_grad(matmul(a, b), y)`` (the product read by nothing else) masks the product in place."""
+    readers = _readers(operations, outputs)
+    made = {id(o): n for n in operations for o in n.outputs}
+    at: dict[int, Operation] = {}
+    dropped: set[int] = set()
+    for node in operations:
+        if node.type != "relu_grad":
+            continue
+        dy, y = node.inputs
+        product = made.get(id(dy))
+        if (
+            product is None
+            or product.type != "matmul"
+            or set(product.attrs) - _MATMUL_ATTRS
+            or not _matrices(*product.inputs, y)
+            or readers.get(id(dy)) != [node]
+            or not kernels.accumulate_applies(y.dtype, *(s.dtype for s in product.inputs))
+        ):
+            continue
+        ta, tb = (bool(product.attrs.get(k, False)) for k in ("transpose_a", "transpose_b"))
+        kernel = kernels.product_relu_grad(ta, tb)
+        at[id(node)] = _node("product_relu_grad", [product, node], (*product.inputs, y), node.outputs, kernel)
+        dropped.add(id(product))
+    if not at:
+        return operations
+    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+
+
+def fold_mean_xent(operations: list, outputs: list, kernels: Any) -> list:
+    """``sparse_softmax_cross_entropy_with_logits`` whose loss only ``reduce_mean`` reads and whose
+    backprop only a multiply by ``g`` (a scalar or one value per row: the mean's gradient) reads
+    becomes one kernel making the mean and the scaled backprop."""
+    readers = _readers(operations, outputs)
+    position = {id(n): i for i, n in enumerate(operations)}
+    at: dict[int, Operation] = {}
+    dropped: set[int] = set()
+    for node in operations:
+        if node.type != "sparse_softmax_xent":
+            continue
+        labels, logits = node.inputs
+        loss, backprop = node.outputs
+        mean, scaled = readers.get(id(loss), []), readers.get(id(backprop), [])
+        if len(mean) > 1 or len(scaled) != 1 or None in mean or scaled[0] is None:
+            continue
+        mean, scaled = (mean[0] if mean else None), scaled[0]
+        if (
+            mean is not None
+            and (
+                mean.type != "reduce_mean"
+                or mean.attrs.get("keepdims")
+                or mean.attrs.get("axis") not in (None, (0,))
+            )
+            or scaled.type != "multiply"
+            or logits.shape is None
+            or len(logits.shape) != 2
+            or labels.shape is None
+            or len(labels.shape) != 1
+            or not kernels.accumulate_applies(logits.dtype)
+        ):
+            continue
+        g = scaled.inputs[0] if scaled.inputs[1] is backprop else scaled.inputs[1]
+        if (
+            scaled.inputs[0] is scaled.inputs[1]
+            or g.dtype != logits.dtype
+            or g.shape not in ((), (logits.shape[0], 1))
+        ):
+            continue
+        # The kernel runs where the multiply did (g is made by then); the mean's readers must
+        # all come after that.
+        here = position[id(scaled)]
+        if mean is not None and any(
+            r is not None and position[id(r)] < here for r in readers.get(id(mean.outputs[0]), [])
+        ):
+            continue
+        if mean is None:  # only the gradient is used (the loss itself is not returned)
+            members, outs, rule = [node, scaled], scaled.outputs, "xent_gradient"
+            kernel = kernels.sparse_softmax_xent_gradient
+        else:
+            members, outs, rule = [node, mean, scaled], (mean.outputs[0], scaled.outputs[0]), "xent_mean"
+            kernel = kernels.sparse_softmax_xent_mean
+        at[id(scaled)] = _node(rule, members, (labels, logits, g), outs, kernel)
+        dropped.update(id(m) for m in members[:-1])
+    if not at:
+        return operations
+    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+
+
+# ------------------------------------------------------------ matmul updates
 _exclusive: tuple | None = None
 
 
@@ -239,29 +387,73 @@ def _sole_owner(variable: Any) -> bool:
 
 
 def _accumulating_update(
-    variable: Any, target: Any, attrs: dict, sign: float, scaled: bool, kernels: Any
+    variable: Any, target: Any, accumulate: Callable, sign: float, scaled: bool
 ) -> Callable:
-    """The ``Lowered`` node's kernel: ``variable += sign * scale * op(a) @ op(b)``, in place when
-    the variable is the sole owner of its array, else into a copy that becomes its value."""
-    ta, tb = bool(attrs.get("transpose_a", False)), bool(attrs.get("transpose_b", False))
+    """The ``Lowered`` node's kernel: ``variable += sign * scale * term`` where
+    ``accumulate(c, *operands, alpha)`` adds ``alpha * term`` into c (False where it cannot, c
+    untouched: then ``term(*operands)`` is computed and added). In place when the variable is
+    the sole owner of its array, else into a copy that becomes its value."""
 
-    def update(a: Any, b: Any, scale: Any = None) -> None:
-        alpha = sign * float(scale) if scaled else sign
+    def update(*operands: Any) -> None:
+        if scaled:
+            *operands, scale = operands
+            alpha = sign * float(scale)
+        else:
+            alpha = sign
         # No local holds the value before the check: it would count as another owner.
         if variable._value._device is target and _sole_owner(variable):
-            if kernels.gemm_accumulate(variable._value._data, a, b, ta, tb, alpha):
+            if accumulate(variable._value._data, *operands, alpha):
                 return
         tensor = variable._value
         current = np.array(array_on(tensor, target), order="C")
-        if not kernels.gemm_accumulate(current, a, b, ta, tb, alpha):
-            current = current + alpha * np.matmul(a.T if ta else a, b.T if tb else b)
+        if not accumulate(current, *operands, alpha):
+            current = current + alpha * accumulate.term(*operands)
         variable._value = wrap(current, target)
 
     return update
 
 
+def _update_term(kernels: Any, made: dict, term: Symbol, only_reader: Callable) -> tuple | None:
+    """``(members, operands, scale, accumulate)`` for an update's term ``[c *] matmul(a, b)`` or
+    ``[c *] reduce_sum(t, leading axes)``, or None for any other term."""
+    scale, product = None, made[id(term)]
+    members = []
+    if product.type == "multiply":
+        first, second = product.inputs
+        scale, inner = (first, second) if made[id(second)].type in _TERMS else (second, first)
+        if made[id(inner)].type not in _TERMS or scale.shape != () or not only_reader(inner, product):
+            return None
+        members, product = [made[id(inner)], product], made[id(inner)]
+    else:
+        members = [product]
+    if product.type == "matmul":
+        if set(product.attrs) - _MATMUL_ATTRS or not _matrices(*product.inputs, term):
+            return None
+        ta, tb = (bool(product.attrs.get(k, False)) for k in ("transpose_a", "transpose_b"))
+        accumulate = kernels.product_accumulator(ta, tb)
+    elif product.type == "reduce_sum":
+        (t,) = product.inputs
+        axis = product.attrs.get("axis")
+        if t.shape is None or axis is None or product.attrs.get("keepdims"):
+            return None
+        lead = len(tuple(axis))
+        if tuple(axis) != tuple(range(lead)) or not 0 < lead < len(t.shape) or None in t.shape[lead:]:
+            return None
+        accumulate = kernels.sum_accumulator(lead)
+    else:
+        return None
+    dtypes = [s.dtype for s in product.inputs] + ([scale.dtype] if scale is not None else [])
+    if not kernels.accumulate_applies(term.dtype, *dtypes):
+        return None
+    return members, tuple(product.inputs), scale, accumulate
+
+
+_TERMS = ("matmul", "reduce_sum")
+
+
 def accumulate_matmul_updates(operations: list, outputs: list, kernels: Any, target: Any) -> list:
-    """``AssignVariable(v, ReadVariable(v) -/+ [c *] matmul(a, b))`` becomes one accumulating GEMM."""
+    """``AssignVariable(v, ReadVariable(v) -/+ [c *] matmul(a, b))`` becomes one accumulating GEMM,
+    as does the same update with ``reduce_sum(t, axis=(0, ..., k-1))`` for the product."""
     readers = _readers(operations, outputs)
     position = {id(n): i for i, n in enumerate(operations)}
     # A symbol's ``.node`` is the traced node; the passes may have put a rewired copy in the list.
@@ -285,28 +477,10 @@ def accumulate_matmul_updates(operations: list, outputs: list, kernels: Any, tar
             continue
         if not only_reader(read, update) or not only_reader(term, update):
             continue
-        scale, product = None, made[id(term)]
-        if product.type == "multiply":
-            first, second = product.inputs
-            scale, product_sym = (first, second) if made[id(second)].type == "matmul" else (second, first)
-            if (
-                made[id(product_sym)].type != "matmul"
-                or scale.shape != ()
-                or not only_reader(product_sym, product)
-            ):
-                continue
-            members, product = [made[id(product_sym)], product], made[id(product_sym)]
-        else:
-            members = [product]
-        if product.type != "matmul" or term.shape != read.shape or set(product.attrs) - _MATMUL_ATTRS:
+        found = _update_term(kernels, made, term, only_reader)
+        if found is None or term.shape != read.shape:
             continue
-        a, b = product.inputs
-        if any(s.shape is None or len(s.shape) != 2 for s in (a, b, read)):
-            continue  # BLAS takes matrices; batched products stay ops
-        if not kernels.accumulate_applies(
-            read.dtype, a.dtype, b.dtype, scale.dtype if scale is not None else None
-        ):
-            continue
+        members, operands, scale, accumulate = found
         # The read moves to the update: no other write of the variable may come between them.
         lo, hi = position[id(reader)], position[id(assign)]
         if any(
@@ -318,11 +492,12 @@ def accumulate_matmul_updates(operations: list, outputs: list, kernels: Any, tar
         if any(id(m) in replaced for m in members):
             continue
         sign = -1.0 if update.type == "subtract" else 1.0
-        kernel = _accumulating_update(assign.value, target, product.attrs, sign, scale is not None, kernels)
-        inputs = (a, b) if scale is None else (a, b, scale)
+        kernel = _accumulating_update(assign.value, target, accumulate, sign, scale is not None)
+        inputs = operands if scale is None else (*operands, scale)
         for m in members[:-1]:
             replaced[id(m)] = None
-        replaced[id(assign)] = _node("accumulate_product", members, inputs, (), kernel)
+        rule = "accumulate_product" if members[0].type == "matmul" else "accumulate_sum"
+        replaced[id(assign)] = _node(rule, members, inputs, (), kernel)
     if not replaced:
         return operations
     out = []

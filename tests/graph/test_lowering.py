@@ -306,11 +306,11 @@ def test_gemm_accumulate_refuses_what_blas_cannot_take(rng):
     b = rng.standard_normal((4, 2)).astype(np.float32)
     c = np.ones((3, 2), np.float32)
     strided = np.ones((3, 4), np.float32)[:, ::2]
-    assert not lowered.gemm_accumulate(strided, a, b, False, False, 1.0)
+    assert not blas.gemm_accumulate(strided, a, b, False, False, 1.0)
     np.testing.assert_array_equal(strided, 1.0)
-    assert not lowered.gemm_accumulate(c, a, b, True, False, 1.0)  # (4, 3) @ (4, 2): inner sizes differ
-    assert not lowered.gemm_accumulate(c, a.astype(np.float64), b, False, False, 1.0)
-    assert not lowered.gemm_accumulate(
+    assert not blas.gemm_accumulate(c, a, b, True, False, 1.0)  # (4, 3) @ (4, 2): inner sizes differ
+    assert not blas.gemm_accumulate(c, a.astype(np.float64), b, False, False, 1.0)
+    assert not blas.gemm_accumulate(
         np.ones((3, 2), np.float32),
         np.ones((3, 0), np.float32),
         np.ones((0, 2), np.float32),
@@ -319,7 +319,7 @@ def test_gemm_accumulate_refuses_what_blas_cannot_take(rng):
         1.0,
     )
     if lowered.accumulate_applies(np.float32):
-        assert lowered.gemm_accumulate(
+        assert blas.gemm_accumulate(
             c, a, b[:, ::-1], False, False, -0.5
         )  # a non-contiguous operand is copied
         np.testing.assert_allclose(c, 1.0 - 0.5 * a @ b[:, ::-1], rtol=1e-6)

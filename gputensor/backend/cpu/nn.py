@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from gputensor.backend.cpu import blas
+from gputensor.backend.cpu import blas, reduction
 from gputensor.backend.geometry import known_input_size
 from gputensor.errors import InvalidArgumentError
 
@@ -98,8 +98,8 @@ def _row_starts(rows: int, classes: int) -> np.ndarray:
     return starts
 
 
-def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """As `_softmax_xent` with one-hot labels given as class indices; bad indices raise, as TF's CPU kernel."""
+def _check_labels(labels: np.ndarray, logits: np.ndarray) -> None:
+    """Bad class indices raise, as TF's CPU kernel."""
     classes = logits.shape[-1]
     # One cheap reduction instead of a mask on every call: seen as unsigned, a negative label
     # is larger than any class count.
@@ -114,8 +114,14 @@ def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.nda
             f"in [0, {classes}) for logits of shape {logits.shape}",
             "sparse_softmax_xent",
         )
+
+
+def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """As `_softmax_xent` with one-hot labels given as class indices; bad indices raise, as TF's CPU kernel."""
+    _check_labels(labels, logits)
     if logits.size == 0:
         return np.zeros(logits.shape[:-1], logits.dtype), logits.copy()
+    classes = logits.shape[-1]
     z = logits.astype(_wide(logits.dtype), copy=False)
     z = z - np.maximum.reduce(z, axis=-1, keepdims=True)  # `_shifted`, without np.max's wrapper
     e = np.exp(z)
@@ -126,6 +132,30 @@ def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.nda
     backprop = np.divide(e, sums, out=e)
     backprop.reshape(-1)[at] -= 1
     return loss.astype(logits.dtype, copy=False), backprop.astype(logits.dtype, copy=False)
+
+
+def sparse_softmax_xent_mean(labels: np.ndarray, logits: np.ndarray, scale: np.ndarray) -> tuple:
+    """``(mean of the sparse cross-entropy, its backprop times scale)`` in one pass over the
+    logits (graph/lowering.py's `xent_mean` rule), for float32/float64 logits (rows, classes),
+    labels (rows,) and ``scale`` (rows, 1) or a scalar: the loss's gradient reaching each row.
+
+    The mean is ``(sum(log(sums)) - sum(z[labels])) / rows`` and the backprop ``e * (scale /
+    sums) - scale`` at the labels: the values of the three ops it replaces, rounded in another
+    order (the last bit may differ).
+    """
+    rows, classes = logits.shape
+    if rows == 0 or classes == 0 or scale.shape not in ((), (rows, 1)):
+        loss, backprop = _sparse_softmax_xent(labels, logits)
+        return reduction._mean(loss, None, False), np.multiply(scale, backprop)
+    _check_labels(labels, logits)
+    z = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+    sums = np.add.reduce(np.exp(z, out=(e := np.empty_like(z))), axis=1, keepdims=True)
+    at = _row_starts(rows, classes) + labels
+    total = np.add.reduce(np.log(sums), axis=None) - np.add.reduce(z.reshape(-1)[at])
+    mean = logits.dtype.type(total / logits.dtype.type(rows))
+    backprop = np.multiply(e, np.true_divide(scale, sums), out=e)
+    backprop.reshape(-1)[at] -= scale.reshape(-1) if scale.ndim else scale
+    return mean, backprop
 
 
 # ----------------------------------------------------------------- convolution
