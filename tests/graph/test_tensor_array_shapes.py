@@ -301,6 +301,8 @@ def test_an_element_never_written_in_a_loop_raises_naming_the_fix():
 
 # ---------------------------------------------------------------- gradients
 X = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+# TF's numbers for _read_back_loss are for x = [1, -2] (its first two values here):
+X_READ_BACK = [1.0, -2.0, 3.0, 4.0, 5.0, 6.0]
 
 
 def _split_loss(x):
@@ -331,12 +333,22 @@ def _growing_loss(x, n):
     return gt.reduce_sum(c * gt.cumsum(gt.ones_like(c), exclusive=True))
 
 
+def _read_back_loss(x, n):
+    # each element one longer than the one before, computed from it (read back in the loop)
+    ta = gt.TensorArray(gt.float32, size=n, infer_shape=False, clear_after_read=False)
+    ta = ta.write(0, gt.gather(x, [0, 1]))
+    for i in gt.range(1, n):
+        prev = ta.read(i - 1)
+        ta = ta.write(i, gt.concat([prev * 0.5, gt.sin(prev[0:1])], 0))
+    return gt.reduce_sum(ta.concat() ** 2)
+
+
 def _taped(loss_fn, *args):
     def run(x, *rest):
         with gt.GradientTape() as tape:
             tape.watch(x)
             loss = loss_fn(x, *rest)
-        return loss, tape.gradient(loss, x)
+        return loss, gt.convert_to_tensor(tape.gradient(loss, x))  # a gather's is IndexedSlices
 
     return run
 
@@ -352,6 +364,7 @@ GRADS = [
         -6.206934,
         [0.0, -0.416146844625473, -4.949962615966797, -2.614574432373047, 1.4183109998703003, 0.0],
     ),
+    ("loop_reading_back", _read_back_loss, (4,), 7.9184914, [4.495478630065918, -5.3125, 0.0, 0.0, 0.0, 0.0]),
 ]
 
 
@@ -359,7 +372,8 @@ GRADS = [
 def test_gradients_in_a_function_match_tf(case):
     _, loss_fn, extra, tf_loss, tf_grad = case
     f = gt.function(_taped(loss_fn))
-    loss, grad = f(gt.constant(X), *[gt.constant(e) for e in extra])
+    x = X_READ_BACK if loss_fn is _read_back_loss else X
+    loss, grad = f(gt.constant(x), *[gt.constant(e) for e in extra])
     np.testing.assert_allclose(loss.numpy(), tf_loss, rtol=1e-5)
     np.testing.assert_allclose(grad.numpy(), tf_grad, rtol=1e-5, atol=1e-6)
 
