@@ -13,6 +13,10 @@ array has no buffer: a graph loop whose body makes the first write learns the sh
 tracing the body once into a scratch graph (`materialize`), as AutoGraph does for a
 `return` inside a loop, and enters the loop with a buffer of zeros. Unwritten elements
 read as zeros (TF eager and TensorList do the same once the element shape is known).
+
+With ``infer_shape=False`` (or after ``split`` into unequal lengths) the elements may differ
+in shape, as in TF: they are then a list of tensors, or, as a graph loop variable, a flat
+values/shapes pair (``tensor_array_ragged.py``); the dense buffer above is untouched.
 """
 
 from __future__ import annotations
@@ -70,6 +74,12 @@ class TensorArray:
     >>> ta.stack()
     <gt.Tensor: shape=(3,), dtype=float32, numpy=array([10., 20., 30.], dtype=float32)>
 
+    Elements of differing shapes (``infer_shape=False``):
+
+    >>> ta = gt.TensorArray(gt.float32, size=2, infer_shape=False)
+    >>> ta.write(0, [1.0, 2.0]).write(1, [3.0]).concat()
+    <gt.Tensor: shape=(3,), dtype=float32, numpy=array([1., 2., 3.], dtype=float32)>
+
     Args:
       dtype: the dtype of the elements.
       size: the number of elements (a Python int or an int scalar tensor); optional
@@ -77,8 +87,15 @@ class TensorArray:
       dynamic_size: whether writes past the end grow the array.
       clear_after_read: as TF's (eagerly, reading an element twice raises when True,
         the default); ignored in graphs, as in TF2.
-      element_shape: the shape of every element; otherwise the first write fixes it.
-      infer_shape: accepted for TF compatibility (shapes are always checked).
+      element_shape: the shape of every element (None dims may differ between elements
+        when ``infer_shape=False``); otherwise the first write fixes it.
+      infer_shape: whether the first write fixes the element shape (the default). With
+        False, as in TF, elements may differ in shape: ``read``, ``write``, ``concat``
+        (elements agreeing in every dim but the first), ``split`` into unequal lengths and
+        ``size`` work eagerly, traced and in graph loops (an RNN writing steps of varying
+        length in ``for i in gt.range(n)``), gradients included; ``stack`` and ``gather``
+        raise ``InvalidArgumentError`` when the elements they join differ in shape. In a
+        graph loop the elements share one rank.
       tensor_array_name, handle, flow, colocate_with_first_write_call, name: accepted
         for TF compatibility and ignored (there is no resource handle or flow here).
     """
@@ -170,8 +187,8 @@ class TensorArray:
         """A TensorArray like this one holding ``components`` (from `_gt_components`)."""
         out = self._copy()
         if self._ragged:
-            if components:
-                if _is_symbolic(components[0]):
+            if components and all(isinstance(c, Tensor) for c in components):
+                if hasattr(components[0]._data, "node"):  # a graph's tensor (maybe a placeholder)
                     out._flat, out._elems = tuple(components), None
                 else:  # a function's result, back to eager: the list of elements
                     out._elems, out._flat = _ragged().to_list(*components), None

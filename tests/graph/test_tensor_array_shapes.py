@@ -395,3 +395,33 @@ def test_loop_gradient_matches_finite_differences():
         for e in np.eye(6)
     ]  # fmt: skip
     np.testing.assert_allclose(grad.numpy(), numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_cond_and_function_arguments_carry_the_array():
+    @gt.function
+    def branch(flag):
+        ta = gt.TensorArray(gt.float32, size=2, infer_shape=False).write(0, [1.0, 2.0])
+        ta = gt.cond(flag, lambda: ta.write(1, [3.0]), lambda: ta.write(1, [4.0]))
+        return ta.concat()
+
+    _check(branch(gt.constant(True)), [1.0, 2.0, 3.0])
+    _check(branch(gt.constant(False)), [1.0, 2.0, 4.0])
+
+    @gt.function
+    def twice(ta):
+        return ta.concat() * 2.0
+
+    ta = gt.TensorArray(gt.float32, size=2, infer_shape=False).write(0, [1.0, 2.0]).write(1, [3.0])
+    _check(twice(ta), [2.0, 4.0, 6.0])
+
+
+def test_cond_branches_writing_different_total_lengths_are_refused_by_name():
+    # gt.cond's branches return tensors of one shape; the flat values differ in length here
+    @gt.function
+    def branch(flag):
+        ta = gt.TensorArray(gt.float32, size=2, infer_shape=False).write(0, [1.0, 2.0])
+        ta = gt.cond(flag, lambda: ta.write(1, [3.0]), lambda: ta.write(1, [4.0, 5.0]))
+        return ta.concat()
+
+    with pytest.raises(ValueError, match="same shapes"):
+        branch(gt.constant(True))
