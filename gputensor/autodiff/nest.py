@@ -47,7 +47,14 @@ def _pack(structure: Any, it: Any) -> Any:
     if isinstance(structure, (list, tuple)):
         return type(structure)(_pack(s, it) for s in structure)
     if _composites and isinstance(structure, _composites):
-        return structure._gt_with_components([next(it) for _ in structure._gt_components()])
+        # the count alone: building the components could add ops to the wrong graph
+        # (a TensorArray of differing shapes makes its flat form from its list)
+        n = (
+            structure._n_components()
+            if hasattr(structure, "_n_components")
+            else len(structure._gt_components())
+        )
+        return structure._gt_with_components([next(it) for _ in range(n)])
     return next(it)
 
 

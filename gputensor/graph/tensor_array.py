@@ -13,6 +13,10 @@ array has no buffer: a graph loop whose body makes the first write learns the sh
 tracing the body once into a scratch graph (`materialize`), as AutoGraph does for a
 `return` inside a loop, and enters the loop with a buffer of zeros. Unwritten elements
 read as zeros (TF eager and TensorList do the same once the element shape is known).
+
+With ``infer_shape=False`` (or after ``split`` into unequal lengths) the elements may differ
+in shape, as in TF: they are then a list of tensors, or, as a graph loop variable, a flat
+values/shapes pair (``tensor_array_ragged.py``); the dense buffer above is untouched.
 """
 
 from __future__ import annotations
@@ -70,6 +74,12 @@ class TensorArray:
     >>> ta.stack()
     <gt.Tensor: shape=(3,), dtype=float32, numpy=array([10., 20., 30.], dtype=float32)>
 
+    Elements of differing shapes (``infer_shape=False``):
+
+    >>> ta = gt.TensorArray(gt.float32, size=2, infer_shape=False)
+    >>> ta.write(0, [1.0, 2.0]).write(1, [3.0]).concat()
+    <gt.Tensor: shape=(3,), dtype=float32, numpy=array([1., 2., 3.], dtype=float32)>
+
     Args:
       dtype: the dtype of the elements.
       size: the number of elements (a Python int or an int scalar tensor); optional
@@ -77,8 +87,15 @@ class TensorArray:
       dynamic_size: whether writes past the end grow the array.
       clear_after_read: as TF's (eagerly, reading an element twice raises when True,
         the default); ignored in graphs, as in TF2.
-      element_shape: the shape of every element; otherwise the first write fixes it.
-      infer_shape: accepted for TF compatibility (shapes are always checked).
+      element_shape: the shape of every element (None dims may differ between elements
+        when ``infer_shape=False``); otherwise the first write fixes it.
+      infer_shape: whether the first write fixes the element shape (the default). With
+        False, as in TF, elements may differ in shape: ``read``, ``write``, ``concat``
+        (elements agreeing in every dim but the first), ``split`` into unequal lengths and
+        ``size`` work eagerly, traced and in graph loops (an RNN writing steps of varying
+        length in ``for i in gt.range(n)``), gradients included; ``stack`` and ``gather``
+        raise ``InvalidArgumentError`` when the elements they join differ in shape. In a
+        graph loop the elements share one rank.
       tensor_array_name, handle, flow, colocate_with_first_write_call, name: accepted
         for TF compatibility and ignored (there is no resource handle or flow here).
     """
@@ -92,6 +109,10 @@ class TensorArray:
         "_buffer",
         "_read",
         "_infer_shape",
+        "_ragged",
+        "_elems",
+        "_flat",
+        "_static",
     )
 
     def __init__(
@@ -135,17 +156,43 @@ class TensorArray:
         self._buffer: Tensor | None = None
         self._read: set = set()
         self._infer_shape = infer_shape
-        if self._element_shape.is_fully_defined() and not self._dynamic_size:
+        # Elements of differing shapes (tensor_array_ragged.py): a list, or the flat form.
+        self._ragged = not infer_shape
+        self._elems: list | None = None
+        self._flat: tuple | None = None
+        self._static: TensorShape | None = None  # the written shapes' common static shape
+        if self._ragged:
+            self._start_ragged()
+        elif self._element_shape.is_fully_defined() and not self._dynamic_size:
             self._buffer = self._zeros(size, self._element_shape.as_list())
 
     # ------------------------------------------------------------ nest protocol
     def _gt_components(self) -> list:
-        """The tensors nest flattening sees: the buffer, when there is one."""
+        """The tensors nest flattening sees: the buffer, when there is one (elements of
+        differing shapes: their flat form, values and shapes)."""
+        if self._ragged:
+            return [] if self._ragged_rank() is None else list(self._flat_form())
         return [] if self._buffer is None else [self._buffer]
+
+    def _n_components(self) -> int:
+        if self._ragged:
+            return 0 if self._ragged_rank() is None else 2
+        return 0 if self._buffer is None else 1
+
+    def _pending(self) -> bool:
+        """Whether the array has no tensors yet (nothing written, element shape unknown)."""
+        return self._n_components() == 0
 
     def _gt_with_components(self, components: list) -> TensorArray:
         """A TensorArray like this one holding ``components`` (from `_gt_components`)."""
         out = self._copy()
+        if self._ragged:
+            if components and all(isinstance(c, Tensor) for c in components):
+                if hasattr(components[0]._data, "node"):  # a graph's tensor (maybe a placeholder)
+                    out._flat, out._elems = tuple(components), None
+                else:  # a function's result, back to eager: the list of elements
+                    out._elems, out._flat = _ragged().to_list(*components), None
+            return out
         if components:
             out._buffer = components[0]
             if isinstance(components[0], Tensor):
@@ -157,6 +204,8 @@ class TensorArray:
         for k in TensorArray.__slots__:
             setattr(out, k, getattr(self, k))
         out._read = set(self._read)
+        if self._elems is not None:
+            out._elems = list(self._elems)
         return out
 
     def _new(self, buffer: Tensor) -> TensorArray:
@@ -186,6 +235,14 @@ class TensorArray:
 
     def _length(self) -> Any:
         """The size as a Python int when known, else an int32 scalar tensor."""
+        if self._ragged:
+            if self._elems is not None:
+                return len(self._elems)
+            if self._flat is not None:
+                shapes = self._flat[1]
+                n = shapes.shape[0]
+                return int(n) if n is not None else _ops().shape(shapes, out_type=dtypes.int32)[0]
+            return self._size
         if self._buffer is None:
             return self._size
         n = self._buffer.shape[0]
@@ -195,13 +252,15 @@ class TensorArray:
 
     def size(self, name: str | None = None) -> Tensor:
         """The number of elements, an int32 scalar tensor."""
+        if self._ragged:
+            return self._ragged_size()
         n = self._length()
         if isinstance(n, Tensor):
             return n if n.dtype is dtypes.int32 else _cast(n, dtypes.int32)
         return convert_to_tensor(n, dtype=dtypes.int32)
 
     def __repr__(self) -> str:
-        n = self._length() if self._buffer is None or isinstance(self._buffer, Tensor) else self._size
+        n = self._length()
         size = n if isinstance(n, int) else "?"
         return f"<gt.TensorArray dtype={self._dtype.name} size={size} element_shape={self._element_shape}>"
 
@@ -309,6 +368,8 @@ class TensorArray:
             fixed-size array.
           ValueError: a value whose shape differs from the element shape.
         """
+        if self._ragged:
+            return self._ragged_write(index, value)
         value = self._value(value, "write")
         self._check_shape(value.shape, "write")
         i = self._index(index, "write")
@@ -331,6 +392,8 @@ class TensorArray:
 
     def scatter(self, indices: Any, value: Any, name: str | None = None) -> TensorArray:
         """Writes ``value[k]`` at ``indices[k]``; returns the TensorArray holding them."""
+        if self._ragged:
+            return self._ragged_scatter(indices, value)
         value = self._value(value, "scatter")
         if value.ndim == 0:
             raise ValueError("TensorArray.scatter: value must have a leading dimension (one row per index)")
@@ -361,6 +424,8 @@ class TensorArray:
 
     def unstack(self, value: Any, name: str | None = None) -> TensorArray:
         """Writes the rows of ``value`` as the elements; returns the TensorArray holding them."""
+        if self._ragged:
+            return self._ragged_unstack(value)
         value = self._value(value, "unstack")
         if value.ndim == 0:
             raise ValueError("TensorArray.unstack: value must have a leading dimension (one row per element)")
@@ -378,16 +443,18 @@ class TensorArray:
         return self._new(value)
 
     def split(self, value: Any, lengths: Any, name: str | None = None) -> TensorArray:
-        """Splits ``value`` along its first axis into pieces of ``lengths`` as the elements
-        (all lengths equal here: every element of a gt.TensorArray has one shape)."""
+        """Splits ``value`` along its first axis into pieces of ``lengths`` rows as the
+        elements. Unequal lengths (or lengths known only at run time) give elements of
+        differing shapes, as in TF, whatever ``infer_shape``."""
+        if self._ragged:
+            return self._ragged_split(value, lengths)
         value = self._value(value, "split")
-        lens = [int(v) for v in np.asarray(convert_to_tensor(lengths)).reshape(-1)]
-        if len(set(lens)) > 1:
-            raise InvalidArgumentError(
-                f"TensorArray.split: lengths {lens} differ; a gt.TensorArray holds elements of one shape "
-                "(split into equal lengths, or use a Python list)",
-                "TensorArraySplit",
-            )
+        lens_t = convert_to_tensor(lengths)
+        lens = None if _is_symbolic(lens_t) else [int(v) for v in np.asarray(lens_t).reshape(-1)]
+        if lens is None or not lens or len(set(lens)) > 1:
+            out = self if state.graph is None else self._copy()
+            out._ragged, out._buffer, out._size = True, None, self._length()
+            return out._ragged_split(value, lens_t)
         k = lens[0] if lens else 0
         shape = list(value.shape)
         return self.unstack(_ops().reshape(value, [len(lens), k, *shape[1:]]))
@@ -395,6 +462,8 @@ class TensorArray:
     # ------------------------------------------------------------ reading
     def read(self, index: Any, name: str | None = None) -> Tensor:
         """The element at ``index`` (zeros where never written, once the shape is known)."""
+        if self._ragged:
+            return self._ragged_read(index)
         i = self._index(index, "read")
         if self._buffer is None:
             if not self._element_shape.is_fully_defined():
@@ -419,6 +488,8 @@ class TensorArray:
 
     def gather(self, indices: Any, element_shape: Any = None, name: str | None = None) -> Tensor:
         """The elements at ``indices``, stacked."""
+        if self._ragged:
+            return self._ragged_gather(indices)
         idx = convert_to_tensor(indices)
         if self._buffer is None:
             return _ops().gather(self.stack(), idx)
@@ -426,6 +497,8 @@ class TensorArray:
 
     def stack(self, name: str | None = None) -> Tensor:
         """All elements stacked along a new first axis: ``[size, *element_shape]``."""
+        if self._ragged:
+            return self._ragged_stack()
         if self._buffer is not None:
             return _ops().identity(self._buffer)
         if self._element_shape.is_fully_defined():
@@ -440,6 +513,8 @@ class TensorArray:
 
     def concat(self, name: str | None = None) -> Tensor:
         """The elements concatenated along their first axis."""
+        if self._ragged:
+            return self._ragged_concat()
         if self._element_shape.rank == 0:
             raise InvalidArgumentError(
                 "TensorArray.concat: Concat saw a scalar shape at index 0 but requires at least vectors; "
@@ -450,6 +525,303 @@ class TensorArray:
         shape = list(stacked.shape)
         return _ops().reshape(stacked, [-1, *shape[2:]])
 
+    # ------------------------------------------------------------ differing shapes
+    # infer_shape=False (or split into unequal lengths): a list of elements, or the flat form
+    # of tensor_array_ragged.py in graph loops and at indices known only at run time.
+    def _start_ragged(self) -> None:
+        if isinstance(self._size, int):
+            self._elems = [None] * self._size
+        elif self._element_shape.rank is not None:
+            self._flat = _ragged().unwritten(self._size, self._element_shape.rank, self._fill(), self._dtype)
+
+    def _fill(self) -> list | None:
+        """The shape of an element never written, when it is known without a write."""
+        es = self._element_shape
+        return es.as_list() if es.is_fully_defined() else None
+
+    def _ragged_rank(self) -> int | None:
+        if self._flat is not None:
+            return self._flat[1].shape[1]
+        if self._elems is not None:
+            for e in self._elems:
+                if e is not None:
+                    return e.ndim
+        return self._element_shape.rank
+
+    def _flat_form(self) -> tuple:
+        """The flat form (values, shapes) of the elements (built from the list when needed)."""
+        if self._flat is not None:
+            return self._flat
+        rank = self._ragged_rank()
+        if self._elems is not None:
+            return _ragged().to_flat(self._elems, rank, self._fill(), self._dtype)
+        return _ragged().unwritten(self._size, rank, self._fill(), self._dtype)
+
+    def _as_flat(self, rank: int | None, what: str) -> tuple:
+        """Switches this array to its flat form (for an index known only at run time)."""
+        if self._flat is None:
+            if self._ragged_rank() is None and rank is None:
+                raise InvalidArgumentError(
+                    f"TensorArray.{what}: nothing was written to this TensorArray and its element shape is "
+                    f"unknown ({self._element_shape}); write first or pass element_shape=",
+                    f"TensorArray{what.capitalize()}",
+                )
+            if self._ragged_rank() is None:
+                self._flat = _ragged().unwritten(self._length(), rank, self._fill(), self._dtype)
+            else:
+                self._flat = self._flat_form()
+            self._elems = None
+        return self._flat
+
+    def _zeros_for(self, i: int, what: str) -> Tensor:
+        """Element ``i``, never written, read as zeros: of the element shape when fully
+        defined; else eagerly an error (as TF's eager TensorArray), and in a graph zeros of the
+        shape every written element has (as TF's TensorList), when they agree."""
+        fill = self._fill()
+        if fill is None and state.graph is None:
+            raise ValueError(
+                f"TensorArray.{what}: Could not read index {i}: it was never written and the element shape "
+                f"({self._element_shape}) is not fully defined, so it has no zeros to read as; write it "
+                "first or pass a fully defined element_shape="
+            )
+        if fill is None:
+            shapes = {tuple(e.shape) for e in self._elems if e is not None}
+            if len(shapes) != 1 or None in next(iter(shapes)):
+                raise InvalidArgumentError(
+                    f"TensorArray.{what}: Could not read index {i}: it was never written, the element "
+                    f"shape ({self._element_shape}) is not fully defined and the written elements do not "
+                    f"share one known shape ({sorted(shapes, key=str)}); write it first or pass a fully "
+                    "defined element_shape=",
+                    f"TensorArray{what.capitalize()}",
+                )
+            fill = list(next(iter(shapes)))
+        return _ops().zeros(fill, dtype=self._dtype)
+
+    def _ragged_target(self) -> TensorArray:
+        """The array a write updates: this one eagerly (in place, as TF's eager
+        TensorArray), a copy while tracing."""
+        return self if state.graph is None else self._copy()
+
+    def _ragged_check(self, shape: TensorShape, what: str) -> None:
+        if not self._element_shape.is_compatible_with(shape):
+            raise ValueError(
+                f"TensorArray.{what}: Incompatible shape for value ({shape}), expected "
+                f"({self._element_shape}); pass an element_shape= that every element fits (None dims "
+                "differ freely)"
+            )
+
+    def _wrote(self, shape: TensorShape) -> None:
+        """Records a written shape (merged into the element shape when infer_shape)."""
+        if self._infer_shape:
+            self._element_shape = self._element_shape.merge_with(shape)
+        self._static = shape if self._static is None else _join(self._static, shape)
+
+    def _ragged_write(self, index: Any, value: Any) -> TensorArray:
+        value = self._value(value, "write")
+        self._ragged_check(value.shape, "write")
+        i = self._index(index, "write")
+        out = self._ragged_target()
+        out._wrote(value.shape)
+        if isinstance(i, int) and out._elems is not None:
+            if i >= len(out._elems):
+                out._elems.extend([None] * (i + 1 - len(out._elems)))
+            out._elems[i] = value
+            out._read.discard(i)
+            return out
+        values, shapes = out._as_flat(value.ndim, "write")
+        if value.ndim != shapes.shape[1]:
+            raise InvalidArgumentError(
+                f"TensorArray.write: value has rank {value.ndim} (shape {value.shape}) but the elements have "
+                f"rank {shapes.shape[1]}; in a graph loop (or at an index known only at run time) the "
+                "elements of a TensorArray of differing shapes share one rank: reshape the value",
+                "TensorArrayWrite",
+            )
+        if self._dynamic_size:
+            values, shapes = _ragged().grow(values, shapes, i, out._fill(), self._dtype)
+        out._flat = _ragged().write(values, shapes, i, value)
+        return out
+
+    def _ragged_read(self, index: Any) -> Tensor:
+        i = self._index(index, "read")
+        if isinstance(i, int) and self._elems is not None:
+            if state.graph is None and self._clear_after_read:
+                if i in self._read:
+                    raise InvalidArgumentError(
+                        f"TensorArray.read: Could not read index {i} twice because it was cleared after a "
+                        "previous read (perhaps try setting clear_after_read = false?)",
+                        "TensorArrayRead",
+                    )
+                self._read.add(i)
+            e = self._elems[i]
+            return e if e is not None else self._zeros_for(i, "read")
+        return _ragged().read(*self._as_flat(None, "read"), i)
+
+    def _ragged_gather(self, indices: Any) -> Tensor:
+        idx = convert_to_tensor(indices)
+        if self._elems is not None and not _is_symbolic(idx):
+            picked = []
+            for i in np.asarray(idx).reshape(-1):
+                j = self._index(int(i), "gather")
+                e = self._elems[j]
+                picked.append(e if e is not None else self._zeros_for(j, "gather"))
+            return self._stacked(picked, "gather")
+        return _ragged().gather(*self._as_flat(None, "gather"), idx)
+
+    def _stacked(self, elems: list, what: str) -> Tensor:
+        """``elems`` stacked; elements whose shapes differ raise TF's error."""
+        if not elems:
+            es = self._element_shape
+            return _ops().zeros([0, *es.as_list()] if es.is_fully_defined() else [0], dtype=self._dtype)
+        first = elems[0].shape
+        for k, e in enumerate(elems[1:], 1):
+            if not first.is_compatible_with(e.shape):
+                raise InvalidArgumentError(
+                    f"TensorArray.{what}: Shapes of all inputs must match: values[0].shape = {first} != "
+                    f"values[{k}].shape = {e.shape}; the elements of this TensorArray differ in shape, so "
+                    "they cannot be stacked: use concat() to join them along their first axis, or read() "
+                    "them one by one",
+                    f"TensorArray{what.capitalize()}",
+                )
+        return _ops().stack(elems)
+
+    def _ragged_stack(self) -> Tensor:
+        if self._elems is not None:
+            return self._stacked(
+                [e if e is not None else self._zeros_for(k, "stack") for k, e in enumerate(self._elems)],
+                "stack",
+            )
+        if self._flat is None:
+            raise InvalidArgumentError(
+                f"TensorArray.stack: nothing was written to this TensorArray and its element shape is not "
+                f"fully defined ({self._element_shape}); write first or pass element_shape=",
+                "TensorArrayStack",
+            )
+        return _ragged().stack(*self._flat)
+
+    def _ragged_concat(self) -> Tensor:
+        if self._flat is not None or self._elems is None:
+            return _ragged().concat(*self._as_flat(None, "concat"))
+        elems = [e if e is not None else self._zeros_for(k, "concat") for k, e in enumerate(self._elems)]
+        if not elems:
+            es = self._element_shape
+            known = es.rank is not None and es.rank > 0 and TensorShape(es.as_list()[1:]).is_fully_defined()
+            return _ops().zeros([0, *es.as_list()[1:]] if known else [0], dtype=self._dtype)
+        for k, e in enumerate(elems):
+            if e.ndim == 0:
+                raise InvalidArgumentError(
+                    f"TensorArray.concat: Concat saw a scalar shape at index {k} but requires at least "
+                    "vectors; use stack() for scalar elements",
+                    "TensorArrayConcat",
+                )
+        first = elems[0].shape
+        for k, e in enumerate(elems[1:], 1):
+            if e.ndim != first.rank or not TensorShape(first.as_list()[1:]).is_compatible_with(
+                TensorShape(e.shape.as_list()[1:])
+            ):
+                raise InvalidArgumentError(
+                    f"TensorArray.concat: all elements must agree in rank and in every dim but the first to "
+                    f"be concatenated: shape[0] = {first} vs. shape[{k}] = {e.shape}; read() the elements "
+                    "one by one, or write elements whose trailing dims agree",
+                    "TensorArrayConcat",
+                )
+        return _ops().concat(elems, axis=0)
+
+    def _ragged_size(self) -> Tensor:
+        n = self._length()
+        return n if isinstance(n, Tensor) else convert_to_tensor(n, dtype=dtypes.int32)
+
+    def _ragged_unstack(self, value: Any) -> TensorArray:
+        value = self._value(value, "unstack")
+        if value.ndim == 0:
+            raise ValueError("TensorArray.unstack: value must have a leading dimension (one row per element)")
+        row = TensorShape(value.shape.as_list()[1:])
+        self._ragged_check(row, "unstack")
+        n, rows = self._length(), value.shape[0]
+        if not self._dynamic_size and isinstance(n, int) and rows is not None and rows > n:
+            raise ValueError(
+                f"TensorArray.unstack: Cannot unstack {rows} tensors into a TensorArray of static size {n}"
+            )
+        out = self._ragged_target()
+        out._wrote(row)
+        if rows is not None:
+            out._elems, out._flat = list(_ops().unstack(value)), None
+        else:
+            out._elems, out._flat = None, _ragged().from_rows(value, None)
+        out._read = set()
+        return out
+
+    def _ragged_scatter(self, indices: Any, value: Any) -> TensorArray:
+        value = self._value(value, "scatter")
+        if value.ndim == 0:
+            raise ValueError("TensorArray.scatter: value must have a leading dimension (one row per index)")
+        self._ragged_check(TensorShape(value.shape.as_list()[1:]), "scatter")
+        idx = convert_to_tensor(indices)
+        if not idx.dtype.is_integer or idx.ndim != 1:
+            raise InvalidArgumentError(
+                f"TensorArray.scatter: indices must be a 1-D int tensor, got {idx.dtype.name}{list(idx.shape)}",
+                "TensorArrayScatter",
+            )
+        if idx.shape[0] is None:
+            raise InvalidArgumentError(
+                "TensorArray.scatter: a TensorArray of differing shapes scatters a number of indices known "
+                "when tracing; write the rows one by one in a loop (ta.write(i, value[k]))",
+                "TensorArrayScatter",
+            )
+        out = self
+        points = (
+            np.asarray(idx).reshape(-1).tolist()
+            if not _is_symbolic(idx)
+            else [idx[k] for k in range(idx.shape[0])]
+        )
+        for k, i in enumerate(points):
+            out = out._ragged_write(i, value[k])
+        return out
+
+    def _ragged_split(self, value: Any, lengths: Any) -> TensorArray:
+        value = self._value(value, "split")
+        lens = convert_to_tensor(lengths)
+        if lens.ndim != 1:
+            raise InvalidArgumentError(
+                f"TensorArray.split: Expected lengths to be a vector, received shape: {lens.shape.as_list()}",
+                "TensorArraySplit",
+            )
+        if value.ndim == 0:
+            raise InvalidArgumentError(
+                "TensorArray.split: Expected value to be at least a vector, but received shape: []",
+                "TensorArraySplit",
+            )
+        host = None if _is_symbolic(lens) else [int(v) for v in np.asarray(lens).reshape(-1)]
+        rows = value.shape[0]
+        if host is not None and rows is not None and sum(host) != rows:
+            raise InvalidArgumentError(
+                f"TensorArray.split: Expected sum of lengths to be equal to values.shape[0], but sum of "
+                f"lengths is {sum(host)} and value's shape is: {value.shape.as_list()}",
+                "TensorArraySplit",
+            )
+        n, k = self._length(), lens.shape[0]
+        if not self._dynamic_size and isinstance(n, int) and k is not None and k != n:
+            raise InvalidArgumentError(
+                f"TensorArray.split: TensorArray's size is not equal to the size of lengths ({n} vs. {k}), "
+                "and the TensorArray is not marked as dynamically resizeable.",
+                "TensorArraySplit",
+            )
+        out = self._ragged_target()
+        trailing = value.shape.as_list()[1:]
+        if host is not None and rows is not None:
+            pieces = _ops().split(value, host, axis=0) if host else []
+            out._elems, out._flat = list(pieces), None
+            for h in set(host):
+                out._static = (
+                    TensorShape([h, *trailing])
+                    if out._static is None
+                    else _join(out._static, TensorShape([h, *trailing]))
+                )
+        else:
+            out._elems, out._flat = None, _ragged().from_rows(value, lens)
+            out._static = TensorShape([None, *trailing])
+        out._read = set()
+        return out
+
     def identity(self) -> TensorArray:
         """A TensorArray with the same elements."""
         return self._copy()
@@ -457,6 +829,19 @@ class TensorArray:
     def close(self, name: str | None = None) -> None:
         """Does nothing (as TF2's)."""
         return None
+
+
+def _ragged() -> Any:
+    from gputensor.graph import tensor_array_ragged
+
+    return tensor_array_ragged
+
+
+def _join(a: TensorShape, b: TensorShape) -> TensorShape:
+    """The most specific shape both ``a`` and ``b`` have (dims that differ become None)."""
+    if a.rank is None or b.rank is None or a.rank != b.rank:
+        return TensorShape(None)
+    return TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])
 
 
 def _cast(t: Tensor, dtype: Any) -> Tensor:
@@ -482,7 +867,9 @@ def growing(structure: Any) -> list:
     """Per leaf of ``structure`` as nest flattens it, whether it may grow along its leading
     dim in a loop (the buffer of a dynamic_size TensorArray)."""
     if isinstance(structure, TensorArray):
-        return [structure._dynamic_size] * len(structure._gt_components())
+        if structure._ragged:  # the values always change length; the shapes when it grows
+            return [True, structure._dynamic_size][: structure._n_components()]
+        return [structure._dynamic_size] * structure._n_components()
     if isinstance(structure, dict):
         return [f for k in sorted(structure) for f in growing(structure[k])]
     if isinstance(structure, (list, tuple)):
@@ -511,7 +898,7 @@ def materialize(fn: Callable, args: list, positions: Any = None) -> list:
     is present).
     """
     positions = list(range(len(args))) if positions is None else list(positions)
-    pending = [p for p in positions if any(t._buffer is None for t in _walk(args[p]))]
+    pending = [p for p in positions if any(t._pending() for t in _walk(args[p]))]
     if not pending or state.graph is None:
         return list(args)
     from gputensor.framework.tensor import wrap
@@ -549,7 +936,9 @@ def materialize(fn: Callable, args: list, positions: Any = None) -> list:
             continue
         fixed = {}
         for b, a in zip(before, after):
-            if b._buffer is None and a._buffer is not None:
+            if b._ragged and b._pending() and not a._pending():
+                fixed[id(b)] = a  # the rank the body writes
+            elif not b._ragged and b._buffer is None and a._buffer is not None:
                 fixed[id(b)] = list(a._buffer.shape)[1:]
         if fixed:
             result[p] = _replace(args[p], fixed)
@@ -561,6 +950,11 @@ def _replace(structure: Any, fixed: dict) -> Any:
         shape = fixed.get(id(structure))
         if shape is None:
             return structure
+        if structure._ragged:  # enters the loop as unwritten elements of the rank written
+            out = structure._copy()
+            out._flat = _ragged().unwritten(structure._length(), shape._ragged_rank(), None, structure._dtype)
+            out._elems, out._static = None, shape._static
+            return out
         if None in shape:
             raise InvalidArgumentError(
                 f"TensorArray: a graph loop writes elements of shape {shape} to a TensorArray whose element "

@@ -126,6 +126,8 @@ EXTRA = [
                                  gt.linalg.band_part(a, 1, 0), gt.linalg.diag(gt.constant([1.0, 2.0]), k=1)],
      ("f", (2, 4, 3))),
     ("runtime_shapes", lambda x: _runtime_shape_ops(x), ("f", (3, 2))),
+    # TensorArray(infer_shape=False) in a graph loop: the run-time check of its element shapes
+    ("tensor_array_shapes", lambda x: _tensor_array_shape_checks(x), ("f", (3, 2))),
     ("pool_same", lambda x: [gt.nn.max_pool2d(x, 3, 2, "SAME"), gt.nn.avg_pool2d(x, 2, 1, "SAME")], ("f", (1, 5, 6, 2))),
     ("strings", lambda x: _string_ops(x), ("f", (2, 3))),
 ]  # fmt: skip
@@ -146,6 +148,14 @@ def _string_ops(x):
         S.to_hash_bucket_fast(s, 5), S.unicode_decode(word, "UTF-8"), S.unicode_encode(gt.constant([[97, 98], [99, 100]]), "UTF-8"),
         s + s, gt.reshape(s, [-1]), gt.equal(s, s),
     ]  # fmt: skip
+
+
+def _tensor_array_shape_checks(x):
+    """The element-shape check of a TensorArray of differing shapes in its flat form."""
+    from gputensor.graph import tensor_array_ragged as r
+
+    shapes = gt.constant([[3, 2], [1, 2]])
+    return [r.element_shape(shapes, "concat"), r.element_shape(shapes, "read", gt.constant([1]))]
 
 
 def _runtime_shape_ops(x):
