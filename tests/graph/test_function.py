@@ -629,3 +629,24 @@ def test_a_leaked_symbolic_tensor_raises_attribute_error_as_tf():
 def test_multi_line_values_print_on_their_own_line_as_tf():
     assert str(gt.ones([2, 2])) == "gt.Tensor(\n[[1. 1.]\n [1. 1.]], shape=(2, 2), dtype=float32)"
     assert str(gt.constant([1, 2])) == "gt.Tensor([1 2], shape=(2,), dtype=int32)"
+
+
+def test_tensor_only_calls_find_the_trace_the_full_signature_finds():
+    # Tensor-only calls take a shortcut to the key (_concrete_for); it must be the same key.
+    from gputensor.graph import polymorphic_function as pf
+
+    @gt.function
+    def f(a, b):
+        return a + gt.cast(b, a.dtype)
+
+    x, y = gt.constant([1.0, 2.0]), gt.constant([3, 4])
+    for args in [(x, y), (x, y), (gt.constant([5.0, 6.0]), y)]:
+        np.testing.assert_array_equal(f(*args).numpy(), args[0].numpy() + args[1].numpy())
+    assert f.experimental_get_tracing_count() == 1
+    f(x, 2)  # a Python value: the full signature
+    f(gt.constant([1.0, 2.0, 3.0]), gt.constant([1, 2, 3]))  # a new shape: traced
+    f(x, y)
+    assert f.experimental_get_tracing_count() == 3
+    for args in [(x,), (x, y), ()]:
+        flat = pf.nest.flatten((args, {}))
+        assert pf._signature((args, {}), flat)[0] == pf._positional_structure(len(args))
