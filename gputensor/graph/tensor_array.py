@@ -475,14 +475,7 @@ class TensorArray:
                 )
             return _ops().zeros(self._element_shape.as_list(), dtype=self._dtype)
         if isinstance(i, int):
-            if state.graph is None and self._clear_after_read:
-                if i in self._read:
-                    raise InvalidArgumentError(
-                        f"TensorArray.read: Could not read index {i} twice because it was cleared after a "
-                        "previous read (perhaps try setting clear_after_read = false?)",
-                        "TensorArrayRead",
-                    )
-                self._read.add(i)
+            self._mark_read(i)
             return self._buffer[i]
         return _ops().gather(self._buffer, i)
 
@@ -641,17 +634,21 @@ class TensorArray:
         out._flat = _ragged().write(values, shapes, i, value)
         return out
 
+    def _mark_read(self, i: int) -> None:
+        """Eagerly, with ``clear_after_read``, a second read of element i raises (as TF's)."""
+        if state.graph is None and self._clear_after_read:
+            if i in self._read:
+                raise InvalidArgumentError(
+                    f"TensorArray.read: Could not read index {i} twice because it was cleared after a "
+                    "previous read (perhaps try setting clear_after_read = false?)",
+                    "TensorArrayRead",
+                )
+            self._read.add(i)
+
     def _ragged_read(self, index: Any) -> Tensor:
         i = self._index(index, "read")
         if isinstance(i, int) and self._elems is not None:
-            if state.graph is None and self._clear_after_read:
-                if i in self._read:
-                    raise InvalidArgumentError(
-                        f"TensorArray.read: Could not read index {i} twice because it was cleared after a "
-                        "previous read (perhaps try setting clear_after_read = false?)",
-                        "TensorArrayRead",
-                    )
-                self._read.add(i)
+            self._mark_read(i)
             e = self._elems[i]
             return e if e is not None else self._zeros_for(i, "read")
         return _ragged().read(*self._as_flat(None, "read"), i)
