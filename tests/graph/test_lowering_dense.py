@@ -437,6 +437,11 @@ def test_an_mlp_step_lowers_every_node_group_and_matches_the_op_by_op_step(monke
         "product_relu_grad",
         "xent_mean",
     ]
+    before = [p.numpy().copy() for p in params]
+    with pytest.raises(InvalidArgumentError, match="label value of 10"):
+        step(args[0], gt.constant(np.where(y == 0, 10, y).astype(np.int32)))
+    for p, b in zip(params, before):  # a step that raised wrote no variable
+        np.testing.assert_array_equal(p.numpy(), b)
     losses = [float(step(*args).numpy()) for _ in range(5)]
     monkeypatch.setenv("GPUTENSOR_LOWERING", "0")
     plain, plain_params = make()
