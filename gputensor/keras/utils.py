@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import numpy as np
 
-__all__ = ["PyDataset", "Sequence", "pad_sequences", "to_categorical"]
+__all__ = ["PyDataset", "Sequence", "pad_sequences", "set_random_seed", "to_categorical"]
+
+
+def set_random_seed(seed: int) -> None:
+    """Sets every seed a Keras program draws from, as Keras 3's ``keras.utils.set_random_seed``.
+
+    Python's ``random``, NumPy's global generator and gputensor's global seed
+    (``gt.random.set_seed``: unseeded initializers and layers draw from it), and the global
+    ``keras.random`` generator starts again from the seed.
+
+    Args:
+      seed: an int.
+
+    Raises:
+      ValueError: ``seed`` is not an int.
+    """
+    if not isinstance(seed, int):
+        raise ValueError(
+            f"Expected `seed` argument to be an integer. Received: seed={seed} (of type {type(seed)})"
+        )
+    import gputensor as gt
+    from gputensor.keras import random as keras_random
+
+    random.seed(seed)
+    np.random.seed(seed)
+    gt.random.set_seed(seed)
+    keras_random._GLOBAL.clear()  # made again, from the new seed, at the next unseeded draw
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
