@@ -27,12 +27,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gputensor.autodiff import nest
+from gputensor.autodiff.indexed_slices import IndexedSlices
 from gputensor.backend import registry
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes
 from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as device_scope
-from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
+from gputensor.framework.tensor import Tensor, TensorShape, array_on, convert_to_tensor, wrap
 from gputensor.framework.variable import Variable
 from gputensor.graph import executor, passes
 from gputensor.graph.graph import Graph
@@ -207,6 +208,16 @@ def _type_text(value: Any) -> str:
         kind = "Variable" if isinstance(value, Variable) else "Tensor"
         spec = TensorSpec(shape, value.dtype)
         return repr(spec) if kind == "Tensor" else f"Variable{repr(spec)[len('TensorSpec') :]}"
+    if isinstance(value, IndexedSlices):
+        # TF's IndexedSlicesSpec(dense shape, dtype, indices dtype, dense shape dtype, indices shape);
+        # the parts are TensorSpecs (an argument) or graph tensors (a result).
+        values, indices = value._gt_components()
+        dense = value._shape if value._shape is not None else [None, *list(values.shape)[1:]]
+        shape_dtype = "None" if value._shape is None else repr(dtypes.int32)
+        return (
+            f"IndexedSlicesSpec({TensorShape(dense)!r}, {values.dtype!r}, {indices.dtype!r}, "
+            f"{shape_dtype}, {TensorShape(indices.shape)!r})"
+        )
     if isinstance(value, list):
         return f"List[{', '.join(_type_text(v) for v in value)}]"
     if isinstance(value, tuple):
