@@ -310,3 +310,37 @@ def test_the_tape_still_takes_indexed_slices_sources_whole():
         tape.watch(s)
         y = gt.reduce_sum(s.values * s.values)
     np.testing.assert_array_equal(tape.gradient(y, s).numpy(), [[2.0, 4.0]])
+
+
+class _TakesSlices(gt.Module):
+    @gt.function
+    def dense(self, s):
+        return gt.convert_to_tensor(s) * 2.0
+
+
+def test_a_saved_function_traced_for_an_indexed_slices_argument(tmp_path):
+    m = _TakesSlices()
+    np.testing.assert_array_equal(m.dense(_slices([[1.0, 2.0]], [1])).numpy(), [[0, 0], [2, 4], [0, 0]])
+    path = str(tmp_path / "takes")
+    gt.saved_model.save(m, path)
+    loaded = gt.saved_model.load(path)
+    out = loaded.dense(_slices([[3.0, 4.0]], [0]))
+    np.testing.assert_array_equal(out.numpy(), _dense([[6.0, 8.0]], [0], (3, 2)))
+    # The dense shape was traced as a Python value: another one has no saved graph.
+    with pytest.raises(ValueError, match="no saved signature matches"):
+        loaded.dense(_slices([[3.0, 4.0]], [0], (4, 2)))
+
+
+def test_params_with_a_none_dim_give_the_dense_gradient():
+    # TF returns IndexedSlices with a run-time dense_shape here; gt's dense shape is known at
+    # trace time, so the rows are added into zeros of the params' run-time shape (docs/graphs.md).
+    @gt.function(input_signature=[gt.TensorSpec([None, 2]), gt.TensorSpec([None], gt.int32)])
+    def p(x, i):
+        with gt.GradientTape() as tape:
+            tape.watch(x)
+            y = gt.reduce_sum(gt.gather(x, i) * gt.constant(WEIGHTS))
+        return tape.gradient(y, x)
+
+    g = p(gt.ones([4, 2]), gt.constant([3, 3, 0]))
+    assert type(g) is gt.Tensor
+    np.testing.assert_array_equal(g.numpy(), _dense(np.repeat(WEIGHTS, 3, 0), [3, 3, 0], (4, 2)))
