@@ -15,6 +15,10 @@ every earlier trace traces for the dims they share, the others None (TF's
 ``most_specific_common_supertype``). A call runs the most specific traced graph
 whose signature accepts it. While tracing, ``x.shape`` has those None dims and
 ``gt.shape(x)`` is a graph node giving the shape at run time.
+
+Arguments and results are flattened with ``expand_composites=True``, as TF's: a
+``gt.IndexedSlices`` (a gather's gradient) travels as its values and indices, its
+dense shape staying in the structure, and comes back as an eager IndexedSlices.
 """
 
 from __future__ import annotations
