@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from gputensor.autodiff import nest
 from gputensor.framework import dtypes
 from gputensor.framework.tensor import (
     Tensor,
@@ -97,9 +98,33 @@ class IndexedSlices:
     def __neg__(self) -> IndexedSlices:
         return IndexedSlices(-self._values, self._indices, self._shape)
 
+    # ------------------------------------------------------------ composite
+    # gt.function's arguments and results travel as their values and indices (nest.flatten
+    # with expand_composites=True, as TF's); the dense shape, a Python tuple here, stays in the
+    # structure, so a call with another dense shape traces again.
+    def _gt_components(self) -> list:
+        return [self._values, self._indices]
+
+    def _n_components(self) -> int:
+        return 2
+
+    def _gt_with_components(self, components: list) -> IndexedSlices:
+        """An IndexedSlices like this one holding ``components`` (from `_gt_components`): a
+        graph's results when a call comes back, or None leaves or TensorSpecs in an outline."""
+        out = object.__new__(IndexedSlices)
+        out._values, out._indices = components
+        out._shape = self._shape
+        return out
+
+    def __repr__(self) -> str:
+        if not isinstance(self._values, Tensor):
+            # An outline (nest.pack_sequence_as with None leaves or TensorSpecs), which
+            # gt.function compares by repr to tell signatures apart.
+            return f"IndexedSlices(values={self._values!r}, indices={self._indices!r}, dense_shape={self._shape})"
+        return object.__repr__(self)  # as TF's
+
     def __str__(self) -> str:
-        # As TF's: the parts as their str(), the dense shape as a tensor (left out when unknown);
-        # repr() is the default object repr, as TF's.
+        # As TF's: the parts as their str(), the dense shape as a tensor (left out when unknown).
         shape = "" if self._shape is None else f", dense_shape={self.dense_shape!s}"
         return (
             f"IndexedSlices(indices={self._indices!s}, values={self._values!s}{shape})"  # str(), not format()
@@ -132,6 +157,7 @@ def _to_tensor(value: IndexedSlices, dtype: Any) -> Tensor:
 
 
 register_tensor_conversion_function(IndexedSlices, _to_tensor)
+nest.register_composite(IndexedSlices, expand_only=True)
 
 
 def aggregate(a: Any, b: Any) -> Any:

@@ -15,6 +15,10 @@ every earlier trace traces for the dims they share, the others None (TF's
 ``most_specific_common_supertype``). A call runs the most specific traced graph
 whose signature accepts it. While tracing, ``x.shape`` has those None dims and
 ``gt.shape(x)`` is a graph node giving the shape at run time.
+
+Arguments and results are flattened with ``expand_composites=True``, as TF's: a
+``gt.IndexedSlices`` (a gather's gradient) travels as its values and indices, its
+dense shape staying in the structure, and comes back as an eager IndexedSlices.
 """
 
 from __future__ import annotations
@@ -27,12 +31,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gputensor.autodiff import nest
+from gputensor.autodiff.indexed_slices import IndexedSlices
 from gputensor.backend import registry
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes
 from gputensor.framework.context import state
 from gputensor.framework.device_scope import device as device_scope
-from gputensor.framework.tensor import Tensor, array_on, convert_to_tensor, wrap
+from gputensor.framework.tensor import Tensor, TensorShape, array_on, convert_to_tensor, wrap
 from gputensor.framework.variable import Variable
 from gputensor.graph import executor, passes
 from gputensor.graph.graph import Graph
@@ -76,7 +81,9 @@ class ConcreteFunction:
         self._tensor_positions = tensor_positions  # flat argument positions fed to placeholders
         self._argument_names = _argument_names(signature, tensor_positions)
         self._program = executor.Program(graph, *passes.optimize(graph.operations, graph.outputs), lower=True)
-        self._flat_outputs = nest.flatten(outputs)
+        self._flat_outputs = nest.flatten(outputs, expand_composites=True)
+        # A function returning one graph tensor: its result as it is, with no repacking.
+        self._one_output = isinstance(outputs, Tensor) and _is_symbolic(outputs, graph)
 
     def pretty_printed_signature(self, verbose: bool = True) -> str:
         """The parameters it was traced for, its outputs and the variables it captures, as
@@ -141,7 +148,7 @@ class ConcreteFunction:
         def filled(key: tuple, was: Any) -> Any:
             if key in slots:
                 return slots[key]
-            if any(isinstance(x, TensorSpec) for x in nest.flatten(was)):
+            if any(isinstance(x, TensorSpec) for x in nest.flatten(was, expand_composites=True)):
                 label = key[1] if key[0] == "kw" else (names[key[1]] if key[1] < len(names) else key[1])
                 raise TypeError(f"ConcreteFunction {self.graph.name}: missing tensor argument {label!r}")
             return was
@@ -151,8 +158,8 @@ class ConcreteFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         args, kwargs = self._bind(args, kwargs)
-        flat = nest.flatten((args, kwargs))
-        traced = nest.flatten(self.structured_input_signature)
+        flat = nest.flatten((args, kwargs), expand_composites=True)
+        traced = nest.flatten(self.structured_input_signature, expand_composites=True)
         if len(flat) != len(traced):
             raise TypeError(
                 f"ConcreteFunction {self.graph.name}: called with {len(flat)} values (tensors and Python "
@@ -188,9 +195,11 @@ class ConcreteFunction:
                 results = executor.run_recorded(self._program, tensors)
         else:
             results = executor.run(self._program, [t._data for t in tensors])
+        if self._one_output:
+            return results[0]
         it = iter(results)
         flat = [next(it) if _is_symbolic(o, self.graph) else o for o in self._flat_outputs]
-        return nest.pack_sequence_as(self.structured_outputs, flat)
+        return nest.pack_sequence_as(self.structured_outputs, flat, expand_composites=True)
 
 
 def _type_text(value: Any) -> str:
@@ -203,6 +212,16 @@ def _type_text(value: Any) -> str:
         kind = "Variable" if isinstance(value, Variable) else "Tensor"
         spec = TensorSpec(shape, value.dtype)
         return repr(spec) if kind == "Tensor" else f"Variable{repr(spec)[len('TensorSpec') :]}"
+    if isinstance(value, IndexedSlices):
+        # TF's IndexedSlicesSpec(dense shape, dtype, indices dtype, dense shape dtype, indices shape);
+        # the parts are TensorSpecs (an argument) or graph tensors (a result).
+        values, indices = value._gt_components()
+        dense = value._shape if value._shape is not None else [None, *list(values.shape)[1:]]
+        shape_dtype = "None" if value._shape is None else repr(dtypes.int32)
+        return (
+            f"IndexedSlicesSpec({TensorShape(dense)!r}, {values.dtype!r}, {indices.dtype!r}, "
+            f"{shape_dtype}, {TensorShape(indices.shape)!r})"
+        )
     if isinstance(value, list):
         return f"List[{', '.join(_type_text(v) for v in value)}]"
     if isinstance(value, tuple):
@@ -230,7 +249,7 @@ def _shape_accepts(traced: tuple | None, shape: tuple) -> bool:
 
 def _argument_names(signature: Any, positions: list) -> list[str]:
     """Per placeholder, how an error names its argument: the spec's name, else its flat position."""
-    flat = nest.flatten(signature)
+    flat = nest.flatten(signature, expand_composites=True)
     return [
         f"{flat[p].name!r}" if isinstance(flat[p], TensorSpec) and flat[p].name else f"flat position {p}"
         for p in positions
@@ -251,7 +270,7 @@ def _placeholder_names(fn: Callable, args: tuple, kwargs: dict) -> list[str]:
     ]
     names = []
     for base, value in zip([*bases, *sorted(kwargs)], [*args, *(kwargs[k] for k in sorted(kwargs))]):
-        n = len(nest.flatten(value))
+        n = len(nest.flatten(value, expand_composites=True))
         names += [base] if n == 1 and not nest.is_nested(value) else [f"{base}_{k}" for k in range(n)]
     return names
 
@@ -399,7 +418,7 @@ class PolymorphicFunction:
             if concrete is not None:
                 self._last_key = key
                 return concrete, list(args)
-        flat = nest.flatten((args, kwargs))
+        flat = nest.flatten((args, kwargs), expand_composites=True)
         key = _signature((args, kwargs), flat)
         concrete = self._concrete.get(key)
         if concrete is None:
@@ -453,15 +472,15 @@ class PolymorphicFunction:
             symbolic = list(flat)
             for i in tensors:
                 symbolic[i] = wrap(graph.placeholder(shapes[i], flat[i].dtype, names[i]), graph.device)
-            sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic)
+            sym_args, sym_kwargs = nest.pack_sequence_as((args, kwargs), symbolic, expand_composites=True)
             with graph.building():
                 outputs = self._traced_function()(*sym_args, **sym_kwargs)
                 # A returned variable (or assign's result) comes back as its value, as TF's: a
                 # read at the end of the graph, after every assignment the function made.
-                leaves = nest.flatten(outputs)
+                leaves = nest.flatten(outputs, expand_composites=True)
                 if any(isinstance(x, Variable) for x in leaves):
                     leaves = [x.value() if isinstance(x, Variable) else x for x in leaves]
-                    outputs = nest.pack_sequence_as(outputs, leaves)
+                    outputs = nest.pack_sequence_as(outputs, leaves, expand_composites=True)
                 return graph, outputs
 
         graph, outputs = build()
@@ -475,7 +494,7 @@ class PolymorphicFunction:
             if graph.created_variables:
                 raise self._variables_error(graph, "at every trace")
         self._tracing_count += 1
-        flat_out = nest.flatten(outputs)
+        flat_out = nest.flatten(outputs, expand_composites=True)
         graph.outputs = [o._data for o in flat_out if _is_symbolic(o, graph)]
         signature = nest.pack_sequence_as(
             (args, kwargs),
@@ -485,6 +504,7 @@ class PolymorphicFunction:
                 else x
                 for i, x in enumerate(flat)
             ],
+            expand_composites=True,
         )
         return ConcreteFunction(graph, outputs, signature, tensors, self._python_function)
 
@@ -525,7 +545,7 @@ class PolymorphicFunction:
 @functools.lru_cache(maxsize=16)
 def _positional_structure(n: int) -> str:
     """`_signature`'s structure text for ``n`` positional tensors and no keywords."""
-    return repr(nest.pack_sequence_as((tuple(range(n)), {}), [None] * n))
+    return repr(nest.pack_sequence_as((tuple(range(n)), {}), [None] * n, expand_composites=True))
 
 
 def _signature(structure: Any, flat: list) -> tuple:
@@ -547,7 +567,7 @@ def _signature(structure: Any, flat: list) -> tuple:
                     "cannot be told apart by it; pass a tensor, or a hashable Python value"
                 ) from None
             parts.append(("python", type(x), x))
-    return (repr(nest.pack_sequence_as(structure, [None] * len(flat))), tuple(parts))
+    return (repr(nest.pack_sequence_as(structure, [None] * len(flat), expand_composites=True)), tuple(parts))
 
 
 def _signature_shapes(input_signature: list, n: int) -> list | None:

@@ -1,16 +1,18 @@
 """``gt.saved_model``: write traced graphs and variables to a directory; load and run them anywhere.
 
-The format (version 3; version 2 lacked CustomGradient nodes and the ops of random draws in
-control flow, version 1 also If and While nodes; both still load) is data
+The format (version 4; version 3 lacked IndexedSlices results, version 2 also CustomGradient
+nodes and the ops of random draws in control flow, version 1 also If and While nodes; all
+still load) is data
 only, no pickled code, so a fresh process without the original Python source runs
 the loaded functions:
 
-- ``saved_model.json``: ``{"format": "gputensor.saved_model", "version": 3,
+- ``saved_model.json``: ``{"format": "gputensor.saved_model", "version": 4,
   "functions": {name: [concrete, ...]}, "variables": [{"name", "dtype", "shape",
   "trainable"}]}``. A concrete function is ``{"structure": <repr of its arguments'
   nesting>, "signature": [per flat argument {"tensor": {"shape", "dtype"}} or
   {"python": value}], "nodes": [...], "outputs": [[node, index]], "structured_outputs":
-  value}``; a node is ``{"type", "inputs": [[node, index]], "attrs", "outputs":
+  value}`` (an IndexedSlices result is ``{"indexed_slices": [values, indices],
+  "dense_shape": list or null}``); a node is ``{"type", "inputs": [[node, index]], "attrs", "outputs":
   [{"shape", "dtype"}]}`` plus ``"arg"`` (Placeholder: its argument position),
   ``"const"`` (Const) or ``"variable"`` (ReadVariable, AssignVariable). An ``If`` node
   (inputs: the condition, then the captured tensors) adds ``"then"`` and ``"else"``,
@@ -61,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from gputensor.autodiff import nest
+from gputensor.autodiff.indexed_slices import IndexedSlices
 from gputensor.backend import registry
 from gputensor.errors import DataLossError, NotFoundError, UnimplementedError
 from gputensor.framework import dtypes
@@ -78,8 +81,9 @@ from gputensor.ops.random_ops import RandomStream
 FORMAT = "gputensor.saved_model"
 # 2: If and While nodes; 3: CustomGradient nodes, random_seeded/random_fold_seed/
 # generator_random ops, string ops and string constants (c<i>.bytes/.lengths): a reader of
-# version 2 would fail on them as unknown, so it refuses the file as newer instead.
-VERSION = 3
+# version 2 would fail on them as unknown, so it refuses the file as newer instead; 4:
+# IndexedSlices results (a sparse gradient returned) in structured_outputs.
+VERSION = 4
 
 
 # ------------------------------------------------------------------ values
@@ -419,6 +423,10 @@ def _encode_outputs(value: Any, outputs: dict) -> Any:
         return {"tuple": items} if isinstance(value, tuple) else {"list": items}
     if isinstance(value, dict):
         return {"dict": {str(k): _encode_outputs(v, outputs) for k, v in value.items()}}
+    if isinstance(value, IndexedSlices):  # a sparse gradient: its parts, the dense shape as a list
+        shape = None if value._shape is None else list(value._shape)
+        parts = [_encode_outputs(v, outputs) for v in value._gt_components()]
+        return {"indexed_slices": parts, "dense_shape": shape}
     return {"value": _encode(value)}
 
 
@@ -480,8 +488,8 @@ class _LoadedFunction:
         self._concretes = concretes
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        flat = nest.flatten((args, kwargs))
-        structure = repr(nest.pack_sequence_as((args, kwargs), [None] * len(flat)))
+        flat = nest.flatten((args, kwargs), expand_composites=True)
+        structure = repr(nest.pack_sequence_as((args, kwargs), [None] * len(flat), expand_composites=True))
         for c in self._concretes:
             tensors = c.match(structure, flat)
             if tensors is not None:
@@ -642,6 +650,9 @@ def _fill(value: dict, results: list) -> Any:
         return [_fill(v, results) for v in value["list"]]
     if "dict" in value:
         return {k: _fill(v, results) for k, v in value["dict"].items()}
+    if "indexed_slices" in value:
+        values, indices = (_fill(v, results) for v in value["indexed_slices"])
+        return IndexedSlices(values, indices, value["dense_shape"])
     return _decode(value["value"])
 
 

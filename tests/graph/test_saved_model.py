@@ -160,7 +160,7 @@ def test_control_flow_and_its_gradients_save_and_run_in_a_fresh_process(tmp_path
     path = str(tmp_path / "looper")
     gt.saved_model.save(m, path)
     meta = json.load(open(os.path.join(path, "saved_model.json")))
-    assert meta["version"] == 3
+    assert meta["version"] == 4
     assert {"If", "While"} <= {n["type"] for n in meta["functions"]["__call__"][0]["nodes"]}
     saved_calls = float(m.calls.numpy())
     m.calls.assign(0.0)

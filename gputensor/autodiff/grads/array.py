@@ -223,8 +223,10 @@ def _gather(inputs, attrs, y, dy):
     axis, batch_dims = attrs["axis"], attrs["batch_dims"]
     pdims = shape(params)
     if axis == 0 and batch_dims == 0 and shape(indices) == (None,):
-        # A run-time count of rows (a growing TensorArray's rows, gathered by a loop gradient):
-        # dy holds one row per index already.
+        # A run-time count of rows (indices of an input_signature's [None], or a growing
+        # TensorArray's rows gathered by a loop gradient): dy holds one row per index already.
+        if None not in pdims:  # as TF: a sparse gradient of the gathered rows
+            return IndexedSlices(dy, indices, pdims), None
         rows = array_ops.expand_dims(indices, 1)
         return array_ops.tensor_scatter_nd_add(array_ops.zeros_like(params), rows, dy), None
     if axis == 0 and batch_dims == 0:
