@@ -9,7 +9,13 @@ an NCHW ``data_format`` is transposed to NHWC around the primitive.
 Attributes are resolved by the public functions, so kernels never apply TF's
 rules themselves: ``strides``, ``dilations`` and ``ksize`` are ``(height,
 width)`` pairs of ints, and ``padding`` is ``((top, bottom), (left, right))``
-computed with TF's SAME rule (or taken from an explicit padding list).
+computed with TF's SAME rule (or taken from an explicit padding list). Along a height or
+width unknown (None) while tracing, SAME padding with a stride over 1 depends on the size,
+so that axis's pair is the marker ``"SAME"``, resolved by the kernel from its input
+(backend/geometry.py); the output size there is None while tracing (``ceil(size / stride)``
+at run time). The input gradients of such a convolution or average pool take the forward
+input as a last input, for its size (as TF's ``input_sizes`` tensor): several sizes give
+the same output size at a stride over 1.
 
 | op | inputs | attrs | outputs |
 |---|---|---|---|
@@ -18,15 +24,15 @@ computed with TF's SAME rule (or taken from an explicit padding list).
 | softmax_xent | labels [..., K], logits [..., K] (same shape and dtype) | | loss [...], backprop [..., K] = softmax - labels |
 | sparse_softmax_xent | labels [...] int32/int64, logits [..., K] | | loss [...], backprop [..., K] = softmax - one_hot |
 | conv2d | input [N, H, W, C], filter [kh, kw, C, O] | strides, padding, dilations | [N, Ho, Wo, O] |
-| conv2d_backprop_input | filter [kh, kw, C, O], out_backprop [N, Ho, Wo, O] | input_sizes (N, H, W, C), strides, padding, dilations | [N, H, W, C] |
+| conv2d_backprop_input | filter [kh, kw, C, O], out_backprop [N, Ho, Wo, O][, input (its size only)] | input_sizes (N, H, W, C), strides, padding, dilations | [N, H, W, C] |
 | conv2d_backprop_filter | input [N, H, W, C], out_backprop [N, Ho, Wo, O] | filter_sizes (kh, kw, C, O), strides, padding, dilations | [kh, kw, C, O] |
 | depthwise_conv2d | input [N, H, W, C], filter [kh, kw, C, M] | strides, padding, dilations | [N, Ho, Wo, C*M] (channel c*M + m) |
-| depthwise_conv2d_backprop_input | filter [kh, kw, C, M], out_backprop [N, Ho, Wo, C*M] | input_sizes, strides, padding, dilations | [N, H, W, C] |
+| depthwise_conv2d_backprop_input | filter [kh, kw, C, M], out_backprop [N, Ho, Wo, C*M][, input] | input_sizes, strides, padding, dilations | [N, H, W, C] |
 | depthwise_conv2d_backprop_filter | input [N, H, W, C], out_backprop [N, Ho, Wo, C*M] | filter_sizes, strides, padding, dilations | [kh, kw, C, M] |
 | max_pool2d | input [N, H, W, C] | ksize, strides, padding | [N, Ho, Wo, C] |
 | max_pool2d_grad | orig_input, orig_output, grad [N, Ho, Wo, C] | ksize, strides, padding | [N, H, W, C]: each grad to its window's first maximum (row-major) |
 | avg_pool2d | input [N, H, W, C] | ksize, strides, padding | [N, Ho, Wo, C]: mean over the window's non-padding inputs |
-| avg_pool2d_grad | grad [N, Ho, Wo, C] | orig_input_shape (N, H, W, C), ksize, strides, padding | [N, H, W, C] |
+| avg_pool2d_grad | grad [N, Ho, Wo, C][, orig_input] | orig_input_shape (N, H, W, C), ksize, strides, padding | [N, H, W, C] |
 
 ``Ho = (H + top + bottom - ((kh - 1) * dilation_h + 1)) // stride_h + 1`` (same for
 ``Wo``). conv2d_transpose is conv2d_backprop_input. float16 and bfloat16 kernels
@@ -41,7 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.errors import InvalidArgumentError, UnimplementedError
+from gputensor.backend.geometry import SAME
+from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
 from gputensor.framework.op_table import OPS, define, dtype_error, execute, unary, unary_function
@@ -70,9 +77,15 @@ def _windowed(x: Spec, window: tuple, channels: int | None, attrs: dict) -> Spec
     n, h, w, _ = x.shape
     dh, dw = attrs.get("dilations", (1, 1))
     (sh, sw), (ph, pw) = attrs["strides"], attrs["padding"]
-    ho = si.conv_output(h, window[0], sh, dh, ph)
-    wo = si.conv_output(w, window[1], sw, dw, pw)
+    ho = _windowed_size(h, window[0], sh, dh, ph)
+    wo = _windowed_size(w, window[1], sw, dw, pw)
     return Spec((n, ho, wo, channels), x.dtype)
+
+
+def _windowed_size(size: int | None, k: int | None, s: int, d: int, pad: Any) -> int | None:
+    if pad == SAME:  # resolved by the kernel: ceil(size / stride) outputs, as TF's SAME
+        return None if size is None else -(-size // s)
+    return si.conv_output(size, k, s, d, pad)
 
 
 def _infer_conv(op, specs, attrs):
@@ -406,7 +419,9 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: str
             f"logits minus 1 (logits shape {xs})",
             op_name,
         )
-    if ls != xs[:-1]:
+    # A dim unknown while tracing (None: a batch of a serving signature) matches any size, as
+    # TF's shape merge; the kernel checks the sizes at run time.
+    if any(a is not None and b is not None and a != b for a, b in zip(ls, xs[:-1])):
         raise InvalidArgumentError(
             f"{op_name}: Shape mismatch: the shape of labels {ls} should equal the shape of logits "
             f"{xs} without its last (class) dimension",
@@ -538,17 +553,13 @@ def _padding(
         if padding.upper() == "VALID":
             pads = ((0, 0), (0, 0))
         else:
-            pairs = []
-            for axis, size, k, s, d in zip(("height", "width"), in_hw, k_hw, strides, dilations):
+            pairs: list = []
+            for size, k, s, d in zip(in_hw, k_hw, strides, dilations):
                 if size is None and s != 1:
                     # Stride 1 pads (k - 1) * d whatever the size; a larger stride's padding
-                    # depends on the size modulo the stride, and padding is an attribute here.
-                    raise UnimplementedError(
-                        f"{op_name}: padding='SAME' with stride {s} along a {axis} that is unknown "
-                        f"(None) while tracing: the padding depends on the size; give the {axis} in "
-                        "the input_signature (or the Input shape), or use padding='VALID'",
-                        op_name,
-                    )
+                    # depends on the size modulo the stride: the kernel resolves it at run time.
+                    pairs.append(SAME)
+                    continue
                 total = (
                     (k - 1) * d if size is None else max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
                 )
@@ -559,8 +570,10 @@ def _padding(
     else:
         allowed = "'SAME', 'VALID' or an explicit list" if explicit_ok else "'SAME' or 'VALID'"
         raise InvalidArgumentError(f"{op_name}: padding must be {allowed}, got {padding!r}", op_name)
-    for axis, size, k, d, (lo, hi) in zip(("height", "width"), in_hw, k_hw, dilations, pads):
-        span = (k - 1) * d + 1
+    for axis, size, k, d, pad in zip(("height", "width"), in_hw, k_hw, dilations, pads):
+        if pad == SAME:  # a None size: SAME always fits a window
+            continue
+        span, (lo, hi) = (k - 1) * d + 1, pad
         if size is not None and size + lo + hi < span:  # None: checked by the kernel at run time
             raise InvalidArgumentError(
                 f"{op_name}: the window spans {span} in {axis} (size {k}, dilation {d}) but the padded "

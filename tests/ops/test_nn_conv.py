@@ -239,7 +239,9 @@ def test_cpu_input_gradient_by_rows_matches_the_per_tap_route(monkeypatch, rng, 
         assert rows is None
         return
     monkeypatch.setattr(blas, "_gemm", {})  # the per-tap products and strided adds
-    per_tap = cpu_nn._conv2d_backprop_input(w, dy, x.shape, tuple(s), pads, tuple(d))
+    per_tap = cpu_nn._conv2d_backprop_input(
+        w, dy, input_sizes=x.shape, strides=tuple(s), padding=pads, dilations=tuple(d)
+    )
     assert rows is not None and rows.shape == x.shape
     np.testing.assert_allclose(rows, per_tap, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from gputensor.autodiff.grads._util import shape
 from gputensor.autodiff.registry import register_gradient, skip_input
+from gputensor.backend.geometry import SAME
 from gputensor.errors import UnimplementedError
 from gputensor.framework.op_table import OPS, execute
 from gputensor.ops import array_ops, math_ops, nn_ops
@@ -19,21 +20,16 @@ def _conv_attrs(attrs: dict) -> dict:
     return {"strides": attrs["strides"], "padding": attrs["padding"], "dilations": attrs["dilations"]}
 
 
-def _input_size(op: str, x: Any, strides: tuple) -> tuple:
-    """x's static size for the input gradient of ``op``. A None height or width is filled by the
-    kernel from the gradient's size, which decides it only with stride 1 along that axis
-    (backend/geometry.py); with a larger stride several sizes pool or convolve to the same
-    output, so that gradient is refused here, while tracing, by name."""
+def _sized_by(x: Any, strides: tuple) -> tuple:
+    """The extra inputs of an input gradient kernel that writes x's size: ``(x,)`` where a None
+    height or width has a stride over 1, else none. With stride 1 the kernel fills a None size
+    from the gradient's; with a larger stride several sizes convolve or pool to the same output,
+    so the kernel reads x's size at run time (as TF's ``input_sizes`` tensor;
+    backend/geometry.py)."""
     sizes = shape(x)
-    for axis, name in ((1, "height"), (2, "width")):
-        if sizes is not None and sizes[axis] is None and strides[axis - 1] != 1:
-            raise UnimplementedError(
-                f"the gradient of {op} with stride {strides[axis - 1]} along a {name} that is unknown "
-                f"(None) while tracing needs that {name}: several input sizes give the same output "
-                f"size; give the {name} in the input_signature (or the Input shape)",
-                op,
-            )
-    return sizes
+    if sizes is not None and any(sizes[a] is None and strides[a - 1] != 1 for a in (1, 2)):
+        return (x,)
+    return ()
 
 
 # ---------------------------------------------------------------- softmax & co
@@ -96,8 +92,8 @@ def _conv2d(inputs, attrs, y, dy):
         if skip_input(0)
         else execute(
             OPS["conv2d_backprop_input"],
-            (w, dy),
-            {"input_sizes": _input_size("conv2d", x, a["strides"]), **a},
+            (w, dy, *_sized_by(x, a["strides"])),
+            {"input_sizes": shape(x), **a},
         )
     )
     dw = (
@@ -110,7 +106,7 @@ def _conv2d(inputs, attrs, y, dy):
 
 @register_gradient("conv2d_backprop_input", replayable=True)
 def _conv2d_backprop_input(inputs, attrs, y, g):
-    w, dy = inputs
+    w, dy, *sized_by = inputs  # sized_by: the forward input, read for its size only
     a = _conv_attrs(attrs)
     dw = (
         None
@@ -118,7 +114,7 @@ def _conv2d_backprop_input(inputs, attrs, y, g):
         else execute(OPS["conv2d_backprop_filter"], (g, dy), {"filter_sizes": shape(w), **a})
     )
     ddy = None if skip_input(1) else execute(OPS["conv2d"], (g, w), a)
-    return dw, ddy
+    return (dw, ddy, *(None for _ in sized_by))
 
 
 @register_gradient("conv2d_backprop_filter", replayable=True)
@@ -130,8 +126,8 @@ def _conv2d_backprop_filter(inputs, attrs, y, g):
         if skip_input(0)
         else execute(
             OPS["conv2d_backprop_input"],
-            (g, dy),
-            {"input_sizes": _input_size("conv2d", x, a["strides"]), **a},
+            (g, dy, *_sized_by(x, a["strides"])),
+            {"input_sizes": shape(x), **a},
         )
     )
     ddy = None if skip_input(1) else execute(OPS["conv2d"], (x, g), a)
@@ -147,8 +143,8 @@ def _depthwise_conv2d(inputs, attrs, y, dy):
         if skip_input(0)
         else execute(
             OPS["depthwise_conv2d_backprop_input"],
-            (w, dy),
-            {"input_sizes": _input_size("depthwise_conv2d", x, a["strides"]), **a},
+            (w, dy, *_sized_by(x, a["strides"])),
+            {"input_sizes": shape(x), **a},
         )
     )
     dw = (
@@ -161,7 +157,7 @@ def _depthwise_conv2d(inputs, attrs, y, dy):
 
 @register_gradient("depthwise_conv2d_backprop_input", replayable=True)
 def _depthwise_conv2d_backprop_input(inputs, attrs, y, g):
-    w, dy = inputs
+    w, dy, *sized_by = inputs  # sized_by: the forward input, read for its size only
     a = _conv_attrs(attrs)
     dw = (
         None
@@ -169,7 +165,7 @@ def _depthwise_conv2d_backprop_input(inputs, attrs, y, g):
         else execute(OPS["depthwise_conv2d_backprop_filter"], (g, dy), {"filter_sizes": shape(w), **a})
     )
     ddy = None if skip_input(1) else execute(OPS["depthwise_conv2d"], (g, w), a)
-    return dw, ddy
+    return (dw, ddy, *(None for _ in sized_by))
 
 
 @register_gradient("depthwise_conv2d_backprop_filter", replayable=True)
@@ -181,8 +177,8 @@ def _depthwise_conv2d_backprop_filter(inputs, attrs, y, g):
         if skip_input(0)
         else execute(
             OPS["depthwise_conv2d_backprop_input"],
-            (g, dy),
-            {"input_sizes": _input_size("depthwise_conv2d", x, a["strides"]), **a},
+            (g, dy, *_sized_by(x, a["strides"])),
+            {"input_sizes": shape(x), **a},
         )
     )
     ddy = None if skip_input(1) else execute(OPS["depthwise_conv2d"], (x, g), a)
@@ -197,14 +193,17 @@ def _pool_attrs(attrs: dict) -> dict:
 @register_gradient("avg_pool2d", replayable=True)
 def _avg_pool2d(inputs, attrs, y, dy):
     (x,) = inputs
-    size = _input_size("avg_pool2d", x, attrs["strides"])
-    return (execute(OPS["avg_pool2d_grad"], (dy,), {"orig_input_shape": size, **_pool_attrs(attrs)}),)
+    grad_inputs = (dy, *_sized_by(x, attrs["strides"]))
+    return (
+        execute(OPS["avg_pool2d_grad"], grad_inputs, {"orig_input_shape": shape(x), **_pool_attrs(attrs)}),
+    )
 
 
 @register_gradient("avg_pool2d_grad", replayable=True)
 def _avg_pool2d_grad(inputs, attrs, y, g):
-    # avg_pool2d_grad is linear in its input and the transpose of avg_pool2d.
-    return (execute(OPS["avg_pool2d"], (g,), _pool_attrs(attrs)),)
+    # avg_pool2d_grad is linear in its input and the transpose of avg_pool2d; its optional
+    # second input, the forward input, gives only a size.
+    return (execute(OPS["avg_pool2d"], (g,), _pool_attrs(attrs)), *(None for _ in inputs[1:]))
 
 
 @register_gradient("max_pool2d", replayable=True)
@@ -222,6 +221,13 @@ def _max_pool2d_grad(inputs, attrs, y, g):
     x, out, dy = inputs
     if skip_input(2):
         return None, None, None
+    if SAME in attrs["padding"]:
+        raise UnimplementedError(
+            "the second derivative of max_pool2d with padding='SAME' and a stride over 1 along a "
+            f"size unknown (None) while tracing (input shape {shape(x)}, strides {attrs['strides']}) "
+            "needs that size: give it in the input_signature, or use padding='VALID'",
+            "max_pool2d_grad",
+        )
     (kh, kw), (sh, sw), ((top, bottom), (left, right)) = attrs["ksize"], attrs["strides"], attrs["padding"]
     lowest = float("-inf") if x._dtype.kind == "f" else x._dtype.min
     pad = [[0, 0], [top, bottom], [left, right], [0, 0]]

@@ -3,7 +3,9 @@
 Images are NHWC, filters HWIO (depthwise: HWCM). ``strides``, ``dilations`` and
 ``ksize`` arrive as ``(height, width)`` pairs and ``padding`` as resolved
 ``((top, bottom), (left, right))`` pairs: the public functions in
-gputensor/ops/nn_ops.py validate everything and apply TF's SAME rule.
+gputensor/ops/nn_ops.py validate everything and apply TF's SAME rule, except along a size
+unknown while tracing with a stride over 1, whose pair is the SAME marker each kernel resolves
+from its input (backend/geometry.py).
 
 Convolutions are im2col: `numpy.lib.stride_tricks.sliding_window_view` gives
 every receptive field as a view, one copy lays it out as a column matrix, and one
@@ -23,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from gputensor.backend.cpu import blas, reduction
-from gputensor.backend.geometry import known_input_size
+from gputensor.backend.geometry import input_size, resolve_padding
 from gputensor.errors import InvalidArgumentError
 
 Pair = tuple[int, int]
@@ -214,6 +216,7 @@ def conv2d_keeping_columns(
     column) and the column matrix it multiplied, for `filter_gradient_from_columns`."""
     wide = _wide(x.dtype)
     kh, kw, _, o = filters.shape
+    padding = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations)
     ones = bias is not None
     cols, (ho, wo) = _im2col(_pad(x.astype(wide, copy=False), padding), (kh, kw), strides, dilations, ones)
     w = filters.astype(wide, copy=False).reshape(-1, o)
@@ -230,13 +233,23 @@ def _conv2d(
 
 
 def _conv2d_backprop_input(
-    filters: np.ndarray, dy: np.ndarray, input_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
+    filters: np.ndarray,
+    dy: np.ndarray,
+    x: np.ndarray | None = None,
+    *,
+    input_sizes: tuple,
+    strides: Pair,
+    padding: Padding,
+    dilations: Pair,
 ) -> np.ndarray:
     """The adjoint of `_conv2d` in x: per filter tap, one product dy @ W[tap]^T added onto the
     input pixels that tap read. A (pixels, C) block per tap stays in cache, where the whole
-    (pixels, kh*kw*C) column matrix followed by a scatter would not."""
+    (pixels, kh*kw*C) column matrix followed by a scatter would not. ``x``: the forward input,
+    passed only for its size (backend/geometry.py)."""
     n = dy.shape[0]
-    input_sizes = known_input_size(input_sizes, dy.shape, filters.shape[:2], strides, padding, dilations)
+    input_sizes, padding = input_size(
+        input_sizes, dy.shape, filters.shape[:2], strides, padding, dilations, x
+    )
     if tuple(strides) == (1, 1):
         rows = _conv2d_backprop_input_by_rows(filters, dy, input_sizes, padding, dilations)
         if rows is not None:
@@ -259,6 +272,7 @@ def _conv2d_backprop_filter(
     x: np.ndarray, dy: np.ndarray, filter_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
 ) -> np.ndarray:
     wide = _wide(x.dtype)
+    padding = resolve_padding(padding, x.shape[1:3], filter_sizes[:2], strides, dilations)
     cols, _ = _im2col(_pad(x.astype(wide, copy=False), padding), filter_sizes[:2], strides, dilations)
     return filter_gradient_from_columns(cols, dy, filter_sizes).astype(x.dtype, copy=False)
 
@@ -318,6 +332,7 @@ def _depthwise_conv2d(
     inner runs (no column matrix: each output reads only kh*kw inputs of its own channel)."""
     wide = _wide(x.dtype)
     kh, kw, c, m = filters.shape
+    padding = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations)
     xp = _pad(x.astype(wide, copy=False), padding)
     w = filters.astype(wide, copy=False)
     out_hw = (
@@ -339,13 +354,21 @@ def _depthwise_conv2d(
 
 
 def _depthwise_conv2d_backprop_input(
-    filters: np.ndarray, dy: np.ndarray, input_sizes: tuple, strides: Pair, padding: Padding, dilations: Pair
+    filters: np.ndarray,
+    dy: np.ndarray,
+    x: np.ndarray | None = None,
+    *,
+    input_sizes: tuple,
+    strides: Pair,
+    padding: Padding,
+    dilations: Pair,
 ) -> np.ndarray:
-    """Per channel multiplier and filter tap, dy times the tap's weights added onto the pixels it read."""
+    """Per channel multiplier and filter tap, dy times the tap's weights added onto the pixels it
+    read. ``x``: the forward input, passed only for its size (backend/geometry.py)."""
     wide = _wide(dy.dtype)
     kh, kw, c, m = filters.shape
     n, ho, wo, _ = dy.shape
-    input_sizes = known_input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations)
+    input_sizes, padding = input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations, x)
     grad = dy.astype(wide, copy=False).reshape(n, ho, wo, c, m)
     w = filters.astype(wide, copy=False)
     out = np.zeros(_padded_shape(input_sizes, padding), wide)
@@ -366,6 +389,7 @@ def _depthwise_conv2d_backprop_filter(
     wide = _wide(x.dtype)
     kh, kw, c, m = filter_sizes
     n, ho, wo, _ = dy.shape
+    padding = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations)
     xp = _pad(x.astype(wide, copy=False), padding)
     grad = dy.astype(wide, copy=False).reshape(n, ho, wo, c, m)
     ones = np.ones(n * ho * wo, wide)
@@ -397,6 +421,7 @@ def _max_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> 
     view of whole image rows, so NumPy's inner loop runs along W*C elements), then over the kw
     columns of that (N, Ho, W, C) result. Taking the kh*kw taps one by one would run every
     pass over C-element pieces, which costs several times more per element for small C."""
+    padding = resolve_padding(padding, x.shape[1:3], ksize, strides)
     xp = _pad(x, padding, _lowest(x.dtype))
     (kh, kw), (sh, sw) = ksize, strides
     ho, wo = _out_size(xp.shape[1], kh, sh, 1), _out_size(xp.shape[2], kw, sw, 1)
@@ -459,6 +484,7 @@ def _max_pool2d_grad(
     their share straight into the result instead of adding it.
     """
     (kh, kw), (sh, sw) = ksize, strides
+    padding = resolve_padding(padding, x.shape[1:3], ksize, strides)
     grad = dy.astype(_wide(dy.dtype), copy=False)
     if (sh, sw) == (kh, kw) and not any(padding[0] + padding[1]):
         routed = _tiled_max_pool_grad(x, y, grad, kh, kw)
@@ -516,6 +542,7 @@ def _window_counts(
 def _avg_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> np.ndarray:
     """Window sums over the kh*kw taps (strided views of the whole batch), over the real-input counts."""
     wide = _wide(x.dtype)
+    padding = resolve_padding(padding, x.shape[1:3], ksize, strides)
     xp = _pad(x.astype(wide, copy=False), padding)
     taps = _pool_taps(xp.shape, ksize, strides)
     total = xp[:, taps[0][0], taps[0][1]].copy()
@@ -526,11 +553,18 @@ def _avg_pool2d(x: np.ndarray, ksize: Pair, strides: Pair, padding: Padding) -> 
 
 
 def _avg_pool2d_grad(
-    dy: np.ndarray, orig_input_shape: tuple, ksize: Pair, strides: Pair, padding: Padding
+    dy: np.ndarray,
+    x: np.ndarray | None = None,
+    *,
+    orig_input_shape: tuple,
+    ksize: Pair,
+    strides: Pair,
+    padding: Padding,
 ) -> np.ndarray:
-    """Each window's share (its gradient over its real-input count) added onto every input it covers."""
+    """Each window's share (its gradient over its real-input count) added onto every input it
+    covers. ``x``: the forward input, passed only for its size (backend/geometry.py)."""
     wide = _wide(dy.dtype)
-    orig_input_shape = known_input_size(orig_input_shape, dy.shape, ksize, strides, padding)
+    orig_input_shape, padding = input_size(orig_input_shape, dy.shape, ksize, strides, padding, x=x)
     share = dy.astype(wide, copy=False) / _window_counts(orig_input_shape[1:3], ksize, strides, padding, wide)
     out = np.zeros(_padded_shape(orig_input_shape, padding), wide)
     for rows, columns in _pool_taps(out.shape, ksize, strides):

@@ -2,7 +2,8 @@
 
 Op signatures match gputensor/backend/cpu/nn.py: NHWC images, HWIO filters
 (depthwise: HWCM), ``strides``/``dilations`` as (height, width) pairs, ``padding``
-as resolved ((top, bottom), (left, right)) pairs. The column matrix of an ordinary
+as resolved ((top, bottom), (left, right)) pairs, or the SAME marker along a size unknown
+while tracing, resolved here from the input (backend/geometry.py). The column matrix of an ordinary
 convolution holds kh*kw*C values per output pixel; the batch is processed in
 chunks of images so that it stays under `COLUMN_BUDGET_BYTES`. Half and bfloat16
 operands are widened to float32 for the GEMM and the result narrowed back, as TF
@@ -21,7 +22,7 @@ from gputensor.backend.cuda import launch_config
 from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import c_type, compute_np
 from gputensor.backend.cuda.families.common import checked_dtype, family_file
-from gputensor.backend.geometry import known_input_size
+from gputensor.backend.geometry import input_size, resolve_padding
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 HALF_DTYPES = ("float16", "bfloat16")
@@ -151,6 +152,7 @@ class _Im2col:
 def conv2d(backend: Any, x: Any, filters: Any, *, strides: Pair, padding: Padding, dilations: Pair) -> Any:
     n, h, w, _ = x.shape
     kh, kw, _, o = filters.shape
+    padding = resolve_padding(padding, (h, w), (kh, kw), strides, dilations)
     dtype = np.dtype(x.dtype)
     out_hw = tuple(
         output_size(s, k, st, p, d) for s, k, st, p, d in zip((h, w), (kh, kw), strides, padding, dilations)
@@ -167,6 +169,7 @@ def conv2d_backprop_input(
     backend: Any,
     filters: Any,
     dy: Any,
+    x: Any = None,
     *,
     input_sizes: tuple,
     strides: Pair,
@@ -177,7 +180,7 @@ def conv2d_backprop_input(
     name = checked_dtype(dtype, FLOAT_DTYPES, "conv2d_backprop_input")
     kh, kw, c, o = filters.shape
     n, ho, wo, _ = dy.shape
-    input_sizes = known_input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations)
+    input_sizes, padding = input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations, x)
     dy2 = _wide(backend, dy).reshape(n * ho * wo, o)
     f2 = _wide(backend, filters).reshape(kh * kw * c, o)
     if is_pointwise((kh, kw), strides, padding):  # col2im is the identity
@@ -196,6 +199,7 @@ def conv2d_backprop_filter(
 ) -> Any:
     dtype = np.dtype(x.dtype)
     kh, kw, _, o = filter_sizes
+    padding = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations)
     im2col = _Im2col(
         backend, "conv2d_backprop_filter", x, (kh, kw), tuple(dy.shape[1:3]), strides, padding, dilations
     )
@@ -217,6 +221,7 @@ def depthwise_conv2d(
     name = checked_dtype(x.dtype, FLOAT_DTYPES, "depthwise_conv2d")
     n, h, w, c = x.shape
     kh, kw, _, m = filters.shape
+    padding = resolve_padding(padding, (h, w), (kh, kw), strides, dilations)
     out_hw = tuple(
         output_size(s, k, st, p, d) for s, k, st, p, d in zip((h, w), (kh, kw), strides, padding, dilations)
     )
@@ -230,6 +235,7 @@ def depthwise_conv2d_backprop_input(
     backend: Any,
     filters: Any,
     dy: Any,
+    x: Any = None,
     *,
     input_sizes: tuple,
     strides: Pair,
@@ -239,7 +245,7 @@ def depthwise_conv2d_backprop_input(
     filters, dy = backend.device_array(filters), backend.device_array(dy)
     name = checked_dtype(dy.dtype, FLOAT_DTYPES, "depthwise_conv2d_backprop_input")
     kh, kw, _, m = filters.shape
-    input_sizes = known_input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations)
+    input_sizes, padding = input_size(input_sizes, dy.shape, (kh, kw), strides, padding, dilations, x)
     dx = backend.empty(tuple(input_sizes), dy.dtype)
     geom = geometry(
         backend, tuple(input_sizes), tuple(dy.shape[1:3]), (kh, kw), strides, dilations, padding, m
@@ -254,6 +260,7 @@ def depthwise_conv2d_backprop_filter(
     x, dy = backend.device_array(x), backend.device_array(dy)
     name = checked_dtype(x.dtype, FLOAT_DTYPES, "depthwise_conv2d_backprop_filter")
     kh, kw, _, m = filter_sizes
+    padding = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations)
     df = backend.empty(tuple(filter_sizes), x.dtype)
     geom = geometry(backend, x.shape, tuple(dy.shape[1:3]), (kh, kw), strides, dilations, padding, m)
     _launch(backend, "dwconv_backprop_filter", name, df.size, (x, dy, df, geom), per_block=True)

@@ -1,7 +1,9 @@
 """Pooling kernels (cuda_kernels/pool.cu): max and average pooling and their gradients.
 
 Op signatures match gputensor/backend/cpu/nn.py: NHWC, ``ksize``/``strides`` as
-(height, width) pairs, ``padding`` as resolved ((top, bottom), (left, right)) pairs.
+(height, width) pairs, ``padding`` as resolved ((top, bottom), (left, right)) pairs, or the
+SAME marker along a size unknown while tracing, resolved here from the input
+(backend/geometry.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from gputensor.backend.cuda.compile import KernelSource
 from gputensor.backend.cuda.ctypes_map import c_type, compute_np
 from gputensor.backend.cuda.families.common import checked_dtype, family_file
 from gputensor.backend.cuda.families.conv import FLOAT_DTYPES, Padding, Pair, geometry, output_size
-from gputensor.backend.geometry import known_input_size
+from gputensor.backend.geometry import input_size, resolve_padding
 
 # TF's MaxPool takes these integer types as well as the floats.
 MAX_POOL_DTYPES = FLOAT_DTYPES + ("int8", "int16", "int32", "int64", "uint8", "uint16")
@@ -53,6 +55,7 @@ def _lowest(dtype: str) -> np.generic:
 
 
 def _setup(backend: Any, shape: tuple, ksize: Pair, strides: Pair, padding: Padding, out_hw=None):
+    padding = resolve_padding(padding, tuple(shape[1:3]), ksize, strides)
     if out_hw is None:
         out_hw = tuple(
             output_size(s, k, st, p, 1) for s, k, st, p in zip(shape[1:3], ksize, strides, padding)
@@ -92,11 +95,18 @@ def avg_pool2d(backend: Any, x: Any, *, ksize: Pair, strides: Pair, padding: Pad
 
 
 def avg_pool2d_grad(
-    backend: Any, dy: Any, *, orig_input_shape: tuple, ksize: Pair, strides: Pair, padding: Padding
+    backend: Any,
+    dy: Any,
+    x: Any = None,
+    *,
+    orig_input_shape: tuple,
+    ksize: Pair,
+    strides: Pair,
+    padding: Padding,
 ) -> Any:
     dy = backend.device_array(dy)
     name = checked_dtype(dy.dtype, FLOAT_DTYPES, "avg_pool2d_grad")
-    orig_input_shape = known_input_size(orig_input_shape, dy.shape, ksize, strides, padding)
+    orig_input_shape, padding = input_size(orig_input_shape, dy.shape, ksize, strides, padding, x=x)
     _, geom = _setup(backend, tuple(orig_input_shape), ksize, strides, padding, tuple(dy.shape[1:3]))
     dx = backend.empty(tuple(orig_input_shape), dy.dtype)
     _launch(backend, "avgpool_backprop", name, dx.size, (dy, dx, geom))
