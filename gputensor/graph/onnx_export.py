@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gputensor.backend.geometry import SAME
 from gputensor.errors import UnimplementedError
 from gputensor.graph import passes
 from gputensor.graph.onnx_forms import FORMS, HWIO_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnx_dtype
@@ -200,6 +201,13 @@ def _emit(w: _Writer, node: Any, ins: list[str], in_dtypes: list) -> list[str]:
     if t in ("conv2d", "max_pool2d", "avg_pool2d"):
         return [_windowed(w, t, ins, a, in_dtypes[0])]
     if t in FORMS:
+        if SAME in a.get("padding", ()):
+            raise UnimplementedError(
+                f"gt.onnx.export: {t} with padding='SAME' and a stride over 1 along a height or width "
+                f"that is None in the signature (padding {a['padding']}) has no ONNX form here: its "
+                "padding depends on the size; give the height and width in the signature",
+                t,
+            )
         return FORMS[t](w, node, ins, in_dtypes)
     raise UnimplementedError(
         f"gt.onnx.export: op {t!r} has no ONNX form in this exporter yet; the graph cannot be exported",
@@ -237,15 +245,20 @@ def _swap_last(rank: int) -> list[int]:
 
 
 def _windowed(w: _Writer, t: str, ins: list[str], a: dict, dtype: Any) -> str:
-    """NHWC conv/pool as ONNX's NCHW op between transposes."""
-    (top, bottom), (left, right) = a["padding"]
-    pads = [top, left, bottom, right]
+    """NHWC conv/pool as ONNX's NCHW op between transposes. SAME padding resolved at run time
+    (a None size with a stride over 1) is ONNX's auto_pad SAME_UPPER, TF's SAME rule: the
+    padding only ever comes from padding='SAME', so the other axis's pair is SAME's too."""
+    if SAME in a["padding"]:
+        pads: dict = {"auto_pad": "SAME_UPPER"}
+    else:
+        (top, bottom), (left, right) = a["padding"]
+        pads = {"pads": [top, left, bottom, right]}
     x = w.one("Transpose", [ins[0]], perm=NHWC_TO_NCHW)
     if t == "conv2d":
         f = w.one("Transpose", [ins[1]], perm=HWIO_TO_OIHW)
-        y = w.one("Conv", [x, f], pads=pads, strides=list(a["strides"]), dilations=list(a["dilations"]))
+        y = w.one("Conv", [x, f], **pads, strides=list(a["strides"]), dilations=list(a["dilations"]))
     elif t == "max_pool2d":
-        window = {"kernel_shape": list(a["ksize"]), "pads": pads, "strides": list(a["strides"])}
+        window = {"kernel_shape": list(a["ksize"]), **pads, "strides": list(a["strides"])}
         y = w.one("MaxPool", [x], **window)
         if np.dtype(dtype).kind == "f":
             # onnxruntime's MaxPool skips NaN; gputensor's (and TF's) maximum of a window holding
@@ -254,7 +267,7 @@ def _windowed(w: _Writer, t: str, ins: list[str], a: dict, dtype: Any) -> str:
             has_nan = w.one("Greater", [w.one("MaxPool", [nan], **window), w.constant(np.zeros((), dtype))])
             y = w.one("Where", [has_nan, w.constant(np.full((), np.nan, dtype)), y])
     else:  # TF's average ignores the padding: count_include_pad=0
-        y = w.one("AveragePool", [x], kernel_shape=list(a["ksize"]), pads=pads, strides=list(a["strides"]))
+        y = w.one("AveragePool", [x], kernel_shape=list(a["ksize"]), **pads, strides=list(a["strides"]))
     return w.one("Transpose", [y], perm=NCHW_TO_NHWC)
 
 

@@ -292,3 +292,36 @@ def test_a_saved_serving_signature_reloads_and_runs_at_two_sizes(tmp_path, rng):
             return np.sum(_reference("avg_pool2d", p, None, (2, 2), (2, 2), "SAME"))
 
         check_gradient(total, x, dx, rng)
+
+
+# ----------------------------------------------------------------------- ONNX
+def test_onnx_exports_run_time_same_padding_as_auto_pad(tmp_path, rng):
+    import onnxruntime
+
+    w = rng.standard_normal((3, 3, CHANNELS, 3)).astype(np.float32)
+
+    def serve(x):
+        y = gt.nn.conv2d(x, w, 2, "SAME")
+        return gt.nn.avg_pool2d(gt.nn.max_pool2d(y, 3, 2, "SAME"), 2, 2, "SAME")
+
+    path = str(tmp_path / "serve.onnx")
+    gt.onnx.export(serve, path, [gt.TensorSpec([None, None, None, CHANNELS], gt.float32)])
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    for h, wd in [(9, 8), (16, 13)]:
+        x = rng.standard_normal((1, h, wd, CHANNELS)).astype(np.float32)
+        (got,) = session.run(None, {session.get_inputs()[0].name: x})
+        want = _reference("conv2d", x, w, (3, 3), (2, 2), "SAME")
+        want = _reference("max_pool2d", want, None, (3, 3), (2, 2), "SAME")
+        want = _reference("avg_pool2d", want, None, (2, 2), (2, 2), "SAME")
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_onnx_refuses_the_forms_that_need_the_size_by_name(tmp_path):
+    def serve(x):
+        return gt.nn.depthwise_conv2d(x, gt.ones([3, 3, CHANNELS, 1]), [1, 2, 2, 1], "SAME")
+
+    spec = [gt.TensorSpec([None, None, None, CHANNELS], gt.float32)]
+    with pytest.raises(
+        gt.errors.UnimplementedError, match="depthwise_conv2d with padding='SAME'.*give the height"
+    ):
+        gt.onnx.export(serve, str(tmp_path / "m.onnx"), spec)
