@@ -325,3 +325,35 @@ def test_onnx_refuses_the_forms_that_need_the_size_by_name(tmp_path):
         gt.errors.UnimplementedError, match="depthwise_conv2d with padding='SAME'.*give the height"
     ):
         gt.onnx.export(serve, str(tmp_path / "m.onnx"), spec)
+
+
+# ------------------------------------------------------------ what is refused
+def test_labels_against_a_none_batch_are_checked_at_run_time(device):
+    # Known labels (2,) against logits of a None batch trace, as TF merges the shapes (the CNN
+    # step above); a batch of another size at run time raises TF's error, on every device.
+    @gt.function(input_signature=[gt.TensorSpec([None, None, None, 3], gt.float32)])
+    def loss(x):
+        logits = gt.reduce_mean(x, axis=[1, 2])
+        return gt.nn.sparse_softmax_cross_entropy_with_logits(gt.constant([0, 2]), logits)
+
+    np.testing.assert_allclose(loss(gt.zeros([2, 5, 4, 3])).numpy(), [np.log(3.0)] * 2, rtol=1e-6)
+    with pytest.raises(
+        gt.errors.InvalidArgumentError, match=r"logits shape \(3, 3\) and labels shape \(2,\)"
+    ):
+        loss(gt.zeros([3, 5, 4, 3]))
+
+
+def test_the_second_derivative_of_a_run_time_same_max_pool_is_refused_by_name():
+    @gt.function(input_signature=SPEC)
+    def curvature(x):
+        with gt.GradientTape() as outer:
+            outer.watch(x)
+            with gt.GradientTape() as inner:
+                inner.watch(x)
+                y = gt.reduce_sum(gt.nn.max_pool2d(x, 3, 2, "SAME") ** 2)
+            g = inner.gradient(y, x)
+            norm = gt.reduce_sum(g * g)
+        return outer.gradient(norm, x)
+
+    with pytest.raises(gt.errors.UnimplementedError, match="second derivative of max_pool2d.*give it"):
+        curvature(gt.ones([1, 5, 5, CHANNELS], gt.float64))

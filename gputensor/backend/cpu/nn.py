@@ -100,8 +100,21 @@ def _row_starts(rows: int, classes: int) -> np.ndarray:
     return starts
 
 
+def check_label_shape(labels_shape: tuple, logits_shape: tuple) -> None:
+    """Labels of another shape than the logits less their class axis raise, as TF's kernel: the
+    public function checks the sizes known while tracing; a None batch is checked here."""
+    if tuple(labels_shape) != tuple(logits_shape[:-1]):
+        raise InvalidArgumentError(
+            "sparse_softmax_cross_entropy_with_logits: logits and labels must have the same first "
+            f"dimensions, got logits shape {tuple(logits_shape)} and labels shape {tuple(labels_shape)}; "
+            "give one label per row of logits",
+            "sparse_softmax_xent",
+        )
+
+
 def _check_labels(labels: np.ndarray, logits: np.ndarray) -> None:
-    """Bad class indices raise, as TF's CPU kernel."""
+    """Bad shapes and class indices raise, as TF's CPU kernel."""
+    check_label_shape(labels.shape, logits.shape)
     classes = logits.shape[-1]
     # One cheap reduction instead of a mask on every call: seen as unsigned, a negative label
     # is larger than any class count.

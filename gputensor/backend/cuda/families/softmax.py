@@ -203,6 +203,9 @@ def _sparse_xent_factory(backend: Any) -> Callable:
         y = backend.device_array(labels)
         dtype = checked_dtype(x.dtype, _FLOATS, op)
         label_type = checked_dtype(y.dtype, _LABELS, op)
+        from gputensor.backend.cpu.nn import check_label_shape
+
+        check_label_shape(y.shape, x.shape)  # else the kernel reads labels past their end
         rows, k = math.prod(x.shape[:-1]), x.shape[-1]
         loss = backend.empty(x.shape[:-1], x.dtype)
         backprop = backend.empty(x.shape, x.dtype)
