@@ -673,6 +673,8 @@ def conv2d(
       filters: a 4-D tensor ``[height, width, in_channels, out_channels]`` of the same dtype.
       strides: an int, ``[sh, sw]`` or ``[1, sh, sw, 1]``.
       padding: ``"SAME"``, ``"VALID"`` or explicit ``[[0, 0], [top, bottom], [left, right], [0, 0]]``.
+        ``"SAME"`` along a height or width that is None while tracing pads by the size each call
+        gets, as TF (the output size is then None while tracing).
       data_format: ``"NHWC"`` (default) or ``"NCHW"``.
       dilations: an int or list as ``strides``; default 1.
       name: ignored (eager).
@@ -872,7 +874,8 @@ _POOL_DOC = """{summary}
       input: a 4-D tensor, NHWC (or NCHW with ``data_format="NCHW"``){dtypes}.
       ksize: window size: an int, ``[kh, kw]`` or ``[1, kh, kw, 1]``.
       strides: an int, ``[sh, sw]`` or ``[1, sh, sw, 1]``.
-      padding: {padding}
+      padding: {padding} ``"SAME"`` along a height or width that is None while
+        tracing pads by the size each call gets, as TF.
       data_format: ``"NHWC"`` (default) or ``"NCHW"``.
       name: ignored (eager).
 
