@@ -256,14 +256,17 @@ def _kept_variable(sym: Symbol) -> Any:
 
 
 def _refuse_nested(what: str, value: Any) -> None:
-    """A loop nested in another loop's body keeps no per-iteration values for a gradient (the
-    enclosing loop would have to stack them per its own iterations, of run-time lengths): one
-    that writes a variable and reads it again inside is refused."""
+    """A loop nested two loops deep keeps no per-iteration values for a gradient (the outermost
+    loop would have to stack stacks of stacks, padded in two dims), nor does a loop holding a
+    keeping loop that sits in a cond: one that writes a variable and reads it again inside is
+    refused."""
     _refuse_written_reads(
         what,
         value.programs(),
-        " (a while_loop nested in another while_loop's body keeps no values for the enclosing loop's "
-        "gradient; move it out of the loop body, or carry the value as a loop variable)",
+        " (a while_loop nested in two enclosing while_loop bodies, or one holding a nested while_loop "
+        "inside a cond branch, keeps no values for the enclosing node's gradient; loops nested one "
+        "deep at the top level of the function work: move the innermost loop out one level, or "
+        "carry the value as a loop variable)",
     )
 
 
@@ -659,9 +662,14 @@ class _While:
         spec = lambda s: Spec(s.shape, dtypes.from_numpy(s.dtype))  # noqa: E731
         self.specs = [spec(s) for s in body_p.output_symbols[:n_vars]]
         self.kept_specs = [spec(s) for s in body_p.output_symbols[n_vars:]]
+        # Kept values that are themselves stacks of a loop nested in the body (its kept stacks, of
+        # one row per inner iteration): their stacks are padded with zero rows to the longest, and
+        # the node outputs each one's row counts before the kept stacks.
+        self.kept_ragged = tuple(j for j, k in enumerate(self.kept_specs) if k.shape and k.shape[0] is None)
         if self.stack is not None:
             self.specs += [Spec((None, *self.specs[k].shape), self.specs[k].dtype) for k in self.stack]
             self.specs += [Spec((None,), dtypes.int32) for _ in self.ragged]
+        self.specs += [Spec((None,), dtypes.int32) for _ in self.kept_ragged]
         self.specs += [Spec((None, *k.shape), k.dtype) for k in self.kept_specs]
         self._pure: _While | None = None
         self._stacking: dict[tuple, _While] = {}
@@ -774,11 +782,17 @@ class _While:
             return _result(values, n)
         result = [stacked(k, [e[k] for e in entries], tuple(values[k].shape)) for k in self.stack]
         result += [lengths([int(e[k].shape[0]) for e in entries]) for k in self.ragged]
+        result += [lengths([int(r[j].shape[0]) for r in kept]) for j in self.kept_ragged]
         for j, spec in enumerate(self.kept_specs):
             result.append(
                 stacked(n + j, [r[j] for r in kept], tuple(0 if d is None else d for d in spec.shape))
             )
         return tuple(values) + tuple(result)
+
+    def _padded(self, k: int) -> bool:
+        """Whether the stack of loop variable ``k`` (kept value ``k - n_vars``) has rows of
+        different lengths, padded to the longest."""
+        return k in self.ragged if k < self.n_vars else k - self.n_vars in self.kept_ragged
 
     def _stack_arrays(self, k: int, rows: list, shape: tuple) -> Any:
         """Loop variable ``k``'s entry values (kept value ``k - n_vars``'s values) as one array
@@ -789,7 +803,7 @@ class _While:
         dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
         if not rows:
             return device.backend.from_host(np.zeros((0, *shape), dtype.np_dtype))
-        if k in self.ragged:  # rows of different lengths: padded with zero rows to the longest
+        if self._padded(k):  # rows of different lengths: padded with zero rows to the longest
             longest = max(int(r.shape[0]) for r in rows)
             concat = device.kernel(array_ops._CONCAT)
             rows = [
@@ -822,7 +836,7 @@ class _While:
         if not rows:
             dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
             return array_ops.zeros((0, *shape), dtype)
-        if k in self.ragged:  # rows of different lengths: padded with zero rows to the longest
+        if self._padded(k):  # rows of different lengths: padded with zero rows to the longest
             longest = max(int(r.shape[0]) for r in rows)
             rows = [
                 array_ops.pad(r, [[0, longest - int(r.shape[0])]] + [[0, 0]] * (r.ndim - 1)) for r in rows
@@ -998,15 +1012,15 @@ def _while_loop(
     captures = _outer_captures(cond_b, body_b)
     n = len(specs)
     body_p, which, n_kept = body_b.program if not (written and body_b.graph.hoist) else None, None, 0
-    in_loop = False
+    depth = 0  # the loop bodies (and conditions) this loop is nested in
     g: Graph | None = graph
     while isinstance(g, _BranchGraph):
-        in_loop = in_loop or g.loop
+        depth += g.loop
         g = g.parent
     if body_p is None:
-        if in_loop:
-            # Nested in a loop body: it keeps nothing (stacks per iteration of the enclosing
-            # loop would need one length per iteration); a gradient through it is refused.
+        if depth > 1:
+            # Nested two loops deep: it keeps nothing (the outermost loop would have to stack
+            # stacks of stacks, padded in two dims); a gradient through it is refused.
             body_p = body_b.program
         else:
             # A gradient may come and the body reads variables the loop writes: the loop itself
@@ -1031,8 +1045,12 @@ def _while_loop(
         n_kept,
         growing=tuple(sorted({i for i, f in enumerate(tensor_array.growing(structure)) if f} | set(growing))),
     )
-    if n_kept and isinstance(graph, _BranchGraph):
-        value.n_hidden = n_kept  # in a cond: the enclosing If outputs its kept stacks in turn
+    if n_kept and isinstance(graph, _BranchGraph) and not value.kept_ragged:
+        # In a cond or a loop body: the enclosing If outputs its kept stacks in turn, the
+        # enclosing loop stacks them per its own iterations (padded: the inner trip count may
+        # differ from one iteration to the next). A loop that holds a keeping loop keeps its
+        # stacks only at the top level (see the refusal in `_refuse_nested`).
+        value.n_hidden = n_kept
     cap_tensors = [wrap(s, graph.device) for s in captures]
     recorded = [[*flat, *caps] for caps in _known_tensors(captures, cap_tensors)]
     outs = _emit("While", value, [*flat, *cap_tensors], value.specs, recorded)
@@ -1195,6 +1213,15 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     want = [j for j, c in enumerate(caps) if _floating(c) and not skip_input(n + j)]
     result: list = [None] * len(inputs)
     kept_stacks = list(outputs[len(outputs) - nk :]) if nk else []
+    # A kept value stacked by a loop nested in the body has one row per inner iteration: its
+    # stack here is padded to the longest, with its row counts per iteration before the stacks.
+    n_kr = len(value.kept_ragged) if nk else 0
+    kept_lengths = dict(zip(value.kept_ragged, outputs[len(outputs) - nk - n_kr : len(outputs) - nk]))
+    # Per kept value, the axes its values have before its variable's (a nested loop's rows):
+    # its gradient is summed over them (each inner iteration's read) for the variable.
+    kept_lead = [
+        len(value.kept_specs[j].shape) - len(var.shape) for j, var in enumerate(value.kept_variables())
+    ]
     wk = [
         j
         for j in range(nk)
@@ -1203,7 +1230,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     for j in wk:  # a gradient reaching a kept stack (a higher order) goes to its variable
         g = grads[len(outputs) - nk + j]
         if g is not None:
-            result[n + n_caps + j] = math_ops.reduce_sum(g, axis=0)
+            result[n + n_caps + j] = math_ops.reduce_sum(g, axis=tuple(range(1 + kept_lead[j])))
     if not fv:
         return result
     seeds = [grads[i] if grads[i] is not None else _zeros(outputs[i]) for i in fv]
@@ -1266,11 +1293,20 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
             entry(stacks[i], i, k) if i in stacks else zeros_at(i, k) if i in measured else None
             for i in range(n)
         ]
-        kept_k = [array_ops.gather(r, k) for r in kept_stacks]
+        kept_k = [kept_row(r, j, k) for j, r in enumerate(kept_stacks)]
         sources = [at_k[i] for i in fv] + [caps[j] for j in want] + [kept_k[j] for j in wk]
         got = _vjp(step, at_k + kept_k, sources, list(range(nf)), g, sources)
         g = [d if sg is None else d + entry(sg, i, k) for d, sg, i in zip(got[:nf], stack_grads, fv)]
+        got[nf + nw :] = [
+            d if not kept_lead[j] else math_ops.reduce_sum(d, axis=tuple(range(kept_lead[j])))
+            for j, d in zip(wk, got[nf + nw :])
+        ]
         return (k - 1, *g, *[a + b for a, b in zip(acc, got[nf:])])
+
+    def kept_row(stack: Tensor, j: int, k: Tensor) -> Tensor:
+        """Iteration k's kept value ``j`` (cut to its inner loop's iteration count where padded)."""
+        got = array_ops.gather(stack, k)
+        return got if j not in kept_lengths else _leading(got, array_ops.gather(kept_lengths[j], k))
 
     if cut is not None:  # the loop ran once per row of its kept stacks
         count = array_ops.shape(caps[cut])[0]
