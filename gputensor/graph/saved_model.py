@@ -542,17 +542,14 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
             )
             node.kernel = node.value.run_arrays
         elif kind == "While":
+            body = _load_program(n["body"], variables, constants, target, "loaded_body")
             node.value = control_flow._While(
                 _load_program(n["cond"], variables, constants, target, "loaded_cond"),
-                _load_program(n["body"], variables, constants, target, "loaded_body"),
+                body,
                 n["cond_at"],
                 n["body_at"],
-                len(n["outputs"])
-                - len(n.get("stack", ()))
-                - len(
-                    {k for k in n.get("stack", ()) if k in n.get("growing", ())} | set(n.get("measured", ()))
-                )
-                - n.get("kept", 0),
+                # The body outputs the loop variables, then the values kept for a gradient.
+                len(body.output_symbols) - n.get("kept", 0),
                 n["maximum_iterations"],
                 n.get("stack"),
                 n.get("kept", 0),

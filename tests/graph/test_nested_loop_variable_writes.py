@@ -342,3 +342,38 @@ def test_a_loop_holding_a_writing_loop_inside_a_cond_is_refused_by_name():
 
     with pytest.raises(gt.errors.UnimplementedError, match=r"nested while_loop inside a cond"):
         f(gt.constant(2.0), gt.constant(True))
+
+
+def test_a_saved_function_with_nested_kept_stacks_gives_the_same_gradients(tmp_path):
+    v = gt.Variable(np.array([0.5, 1.0]))
+
+    class M(gt.Module):
+        @gt.function(input_signature=[gt.TensorSpec([2], gt.float64), gt.TensorSpec([None], gt.int32)])
+        def step(self, x, ns):
+            with gt.GradientTape() as tape:
+                tape.watch(x)
+
+                def inner(i, s, k):
+                    v.assign_add(x * 0.25)
+                    return i + 1, gt.sin(s * v.read_value()) + x, k
+
+                def outer(j, t):
+                    _, s, _ = gt.while_loop(lambda i, s, k: i < k, inner, (0, t, gt.gather(ns, j)))
+                    return j + 1, s * v.read_value()
+
+                _, z = gt.while_loop(lambda j, t: j < gt.size(ns), outer, (0, x))
+                y = gt.reduce_sum(z)
+            return y, tape.gradient(y, [v, x])
+
+    m = M()
+    x, ns = gt.constant([0.3, -0.7], gt.float64), gt.constant([2, 0, 3])
+    v.assign([0.5, 1.0])
+    want = m.step(x, ns)
+    gt.saved_model.save(m, str(tmp_path / "m"))
+    loaded = gt.saved_model.load(str(tmp_path / "m"))
+    loaded.variables[0].assign([0.5, 1.0])
+    got = loaded.step(x, ns)
+    np.testing.assert_allclose(got[0].numpy(), want[0].numpy(), rtol=1e-12)
+    for g, w in zip(got[1], want[1]):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(loaded.variables[0].numpy(), v.numpy(), rtol=1e-12)
