@@ -38,8 +38,12 @@ stacks its loop variables itself; in a cond branch the If outputs its stacks in 
 gradient replays the branch or body with them as inputs (`freeze`; a loop in a branch is
 replayed once per stacked row, `_While.sliced_from`), and `_emit` records the node on the
 tapes as reading, per kept value, its variable, so each one's gradient reaches the variable,
-as each ReadVariableOp's does in TF. A While nested in a loop body keeps nothing: a gradient
-through one that writes and reads again is refused.
+as each ReadVariableOp's does in TF. A While nested in a loop body keeps its reads the same
+way (its node outputs them as an If does, `n_hidden`), and the enclosing loop stacks those
+stacks per its own iterations, padded to the longest inner trip count with the counts output
+too (`_While.kept_ragged`); its gradient cuts row k to its count and replays the inner loop
+once per row. Two loops deep (or such a loop pair inside a cond) keeps nothing: a gradient
+through it that writes and reads again is refused.
 
 Random numbers. A stateful random op in a branch or body draws from its graph's random
 context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
