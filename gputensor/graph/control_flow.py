@@ -252,25 +252,22 @@ def _kept(operations: list) -> list[Symbol]:
 
 
 def _kept_variable(sym: Symbol) -> Any:
-    """The variable a kept value (see `_kept`) was read from."""
+    """The variable a kept value (see `_kept`) was read from (None for a nested loop's row counts)."""
     node = sym.node
     if node.type == "ReadVariable":
         return node.value
-    return node.value.kept_variables()[sym.index - (len(node.outputs) - node.value.n_hidden)]
+    return node.value.hidden_variables()[sym.index - (len(node.outputs) - node.value.n_hidden)]
 
 
 def _refuse_nested(what: str, value: Any) -> None:
-    """A loop nested two loops deep keeps no per-iteration values for a gradient (the outermost
-    loop would have to stack stacks of stacks, padded in two dims), nor does a loop holding a
-    keeping loop that sits in a cond: one that writes a variable and reads it again inside is
-    refused."""
+    """A loop nested in a branch or loop body that kept nothing (traced while no tape recorded):
+    one that writes a variable and reads it again inside is refused."""
     _refuse_written_reads(
         what,
         value.programs(),
-        " (a while_loop nested in two enclosing while_loop bodies, or one holding a nested while_loop "
-        "inside a cond branch, keeps no values for the enclosing node's gradient; loops nested one "
-        "deep at the top level of the function work: move the innermost loop out one level, or "
-        "carry the value as a loop variable)",
+        " (a while_loop nested in a cond branch or loop body keeps its reads for the enclosing "
+        "node's gradient only when a GradientTape records while it is traced; carry the value as a "
+        "loop variable, or trace the loops under the tape)",
     )
 
 
@@ -392,7 +389,7 @@ def _emit(kind: str, value: Any, tensors: list, specs: list, recorded: list | No
         # value, the variable it came from (a read here standing for it, watched as any read;
         # its value is unused), so the gradient of each kept value reaches its variable.
         sources = [
-            var._read() if var._dtype.kind in "fc" else outs[len(outs) - nh + j]
+            var._read() if var is not None and var._dtype.kind in "fc" else outs[len(outs) - nh + j]
             for j, var in enumerate(value.kept_variables())
         ]
         recorded = [[*r, *sources] for r in (recorded or [list(tensors)] * len(state.tapes))]
@@ -468,8 +465,10 @@ class _If:
         self._zero_arrays: dict[bool, list] = {}
 
     def kept_variables(self) -> list:
-        """Per kept output, the variable it was read from."""
+        """Per kept output, the variable it was read from (None for a loop's row counts)."""
         return [_kept_variable(s) for p in (self.true, self.false) for s in p.output_symbols[self.n_out :]]
+
+    hidden_variables = kept_variables
 
     def pure(self) -> _If:
         if self._pure is None:
@@ -639,8 +638,13 @@ class _While:
         sliced_from: int | None = None,
         growing: tuple = (),
         measured: tuple = (),
+        sliced_lengths: dict | None = None,
     ) -> None:
         self.cond, self.body = cond_p, body_p
+        # Of a replayed loop's sliced captures, those whose rows are padded (a nested loop's kept
+        # stacks): capture position -> the position of their row counts (iteration i cuts row
+        # i of the one to row i of the other).
+        self.sliced_lengths = dict(sliced_lengths or {})
         # Loop variables whose leading dim may change from one iteration to the next (the
         # buffers of dynamic_size TensorArrays written at run-time indices): their stacks are
         # padded with zero rows to the longest, and their lengths stacked too (`ragged`).
@@ -679,27 +683,36 @@ class _While:
         self._stacking: dict[tuple, _While] = {}
 
     def kept_variables(self) -> list:
-        """Per kept value (stacked after the loop variables' stacks), the variable it was read from."""
+        """Per kept value (stacked after the loop variables' stacks), the variable it was read from
+        (None for the row counts of a loop nested in the body)."""
         return [_kept_variable(s) for s in self.body.output_symbols[self.n_vars :]]
 
+    def hidden_variables(self) -> list:
+        """Per output an enclosing node keeps (`n_hidden`: the kept stacks' row counts, then the
+        kept stacks), the variable it was read from (None for the counts)."""
+        return [None] * len(self.kept_ragged) + self.kept_variables()
+
     def frozen(self, n_caps: int) -> _While:
-        """The loop a gradient replays (`freeze`): inputs ``(*loop_vars, *captures, *kept stacks)``,
-        iteration i reading row i of each kept stack in place of the variable; no writes,
-        prints or stacks out."""
+        """The loop a gradient replays (`freeze`): inputs ``(*loop_vars, *captures, *row counts,
+        *kept stacks)``, iteration i reading row i of each kept stack (cut to its count where
+        padded) in place of the variable; no writes, prints or stacks out."""
         if not self.n_kept:
             return self.pure()
-        nk = self.n_kept
+        nk, nr = self.n_kept, len(self.kept_ragged)
+        # Its inputs after the captures: the kept stacks' row counts, then the kept stacks (the
+        # order this node outputs them, `n_hidden`).
         return _While(
             self.cond,
             freeze(self.body, self.n_vars),
             self.cond_at,
-            [*self.body_at, *range(n_caps, n_caps + nk)],
+            [*self.body_at, *range(n_caps + nr, n_caps + nr + nk)],
             self.n_vars,
             self.maximum,
             None,
             0,
             n_caps,
             self.growing,
+            sliced_lengths={n_caps + nr + j: n_caps + r for r, j in enumerate(self.kept_ragged)},
         )
 
     def pure(self) -> _While:
@@ -721,6 +734,7 @@ class _While:
                     self.sliced_from,
                     self.growing,
                     self.measured,
+                    self.sliced_lengths,
                 )
             )
             self._pure._pure = self._pure
@@ -743,6 +757,7 @@ class _While:
                 sliced_from=self.sliced_from,
                 growing=self.growing,
                 measured=measured,
+                sliced_lengths=self.sliced_lengths,
             )
         return self._stacking[which, measured]
 
@@ -776,7 +791,7 @@ class _While:
             if stacked is not None:
                 entries.append(values)
             if cut is not None:
-                body_caps = [row(caps[j], i) if j >= cut else caps[j] for j in self.body_at]
+                body_caps = [self._sliced(caps, j, i, row) if j >= cut else caps[j] for j in self.body_at]
             out = list(run(self.body, values + body_caps))
             values = out[:n]
             if self.n_kept:
@@ -793,6 +808,17 @@ class _While:
             )
         return tuple(values) + tuple(result)
 
+    def _sliced(self, caps: list, j: int, i: Any, row: Callable) -> Any:
+        """Row ``i`` of sliced capture ``j`` of a replayed loop, cut to its row count where padded."""
+        got = row(caps[j], i)
+        if j not in self.sliced_lengths:
+            return got
+        length = row(caps[self.sliced_lengths[j]], i)
+        if isinstance(got, Tensor):
+            return _leading(got, length)
+        target = self.body.graph.target
+        return _leading(wrap(got, target), wrap(length, target))._data
+
     def _padded(self, k: int) -> bool:
         """Whether the stack of loop variable ``k`` (kept value ``k - n_vars``) has rows of
         different lengths, padded to the longest."""
@@ -807,7 +833,9 @@ class _While:
         dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
         if not rows:
             return device.backend.from_host(np.zeros((0, *shape), dtype.np_dtype))
-        if self._padded(k):  # rows of different lengths: padded with zero rows to the longest
+        if k >= self.n_vars and self._padded(k):
+            rows = [x._data for x in _padded_to_largest([wrap(r, device) for r in rows])]
+        elif self._padded(k):  # rows of different lengths: padded with zero rows to the longest
             longest = max(int(r.shape[0]) for r in rows)
             concat = device.kernel(array_ops._CONCAT)
             rows = [
@@ -840,7 +868,9 @@ class _While:
         if not rows:
             dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
             return array_ops.zeros((0, *shape), dtype)
-        if self._padded(k):  # rows of different lengths: padded with zero rows to the longest
+        if k >= self.n_vars and self._padded(k):
+            rows = _padded_to_largest(rows)
+        elif self._padded(k):  # rows of different lengths: padded with zero rows to the longest
             longest = max(int(r.shape[0]) for r in rows)
             rows = [
                 array_ops.pad(r, [[0, longest - int(r.shape[0])]] + [[0, 0]] * (r.ndim - 1)) for r in rows
@@ -1016,28 +1046,21 @@ def _while_loop(
     captures = _outer_captures(cond_b, body_b)
     n = len(specs)
     body_p, which, n_kept = body_b.program if not (written and body_b.graph.hoist) else None, None, 0
-    depth = 0  # the loop bodies (and conditions) this loop is nested in
-    g: Graph | None = graph
-    while isinstance(g, _BranchGraph):
-        depth += g.loop
-        g = g.parent
     if body_p is None:
-        if depth > 1:
-            # Nested two loops deep: it keeps nothing (the outermost loop would have to stack
-            # stacks of stacks, padded in two dims); a gradient through it is refused.
-            body_p = body_b.program
+        # A gradient may come and the body reads variables the loop writes: the loop itself
+        # stacks those reads and the loop variables the gradient reads, per iteration (a
+        # second run could not recompute them), as TF's while_v2 accumulates intermediates.
+        body_p = body_b.keeping()
+        fv = [i for i in range(n) if specs[i][1].kind in "fc"]
+        # Nested in a branch or body, it keeps its reads even with no floating loop variables:
+        # the enclosing node's gradient replays it, and its (integer) outputs must come out as
+        # they did.
+        n_kept = len(body_b.kept) if fv or isinstance(graph, _BranchGraph) else 0
+        if n_kept:
+            which = tuple(sorted(set(fv) | set(_slice_for(body_p, n, fv)[1])))
         else:
-            # A gradient may come and the body reads variables the loop writes: the loop itself
-            # stacks those reads and the loop variables the gradient reads, per iteration (a
-            # second run could not recompute them), as TF's while_v2 accumulates intermediates.
-            body_p = body_b.keeping()
-            fv = [i for i in range(n) if specs[i][1].kind in "fc"]
-            n_kept = len(body_b.kept) if fv else 0
-            if n_kept:
-                which = tuple(sorted(set(fv) | set(_slice_for(body_p, n, fv)[1])))
-            else:
-                body_b._program = None
-                body_p = body_b.program
+            body_b._program = None
+            body_p = body_b.program
     value = _While(
         cond_b.program,
         body_p,
@@ -1049,12 +1072,12 @@ def _while_loop(
         n_kept,
         growing=tuple(sorted({i for i, f in enumerate(tensor_array.growing(structure)) if f} | set(growing))),
     )
-    if n_kept and isinstance(graph, _BranchGraph) and not value.kept_ragged:
-        # In a cond or a loop body: the enclosing If outputs its kept stacks in turn, the
-        # enclosing loop stacks them per its own iterations (padded: the inner trip count may
-        # differ from one iteration to the next). A loop that holds a keeping loop keeps its
-        # stacks only at the top level (see the refusal in `_refuse_nested`).
-        value.n_hidden = n_kept
+    if n_kept and isinstance(graph, _BranchGraph):
+        # In a cond or a loop body: the enclosing If outputs its kept stacks (and their row
+        # counts, where this loop holds a keeping loop) in turn, the enclosing loop stacks them
+        # per its own iterations (padded: the inner trip count may differ from one iteration to
+        # the next), and so on outwards.
+        value.n_hidden = n_kept + len(value.kept_ragged)
     cap_tensors = [wrap(s, graph.device) for s in captures]
     recorded = [[*flat, *caps] for caps in _known_tensors(captures, cap_tensors)]
     outs = _emit("While", value, [*flat, *cap_tensors], value.specs, recorded)
@@ -1179,6 +1202,8 @@ def _summed_to_variables(result: list, at: int, value: _If) -> list:
 
     for j, var in enumerate(value.kept_variables()):
         g = result[at + j]
+        if g is None or var is None:
+            continue
         lead = len(value.hidden_specs[j].shape) - len(var.shape)
         if g is not None and lead > 0:
             result[at + j] = math_ops.reduce_sum(g, axis=tuple(range(lead)))
@@ -1224,7 +1249,8 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     # Per kept value, the axes its values have before its variable's (a nested loop's rows):
     # its gradient is summed over them (each inner iteration's read) for the variable.
     kept_lead = [
-        len(value.kept_specs[j].shape) - len(var.shape) for j, var in enumerate(value.kept_variables())
+        0 if var is None else len(value.kept_specs[j].shape) - len(var.shape)
+        for j, var in enumerate(value.kept_variables())
     ]
     wk = [
         j
@@ -1285,7 +1311,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
             # A replayed keeping loop's kept stacks (captures from ``cut`` on) give row k: gathered
             # under the tape, so their gradients are the rows' (dense: O(n) per iteration).
             body_caps = [
-                array_ops.gather(caps[i], k) if cut is not None and i >= cut else caps[i]
+                value._sliced(caps, i, k, array_ops.gather) if cut is not None and i >= cut else caps[i]
                 for i in value.body_at
             ]
             return replay(body, [*vals[:n], *body_caps, *vals[n:]])
@@ -1367,6 +1393,21 @@ def _values_needed(program: executor.Program, i: int) -> bool:
             continue
         return True
     return False
+
+
+def _padded_to_largest(rows: list) -> list:
+    """``rows`` (tensors of one rank) padded with zeros at the end of every dim to the largest
+    size each dim has among them: a nested loop's kept stacks, whose leading dim is its trip
+    count and whose later dims may be those of loops nested deeper (their counts are kept too)."""
+    from gputensor.ops import array_ops
+
+    dims = [max(int(r.shape[d]) for r in rows) for d in range(len(rows[0].shape))]
+    return [
+        r
+        if tuple(int(d) for d in r.shape) == tuple(dims)
+        else array_ops.pad(r, [[0, t - int(d)] for d, t in zip(r.shape, dims)])
+        for r in rows
+    ]
 
 
 def _leading(t: Tensor, length: Tensor) -> Tensor:

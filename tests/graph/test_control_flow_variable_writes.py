@@ -305,32 +305,6 @@ def test_loop_nested_in_a_cond_writes_and_reads_per_iteration():
         np.testing.assert_allclose(after, v.numpy(), rtol=1e-12)
 
 
-def test_a_loop_nested_three_deep_that_writes_and_reads_is_refused_by_name():
-    # Two deep works (tests/graph/test_nested_loop_variable_writes.py); three deep keeps nothing.
-    v = gt.Variable(1.0)
-
-    @gt.function
-    def f(x):
-        with gt.GradientTape() as tape:
-            tape.watch(x)
-
-            def body(i, s):
-                v.assign_add(1.0)
-                return i + 1, s * v
-
-            def middle(k, u):
-                return k + 1, gt.while_loop(lambda i, s: i < 2, body, (0, u))[1]
-
-            def outer(j, t):
-                return j + 1, gt.while_loop(lambda k, u: k < 2, middle, (0, t))[1]
-
-            y = gt.while_loop(lambda j, t: j < 2, outer, (0, x))[1]
-        return tape.gradient(y, x)
-
-    with pytest.raises(gt.errors.UnimplementedError, match=r"nested in two enclosing while_loop bodies"):
-        f(gt.constant(2.0))
-
-
 def test_saved_function_with_kept_values_gives_the_same_gradients(tmp_path):
     v = gt.Variable(np.array([1.0, 2.0]))
 
