@@ -42,8 +42,9 @@ as each ReadVariableOp's does in TF. A While nested in a loop body keeps its rea
 way (its node outputs them as an If does, `n_hidden`), and the enclosing loop stacks those
 stacks per its own iterations, padded to the longest inner trip count with the counts output
 too (`_While.kept_ragged`); its gradient cuts row k to its count and replays the inner loop
-once per row. Two loops deep (or such a loop pair inside a cond) keeps nothing: a gradient
-through it that writes and reads again is refused.
+once per row. Deeper, the same recursion: a loop holding a keeping loop passes the kept
+stacks on with their row counts (its `n_hidden`), stacks of stacks are padded in every dim,
+and a replayed loop cuts each sliced row to its count (`_While.sliced_lengths`).
 
 Random numbers. A stateful random op in a branch or body draws from its graph's random
 context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
