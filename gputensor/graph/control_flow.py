@@ -1203,10 +1203,10 @@ def _summed_to_variables(result: list, at: int, value: _If) -> list:
 
     for j, var in enumerate(value.kept_variables()):
         g = result[at + j]
-        if g is None or var is None:
+        if g is None or var is None:  # no gradient, or a nested loop's row counts
             continue
         lead = len(value.hidden_specs[j].shape) - len(var.shape)
-        if g is not None and lead > 0:
+        if lead > 0:
             result[at + j] = math_ops.reduce_sum(g, axis=tuple(range(lead)))
     return result
 

@@ -518,3 +518,31 @@ def test_a_saved_three_deep_function_gives_tensorflows_numbers(tmp_path):
     for g, w in zip(got, want):
         np.testing.assert_allclose(g.numpy(), w, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(loaded.variables[0].numpy(), after, rtol=1e-12)
+
+
+def test_a_tape_around_the_call_differentiates_nested_loops_as_eager():
+    v = gt.Variable(np.array([0.5, 1.0]))
+
+    def forward(x, ns):
+        def inner(i, s):
+            v.assign_add(x * 0.25)
+            return i + 1, gt.sin(s * v.read_value()) + x
+
+        def outer(j, t):
+            k = gt.gather(ns, j)
+            return j + 1, gt.while_loop(lambda i, s: i < k, inner, (0, t))[1] * v.read_value()
+
+        return gt.reduce_sum(gt.while_loop(lambda j, t: j < gt.size(ns), outer, (0, x))[1])
+
+    traced = gt.function(forward)
+    x = gt.constant([0.3, -0.7], gt.float64)
+    for counts in ([2, 0, 3], [1, 1]):
+        results = []
+        for fn in (traced, forward):
+            v.assign([0.5, 1.0])
+            with gt.GradientTape() as tape:
+                tape.watch(x)
+                y = fn(x, gt.constant(counts))
+            results.append([y, *tape.gradient(y, [v, x])])
+        for a, b in zip(*results):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
