@@ -38,8 +38,13 @@ stacks its loop variables itself; in a cond branch the If outputs its stacks in 
 gradient replays the branch or body with them as inputs (`freeze`; a loop in a branch is
 replayed once per stacked row, `_While.sliced_from`), and `_emit` records the node on the
 tapes as reading, per kept value, its variable, so each one's gradient reaches the variable,
-as each ReadVariableOp's does in TF. A While nested in a loop body keeps nothing: a gradient
-through one that writes and reads again is refused.
+as each ReadVariableOp's does in TF. A While nested in a loop body keeps its reads the same
+way (its node outputs them as an If does, `n_hidden`), and the enclosing loop stacks those
+stacks per its own iterations, padded to the longest inner trip count with the counts output
+too (`_While.kept_ragged`); its gradient cuts row k to its count and replays the inner loop
+once per row. Deeper, the same recursion: a loop holding a keeping loop passes the kept
+stacks on with their row counts (its `n_hidden`), stacks of stacks are padded in every dim,
+and a replayed loop cuts each sliced row to its count (`_While.sliced_lengths`).
 
 Random numbers. A stateful random op in a branch or body draws from its graph's random
 context (`_BranchGraph.random_context`): the enclosing graph's, captured, and in a loop's
@@ -248,22 +253,22 @@ def _kept(operations: list) -> list[Symbol]:
 
 
 def _kept_variable(sym: Symbol) -> Any:
-    """The variable a kept value (see `_kept`) was read from."""
+    """The variable a kept value (see `_kept`) was read from (None for a nested loop's row counts)."""
     node = sym.node
     if node.type == "ReadVariable":
         return node.value
-    return node.value.kept_variables()[sym.index - (len(node.outputs) - node.value.n_hidden)]
+    return node.value.hidden_variables()[sym.index - (len(node.outputs) - node.value.n_hidden)]
 
 
 def _refuse_nested(what: str, value: Any) -> None:
-    """A loop nested in another loop's body keeps no per-iteration values for a gradient (the
-    enclosing loop would have to stack them per its own iterations, of run-time lengths): one
-    that writes a variable and reads it again inside is refused."""
+    """A loop nested in a branch or loop body that kept nothing (traced while no tape recorded):
+    one that writes a variable and reads it again inside is refused."""
     _refuse_written_reads(
         what,
         value.programs(),
-        " (a while_loop nested in another while_loop's body keeps no values for the enclosing loop's "
-        "gradient; move it out of the loop body, or carry the value as a loop variable)",
+        " (a while_loop nested in a cond branch or loop body keeps its reads for the enclosing "
+        "node's gradient only when a GradientTape records while it is traced; carry the value as a "
+        "loop variable, or trace the loops under the tape)",
     )
 
 
@@ -385,7 +390,7 @@ def _emit(kind: str, value: Any, tensors: list, specs: list, recorded: list | No
         # value, the variable it came from (a read here standing for it, watched as any read;
         # its value is unused), so the gradient of each kept value reaches its variable.
         sources = [
-            var._read() if var._dtype.kind in "fc" else outs[len(outs) - nh + j]
+            var._read() if var is not None and var._dtype.kind in "fc" else outs[len(outs) - nh + j]
             for j, var in enumerate(value.kept_variables())
         ]
         recorded = [[*r, *sources] for r in (recorded or [list(tensors)] * len(state.tapes))]
@@ -461,8 +466,10 @@ class _If:
         self._zero_arrays: dict[bool, list] = {}
 
     def kept_variables(self) -> list:
-        """Per kept output, the variable it was read from."""
+        """Per kept output, the variable it was read from (None for a loop's row counts)."""
         return [_kept_variable(s) for p in (self.true, self.false) for s in p.output_symbols[self.n_out :]]
+
+    hidden_variables = kept_variables
 
     def pure(self) -> _If:
         if self._pure is None:
@@ -632,8 +639,13 @@ class _While:
         sliced_from: int | None = None,
         growing: tuple = (),
         measured: tuple = (),
+        sliced_lengths: dict | None = None,
     ) -> None:
         self.cond, self.body = cond_p, body_p
+        # Of a replayed loop's sliced captures, those whose rows are padded (a nested loop's kept
+        # stacks): capture position -> the position of their row counts (iteration i cuts row
+        # i of the one to row i of the other).
+        self.sliced_lengths = dict(sliced_lengths or {})
         # Loop variables whose leading dim may change from one iteration to the next (the
         # buffers of dynamic_size TensorArrays written at run-time indices): their stacks are
         # padded with zero rows to the longest, and their lengths stacked too (`ragged`).
@@ -659,35 +671,49 @@ class _While:
         spec = lambda s: Spec(s.shape, dtypes.from_numpy(s.dtype))  # noqa: E731
         self.specs = [spec(s) for s in body_p.output_symbols[:n_vars]]
         self.kept_specs = [spec(s) for s in body_p.output_symbols[n_vars:]]
+        # Kept values that are themselves stacks of a loop nested in the body (its kept stacks, of
+        # one row per inner iteration): their stacks are padded with zero rows to the longest, and
+        # the node outputs each one's row counts before the kept stacks.
+        self.kept_ragged = tuple(j for j, k in enumerate(self.kept_specs) if k.shape and k.shape[0] is None)
         if self.stack is not None:
             self.specs += [Spec((None, *self.specs[k].shape), self.specs[k].dtype) for k in self.stack]
             self.specs += [Spec((None,), dtypes.int32) for _ in self.ragged]
+        self.specs += [Spec((None,), dtypes.int32) for _ in self.kept_ragged]
         self.specs += [Spec((None, *k.shape), k.dtype) for k in self.kept_specs]
         self._pure: _While | None = None
         self._stacking: dict[tuple, _While] = {}
 
     def kept_variables(self) -> list:
-        """Per kept value (stacked after the loop variables' stacks), the variable it was read from."""
+        """Per kept value (stacked after the loop variables' stacks), the variable it was read from
+        (None for the row counts of a loop nested in the body)."""
         return [_kept_variable(s) for s in self.body.output_symbols[self.n_vars :]]
 
+    def hidden_variables(self) -> list:
+        """Per output an enclosing node keeps (`n_hidden`: the kept stacks' row counts, then the
+        kept stacks), the variable it was read from (None for the counts)."""
+        return [None] * len(self.kept_ragged) + self.kept_variables()
+
     def frozen(self, n_caps: int) -> _While:
-        """The loop a gradient replays (`freeze`): inputs ``(*loop_vars, *captures, *kept stacks)``,
-        iteration i reading row i of each kept stack in place of the variable; no writes,
-        prints or stacks out."""
+        """The loop a gradient replays (`freeze`): inputs ``(*loop_vars, *captures, *row counts,
+        *kept stacks)``, iteration i reading row i of each kept stack (cut to its count where
+        padded) in place of the variable; no writes, prints or stacks out."""
         if not self.n_kept:
             return self.pure()
-        nk = self.n_kept
+        nk, nr = self.n_kept, len(self.kept_ragged)
+        # Its inputs after the captures: the kept stacks' row counts, then the kept stacks (the
+        # order this node outputs them, `n_hidden`).
         return _While(
             self.cond,
             freeze(self.body, self.n_vars),
             self.cond_at,
-            [*self.body_at, *range(n_caps, n_caps + nk)],
+            [*self.body_at, *range(n_caps + nr, n_caps + nr + nk)],
             self.n_vars,
             self.maximum,
             None,
             0,
             n_caps,
             self.growing,
+            sliced_lengths={n_caps + nr + j: n_caps + r for r, j in enumerate(self.kept_ragged)},
         )
 
     def pure(self) -> _While:
@@ -709,6 +735,7 @@ class _While:
                     self.sliced_from,
                     self.growing,
                     self.measured,
+                    self.sliced_lengths,
                 )
             )
             self._pure._pure = self._pure
@@ -731,6 +758,7 @@ class _While:
                 sliced_from=self.sliced_from,
                 growing=self.growing,
                 measured=measured,
+                sliced_lengths=self.sliced_lengths,
             )
         return self._stacking[which, measured]
 
@@ -764,7 +792,7 @@ class _While:
             if stacked is not None:
                 entries.append(values)
             if cut is not None:
-                body_caps = [row(caps[j], i) if j >= cut else caps[j] for j in self.body_at]
+                body_caps = [self._sliced(caps, j, i, row) if j >= cut else caps[j] for j in self.body_at]
             out = list(run(self.body, values + body_caps))
             values = out[:n]
             if self.n_kept:
@@ -774,11 +802,28 @@ class _While:
             return _result(values, n)
         result = [stacked(k, [e[k] for e in entries], tuple(values[k].shape)) for k in self.stack]
         result += [lengths([int(e[k].shape[0]) for e in entries]) for k in self.ragged]
+        result += [lengths([int(r[j].shape[0]) for r in kept]) for j in self.kept_ragged]
         for j, spec in enumerate(self.kept_specs):
             result.append(
                 stacked(n + j, [r[j] for r in kept], tuple(0 if d is None else d for d in spec.shape))
             )
         return tuple(values) + tuple(result)
+
+    def _sliced(self, caps: list, j: int, i: Any, row: Callable) -> Any:
+        """Row ``i`` of sliced capture ``j`` of a replayed loop, cut to its row count where padded."""
+        got = row(caps[j], i)
+        if j not in self.sliced_lengths:
+            return got
+        length = row(caps[self.sliced_lengths[j]], i)
+        if isinstance(got, Tensor):
+            return _leading(got, length)
+        target = self.body.graph.target
+        return _leading(wrap(got, target), wrap(length, target))._data
+
+    def _padded(self, k: int) -> bool:
+        """Whether the stack of loop variable ``k`` (kept value ``k - n_vars``) has rows of
+        different lengths, padded to the longest."""
+        return k in self.ragged if k < self.n_vars else k - self.n_vars in self.kept_ragged
 
     def _stack_arrays(self, k: int, rows: list, shape: tuple) -> Any:
         """Loop variable ``k``'s entry values (kept value ``k - n_vars``'s values) as one array
@@ -789,7 +834,9 @@ class _While:
         dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
         if not rows:
             return device.backend.from_host(np.zeros((0, *shape), dtype.np_dtype))
-        if k in self.ragged:  # rows of different lengths: padded with zero rows to the longest
+        if k >= self.n_vars and self._padded(k):
+            rows = [x._data for x in _padded_to_largest([wrap(r, device) for r in rows])]
+        elif self._padded(k):  # rows of different lengths: padded with zero rows to the longest
             longest = max(int(r.shape[0]) for r in rows)
             concat = device.kernel(array_ops._CONCAT)
             rows = [
@@ -822,7 +869,9 @@ class _While:
         if not rows:
             dtype = (self.specs[k] if k < self.n_vars else self.kept_specs[k - self.n_vars]).dtype
             return array_ops.zeros((0, *shape), dtype)
-        if k in self.ragged:  # rows of different lengths: padded with zero rows to the longest
+        if k >= self.n_vars and self._padded(k):
+            rows = _padded_to_largest(rows)
+        elif self._padded(k):  # rows of different lengths: padded with zero rows to the longest
             longest = max(int(r.shape[0]) for r in rows)
             rows = [
                 array_ops.pad(r, [[0, longest - int(r.shape[0])]] + [[0, 0]] * (r.ndim - 1)) for r in rows
@@ -998,28 +1047,21 @@ def _while_loop(
     captures = _outer_captures(cond_b, body_b)
     n = len(specs)
     body_p, which, n_kept = body_b.program if not (written and body_b.graph.hoist) else None, None, 0
-    in_loop = False
-    g: Graph | None = graph
-    while isinstance(g, _BranchGraph):
-        in_loop = in_loop or g.loop
-        g = g.parent
     if body_p is None:
-        if in_loop:
-            # Nested in a loop body: it keeps nothing (stacks per iteration of the enclosing
-            # loop would need one length per iteration); a gradient through it is refused.
-            body_p = body_b.program
+        # A gradient may come and the body reads variables the loop writes: the loop itself
+        # stacks those reads and the loop variables the gradient reads, per iteration (a
+        # second run could not recompute them), as TF's while_v2 accumulates intermediates.
+        body_p = body_b.keeping()
+        fv = [i for i in range(n) if specs[i][1].kind in "fc"]
+        # Nested in a branch or body, it keeps its reads even with no floating loop variables:
+        # the enclosing node's gradient replays it, and its (integer) outputs must come out as
+        # they did.
+        n_kept = len(body_b.kept) if fv or isinstance(graph, _BranchGraph) else 0
+        if n_kept:
+            which = tuple(sorted(set(fv) | set(_slice_for(body_p, n, fv)[1])))
         else:
-            # A gradient may come and the body reads variables the loop writes: the loop itself
-            # stacks those reads and the loop variables the gradient reads, per iteration (a
-            # second run could not recompute them), as TF's while_v2 accumulates intermediates.
-            body_p = body_b.keeping()
-            fv = [i for i in range(n) if specs[i][1].kind in "fc"]
-            n_kept = len(body_b.kept) if fv else 0
-            if n_kept:
-                which = tuple(sorted(set(fv) | set(_slice_for(body_p, n, fv)[1])))
-            else:
-                body_b._program = None
-                body_p = body_b.program
+            body_b._program = None
+            body_p = body_b.program
     value = _While(
         cond_b.program,
         body_p,
@@ -1032,7 +1074,11 @@ def _while_loop(
         growing=tuple(sorted({i for i, f in enumerate(tensor_array.growing(structure)) if f} | set(growing))),
     )
     if n_kept and isinstance(graph, _BranchGraph):
-        value.n_hidden = n_kept  # in a cond: the enclosing If outputs its kept stacks in turn
+        # In a cond or a loop body: the enclosing If outputs its kept stacks (and their row
+        # counts, where this loop holds a keeping loop) in turn, the enclosing loop stacks them
+        # per its own iterations (padded: the inner trip count may differ from one iteration to
+        # the next), and so on outwards.
+        value.n_hidden = n_kept + len(value.kept_ragged)
     cap_tensors = [wrap(s, graph.device) for s in captures]
     recorded = [[*flat, *caps] for caps in _known_tensors(captures, cap_tensors)]
     outs = _emit("While", value, [*flat, *cap_tensors], value.specs, recorded)
@@ -1157,8 +1203,10 @@ def _summed_to_variables(result: list, at: int, value: _If) -> list:
 
     for j, var in enumerate(value.kept_variables()):
         g = result[at + j]
+        if g is None or var is None:  # no gradient, or a nested loop's row counts
+            continue
         lead = len(value.hidden_specs[j].shape) - len(var.shape)
-        if g is not None and lead > 0:
+        if lead > 0:
             result[at + j] = math_ops.reduce_sum(g, axis=tuple(range(lead)))
     return result
 
@@ -1195,6 +1243,16 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     want = [j for j, c in enumerate(caps) if _floating(c) and not skip_input(n + j)]
     result: list = [None] * len(inputs)
     kept_stacks = list(outputs[len(outputs) - nk :]) if nk else []
+    # A kept value stacked by a loop nested in the body has one row per inner iteration: its
+    # stack here is padded to the longest, with its row counts per iteration before the stacks.
+    n_kr = len(value.kept_ragged) if nk else 0
+    kept_lengths = dict(zip(value.kept_ragged, outputs[len(outputs) - nk - n_kr : len(outputs) - nk]))
+    # Per kept value, the axes its values have before its variable's (a nested loop's rows):
+    # its gradient is summed over them (each inner iteration's read) for the variable.
+    kept_lead = [
+        0 if var is None else len(value.kept_specs[j].shape) - len(var.shape)
+        for j, var in enumerate(value.kept_variables())
+    ]
     wk = [
         j
         for j in range(nk)
@@ -1203,7 +1261,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
     for j in wk:  # a gradient reaching a kept stack (a higher order) goes to its variable
         g = grads[len(outputs) - nk + j]
         if g is not None:
-            result[n + n_caps + j] = math_ops.reduce_sum(g, axis=0)
+            result[n + n_caps + j] = math_ops.reduce_sum(g, axis=tuple(range(1 + kept_lead[j])))
     if not fv:
         return result
     seeds = [grads[i] if grads[i] is not None else _zeros(outputs[i]) for i in fv]
@@ -1254,7 +1312,7 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
             # A replayed keeping loop's kept stacks (captures from ``cut`` on) give row k: gathered
             # under the tape, so their gradients are the rows' (dense: O(n) per iteration).
             body_caps = [
-                array_ops.gather(caps[i], k) if cut is not None and i >= cut else caps[i]
+                value._sliced(caps, i, k, array_ops.gather) if cut is not None and i >= cut else caps[i]
                 for i in value.body_at
             ]
             return replay(body, [*vals[:n], *body_caps, *vals[n:]])
@@ -1266,11 +1324,20 @@ def _while_grad(inputs: tuple, attrs: dict, outputs: tuple, *grads: Any) -> list
             entry(stacks[i], i, k) if i in stacks else zeros_at(i, k) if i in measured else None
             for i in range(n)
         ]
-        kept_k = [array_ops.gather(r, k) for r in kept_stacks]
+        kept_k = [kept_row(r, j, k) for j, r in enumerate(kept_stacks)]
         sources = [at_k[i] for i in fv] + [caps[j] for j in want] + [kept_k[j] for j in wk]
         got = _vjp(step, at_k + kept_k, sources, list(range(nf)), g, sources)
         g = [d if sg is None else d + entry(sg, i, k) for d, sg, i in zip(got[:nf], stack_grads, fv)]
+        got[nf + nw :] = [
+            d if not kept_lead[j] else math_ops.reduce_sum(d, axis=tuple(range(kept_lead[j])))
+            for j, d in zip(wk, got[nf + nw :])
+        ]
         return (k - 1, *g, *[a + b for a, b in zip(acc, got[nf:])])
+
+    def kept_row(stack: Tensor, j: int, k: Tensor) -> Tensor:
+        """Iteration k's kept value ``j`` (cut to its inner loop's iteration count where padded)."""
+        got = array_ops.gather(stack, k)
+        return got if j not in kept_lengths else _leading(got, array_ops.gather(kept_lengths[j], k))
 
     if cut is not None:  # the loop ran once per row of its kept stacks
         count = array_ops.shape(caps[cut])[0]
@@ -1327,6 +1394,21 @@ def _values_needed(program: executor.Program, i: int) -> bool:
             continue
         return True
     return False
+
+
+def _padded_to_largest(rows: list) -> list:
+    """``rows`` (tensors of one rank) padded with zeros at the end of every dim to the largest
+    size each dim has among them: a nested loop's kept stacks, whose leading dim is its trip
+    count and whose later dims may be those of loops nested deeper (their counts are kept too)."""
+    from gputensor.ops import array_ops
+
+    dims = [max(int(r.shape[d]) for r in rows) for d in range(len(rows[0].shape))]
+    return [
+        r
+        if tuple(int(d) for d in r.shape) == tuple(dims)
+        else array_ops.pad(r, [[0, t - int(d)] for d, t in zip(r.shape, dims)])
+        for r in rows
+    ]
 
 
 def _leading(t: Tensor, length: Tensor) -> Tensor:

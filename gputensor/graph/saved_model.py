@@ -28,7 +28,9 @@ the loaded functions:
   those, when the loop writes a variable and reads it again under a tape; an If whose
   branches output kept values after the node's own adds ``"kept"``: ``[then's, else's]``;
   a gradient's replay of such a loop, whose captures from ``"sliced_from"`` on are kept
-  stacks it reads a row of per iteration, adds that position; a loop carrying the buffer
+  stacks it reads a row of per iteration, adds that position, and ``"sliced_lengths"``
+  (pairs of capture positions: a padded kept stack of a loop nested inside, and its row
+  counts, the row cut to the count) where the loop held a keeping loop; a loop carrying the buffer
   of a dynamic_size TensorArray adds ``"growing"``: the positions of such loop variables,
   whose stacks are padded to the longest entry and followed, after all the stacks, by one
   int32 vector of each one's per-iteration lengths (in position order, together with those
@@ -370,6 +372,8 @@ def _save_program(program: executor.Program, variables: list, constants: list) -
                 entry["kept"] = v.n_kept
             if v.sliced_from is not None:  # a gradient's replay of such a loop
                 entry["sliced_from"] = v.sliced_from
+            if v.sliced_lengths:  # its padded sliced captures: [capture, its row counts' capture]
+                entry["sliced_lengths"] = [[k, c] for k, c in v.sliced_lengths.items()]
         elif node.type == "CustomGradient":  # its traced grad_fn: the loaded model differentiates with it
             v = node.value
             entry["backward"] = _save_program(v.backward, variables, constants)
@@ -550,23 +554,21 @@ def _load_program(entry: dict, variables: list, constants: Any, target: Any, nam
             )
             node.kernel = node.value.run_arrays
         elif kind == "While":
+            body = _load_program(n["body"], variables, constants, target, "loaded_body")
             node.value = control_flow._While(
                 _load_program(n["cond"], variables, constants, target, "loaded_cond"),
-                _load_program(n["body"], variables, constants, target, "loaded_body"),
+                body,
                 n["cond_at"],
                 n["body_at"],
-                len(n["outputs"])
-                - len(n.get("stack", ()))
-                - len(
-                    {k for k in n.get("stack", ()) if k in n.get("growing", ())} | set(n.get("measured", ()))
-                )
-                - n.get("kept", 0),
+                # The body outputs the loop variables, then the values kept for a gradient.
+                len(body.output_symbols) - n.get("kept", 0),
                 n["maximum_iterations"],
                 n.get("stack"),
                 n.get("kept", 0),
                 n.get("sliced_from"),
                 tuple(n.get("growing", ())),
                 tuple(n.get("measured", ())),
+                {k: c for k, c in n.get("sliced_lengths", ())},
             )
             node.kernel = node.value.run_arrays
         elif kind == "CustomGradient":

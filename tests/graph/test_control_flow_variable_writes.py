@@ -305,28 +305,6 @@ def test_loop_nested_in_a_cond_writes_and_reads_per_iteration():
         np.testing.assert_allclose(after, v.numpy(), rtol=1e-12)
 
 
-def test_a_loop_nested_in_a_loop_that_writes_and_reads_is_refused_by_name():
-    v = gt.Variable(1.0)
-
-    @gt.function
-    def f(x):
-        with gt.GradientTape() as tape:
-            tape.watch(x)
-
-            def outer(j, t):
-                def body(i, s):
-                    v.assign_add(1.0)
-                    return i + 1, s * v
-
-                return j + 1, gt.while_loop(lambda i, s: i < 2, body, (0, t))[1]
-
-            y = gt.while_loop(lambda j, t: j < 2, outer, (0, x))[1]
-        return tape.gradient(y, x)
-
-    with pytest.raises(gt.errors.UnimplementedError, match=r"nested in another while_loop's body"):
-        f(gt.constant(2.0))
-
-
 def test_saved_function_with_kept_values_gives_the_same_gradients(tmp_path):
     v = gt.Variable(np.array([1.0, 2.0]))
 

@@ -229,6 +229,13 @@ def _gather(inputs, attrs, y, dy):
             return IndexedSlices(dy, indices, pdims), None
         rows = array_ops.expand_dims(indices, 1)
         return array_ops.tensor_scatter_nd_add(array_ops.zeros_like(params), rows, dy), None
+    if axis == 0 and batch_dims == 0 and shape(indices) == () and None in pdims[1:]:
+        # A row of stacks of stacks (a while_loop's kept values from a loop nested in its body,
+        # padded to the longest inner trip count): the row's dims are known at run time only.
+        rows = _reshape(indices, (1, 1))
+        return array_ops.tensor_scatter_nd_add(
+            array_ops.zeros_like(params), rows, array_ops.expand_dims(dy, 0)
+        ), None
     if axis == 0 and batch_dims == 0:
         n = int(np.prod(shape(indices), dtype=np.int64))
         values = _reshape(dy, (n,) + pdims[1:])
