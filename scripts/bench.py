@@ -556,6 +556,37 @@ def _chain(gt: Any, peers: dict[str, Any], rng: np.random.Generator) -> dict[str
     return fns
 
 
+def _timeit_together(fns: dict[str, Callable[[], Any]], min_time: float, rounds: int = 7) -> dict[str, float]:
+    """`_timeit` for several functions at once: batch sizes found per function, then ``rounds``
+    rounds that each time every function's batch once, in turn, each round starting one function
+    later (so none always follows the same one: a peer's worker threads still spinning after its
+    batch slow whatever runs next); the median per function. A ratio of two of them then
+    compares samples taken seconds apart, not one function's whole run against the other's
+    (the machine's speed drifts between runs of a few seconds)."""
+    sizes = {}
+    for name, fn in fns.items():
+        fn()
+        n, t0 = 1, time.perf_counter()
+        while True:
+            for _ in range(n):
+                fn()
+            if time.perf_counter() - t0 > min_time / 5:
+                break
+            n *= 2
+            t0 = time.perf_counter()
+        sizes[name] = n
+    samples: dict[str, list] = {name: [] for name in fns}
+    order = list(fns)
+    for r in range(rounds):
+        for name in order[r % len(order) :] + order[: r % len(order)]:
+            fn, n = fns[name], sizes[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / n)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def graph_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
     """gt.function against gputensor eager and the peers' eager and graph modes (CPU)."""
     rng = np.random.default_rng(0)
@@ -566,7 +597,7 @@ def graph_workloads(gt: Any, peers: dict[str, Any], min_time: float) -> None:
             ("MLP 784-256-10 step, b128", _mlp(gt, peers, rng)),
             ("8 elementwise ops, 1e6", _chain(gt, peers, rng)),
         ):
-            times = {lib: _timeit(fn, min_time) for lib, fn in fns.items()}
+            times = _timeit_together(fns, min_time)
             cells = "".join(f"{times[lib] * 1e6:11.1f}us" if lib in times else f"{'-':>13}" for lib in libs)
             speedup = times["gt eager"] / times["gt.function"]
             vs_tf = (
@@ -602,7 +633,7 @@ def main() -> int:
         print(f"{'workload (CPU)':28}" + "".join(f"{lib:>12}" for lib in libs) + "   gt/np  gt/torch  gt/tf")
     with gt.device("/CPU:0"):
         for name, fns in cpu_workloads(gt, peers) if "cpu" in parts else ():
-            times = {lib: _timeit(fn, min_time) for lib, fn in fns.items()}
+            times = _timeit_together(fns, min_time)
             cells = "".join(f"{times[lib] * 1e6:10.2f}us" if lib in times else f"{'-':>12}" for lib in libs)
             ratios = "  ".join(
                 f"{times['gputensor'] / times[p]:6.2f}" if p in times else "     -"
