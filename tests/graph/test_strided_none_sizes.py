@@ -195,6 +195,9 @@ def test_the_gradient_of_a_strided_gradient_is_built_too(device, rng):
 
 
 # ------------------------------------------------------- a strided CNN, as TF
+CNN_SIZES = [(7, 9), (8, 8), (5, 6), (12, 11)]  # the fixture's image sizes
+
+
 def _weights():
     def ramp(shape, lo, hi):
         return np.linspace(lo, hi, int(np.prod(shape)), dtype=np.float32).reshape(shape)
@@ -239,7 +242,7 @@ def test_a_strided_cnn_training_step_matches_tf(device):
             v.assign_sub(lr * g)
         return loss, grads
 
-    for h, w in [(7, 9), (8, 8), (5, 6), (12, 11)]:
+    for h, w in CNN_SIZES:
         for k, v in start.items():  # TF's numbers are for the starting weights at each size
             ws[k].assign(v)
         loss, grads = train(gt.constant(_images(h, w)))
