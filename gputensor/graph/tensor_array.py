@@ -268,6 +268,25 @@ class TensorArray:
     def _zeros(self, n: Any, shape: list) -> Tensor:
         return _ops().zeros([n, *shape], dtype=self._dtype)
 
+    def _rows(self, value: Any, what: str) -> Tensor:
+        """``value`` as a tensor of this dtype with a leading dimension: one row per element."""
+        value = self._value(value, what)
+        if value.ndim == 0:
+            one = "index" if what == "scatter" else "element"
+            raise ValueError(f"TensorArray.{what}: value must have a leading dimension (one row per {one})")
+        return value
+
+    @staticmethod
+    def _scatter_indices(indices: Any) -> Tensor:
+        """``indices`` of `scatter` as a tensor: a 1-D int one."""
+        idx = convert_to_tensor(indices)
+        if not idx.dtype.is_integer or idx.ndim != 1:
+            raise InvalidArgumentError(
+                f"TensorArray.scatter: indices must be a 1-D int tensor, got {idx.dtype.name}{list(idx.shape)}",
+                "TensorArrayScatter",
+            )
+        return idx
+
     def _value(self, value: Any, what: str) -> Tensor:
         if isinstance(value, Tensor) or hasattr(value, "value") and hasattr(value, "assign"):
             value = convert_to_tensor(value)
@@ -394,17 +413,10 @@ class TensorArray:
         """Writes ``value[k]`` at ``indices[k]``; returns the TensorArray holding them."""
         if self._ragged:
             return self._ragged_scatter(indices, value)
-        value = self._value(value, "scatter")
-        if value.ndim == 0:
-            raise ValueError("TensorArray.scatter: value must have a leading dimension (one row per index)")
+        value = self._rows(value, "scatter")
         self._check_shape(TensorShape(list(value.shape)[1:]), "scatter")
         ops = _ops()
-        idx = convert_to_tensor(indices)
-        if not idx.dtype.is_integer or idx.ndim != 1:
-            raise InvalidArgumentError(
-                f"TensorArray.scatter: indices must be a 1-D int tensor, got {idx.dtype.name}{list(idx.shape)}",
-                "TensorArrayScatter",
-            )
+        idx = self._scatter_indices(indices)
         buf = self._ensure_buffer(list(value.shape)[1:])
         if not _is_symbolic(idx):
             host = np.asarray(idx).reshape(-1)
@@ -426,9 +438,7 @@ class TensorArray:
         """Writes the rows of ``value`` as the elements; returns the TensorArray holding them."""
         if self._ragged:
             return self._ragged_unstack(value)
-        value = self._value(value, "unstack")
-        if value.ndim == 0:
-            raise ValueError("TensorArray.unstack: value must have a leading dimension (one row per element)")
+        value = self._rows(value, "unstack")
         self._check_shape(TensorShape(list(value.shape)[1:]), "unstack")
         n = self._length()
         rows = value.shape[0]
@@ -728,9 +738,7 @@ class TensorArray:
         return n if isinstance(n, Tensor) else convert_to_tensor(n, dtype=dtypes.int32)
 
     def _ragged_unstack(self, value: Any) -> TensorArray:
-        value = self._value(value, "unstack")
-        if value.ndim == 0:
-            raise ValueError("TensorArray.unstack: value must have a leading dimension (one row per element)")
+        value = self._rows(value, "unstack")
         row = TensorShape(value.shape.as_list()[1:])
         self._ragged_check(row, "unstack")
         n, rows = self._length(), value.shape[0]
@@ -748,16 +756,9 @@ class TensorArray:
         return out
 
     def _ragged_scatter(self, indices: Any, value: Any) -> TensorArray:
-        value = self._value(value, "scatter")
-        if value.ndim == 0:
-            raise ValueError("TensorArray.scatter: value must have a leading dimension (one row per index)")
+        value = self._rows(value, "scatter")
         self._ragged_check(TensorShape(value.shape.as_list()[1:]), "scatter")
-        idx = convert_to_tensor(indices)
-        if not idx.dtype.is_integer or idx.ndim != 1:
-            raise InvalidArgumentError(
-                f"TensorArray.scatter: indices must be a 1-D int tensor, got {idx.dtype.name}{list(idx.shape)}",
-                "TensorArrayScatter",
-            )
+        idx = self._scatter_indices(indices)
         if idx.shape[0] is None:
             raise InvalidArgumentError(
                 "TensorArray.scatter: a TensorArray of differing shapes scatters a number of indices known "
