@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from gputensor.backend.geometry import SAME
+from gputensor.backend.geometry import SAME, same_padding
 from gputensor.errors import InvalidArgumentError
 from gputensor.framework import dtypes as _dt
 from gputensor.framework import shape_inference as si
@@ -556,14 +556,12 @@ def _padding(
             pairs: list = []
             for size, k, s, d in zip(in_hw, k_hw, strides, dilations):
                 if size is None and s != 1:
-                    # Stride 1 pads (k - 1) * d whatever the size; a larger stride's padding
-                    # depends on the size modulo the stride: the kernel resolves it at run time.
+                    # A stride's padding depends on the size modulo the stride: the kernel
+                    # resolves it at run time.
                     pairs.append(SAME)
                     continue
-                total = (
-                    (k - 1) * d if size is None else max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
-                )
-                pairs.append((total // 2, total - total // 2))  # the extra row goes at the end, as TF
+                # Stride 1 pads (k - 1) * d whatever the size (0 stands in for a None one).
+                pairs.append(same_padding(0 if size is None else size, k, s, d))
             pads = (pairs[0], pairs[1])
     elif not isinstance(padding, str) and explicit_ok:
         pads = _explicit_padding(op_name, padding, channels_last)
