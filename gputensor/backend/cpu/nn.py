@@ -131,18 +131,23 @@ def _check_labels(labels: np.ndarray, logits: np.ndarray) -> None:
         )
 
 
+def _shifted_exp(labels: np.ndarray, logits: np.ndarray) -> tuple:
+    """The softmax's parts for the sparse cross-entropy: ``z`` (the logits less each row's
+    maximum, in the arithmetic dtype), ``e = exp(z)``, the row sums of e, and ``at``: each row's
+    label as one flat index into the (rows, classes) layout."""
+    z = logits.astype(_wide(logits.dtype), copy=False)
+    z = z - np.maximum.reduce(z, axis=-1, keepdims=True)  # `_shifted`, without np.max's wrapper
+    e = np.exp(z)
+    sums = np.add.reduce(e, axis=-1, keepdims=True)
+    return z, e, sums, _row_starts(labels.size, logits.shape[-1]) + labels.reshape(-1)
+
+
 def _sparse_softmax_xent(labels: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """As `_softmax_xent` with one-hot labels given as class indices; bad indices raise, as TF's CPU kernel."""
     _check_labels(labels, logits)
     if logits.size == 0:
         return np.zeros(logits.shape[:-1], logits.dtype), logits.copy()
-    classes = logits.shape[-1]
-    z = logits.astype(_wide(logits.dtype), copy=False)
-    z = z - np.maximum.reduce(z, axis=-1, keepdims=True)  # `_shifted`, without np.max's wrapper
-    e = np.exp(z)
-    sums = np.add.reduce(e, axis=-1, keepdims=True)
-    # Rows and their labels' columns, as one flat index into the (rows, classes) layout.
-    at = _row_starts(labels.size, classes) + labels.reshape(-1)
+    z, e, sums, at = _shifted_exp(labels, logits)
     loss = (np.log(sums).reshape(-1) - z.reshape(-1)[at]).reshape(labels.shape)
     backprop = np.divide(e, sums, out=e)
     backprop.reshape(-1)[at] -= 1
@@ -163,9 +168,7 @@ def sparse_softmax_xent_mean(labels: np.ndarray, logits: np.ndarray, scale: np.n
         loss, backprop = _sparse_softmax_xent(labels, logits)
         return reduction._mean(loss, None, False), np.multiply(scale, backprop)
     _check_labels(labels, logits)
-    z = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
-    sums = np.add.reduce(np.exp(z, out=(e := np.empty_like(z))), axis=1, keepdims=True)
-    at = _row_starts(rows, classes) + labels
+    z, e, sums, at = _shifted_exp(labels, logits)
     total = np.add.reduce(np.log(sums), axis=None) - np.add.reduce(z.reshape(-1)[at])
     mean = logits.dtype.type(total / logits.dtype.type(rows))
     backprop = np.multiply(e, np.true_divide(scale, sums), out=e)
