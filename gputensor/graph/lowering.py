@@ -110,6 +110,25 @@ def _node(rule: str, members: list, inputs: tuple, outputs: tuple, kernel: Any) 
     return node
 
 
+def _rewritten(operations: list, at: dict, dropped: set) -> list:
+    """``operations`` with each node whose id is in ``at`` replaced by its lowered node and those
+    in ``dropped`` left out (the other members of lowered groups)."""
+    if not at:
+        return operations
+    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+
+
+def _producers(operations: list) -> dict[int, Operation]:
+    """Per symbol id, the node in ``operations`` making it (a symbol's ``.node`` is the traced
+    node; the passes may have put a rewired copy in the list)."""
+    return {id(o): n for n in operations for o in n.outputs}
+
+
+def _transposes(product: Operation) -> tuple[bool, bool]:
+    """A matmul node's ``(transpose_a, transpose_b)``."""
+    return bool(product.attrs.get("transpose_a", False)), bool(product.attrs.get("transpose_b", False))
+
+
 def _readers(operations: list, outputs: list) -> dict[int, list]:
     readers: dict[int, list] = {id(s): [None] for s in outputs}  # None: read by the caller
     for node in operations:
@@ -191,7 +210,7 @@ def share_conv_columns(operations: list, outputs: list, kernels: Any) -> list:
         )
         at[id(members[0])] = low
         dropped.add(id(members[1]))
-    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+    return _rewritten(operations, at, dropped)
 
 
 def _bias_add(conv: Operation, readers: dict) -> Operation | None:
@@ -258,21 +277,19 @@ def add_bias_in_products(operations: list, outputs: list, kernels: Any) -> list:
         after = readers.get(id(add.outputs[0]), [])
         if len(after) == 1 and after[0] is not None and after[0].type == "relu":
             members.append(after[0])
-        ta, tb = (bool(node.attrs.get(k, False)) for k in ("transpose_a", "transpose_b"))
+        ta, tb = _transposes(node)
         kernel = kernels.product_with_bias(ta, tb, relu=len(members) == 3)
         rule = "bias_product_relu" if len(members) == 3 else "bias_product"
         # In the last member's place: its inputs (a, w, b) are all made by then.
         at[id(members[-1])] = _node(rule, members, (a, w, b), members[-1].outputs, kernel)
         dropped.update(id(m) for m in members[:-1])
-    if not at:
-        return operations
-    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+    return _rewritten(operations, at, dropped)
 
 
 def mask_relu_gradients(operations: list, outputs: list, kernels: Any) -> list:
     """``relu_grad(matmul(a, b), y)`` (the product read by nothing else) masks the product in place."""
     readers = _readers(operations, outputs)
-    made = {id(o): n for n in operations for o in n.outputs}
+    made = _producers(operations)
     at: dict[int, Operation] = {}
     dropped: set[int] = set()
     for node in operations:
@@ -289,13 +306,11 @@ def mask_relu_gradients(operations: list, outputs: list, kernels: Any) -> list:
             or not kernels.accumulate_applies(y.dtype, *(s.dtype for s in product.inputs))
         ):
             continue
-        ta, tb = (bool(product.attrs.get(k, False)) for k in ("transpose_a", "transpose_b"))
+        ta, tb = _transposes(product)
         kernel = kernels.product_relu_grad(ta, tb)
         at[id(node)] = _node("product_relu_grad", [product, node], (*product.inputs, y), node.outputs, kernel)
         dropped.add(id(product))
-    if not at:
-        return operations
-    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+    return _rewritten(operations, at, dropped)
 
 
 def fold_mean_xent(operations: list, outputs: list, kernels: Any) -> list:
@@ -352,9 +367,7 @@ def fold_mean_xent(operations: list, outputs: list, kernels: Any) -> list:
             kernel = kernels.sparse_softmax_xent_mean
         at[id(scaled)] = _node(rule, members, (labels, logits, g), outs, kernel)
         dropped.update(id(m) for m in members[:-1])
-    if not at:
-        return operations
-    return [at.get(id(n), n) for n in operations if id(n) not in dropped]
+    return _rewritten(operations, at, dropped)
 
 
 # ------------------------------------------------------------ matmul updates
@@ -429,7 +442,7 @@ def _update_term(kernels: Any, made: dict, term: Symbol, only_reader: Callable) 
     if product.type == "matmul":
         if set(product.attrs) - _MATMUL_ATTRS or not _matrices(*product.inputs, term):
             return None
-        ta, tb = (bool(product.attrs.get(k, False)) for k in ("transpose_a", "transpose_b"))
+        ta, tb = _transposes(product)
         accumulate = kernels.product_accumulator(ta, tb)
     elif product.type == "reduce_sum":
         (t,) = product.inputs
@@ -456,13 +469,13 @@ def accumulate_matmul_updates(operations: list, outputs: list, kernels: Any, tar
     as does the same update with ``reduce_sum(t, axis=(0, ..., k-1))`` for the product."""
     readers = _readers(operations, outputs)
     position = {id(n): i for i, n in enumerate(operations)}
-    # A symbol's ``.node`` is the traced node; the passes may have put a rewired copy in the list.
-    made = {id(o): n for n in operations for o in n.outputs}
+    made = _producers(operations)
 
     def only_reader(sym: Symbol, node: Operation) -> bool:
         return readers.get(id(sym), []) == [node]
 
-    replaced: dict[int, Operation | None] = {}  # id(node) -> its replacement (None: dropped)
+    at: dict[int, Operation] = {}  # id(node whose place a lowered node takes) -> it
+    dropped: set[int] = set()
     for assign in operations:
         if assign.type != "AssignVariable":
             continue
@@ -489,21 +502,12 @@ def accumulate_matmul_updates(operations: list, outputs: list, kernels: Any, tar
         ):
             continue
         members = [*members, reader, update, assign]
-        if any(id(m) in replaced for m in members):
+        if any(id(m) in at or id(m) in dropped for m in members):
             continue
         sign = -1.0 if update.type == "subtract" else 1.0
         kernel = _accumulating_update(assign.value, target, accumulate, sign, scale is not None)
         inputs = operands if scale is None else (*operands, scale)
-        for m in members[:-1]:
-            replaced[id(m)] = None
+        dropped.update(id(m) for m in members[:-1])
         rule = "accumulate_product" if members[0].type == "matmul" else "accumulate_sum"
-        replaced[id(assign)] = _node(rule, members, inputs, (), kernel)
-    if not replaced:
-        return operations
-    out = []
-    for node in operations:
-        if id(node) not in replaced:
-            out.append(node)
-        elif replaced[id(node)] is not None:
-            out.append(replaced[id(node)])
-    return out
+        at[id(assign)] = _node(rule, members, inputs, (), kernel)
+    return _rewritten(operations, at, dropped)
