@@ -26,8 +26,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _timeit(fn: Callable[[], Any], min_time: float, sync: Callable[[], None] | None = None) -> float:
-    """Median seconds per call over repeated batches sized to last ~min_time/5 each."""
+def _batch_size(fn: Callable[[], Any], min_time: float, sync: Callable[[], None] | None = None) -> int:
+    """Calls of ``fn`` (after a warm-up one) that last over min_time/5: doubled until they do."""
     fn()
     if sync:
         sync()
@@ -37,11 +37,15 @@ def _timeit(fn: Callable[[], Any], min_time: float, sync: Callable[[], None] | N
             fn()
         if sync:
             sync()
-        dt = time.perf_counter() - t0
-        if dt > min_time / 5:
-            break
+        if time.perf_counter() - t0 > min_time / 5:
+            return n
         n *= 2
         t0 = time.perf_counter()
+
+
+def _timeit(fn: Callable[[], Any], min_time: float, sync: Callable[[], None] | None = None) -> float:
+    """Median seconds per call over repeated batches sized to last ~min_time/5 each."""
+    n = _batch_size(fn, min_time, sync)
     samples = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -563,18 +567,7 @@ def _timeit_together(fns: dict[str, Callable[[], Any]], min_time: float, rounds:
     batch slow whatever runs next); the median per function. A ratio of two of them then
     compares samples taken seconds apart, not one function's whole run against the other's
     (the machine's speed drifts between runs of a few seconds)."""
-    sizes = {}
-    for name, fn in fns.items():
-        fn()
-        n, t0 = 1, time.perf_counter()
-        while True:
-            for _ in range(n):
-                fn()
-            if time.perf_counter() - t0 > min_time / 5:
-                break
-            n *= 2
-            t0 = time.perf_counter()
-        sizes[name] = n
+    sizes = {name: _batch_size(fn, min_time) for name, fn in fns.items()}
     samples: dict[str, list] = {name: [] for name in fns}
     order = list(fns)
     for r in range(rounds):

@@ -412,7 +412,7 @@ class PolymorphicFunction:
             # without flattening a structure there is none of (a few microseconds a step).
             key = (
                 _positional_structure(len(args)),
-                tuple(("tensor", tuple(a._data.shape), a.dtype, id(a._device)) for a in args),
+                tuple(_tensor_key(a) for a in args),
             )
             concrete = self._concrete.get(key)
             if concrete is not None:
@@ -548,13 +548,18 @@ def _positional_structure(n: int) -> str:
     return repr(nest.pack_sequence_as((tuple(range(n)), {}), [None] * n, expand_composites=True))
 
 
+def _tensor_key(x: Tensor) -> tuple:
+    """A tensor argument's part of a call's key: its shape, dtype and device."""
+    return ("tensor", tuple(x._data.shape), x.dtype, id(x._device))
+
+
 def _signature(structure: Any, flat: list) -> tuple:
     parts = []
     for x in flat:
         if isinstance(x, Variable):
             parts.append(("variable", id(x), x.name))  # the function keeps x alive (_keep)
         elif isinstance(x, Tensor):
-            parts.append(("tensor", tuple(x._data.shape), x.dtype, id(x._device)))
+            parts.append(_tensor_key(x))
         elif isinstance(x, TensorSpec):
             dims = None if x.shape.rank is None else tuple(x.shape.as_list())
             parts.append(("tensor", dims, x.dtype, id(state.device or registry.default_device())))

@@ -72,16 +72,17 @@ def product_with_bias(transpose_a: bool, transpose_b: bool, relu: bool) -> Calla
     onto a buffer holding b in every row, so neither the sum nor the relu makes an array."""
 
     def run(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if _small(a, w, transpose_a, transpose_b):
-            out = np.matmul(_op(a, transpose_a), _op(w, transpose_b))
-            np.add(out, b, out=out)
-        else:
+        out = None
+        if not _small(a, w, transpose_a, transpose_b):
             rows = a.shape[1] if transpose_a else a.shape[0]
             columns = w.shape[0] if transpose_b else w.shape[1]
             out = np.empty((rows, columns), b.dtype)
             out[...] = b
             if not blas.gemm_accumulate(out, a, w, transpose_a, transpose_b, 1.0):
-                out = np.add(np.matmul(_op(a, transpose_a), _op(w, transpose_b)), b)
+                out = None
+        if out is None:  # small, or BLAS cannot take it: NumPy's product, the bias added in place
+            out = np.matmul(_op(a, transpose_a), _op(w, transpose_b))
+            np.add(out, b, out=out)
         if relu:
             np.maximum(out, out.dtype.type(0), out=out)
         return out
