@@ -13,17 +13,7 @@ import pytest
 import gputensor as gt
 from gputensor.backend.cpu import lowered
 from gputensor.errors import InvalidArgumentError
-
-
-@pytest.fixture(autouse=True)
-def _on_the_cpu():
-    with gt.device("/CPU:0"):
-        yield
-
-
-def rules(fn, *args):
-    concrete = fn.get_concrete_function(*args)
-    return sorted(node.value.rule for node, *_ in concrete._program.steps if node.type == "Lowered")
+from tests.graph.test_lowering import _on_the_cpu, rules  # noqa: F401 - the autouse fixture, by import
 
 
 def relu(x):
