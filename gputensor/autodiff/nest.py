@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 # Types that flatten to tensors of their own (gt.TensorArray: its buffer); each has
-# ``_gt_components()`` and ``_gt_with_components(components)``.
+# ``_gt_components()``, ``_n_components()`` (their count, without building them) and
+# ``_gt_with_components(components)``.
 _composites: tuple = ()
 # Those and the types that flatten to their tensors only with ``expand_composites=True``
 # (gt.IndexedSlices), as tf.nest: gt.function's arguments and results expand them, the
@@ -67,12 +68,7 @@ def _pack(structure: Any, it: Any, kinds: tuple) -> Any:
     if isinstance(structure, kinds):
         # the count alone: building the components could add ops to the wrong graph
         # (a TensorArray of differing shapes makes its flat form from its list)
-        n = (
-            structure._n_components()
-            if hasattr(structure, "_n_components")
-            else len(structure._gt_components())
-        )
-        return structure._gt_with_components([next(it) for _ in range(n)])
+        return structure._gt_with_components([next(it) for _ in range(structure._n_components())])
     return next(it)
 
 
